@@ -1,0 +1,126 @@
+# spank-jupyter: plain make, no autotools.
+#
+#   make            build everything into $(O)/
+#   make deps       install the Debian packages (build, tests, local cluster)
+#   make demo       deps + build + local cluster + a kernel on a compute node
+#   make check      deps + build + unit tests (also under ASan/UBSan) +
+#                   local cluster + integration tests
+#   make install    PREFIX, DESTDIR, SLURM_PLUGIN_DIR
+
+O        ?= build
+PREFIX   ?= /usr/local
+BINDIR   ?= $(PREFIX)/bin
+DESTDIR  ?=
+SLURM_PLUGIN_DIR ?= $(shell pkg-config --variable=libdir slurm 2>/dev/null | sed 's,$$,/slurm-wlm,;s,^/slurm-wlm$$,,' )
+ifeq ($(strip $(SLURM_PLUGIN_DIR)),)
+SLURM_PLUGIN_DIR := /usr/lib/$(shell gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)/slurm-wlm
+endif
+
+CC       ?= cc
+CFLAGS   ?= -O2 -g
+SAN      ?=
+ifeq ($(SAN),1)
+CFLAGS   := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+LDFLAGS  += -fsanitize=address,undefined
+endif
+
+# The plugin only loads into the Slurm major.minor it was built for, so the
+# version it was built against is recorded in it ("strings" shows it).
+SLURM_VERSION_HEX := $(shell sed -n 's/^\#define SLURM_VERSION_NUMBER //p' /usr/include/slurm/slurm_version.h 2>/dev/null)
+SLURM_VERSION := $(if $(SLURM_VERSION_HEX),$(shell v=$$(($(SLURM_VERSION_HEX))); printf '%d.%02d.%d' $$((v>>16)) $$(((v>>8)&255)) $$((v&255))))
+SJ_VERSION    := 0.1.0
+
+SJ_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
+	-Wformat=2 -Wstrict-prototypes -Wmissing-prototypes \
+	-fPIC -fstack-protector-strong -D_FORTIFY_SOURCE=2 \
+	-Icommon -DSJ_VERSION='"$(SJ_VERSION)"' \
+	-DSJ_SLURM_VERSION='"$(SLURM_VERSION)"' $(CFLAGS)
+SJ_LDFLAGS = -Wl,-z,relro,-z,now $(LDFLAGS)
+
+COMMON_SRC = $(wildcard common/*.c)
+SPANK_SRC  = $(wildcard spank/*.c)
+SHIM_SRC   = $(wildcard shim/*.c)
+UNIT_SRC   = $(wildcard tests/unit/test_*.c)
+
+COMMON_OBJ = $(COMMON_SRC:%.c=$(O)/%.o)
+SPANK_OBJ  = $(SPANK_SRC:%.c=$(O)/%.o)
+SHIM_OBJ   = $(SHIM_SRC:%.c=$(O)/%.o)
+UNIT_BIN   = $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%)
+
+PLUGIN = $(O)/spank_jupyter.so
+SHIM   = $(O)/slurm-jupyter-shim
+LIBCOMMON = $(O)/libsjcommon.a
+
+LIBS_PLUGIN = -lmunge -ljansson -lsodium
+LIBS_SHIM   = -lzmq -lmunge -ljansson -lsodium
+
+.PHONY: all deps demo check unit unit-asan integration install uninstall \
+	clean cluster-up cluster-down
+
+all: $(PLUGIN) $(SHIM)
+
+$(O)/%.o: %.c $(wildcard common/*.h spank/*.h shim/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(SJ_CFLAGS) -c -o $@ $<
+
+$(LIBCOMMON): $(COMMON_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+# The version script keeps everything but the SPANK entry points local, so
+# our helpers can never clash with symbols of slurmstepd or other plugins.
+$(PLUGIN): $(SPANK_OBJ) $(LIBCOMMON) spank/spank_jupyter.lds
+	@test -n "$(SLURM_VERSION)" || { echo "Slurm version unknown: is libslurm-dev installed?" >&2; exit 1; }
+	$(CC) -shared -o $@ $(SPANK_OBJ) $(LIBCOMMON) $(SJ_LDFLAGS) \
+		-Wl,--version-script=spank/spank_jupyter.lds $(LIBS_PLUGIN)
+
+$(SHIM): $(SHIM_OBJ) $(LIBCOMMON)
+	$(CC) -o $@ $(SHIM_OBJ) $(LIBCOMMON) $(SJ_LDFLAGS) $(LIBS_SHIM)
+
+# Unit tests link the pure-logic objects they test; spank/config.o has no
+# SPANK calls and is tested like common/.
+$(O)/tests/%: tests/unit/%.c $(LIBCOMMON) $(O)/spank/config.o
+	@mkdir -p $(dir $@)
+	$(CC) $(SJ_CFLAGS) -Ispank -o $@ $< $(O)/spank/config.o $(LIBCOMMON) \
+		$(SJ_LDFLAGS) -lcmocka $(LIBS_SHIM)
+
+unit: $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
+
+unit-asan:
+	$(MAKE) O=build-asan SAN=1 unit
+
+deps:
+	@tests/cluster/install-deps
+
+demo: deps all
+	tests/cluster/cluster up
+	tests/demo
+
+integration: all
+	tests/cluster/cluster up
+	tests/integration/run
+
+check: deps
+	$(MAKE) all
+	$(MAKE) unit
+	$(MAKE) unit-asan
+	$(MAKE) integration
+
+cluster-up: all
+	tests/cluster/cluster up
+
+cluster-down:
+	tests/cluster/cluster down
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SLURM_PLUGIN_DIR)
+	install -m 0755 $(SHIM) $(DESTDIR)$(BINDIR)/slurm-jupyter-shim
+	install -m 0755 $(PLUGIN) $(DESTDIR)$(SLURM_PLUGIN_DIR)/spank_jupyter.so
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/slurm-jupyter-shim
+	rm -f $(DESTDIR)$(SLURM_PLUGIN_DIR)/spank_jupyter.so
+
+clean:
+	rm -rf build build-asan

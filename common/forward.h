@@ -1,0 +1,78 @@
+/*
+ * forward.h - the forwarding core that serves both ends of the shim.
+ *
+ * Both ends have the same shape: five sockets facing the client (Jupyter on
+ * the login node; the login shim on the compute node) and five facing the
+ * kernel (the node relay; the kernel itself):
+ *
+ *   shell, control, stdin, hb:  ROUTER (bind)  <->  DEALER (connect)
+ *   iopub:                      XPUB   (bind)  <->  XSUB   (connect)
+ *
+ * Frames pass through untouched, multipart boundaries intact.  The ROUTERs
+ * prepend the peer's identity on the way in and strip it on the way out,
+ * so every hop's identity rides along in the frames the kernel echoes.  The
+ * stdin DEALER carries the shell DEALER's routing id, because the kernel
+ * routes input_request with the identities of the shell request.
+ */
+#ifndef SJ_FORWARD_H
+#define SJ_FORWARD_H
+
+#include <stdint.h>
+
+#include "connfile.h"
+#include "sj_err.h"
+
+/* How the client-facing side authenticates, and how it is reached. */
+struct sj_front_opts {
+	const char *endpoint[SJ_NCHANNELS];	/* zmq_bind endpoints */
+	int fd[SJ_NCHANNELS];			/* ZMQ_USE_FD, or -1 */
+	const char *curve_secret;		/* Z85: CURVE server, or NULL */
+};
+
+struct sj_back_opts {
+	const char *endpoint[SJ_NCHANNELS];	/* zmq_connect endpoints */
+	const char *curve_server;		/* Z85 keys: CURVE client, or */
+	const char *curve_public;		/* all three NULL for plain */
+	const char *curve_secret;
+};
+
+struct sj_channels {
+	void *ctx;
+	void *front[SJ_NCHANNELS];
+	void *back[SJ_NCHANNELS];
+	uint64_t forwarded[SJ_NCHANNELS][2];	/* [ch][0] front->back, [1] back */
+	uint64_t dropped[SJ_NCHANNELS];		/* unroutable replies */
+};
+
+/* Creates and binds the front sockets.  Call before anything can connect
+ * (Jupyter connects as soon as it has started us). */
+int sj_channels_open_front(struct sj_channels *c, void *ctx,
+			   const struct sj_front_opts *o, struct sj_err *err);
+
+/* Creates and connects the back sockets. */
+int sj_channels_open_back(struct sj_channels *c,
+			  const struct sj_back_opts *o, struct sj_err *err);
+
+/* Closes all sockets; linger_ms bounds how long unsent frames are kept. */
+void sj_channels_close(struct sj_channels *c, int linger_ms);
+
+/* Something else to wait on while forwarding: a zmq socket or an fd.
+ * on_ready returns 0 to go on, 1 to stop forwarding, -1 on error. */
+struct sj_fwd_watch {
+	void *socket;
+	int fd;
+	int (*on_ready)(void *arg);
+	void *arg;
+};
+
+/* Forwards until a watch asks to stop (returns 0) or a socket fails
+ * (returns -1).  Never sleeps: it blocks in zmq_poll until something is
+ * ready. */
+int sj_forward_run(struct sj_channels *c, struct sj_fwd_watch *w, int nw,
+		   struct sj_err *err);
+
+/* Forwards whatever is already queued, for at most quiet_ms of silence:
+ * used after the kernel exits so its last replies still reach the user. */
+int sj_forward_drain(struct sj_channels *c, int quiet_ms, struct sj_err *err);
+
+#endif

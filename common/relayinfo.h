@@ -1,0 +1,35 @@
+/*
+ * relayinfo.h - what the plugin hands to `slurm-jupyter-shim --node`.
+ *
+ * In task_init the plugin binds the relay's five listening sockets (so no
+ * other process can take the ports between choosing and using them), leaves
+ * them open across execve, and writes relay.json (0600) into the step's
+ * private directory.  The node shim finds the directory in the environment
+ * variable SLURM_JUPYTER_DIR (a path, not a secret).
+ */
+#ifndef SJ_RELAYINFO_H
+#define SJ_RELAYINFO_H
+
+#include "connfile.h"
+#include "curvekey.h"
+#include "sj_err.h"
+
+#define SJ_ENV_DIR "SLURM_JUPYTER_DIR"
+#define SJ_RELAY_FILE "relay.json"
+#define SJ_KERNEL_FILE "kernel.json"
+
+struct sj_relayinfo {
+	char address[64];			/* where the relay listens */
+	int ports[SJ_NCHANNELS];
+	int fds[SJ_NCHANNELS];			/* inherited listening sockets */
+	char server_public[SJ_Z85_KEY_LEN + 1];
+	char server_secret[SJ_Z85_KEY_LEN + 1];
+	char client_public[SJ_Z85_KEY_LEN + 1];	/* the only client allowed */
+};
+
+int sj_relayinfo_write(const char *path, const struct sj_relayinfo *ri,
+		       struct sj_err *err);
+int sj_relayinfo_load(const char *path, struct sj_relayinfo *ri,
+		      struct sj_err *err);
+
+#endif

@@ -1,0 +1,98 @@
+/*
+ * rendezvous.h - the meeting of the login shim and the plugin on the node.
+ *
+ * The login shim listens on a TCP port and starts
+ *     srun ... --jupyter-kernel=HOST:PORT:NONCE slurm-jupyter-shim --node ...
+ * In task_init on the node, the plugin (running as the user) connects and
+ * sends a HELLO; the shim answers with a WELCOME.  Each message is a MUNGE
+ * credential restricted to the job owner's uid, so only that user (or root)
+ * can decode it, MUNGE's TTL refuses stale ones and its replay cache refuses
+ * reused ones.  Both carry both nonces, so a message cannot be moved from
+ * one rendezvous to another.
+ *
+ *   HELLO   (plugin -> shim): node name, relay address and the five relay
+ *           ports, the relay's CURVE public key, job and step id.
+ *   WELCOME (shim -> plugin): the HMAC key and signature scheme of the
+ *           kernel, the shim's CURVE public key (the only client the relay
+ *           accepts).
+ *
+ * On the wire: "SJR1" magic, a 4-byte big-endian length, the credential.
+ * Inside the credential: "key=value\n" lines, first "sjrdv=1".
+ */
+#ifndef SJ_RENDEZVOUS_H
+#define SJ_RENDEZVOUS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "connfile.h"
+#include "curvekey.h"
+#include "sj_err.h"
+
+#define SJ_NONCE_BYTES 16
+#define SJ_NONCE_HEX (2 * SJ_NONCE_BYTES)
+/* Largest frame accepted (a MUNGE credential of a ~1 KiB payload is ~2 KiB). */
+#define SJ_FRAME_MAX (16 * 1024)
+
+/* The value of srun --jupyter-kernel=HOST:PORT:NONCE.  HOST may be empty:
+ * the plugin then uses the launching node's address. */
+struct sj_rdv_spec {
+	char host[256];
+	int port;
+	char nonce[SJ_NONCE_HEX + 1];
+};
+
+int sj_rdv_spec_parse(const char *s, struct sj_rdv_spec *spec,
+		      struct sj_err *err);
+int sj_rdv_spec_format(const struct sj_rdv_spec *spec, char *buf, size_t len,
+		       struct sj_err *err);
+
+struct sj_hello {
+	char nonce[SJ_NONCE_HEX + 1];		/* the shim's, from the spec */
+	char node_nonce[SJ_NONCE_HEX + 1];	/* the plugin's own */
+	char node[64];				/* short host name */
+	char addr[64];				/* relay address (IPv4/IPv6 text) */
+	int ports[SJ_NCHANNELS];		/* relay ports, sj_channel order */
+	char server_key[SJ_Z85_KEY_LEN + 1];	/* relay CURVE public key */
+	uint32_t job_id;
+	uint32_t step_id;
+};
+
+struct sj_welcome {
+	char nonce[SJ_NONCE_HEX + 1];
+	char node_nonce[SJ_NONCE_HEX + 1];
+	char key[SJ_KEY_MAX + 1];
+	char signature_scheme[32];
+	char client_key[SJ_Z85_KEY_LEN + 1];	/* shim's CURVE public key */
+};
+
+/* Encode into a malloc'd NUL-terminated text; decode is strict: unknown,
+ * duplicate, missing or malformed fields are errors. */
+char *sj_hello_encode(const struct sj_hello *h, struct sj_err *err);
+int sj_hello_decode(const char *text, size_t len, struct sj_hello *h,
+		    struct sj_err *err);
+char *sj_welcome_encode(const struct sj_welcome *w, struct sj_err *err);
+int sj_welcome_decode(const char *text, size_t len, struct sj_welcome *w,
+		      struct sj_err *err);
+
+/* MUNGE: seal payload so that only `uid` can unseal it; unseal checks that
+ * the credential was made by `expect_uid` and maps MUNGE's errors (expired,
+ * replayed, rewound, unauthorised) to clear text.  *cred / *payload are
+ * malloc'd; the caller frees them. */
+int sj_seal(const char *payload, size_t len, uid_t uid, char **cred,
+	    struct sj_err *err);
+int sj_unseal(const char *cred, uid_t expect_uid, char **payload,
+	      size_t *len, struct sj_err *err);
+
+/* Framing on a connected stream socket, each bounded by timeout_ms. */
+int sj_frame_send(int fd, const char *data, size_t len, int timeout_ms,
+		  struct sj_err *err);
+int sj_frame_recv(int fd, int timeout_ms, char **data, size_t *len,
+		  struct sj_err *err);
+
+/* TCP connect to host:port within timeout_ms; returns the fd in *fd. */
+int sj_tcp_connect(const char *host, int port, int timeout_ms, int *fd,
+		   struct sj_err *err);
+
+#endif

@@ -1,0 +1,117 @@
+#include "args.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+const char shim_usage[] =
+"usage: slurm-jupyter-shim [SHIM OPTIONS] [SLURM OPTIONS] -f CONNECTION_FILE\n"
+"                          -- KERNEL ARGV...\n"
+"\n"
+"Runs a Jupyter kernel on a Slurm compute node.  Named in a kernelspec's\n"
+"argv; Jupyter starts it with its connection file.  Everything before -f\n"
+"that is not a shim option is passed to salloc (e.g. --partition=debug,\n"
+"--time=60, -w n1).\n"
+"\n"
+"Shim options:\n"
+"  --jobid=ID              run in the existing allocation ID (never\n"
+"                          cancelled by the shim)\n"
+"  --rendezvous-host=ADDR  the address compute nodes reach this host at\n"
+"                          (default: the address srun launches from)\n"
+"  --shim-verbose          log each step to stderr\n"
+"  --help, --version\n";
+
+/* "--name=value" or "--name value"; returns the value or NULL. */
+static const char *opt_value(const char *name, int argc, char **argv, int *i)
+{
+	size_t n = strlen(name);
+
+	if (strncmp(argv[*i], name, n) != 0)
+		return NULL;
+	if (argv[*i][n] == '=')
+		return argv[*i] + n + 1;
+	if (argv[*i][n] == '\0' && *i + 1 < argc)
+		return argv[++*i];
+	return NULL;
+}
+
+int shim_args_parse(int argc, char **argv, struct shim_args *a,
+		    struct sj_err *err)
+{
+	int i;
+
+	memset(a, 0, sizeof(*a));
+	a->mode = SHIM_LOGIN;
+	if (argc >= 2 && strcmp(argv[1], "--node") == 0) {
+		a->mode = SHIM_NODE;
+		if (argc < 4 || strcmp(argv[2], "--") != 0)
+			return sj_err_set(err, "--node: expected \"--node -- "
+					  "KERNEL ARGV...\"");
+		a->kernel_argv = argv + 3;
+		a->kernel_argc = argc - 3;
+		return 0;
+	}
+
+	a->slurm_argv = calloc((size_t)argc, sizeof(char *));
+	if (a->slurm_argv == NULL)
+		return sj_err_set(err, "out of memory");
+	for (i = 1; i < argc; i++) {
+		const char *v;
+
+		if (strcmp(argv[i], "--") == 0) {
+			a->kernel_argv = argv + i + 1;
+			a->kernel_argc = argc - i - 1;
+			break;
+		}
+		if (strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0) {
+			a->mode = SHIM_HELP;
+			return 0;
+		}
+		if (strcmp(argv[i], "--version") == 0) {
+			a->mode = SHIM_VERSION;
+			return 0;
+		}
+		if (strcmp(argv[i], "--shim-verbose") == 0) {
+			a->verbose = 1;
+		} else if (strcmp(argv[i], "-f") == 0) {
+			if (i + 1 >= argc)
+				return sj_err_set(err, "-f needs the "
+						  "connection file");
+			a->connection_file = argv[++i];
+		} else if (strcmp(argv[i], "--node") == 0) {
+			return sj_err_set(err, "--node must come first (it "
+					  "is the compute-node side, started "
+					  "by srun)");
+		} else if ((v = opt_value("--jobid", argc, argv, &i))) {
+			a->jobid = v;
+		} else if ((v = opt_value("--rendezvous-host", argc, argv,
+					  &i))) {
+			a->rendezvous_host = v;
+		} else {
+			a->slurm_argv[a->slurm_argc++] = argv[i];
+		}
+	}
+	if (a->connection_file == NULL)
+		return sj_err_set(err, "missing -f CONNECTION_FILE (kernel.json "
+				  "argv must contain \"-f\", "
+				  "\"{connection_file}\")");
+	if (a->kernel_argv == NULL || a->kernel_argc == 0)
+		return sj_err_set(err, "missing \"-- KERNEL ARGV...\" after "
+				  "the shim's options");
+	if (a->jobid != NULL) {
+		char *end;
+		unsigned long id = strtoul(a->jobid, &end, 10);
+
+		if (*a->jobid == '\0' || *end != '\0' || id == 0 ||
+		    id > 0xfffffff0UL)
+			return sj_err_set(err, "--jobid=%s: not a job id",
+					  a->jobid);
+	}
+	return 0;
+}
+
+void shim_args_free(struct shim_args *a)
+{
+	free(a->slurm_argv);
+	a->slurm_argv = NULL;
+}

@@ -1,0 +1,40 @@
+/*
+ * args.h - the shim's command line.
+ *
+ * Login side (kernel.json argv):
+ *   slurm-jupyter-shim [SHIM OPTIONS] [SLURM OPTIONS] -f CONNECTION_FILE
+ *                      -- KERNEL ARGV...
+ * Node side (started by srun; not for typing by hand):
+ *   slurm-jupyter-shim --node -- KERNEL ARGV...
+ *
+ * SLURM OPTIONS are every argument before -f that is not a shim option;
+ * they go to salloc unchanged, so any salloc option a site uses works.
+ */
+#ifndef SHIM_ARGS_H
+#define SHIM_ARGS_H
+
+#include "sj_err.h"
+
+enum shim_mode { SHIM_LOGIN, SHIM_NODE, SHIM_HELP, SHIM_VERSION };
+
+struct shim_args {
+	enum shim_mode mode;
+	int verbose;
+	const char *connection_file;
+	const char *jobid;		/* --jobid: an existing allocation */
+	const char *rendezvous_host;	/* address nodes reach us at */
+	char **slurm_argv;		/* borrowed from argv; n entries */
+	int slurm_argc;
+	char **kernel_argv;		/* NULL-terminated, borrowed */
+	int kernel_argc;
+};
+
+/* Parses argv (not modified); slurm_argv is malloc'd, free with
+ * shim_args_free. */
+int shim_args_parse(int argc, char **argv, struct shim_args *a,
+		    struct sj_err *err);
+void shim_args_free(struct shim_args *a);
+
+extern const char shim_usage[];
+
+#endif

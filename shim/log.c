@@ -1,0 +1,45 @@
+#include "log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+int shim_verbose;
+
+static void emit(const char *fmt, va_list ap)
+{
+	char line[1024];
+
+	vsnprintf(line, sizeof(line), fmt, ap);
+	/* One write per line keeps lines whole when srun writes too. */
+	fprintf(stderr, "slurm-jupyter-shim: %s\n", line);
+	fflush(stderr);
+}
+
+void shim_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	emit(fmt, ap);
+	va_end(ap);
+}
+
+void shim_info(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	emit(fmt, ap);
+	va_end(ap);
+}
+
+void shim_debug(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!shim_verbose)
+		return;
+	va_start(ap, fmt);
+	emit(fmt, ap);
+	va_end(ap);
+}

@@ -1,0 +1,14 @@
+/*
+ * log.h - the shim's messages, on stderr, which Jupyter puts in its log.
+ * Every line starts with "slurm-jupyter-shim: " so a user can grep for it.
+ */
+#ifndef SHIM_LOG_H
+#define SHIM_LOG_H
+
+extern int shim_verbose;
+
+void shim_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void shim_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void shim_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

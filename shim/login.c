@@ -1,0 +1,246 @@
+/*
+ * login.c - the shim on the login node, as Jupyter's kernel process.
+ *
+ * Order matters: Jupyter connects to its five ports as soon as it has
+ * started us, so they are bound first; the allocation and the step come
+ * after, and messages sent meanwhile wait in the sockets' queues.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "args.h"
+#include "connfile.h"
+#include "curvekey.h"
+#include "forward.h"
+#include "janitor.h"
+#include "log.h"
+#include "proc.h"
+#include "rdv_server.h"
+#include "shim.h"
+#include "slurm.h"
+
+/* Longest wait for the plugin to call after srun started; srun itself
+ * fails much sooner when the step cannot start. */
+#define RENDEZVOUS_TIMEOUT_MS (5 * 60 * 1000)
+
+struct login {
+	const struct shim_args *args;
+	struct sj_connfile cf;
+	char jobid[32];
+	pid_t srun;
+	int srun_status;
+	int srun_done;
+	int sfd;
+	int stopping;
+	struct sj_hello hello;
+	int have_hello;
+};
+
+/* Reaps children; notes srun's status.  Other children are our scancels. */
+static void reap(struct login *l)
+{
+	int status;
+	pid_t p;
+
+	while ((p = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (p == l->srun) {
+			l->srun_status = status;
+			l->srun_done = 1;
+		}
+	}
+}
+
+static void stop_srun(struct login *l)
+{
+	if (l->srun > 0 && !l->srun_done && !l->stopping) {
+		/* srun relays SIGTERM to the step and ends it. */
+		kill(l->srun, SIGTERM);
+		l->stopping = 1;
+	}
+}
+
+/* Signals while forwarding.  Returns 1 when srun has ended. */
+static int on_signal(void *arg)
+{
+	struct login *l = arg;
+	int sig;
+
+	while ((sig = proc_signal_read(l->sfd)) != 0) {
+		switch (sig) {
+		case SIGCHLD:
+			reap(l);
+			break;
+		case SIGINT:
+			/* Jupyter's interrupt: to the kernel, through Slurm,
+			 * never to srun. */
+			if (l->have_hello)
+				slurm_signal_step(l->jobid, l->hello.step_id,
+						  "INT");
+			break;
+		default:
+			shim_debug("signal %d: ending the kernel step", sig);
+			stop_srun(l);
+			break;
+		}
+	}
+	return l->srun_done;
+}
+
+/* Waits for the plugin's HELLO, srun's early death, or a signal. */
+static int await_rendezvous(struct login *l, struct rdv_server *r,
+			    const char *client_public, struct sj_err *err)
+{
+	int waited = 0;
+
+	while (!l->have_hello) {
+		struct pollfd fds[2] = { { .fd = r->fd, .events = POLLIN },
+					 { .fd = l->sfd, .events = POLLIN } };
+		int n = poll(fds, 2, 1000);
+
+		if (n < 0 && errno != EINTR)
+			return sj_err_errno(err, errno, "poll");
+		if (n == 0 && (waited += 1000) >= RENDEZVOUS_TIMEOUT_MS)
+			return sj_err_set(err, "the compute node never called "
+					  "back (is spank_jupyter.so in the "
+					  "node's plugstack.conf, and can the "
+					  "node reach this host?)");
+		if (fds[1].revents & POLLIN) {
+			on_signal(l);
+			if (l->srun_done)
+				return sj_err_set(err, "the kernel step ended "
+						  "before it started (srun exit "
+						  "status %d; its message is "
+						  "above)",
+						  proc_exit_code(l->srun_status));
+			if (l->stopping)
+				return sj_err_set(err, "stopped while the "
+						  "kernel step was starting");
+		}
+		if (fds[0].revents & POLLIN) {
+			struct sj_err e;
+
+			if (rdv_server_exchange(r, &l->cf, client_public,
+						&l->hello, &e) == 0)
+				l->have_hello = 1;
+			else
+				shim_error("%s", e.msg);
+		}
+	}
+	return 0;
+}
+
+static int open_back(struct sj_channels *c, const struct sj_hello *h,
+		     const char *pub, const char *sec, struct sj_err *err)
+{
+	char ep[SJ_NCHANNELS][128];
+	struct sj_back_opts o = { .curve_server = h->server_key,
+				  .curve_public = pub, .curve_secret = sec };
+	int v6 = strchr(h->addr, ':') != NULL;
+
+	for (int ch = 0; ch < SJ_NCHANNELS; ch++) {
+		snprintf(ep[ch], sizeof(ep[ch]), v6 ? "tcp://[%s]:%d" :
+			 "tcp://%s:%d", h->addr, h->ports[ch]);
+		o.endpoint[ch] = ep[ch];
+	}
+	return sj_channels_open_back(c, &o, err);
+}
+
+int login_main(const struct shim_args *a)
+{
+	struct login l = { .args = a, .srun = -1, .sfd = -1 };
+	struct rdv_server r = { .fd = -1 };
+	struct sj_channels ch;
+	struct sj_front_opts fo;
+	char ep[SJ_NCHANNELS][300];
+	char pub[SJ_Z85_KEY_LEN + 1], sec[SJ_Z85_KEY_LEN + 1];
+	struct sj_err err;
+	void *ctx = NULL;
+	int janitor = -1, rv = 1;
+
+	memset(&ch, 0, sizeof(ch));
+	if (sj_connfile_load(a->connection_file, &l.cf, &err)) {
+		shim_error("%s", err.msg);
+		return 2;
+	}
+	/* Before any thread exists: the janitor is a fork. */
+	if (janitor_start(&janitor, &err) ||
+	    proc_signals_init(&l.sfd, &err) ||
+	    rdv_server_open(&r, a->rendezvous_host, &err) ||
+	    sj_curve_keypair(pub, sec, &err))
+		goto fail;
+
+	ctx = zmq_ctx_new();
+	if (ctx == NULL) {
+		sj_err_set(&err, "zmq_ctx_new: %s", zmq_strerror(zmq_errno()));
+		goto fail;
+	}
+	memset(&fo, 0, sizeof(fo));
+	for (int c = 0; c < SJ_NCHANNELS; c++) {
+		if (sj_connfile_endpoint(&l.cf, c, ep[c], sizeof(ep[c]), &err))
+			goto fail;
+		fo.endpoint[c] = ep[c];
+		fo.fd[c] = -1;
+	}
+	if (sj_channels_open_front(&ch, ctx, &fo, &err))
+		goto fail;
+
+	if (a->jobid != NULL) {
+		snprintf(l.jobid, sizeof(l.jobid), "%s", a->jobid);
+	} else if (slurm_allocate(a, janitor, l.sfd, l.jobid, sizeof(l.jobid),
+				  &err)) {
+		goto fail;
+	}
+	shim_debug("allocation %s; starting the kernel step", l.jobid);
+
+	char spec[512];
+	if (sj_rdv_spec_format(&r.spec, spec, sizeof(spec), &err) ||
+	    slurm_start_step(a, l.jobid, spec, &l.srun, &err))
+		goto fail;
+	if (await_rendezvous(&l, &r, pub, &err))
+		goto fail;
+	rdv_server_close(&r);
+	shim_info("kernel starting on %s (job %s, step %u)", l.hello.node,
+		  l.jobid, l.hello.step_id);
+
+	if (open_back(&ch, &l.hello, pub, sec, &err))
+		goto fail;
+	struct sj_fwd_watch w = { .fd = l.sfd, .on_ready = on_signal,
+				  .arg = &l };
+	if (sj_forward_run(&ch, &w, 1, &err))
+		goto fail;
+	/* The kernel's last words (a shutdown reply) may still be queued. */
+	if (sj_forward_drain(&ch, 100, &err))
+		goto fail;
+
+	rv = proc_exit_code(l.srun_status);
+	if (rv != 0)
+		shim_error("the kernel on %s ended with exit status %d",
+			   l.hello.node, rv);
+	goto out;
+fail:
+	shim_error("%s", err.msg);
+	rv = 1;
+out:
+	explicit_bzero(sec, sizeof(sec));
+	explicit_bzero(l.cf.key, sizeof(l.cf.key));
+	if (l.srun > 0 && !l.srun_done) {
+		kill(l.srun, SIGTERM);
+		while (waitpid(l.srun, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+	sj_channels_close(&ch, 1000);
+	if (ctx != NULL)
+		zmq_ctx_term(ctx);
+	rdv_server_close(&r);
+	/* Closing the pipe tells the janitor to release the allocation. */
+	if (janitor >= 0)
+		close(janitor);
+	return rv;
+}

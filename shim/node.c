@@ -1,0 +1,211 @@
+/*
+ * node.c - the shim on the compute node: the step's task.
+ *
+ * The plugin has already met the login shim, written the kernel's
+ * connection file and bound the relay's listening sockets (inherited
+ * here).  This side starts the kernel, serves the relay as a CURVE server
+ * and forwards to the kernel over loopback or ipc.
+ *
+ * Signals: Slurm delivers a step signal (scancel --signal=INT, the end of
+ * the step) to every process of the step, the kernel included, so the
+ * kernel stays in our process group and we pass nothing on ourselves;
+ * doing so would interrupt it twice.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "args.h"
+#include "connfile.h"
+#include "forward.h"
+#include "log.h"
+#include "proc.h"
+#include "relayinfo.h"
+#include "shim.h"
+#include "zap.h"
+
+#define CONNFILE_TOKEN "{connection_file}"
+
+struct node {
+	pid_t kernel;
+	int kernel_status;
+	int kernel_done;
+	int sfd;
+};
+
+/* Replaces every {connection_file} in argv; the result is malloc'd. */
+static char **kernel_argv(const struct shim_args *a, const char *path,
+			  struct sj_err *err)
+{
+	char **v = calloc((size_t)a->kernel_argc + 1, sizeof(char *));
+	size_t tl = strlen(CONNFILE_TOKEN), pl = strlen(path);
+
+	if (v == NULL)
+		goto oom;
+	for (int i = 0; i < a->kernel_argc; i++) {
+		const char *s = a->kernel_argv[i], *p;
+		size_t n = 0, len = strlen(s) + 1;
+
+		for (p = s; (p = strstr(p, CONNFILE_TOKEN)); p += tl)
+			n++;
+		v[i] = malloc(len + n * pl);
+		if (v[i] == NULL)
+			goto oom;
+		char *o = v[i];
+		for (p = s; *p;) {
+			if (strncmp(p, CONNFILE_TOKEN, tl) == 0) {
+				memcpy(o, path, pl);
+				o += pl;
+				p += tl;
+			} else {
+				*o++ = *p++;
+			}
+		}
+		*o = '\0';
+	}
+	return v;
+oom:
+	if (v != NULL)
+		for (int i = 0; i < a->kernel_argc; i++)
+			free(v[i]);
+	free(v);
+	sj_err_set(err, "out of memory");
+	return NULL;
+}
+
+static int on_signal(void *arg)
+{
+	struct node *n = arg;
+	int sig, status;
+
+	while ((sig = proc_signal_read(n->sfd)) != 0) {
+		if (sig != SIGCHLD) {
+			shim_debug("signal %d (the kernel has it too)", sig);
+			continue;
+		}
+		if (proc_reap(n->kernel, &status)) {
+			n->kernel_status = status;
+			n->kernel_done = 1;
+		}
+	}
+	return n->kernel_done;
+}
+
+int node_main(const struct shim_args *a)
+{
+	struct node n = { .kernel = -1, .sfd = -1 };
+	struct sj_relayinfo ri;
+	struct sj_connfile kcf;
+	struct sj_channels ch;
+	struct sj_front_opts fo;
+	struct sj_back_opts bo;
+	struct zap z = { 0 };
+	char relay_path[PATH_MAX], kernel_path[PATH_MAX];
+	char fep[SJ_NCHANNELS][128], bep[SJ_NCHANNELS][300];
+	char **kargv = NULL;
+	struct sj_err err;
+	void *ctx = NULL;
+	int rv = 1;
+	const char *dir = getenv(SJ_ENV_DIR);
+
+	memset(&ch, 0, sizeof(ch));
+	memset(&ri, 0, sizeof(ri));
+	if (dir == NULL || dir[0] != '/') {
+		shim_error("--node: %s is not set; this mode is started by "
+			   "srun --jupyter-kernel, not by hand", SJ_ENV_DIR);
+		return 2;
+	}
+	if ((size_t)snprintf(relay_path, sizeof(relay_path), "%s/%s", dir,
+			     SJ_RELAY_FILE) >= sizeof(relay_path) ||
+	    (size_t)snprintf(kernel_path, sizeof(kernel_path), "%s/%s", dir,
+			     SJ_KERNEL_FILE) >= sizeof(kernel_path)) {
+		shim_error("%s: path too long", SJ_ENV_DIR);
+		return 2;
+	}
+	if (sj_relayinfo_load(relay_path, &ri, &err) ||
+	    sj_connfile_load(kernel_path, &kcf, &err))
+		goto fail;
+	/* The key stays in the kernel's file; we forward signed frames
+	 * untouched and never need it. */
+	explicit_bzero(kcf.key, sizeof(kcf.key));
+	kargv = kernel_argv(a, kernel_path, &err);
+	if (kargv == NULL || proc_signals_init(&n.sfd, &err))
+		goto fail;
+
+	ctx = zmq_ctx_new();
+	if (ctx == NULL) {
+		sj_err_set(&err, "zmq_ctx_new: %s", zmq_strerror(zmq_errno()));
+		goto fail;
+	}
+	if (zap_open(&z, ctx, ri.client_public, &err))
+		goto fail;
+	memset(&fo, 0, sizeof(fo));
+	memset(&bo, 0, sizeof(bo));
+	int v6 = strchr(ri.address, ':') != NULL;
+	for (int c = 0; c < SJ_NCHANNELS; c++) {
+		snprintf(fep[c], sizeof(fep[c]), v6 ? "tcp://[%s]:%d" :
+			 "tcp://%s:%d", ri.address, ri.ports[c]);
+		fo.endpoint[c] = fep[c];
+		fo.fd[c] = ri.fds[c];
+		if (sj_connfile_endpoint(&kcf, c, bep[c], sizeof(bep[c]), &err))
+			goto fail;
+		bo.endpoint[c] = bep[c];
+	}
+	fo.curve_secret = ri.server_secret;
+	if (sj_channels_open_front(&ch, ctx, &fo, &err))
+		goto fail;
+	explicit_bzero(ri.server_secret, sizeof(ri.server_secret));
+	if (sj_channels_open_back(&ch, &bo, &err))
+		goto fail;
+
+	struct proc_spawn ps = {
+		.argv = kargv, .parent_death_sig = SIGKILL,
+		.stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1,
+	};
+	if (proc_spawn(&ps, &n.kernel, &err))
+		goto fail;
+	shim_debug("kernel pid %d, relay on %s ports %d-%d", (int)n.kernel,
+		   ri.address, ri.ports[0], ri.ports[SJ_NCHANNELS - 1]);
+
+	struct sj_fwd_watch w[2] = {
+		{ .fd = n.sfd, .on_ready = on_signal, .arg = &n },
+		{ .socket = z.socket, .on_ready = zap_on_ready, .arg = &z },
+	};
+	if (sj_forward_run(&ch, w, 2, &err))
+		goto fail;
+	if (sj_forward_drain(&ch, 200, &err))
+		goto fail;
+	rv = proc_exit_code(n.kernel_status);
+	if (WIFSIGNALED(n.kernel_status))
+		shim_error("the kernel was killed by signal %d",
+			   WTERMSIG(n.kernel_status));
+	else if (rv != 0)
+		shim_error("the kernel exited with status %d", rv);
+	goto out;
+fail:
+	shim_error("%s", err.msg);
+	rv = 1;
+out:
+	if (n.kernel > 0 && !n.kernel_done) {
+		kill(n.kernel, SIGTERM);
+		while (waitpid(n.kernel, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+	sj_channels_close(&ch, 1000);
+	zap_close(&z);
+	if (ctx != NULL)
+		zmq_ctx_term(ctx);
+	if (kargv != NULL) {
+		for (int i = 0; i < a->kernel_argc; i++)
+			free(kargv[i]);
+		free(kargv);
+	}
+	explicit_bzero(&ri, sizeof(ri));
+	return rv;
+}

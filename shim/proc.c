@@ -1,0 +1,120 @@
+#include "proc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static const int handled[] = { SIGCHLD, SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+
+int proc_signals_init(int *sfd, struct sj_err *err)
+{
+	sigset_t set;
+	size_t i;
+
+	sigemptyset(&set);
+	for (i = 0; i < sizeof(handled) / sizeof(handled[0]); i++)
+		sigaddset(&set, handled[i]);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) != 0)
+		return sj_err_errno(err, errno, "sigprocmask");
+	*sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (*sfd < 0)
+		return sj_err_errno(err, errno, "signalfd");
+	return 0;
+}
+
+int proc_signal_read(int sfd)
+{
+	struct signalfd_siginfo si;
+	ssize_t n;
+
+	do {
+		n = read(sfd, &si, sizeof(si));
+	} while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)sizeof(si))
+		return 0;
+	return (int)si.ssi_signo;
+}
+
+static int kept(const struct proc_spawn *ps, int fd)
+{
+	for (int i = 0; i < ps->nkeep; i++)
+		if (ps->keep_fds[i] == fd)
+			return 1;
+	return 0;
+}
+
+/* In the child: nothing but async-signal-safe calls until execvp. */
+static void child(const struct proc_spawn *ps)
+{
+	sigset_t none;
+	int fd, devnull;
+
+	sigemptyset(&none);
+	for (size_t i = 0; i < sizeof(handled) / sizeof(handled[0]); i++)
+		signal(handled[i], SIG_DFL);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (ps->new_session)
+		setsid();
+	else if (ps->new_pgrp)
+		setpgid(0, 0);
+	if (ps->parent_death_sig)
+		prctl(PR_SET_PDEATHSIG, ps->parent_death_sig);
+
+	devnull = open("/dev/null", O_RDWR);
+	if (dup2(ps->stdin_fd >= 0 ? ps->stdin_fd : devnull, 0) < 0)
+		_exit(127);
+	if (ps->stdout_fd >= 0 && dup2(ps->stdout_fd, 1) < 0)
+		_exit(127);
+	if (ps->stderr_fd >= 0 && dup2(ps->stderr_fd, 2) < 0)
+		_exit(127);
+	/* Inherited sockets (Jupyter's ports, the rendezvous listener) must
+	 * not outlive us in srun or the kernel. */
+	for (fd = 3; fd < 1024; fd++)
+		if (!kept(ps, fd))
+			close(fd);
+	execvp(ps->argv[0], ps->argv);
+	dprintf(2, "slurm-jupyter-shim: cannot run %s: %s\n", ps->argv[0],
+		strerror(errno));
+	_exit(127);
+}
+
+int proc_spawn(const struct proc_spawn *ps, pid_t *pid, struct sj_err *err)
+{
+	pid_t p = fork();
+
+	if (p < 0)
+		return sj_err_errno(err, errno, "fork for %s", ps->argv[0]);
+	if (p == 0)
+		child(ps);
+	/* Also in the parent, so there is no window in which a signal to
+	 * our group still reaches the child. */
+	if (ps->new_pgrp && !ps->new_session)
+		(void)setpgid(p, p);
+	*pid = p;
+	return 0;
+}
+
+int proc_reap(pid_t pid, int *status)
+{
+	pid_t r;
+
+	do {
+		r = waitpid(pid, status, WNOHANG);
+	} while (r < 0 && errno == EINTR);
+	return r == pid;
+}
+
+int proc_exit_code(int status)
+{
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return 1;
+}

@@ -1,0 +1,229 @@
+#include "slurm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "janitor.h"
+#include "log.h"
+#include "proc.h"
+
+/* "... job allocation 123 ..." or "... job 123 queued ..." */
+static int find_jobid(const char *line, char *jobid, size_t len)
+{
+	static const char *const marks[] = { "job allocation ", "job " };
+
+	for (size_t m = 0; m < sizeof(marks) / sizeof(marks[0]); m++) {
+		const char *p = strstr(line, marks[m]);
+		size_t n;
+
+		if (p == NULL)
+			continue;
+		p += strlen(marks[m]);
+		n = strspn(p, "0123456789");
+		if (n == 0 || n >= len)
+			continue;
+		memcpy(jobid, p, n);
+		jobid[n] = '\0';
+		return 1;
+	}
+	return 0;
+}
+
+static int handle_salloc_line(const char *line, int janitor_fd, char *jobid,
+			      size_t len, struct sj_err *err)
+{
+	/* salloc's lines already start with "salloc: ". */
+	fprintf(stderr, "%s\n", line);
+	if (jobid[0] == '\0' && find_jobid(line, jobid, len)) {
+		if (janitor_own_job(janitor_fd, jobid, err))
+			return -1;
+	}
+	return 0;
+}
+
+int slurm_allocate(const struct shim_args *a, int janitor_fd, int sfd,
+		   char *jobid, size_t len, struct sj_err *err)
+{
+	char **argv = NULL;
+	char buf[4096];
+	size_t used = 0;
+	int pipefd[2] = { -1, -1 }, status = 0, rv = -1, n = 0, done = 0;
+	pid_t pid = -1;
+
+	jobid[0] = '\0';
+	argv = calloc((size_t)a->slurm_argc + 4, sizeof(char *));
+	if (argv == NULL)
+		return sj_err_set(err, "out of memory");
+	argv[n++] = "salloc";
+	argv[n++] = "--no-shell";
+	argv[n++] = "--job-name=" SHIM_JOB_NAME;
+	for (int i = 0; i < a->slurm_argc; i++)
+		argv[n++] = a->slurm_argv[i];
+	argv[n] = NULL;
+
+	if (pipe2(pipefd, O_CLOEXEC) != 0) {
+		sj_err_errno(err, errno, "pipe");
+		goto fail;
+	}
+	struct proc_spawn ps = {
+		.argv = argv, .new_pgrp = 1, .parent_death_sig = SIGTERM,
+		.stdin_fd = -1, .stdout_fd = -1, .stderr_fd = pipefd[1],
+	};
+	if (proc_spawn(&ps, &pid, err))
+		goto fail;
+	close(pipefd[1]);
+	pipefd[1] = -1;
+
+	while (!done) {
+		struct pollfd fds[2] = { { .fd = pipefd[0], .events = POLLIN },
+					 { .fd = sfd, .events = POLLIN } };
+		if (poll(fds, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			sj_err_errno(err, errno, "poll");
+			goto fail;
+		}
+		if (fds[1].revents & POLLIN) {
+			int sig = proc_signal_read(sfd);
+
+			if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP ||
+			    sig == SIGQUIT) {
+				sj_err_set(err, "stopped (signal %d) while "
+					   "waiting for the allocation", sig);
+				goto fail;
+			}
+		}
+		if (fds[0].revents & (POLLIN | POLLHUP)) {
+			ssize_t r = read(pipefd[0], buf + used,
+					 sizeof(buf) - 1 - used);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r <= 0) {
+				done = 1;
+				if (used > 0) {
+					buf[used] = '\0';
+					if (handle_salloc_line(buf, janitor_fd,
+							       jobid, len, err))
+						goto fail;
+				}
+				break;
+			}
+			used += (size_t)r;
+			buf[used] = '\0';
+			char *nl;
+			while ((nl = strchr(buf, '\n')) != NULL) {
+				*nl = '\0';
+				if (handle_salloc_line(buf, janitor_fd, jobid,
+						       len, err))
+					goto fail;
+				used -= (size_t)(nl + 1 - buf);
+				memmove(buf, nl + 1, used + 1);
+			}
+			if (used == sizeof(buf) - 1)
+				used = 0;	/* an absurd line: drop it */
+		}
+	}
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR) {
+			sj_err_errno(err, errno, "waitpid salloc");
+			goto fail;
+		}
+	}
+	pid = -1;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		sj_err_set(err, "salloc failed (exit status %d); its message "
+			   "is above", proc_exit_code(status));
+		goto fail;
+	}
+	if (jobid[0] == '\0') {
+		sj_err_set(err, "salloc succeeded but named no job id");
+		goto fail;
+	}
+	rv = 0;
+fail:
+	if (pid > 0) {
+		/* salloc cancels its own pending request on SIGINT. */
+		kill(pid, SIGINT);
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+	if (pipefd[0] >= 0)
+		close(pipefd[0]);
+	if (pipefd[1] >= 0)
+		close(pipefd[1]);
+	free(argv);
+	return rv;
+}
+
+int slurm_start_step(const struct shim_args *a, const char *jobid,
+		     const char *spec, pid_t *pid, struct sj_err *err)
+{
+	char self[PATH_MAX], jobopt[64], specopt[512];
+	char **argv;
+	ssize_t n;
+	int i = 0, rv;
+
+	/* The same binary on the node: sites install it at one path. */
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n < 0)
+		return sj_err_errno(err, errno, "readlink /proc/self/exe");
+	self[n] = '\0';
+	snprintf(jobopt, sizeof(jobopt), "--jobid=%s", jobid);
+	if ((size_t)snprintf(specopt, sizeof(specopt), "--jupyter-kernel=%s",
+			     spec) >= sizeof(specopt))
+		return sj_err_set(err, "rendezvous spec too long");
+
+	argv = calloc((size_t)a->kernel_argc + 12, sizeof(char *));
+	if (argv == NULL)
+		return sj_err_set(err, "out of memory");
+	argv[i++] = "srun";
+	argv[i++] = jobopt;
+	argv[i++] = "--overlap";
+	argv[i++] = "--nodes=1";
+	argv[i++] = "--ntasks=1";
+	argv[i++] = "--job-name=" SHIM_JOB_NAME;
+	argv[i++] = specopt;
+	argv[i++] = self;
+	argv[i++] = "--node";
+	argv[i++] = "--";
+	for (int k = 0; k < a->kernel_argc; k++)
+		argv[i++] = a->kernel_argv[k];
+	argv[i] = NULL;
+
+	/* Own process group: Jupyter interrupts with killpg(SIGINT), and
+	 * srun kills the step on a second SIGINT.  SIGTERM when we die:
+	 * srun then ends the step. */
+	struct proc_spawn ps = {
+		.argv = argv, .new_pgrp = 1, .parent_death_sig = SIGTERM,
+		.stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1,
+	};
+	rv = proc_spawn(&ps, pid, err);
+	free(argv);
+	return rv;
+}
+
+void slurm_signal_step(const char *jobid, unsigned step, const char *sig)
+{
+	char target[64], sigopt[32];
+	char *argv[] = { "scancel", "--quiet", sigopt, target, NULL };
+	struct proc_spawn ps = {
+		.argv = argv, .new_pgrp = 1, .stdin_fd = -1,
+		.stdout_fd = -1, .stderr_fd = -1,
+	};
+	struct sj_err err;
+	pid_t pid;
+
+	snprintf(target, sizeof(target), "%s.%u", jobid, step);
+	snprintf(sigopt, sizeof(sigopt), "--signal=%s", sig);
+	if (proc_spawn(&ps, &pid, &err))
+		shim_error("cannot signal the kernel: %s", err.msg);
+	/* Reaped with the others in the SIGCHLD handler of the caller. */
+}

@@ -1,0 +1,32 @@
+/*
+ * slurm.h - the Slurm commands the login shim runs.
+ */
+#ifndef SHIM_SLURM_H
+#define SHIM_SLURM_H
+
+#include <sys/types.h>
+
+#include "args.h"
+#include "sj_err.h"
+
+#define SHIM_JOB_NAME "jupyter-kernel"
+
+/*
+ * salloc --no-shell with the user's Slurm options.  salloc's own messages
+ * (pending, queued, granted, errors) are passed to our stderr, which is
+ * the Jupyter server's log.  The job id is handed to the janitor as soon as
+ * salloc names it, so even a pending job is cancelled if we die.  A
+ * terminating signal (read from sfd) while waiting abandons the request.
+ */
+int slurm_allocate(const struct shim_args *a, int janitor_fd, int sfd,
+		   char *jobid, size_t len, struct sj_err *err);
+
+/* srun --jobid=J --overlap -N1 -n1 --jupyter-kernel=SPEC SHIM --node -- ARGV,
+ * in a process group of its own. */
+int slurm_start_step(const struct shim_args *a, const char *jobid,
+		     const char *spec, pid_t *pid, struct sj_err *err);
+
+/* scancel --signal=SIG J.S, without waiting for it. */
+void slurm_signal_step(const char *jobid, unsigned step, const char *sig);
+
+#endif
