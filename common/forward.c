@@ -309,3 +309,21 @@ int sj_forward_drain(struct sj_channels *c, int quiet_ms, struct sj_err *err)
 	} while (r > 0);
 	return 0;
 }
+
+void sj_channels_stats(const struct sj_channels *c, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (int ch = 0; ch < SJ_NCHANNELS && used < len; ch++) {
+		int n = snprintf(buf + used, len - used,
+				 "%s%s %llu>%llu< dropped %llu", ch ? ", " : "",
+				 sj_channel_name(ch),
+				 (unsigned long long)c->forwarded[ch][0],
+				 (unsigned long long)c->forwarded[ch][1],
+				 (unsigned long long)c->dropped[ch]);
+		if (n < 0)
+			break;
+		used += (size_t)n;
+	}
+}

@@ -17,6 +17,7 @@
 #ifndef SJ_FORWARD_H
 #define SJ_FORWARD_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "connfile.h"
@@ -74,5 +75,8 @@ int sj_forward_run(struct sj_channels *c, struct sj_fwd_watch *w, int nw,
 /* Forwards whatever is already queued, for at most quiet_ms of silence:
  * used after the kernel exits so its last replies still reach the user. */
 int sj_forward_drain(struct sj_channels *c, int quiet_ms, struct sj_err *err);
+
+/* One line of counters per channel, for --shim-verbose. */
+void sj_channels_stats(const struct sj_channels *c, char *buf, size_t len);
 
 #endif

@@ -219,6 +219,12 @@ int login_main(const struct shim_args *a)
 	if (sj_forward_drain(&ch, 100, &err))
 		goto fail;
 
+	{
+		char st[512];
+
+		sj_channels_stats(&ch, st, sizeof(st));
+		shim_debug("forwarded: %s", st);
+	}
 	rv = proc_exit_code(l.srun_status);
 	if (rv != 0)
 		shim_error("the kernel on %s ended with exit status %d",

@@ -181,6 +181,12 @@ int node_main(const struct shim_args *a)
 		goto fail;
 	if (sj_forward_drain(&ch, 200, &err))
 		goto fail;
+	{
+		char st[512];
+
+		sj_channels_stats(&ch, st, sizeof(st));
+		shim_debug("forwarded: %s", st);
+	}
 	rv = proc_exit_code(n.kernel_status);
 	if (WIFSIGNALED(n.kernel_status))
 		shim_error("the kernel was killed by signal %d",

@@ -163,6 +163,37 @@ fail:
 	return rv;
 }
 
+/*
+ * Jupyter substitutes {connection_file} in the whole argv, the wrapped
+ * kernel's part included, so the kernel's arguments name the login node's
+ * file.  Put the token back: the node shim replaces it with the kernel's
+ * own connection file there.  Returns a malloc'd string.
+ */
+static char *untemplate(const char *arg, const char *path)
+{
+	static const char token[] = "{connection_file}";
+	size_t pl = strlen(path), tl = sizeof(token) - 1, n = 0;
+	const char *p;
+	char *out, *o;
+
+	for (p = arg; (p = strstr(p, path)) != NULL; p += pl)
+		n++;
+	out = malloc(strlen(arg) + 1 + n * tl);
+	if (out == NULL)
+		return NULL;
+	for (o = out, p = arg; *p;) {
+		if (pl > 0 && strncmp(p, path, pl) == 0) {
+			memcpy(o, token, tl);
+			o += tl;
+			p += pl;
+		} else {
+			*o++ = *p++;
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
 int slurm_start_step(const struct shim_args *a, const char *jobid,
 		     const char *spec, pid_t *pid, struct sj_err *err)
 {
@@ -194,8 +225,14 @@ int slurm_start_step(const struct shim_args *a, const char *jobid,
 	argv[i++] = self;
 	argv[i++] = "--node";
 	argv[i++] = "--";
-	for (int k = 0; k < a->kernel_argc; k++)
-		argv[i++] = a->kernel_argv[k];
+	int first_kernel_arg = i;
+	for (int k = 0; k < a->kernel_argc; k++) {
+		argv[i] = untemplate(a->kernel_argv[k], a->connection_file);
+		if (argv[i++] == NULL) {
+			rv = sj_err_set(err, "out of memory");
+			goto out;
+		}
+	}
 	argv[i] = NULL;
 
 	/* Own process group: Jupyter interrupts with killpg(SIGINT), and
@@ -206,6 +243,9 @@ int slurm_start_step(const struct shim_args *a, const char *jobid,
 		.stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1,
 	};
 	rv = proc_spawn(&ps, pid, err);
+out:
+	for (int k = first_kernel_arg; k < i; k++)
+		free(argv[k]);
 	free(argv);
 	return rv;
 }
