@@ -57,8 +57,16 @@ char *sj_connfile_dump(const struct sj_connfile *cf, struct sj_err *err);
 int sj_connfile_write(const char *path, const struct sj_connfile *cf,
 		      struct sj_err *err);
 
-/* "tcp://1.2.3.4:5555" or "ipc:///path-5555" for one channel. */
+/* "tcp://1.2.3.4:5555" (IPv6 in brackets) or "ipc:///path-5555" for one
+ * channel; the ipc form is Jupyter's "IP-PORT" convention. */
 int sj_connfile_endpoint(const struct sj_connfile *cf, enum sj_channel ch,
 			 char *buf, size_t len, struct sj_err *err);
+
+/* Checks an HMAC key and signature scheme as the connection file rules
+ * want them (also used for the copy carried by the rendezvous): the key
+ * fits SJ_KEY_MAX; the scheme is [A-Za-z0-9_-], fits the struct, and starts
+ * with "hmac-" unless the key is empty (no signing). */
+int sj_connfile_check_signing(const char *key, const char *scheme,
+			      struct sj_err *err);
 
 #endif

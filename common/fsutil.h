@@ -20,10 +20,14 @@ int sj_write_file_atomic(const char *path, const void *data, size_t len,
 			 struct sj_err *err);
 
 /* Creates (or accepts an existing) directory owned by root with the given
- * mode; refuses a symlink or a directory owned by someone else. */
+ * mode; refuses a symlink, a directory owned by someone else, or an existing
+ * one writable by group or others beyond what mode allows (an existing one
+ * keeps its mode otherwise: the admin may have chosen it). */
 int sj_mkdir_root(const char *path, mode_t mode, struct sj_err *err);
 
-/* Creates a fresh directory (must not exist) owned by uid:gid, mode 0700. */
+/* Creates a fresh directory (must not exist) owned by uid:gid, mode 0700.
+ * Meant for root (task_init_privileged); on failure the directory is
+ * removed again. */
 int sj_mkdir_private(const char *path, uid_t uid, gid_t gid,
 		     struct sj_err *err);
 

@@ -17,7 +17,10 @@
  *           accepts).
  *
  * On the wire: "SJR1" magic, a 4-byte big-endian length, the credential.
- * Inside the credential: "key=value\n" lines, first "sjrdv=1".
+ * Inside the credential: "key=value\n" lines, first "sjrdv=1", then
+ * "type=hello" or "type=welcome", then each field exactly once.  Values are
+ * %XX-escaped ('%', control characters and DEL, upper-case hex), so an HMAC
+ * key may hold any byte but NUL and still fit on one line.
  */
 #ifndef SJ_RENDEZVOUS_H
 #define SJ_RENDEZVOUS_H
@@ -85,13 +88,18 @@ int sj_seal(const char *payload, size_t len, uid_t uid, char **cred,
 int sj_unseal(const char *cred, uid_t expect_uid, char **payload,
 	      size_t *len, struct sj_err *err);
 
-/* Framing on a connected stream socket, each bounded by timeout_ms. */
+/* Framing on a connected stream socket, each bounded by timeout_ms (< 0:
+ * no bound).  send never raises SIGPIPE.  recv hands back a malloc'd
+ * buffer with a NUL after the len bytes; frames over SJ_FRAME_MAX are
+ * refused on both sides. */
 int sj_frame_send(int fd, const char *data, size_t len, int timeout_ms,
 		  struct sj_err *err);
 int sj_frame_recv(int fd, int timeout_ms, char **data, size_t *len,
 		  struct sj_err *err);
 
-/* TCP connect to host:port within timeout_ms; returns the fd in *fd. */
+/* TCP connect to host:port within timeout_ms (< 0: no bound; name lookup
+ * is not bounded, so pass numeric addresses where it matters); *fd is a
+ * blocking, close-on-exec socket, or -1 on failure. */
 int sj_tcp_connect(const char *host, int port, int timeout_ms, int *fd,
 		   struct sj_err *err);
 

@@ -24,6 +24,10 @@ struct sj_config {
 };
 
 void sj_config_defaults(struct sj_config *c);
+/* Starts from the defaults; c is written only on success.  With
+ * kernel_transport=ipc the runtime_dir must leave room for the kernel's
+ * socket paths <runtime_dir>/<job>.<step>/kernel-<port> (at most 72
+ * characters). */
 int sj_config_parse(int ac, char **av, struct sj_config *c,
 		    struct sj_err *err);
 

@@ -1,0 +1,221 @@
+#include "relayinfo.h"
+
+#include <arpa/inet.h>
+#include <jansson.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fsutil.h"
+
+/* relay.json is ours on both ends, so anything we did not write is an
+ * error; real ones are well under 1 KiB. */
+#define RELAYINFO_MAX_BYTES 4096
+
+static const char *const key_names[] = {
+	"address", "ports", "fds", "server_public", "server_secret",
+	"client_public",
+};
+
+static int valid_address(const char *a)
+{
+	unsigned char buf[sizeof(struct in6_addr)];
+
+	return inet_pton(AF_INET, a, buf) == 1 ||
+	       inet_pton(AF_INET6, a, buf) == 1;
+}
+
+static int check(const struct sj_relayinfo *ri, struct sj_err *err)
+{
+	int ch;
+
+	if (strnlen(ri->address, sizeof(ri->address)) == sizeof(ri->address) ||
+	    !valid_address(ri->address))
+		return sj_err_set(err, "\"address\" is not a numeric IPv4 or "
+				  "IPv6 address");
+	for (ch = 0; ch < SJ_NCHANNELS; ch++) {
+		if (ri->ports[ch] < 1 || ri->ports[ch] > 65535)
+			return sj_err_set(err, "\"ports\": %s port %d is out "
+					  "of range 1-65535",
+					  sj_channel_name(ch), ri->ports[ch]);
+		if (ri->fds[ch] < 0)
+			return sj_err_set(err, "\"fds\": %s descriptor %d is "
+					  "negative", sj_channel_name(ch),
+					  ri->fds[ch]);
+	}
+	if (!sj_curve_key_valid(ri->server_public))
+		return sj_err_set(err, "\"server_public\" is not a Z85 key");
+	if (!sj_curve_key_valid(ri->server_secret))
+		return sj_err_set(err, "\"server_secret\" is not a Z85 key");
+	if (!sj_curve_key_valid(ri->client_public))
+		return sj_err_set(err, "\"client_public\" is not a Z85 key");
+	return 0;
+}
+
+static json_t *channel_object(const int *v)
+{
+	json_t *o = json_object();
+	int ch;
+
+	if (o == NULL)
+		return NULL;
+	for (ch = 0; ch < SJ_NCHANNELS; ch++)
+		if (json_object_set_new(o, sj_channel_name(ch),
+					json_integer(v[ch])) != 0) {
+			json_decref(o);
+			return NULL;
+		}
+	return o;
+}
+
+int sj_relayinfo_write(const char *path, const struct sj_relayinfo *ri,
+		       struct sj_err *err)
+{
+	json_t *root = NULL;
+	char *text = NULL;
+	size_t len;
+	int rv = -1;
+
+	if (check(ri, err) != 0)
+		return sj_err_wrap(err, "relay info");
+	root = json_object();
+	/* json_object_set_new consumes the value even when it fails, and
+	 * refuses a NULL one. */
+	if (root == NULL ||
+	    json_object_set_new(root, "address", json_string(ri->address)) ||
+	    json_object_set_new(root, "ports", channel_object(ri->ports)) ||
+	    json_object_set_new(root, "fds", channel_object(ri->fds)) ||
+	    json_object_set_new(root, "server_public",
+				json_string(ri->server_public)) ||
+	    json_object_set_new(root, "server_secret",
+				json_string(ri->server_secret)) ||
+	    json_object_set_new(root, "client_public",
+				json_string(ri->client_public))) {
+		sj_err_set(err, "relay info: out of memory");
+		goto out;
+	}
+	text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	if (text == NULL) {
+		sj_err_set(err, "relay info: out of memory");
+		goto out;
+	}
+	len = strlen(text);
+	rv = sj_write_file_atomic(path, text, len, err);
+	explicit_bzero(text, len);
+	if (rv != 0)
+		sj_err_wrap(err, "relay info");
+out:
+	free(text);
+	json_decref(root);
+	return rv;
+}
+
+static int get_key(json_t *root, const char *name, char *buf,
+		   struct sj_err *err)
+{
+	json_t *v = json_object_get(root, name);
+
+	if (v == NULL)
+		return sj_err_set(err, "\"%s\" is missing", name);
+	if (!json_is_string(v) || json_string_length(v) != SJ_Z85_KEY_LEN)
+		return sj_err_set(err, "\"%s\" is not a Z85 key", name);
+	memcpy(buf, json_string_value(v), SJ_Z85_KEY_LEN + 1);
+	return 0;
+}
+
+static int get_channels(json_t *root, const char *name, int *v,
+			struct sj_err *err)
+{
+	json_t *o = json_object_get(root, name);
+	int ch;
+
+	if (o == NULL)
+		return sj_err_set(err, "\"%s\" is missing", name);
+	if (!json_is_object(o) || json_object_size(o) != SJ_NCHANNELS)
+		return sj_err_set(err, "\"%s\" must be an object with the %d "
+				  "channels", name, SJ_NCHANNELS);
+	for (ch = 0; ch < SJ_NCHANNELS; ch++) {
+		json_t *i = json_object_get(o, sj_channel_name(ch));
+
+		if (i == NULL || !json_is_integer(i) ||
+		    json_integer_value(i) < INT_MIN ||
+		    json_integer_value(i) > INT_MAX)
+			return sj_err_set(err, "\"%s\": \"%s\" must be an "
+					  "integer", name, sj_channel_name(ch));
+		v[ch] = (int)json_integer_value(i);
+	}
+	return 0;
+}
+
+static int parse(const char *text, size_t len, struct sj_relayinfo *out,
+		 struct sj_err *err)
+{
+	struct sj_relayinfo ri;
+	json_error_t jerr;
+	const char *k;
+	json_t *root, *v;
+	size_t i;
+	int rv = -1;
+
+	memset(&ri, 0, sizeof(ri));
+	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (root == NULL)
+		return sj_err_set(err, "invalid JSON at line %d column %d: %s",
+				  jerr.line, jerr.column, jerr.text);
+	if (!json_is_object(root)) {
+		sj_err_set(err, "not a JSON object");
+		goto out;
+	}
+	json_object_foreach(root, k, v) {
+		for (i = 0; i < sizeof(key_names) / sizeof(key_names[0]); i++)
+			if (strcmp(k, key_names[i]) == 0)
+				break;
+		if (i == sizeof(key_names) / sizeof(key_names[0])) {
+			sj_err_set(err, "unknown key \"%.64s\"", k);
+			goto out;
+		}
+	}
+	v = json_object_get(root, "address");
+	if (v == NULL) {
+		sj_err_set(err, "\"address\" is missing");
+		goto out;
+	}
+	if (!json_is_string(v) ||
+	    json_string_length(v) >= sizeof(ri.address)) {
+		sj_err_set(err, "\"address\" is not a numeric IPv4 or IPv6 "
+			   "address");
+		goto out;
+	}
+	memcpy(ri.address, json_string_value(v), json_string_length(v) + 1);
+	if (get_channels(root, "ports", ri.ports, err) ||
+	    get_channels(root, "fds", ri.fds, err) ||
+	    get_key(root, "server_public", ri.server_public, err) ||
+	    get_key(root, "server_secret", ri.server_secret, err) ||
+	    get_key(root, "client_public", ri.client_public, err) ||
+	    check(&ri, err))
+		goto out;
+	*out = ri;
+	rv = 0;
+out:
+	explicit_bzero(&ri, sizeof(ri));
+	json_decref(root);
+	return rv;
+}
+
+int sj_relayinfo_load(const char *path, struct sj_relayinfo *ri,
+		      struct sj_err *err)
+{
+	size_t len;
+	char *buf;
+	int rv;
+
+	if (sj_read_file(path, RELAYINFO_MAX_BYTES, &buf, &len, err) != 0)
+		return sj_err_wrap(err, "relay info");
+	rv = parse(buf, len, ri, err);
+	explicit_bzero(buf, len);
+	free(buf);
+	if (rv != 0)
+		return sj_err_wrap(err, "relay info %s", path);
+	return 0;
+}
