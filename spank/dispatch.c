@@ -1,0 +1,120 @@
+/*
+ * dispatch.c - the SPANK entry points of spank_jupyter.so.
+ *
+ * Each callback goes to the file of the context it runs in.  In slurmstepd
+ * (remote context) init and init_post_opt must never fail: Slurm drains the
+ * node when they do.  Problems found there are remembered and fail only a
+ * kernel step, from task_init_privileged or task_init.
+ */
+#include <string.h>
+
+#include "plugin.h"
+
+SPANK_PLUGIN(jupyter, 1)
+
+/* Shows up in `strings spank_jupyter.so`: the plugin only loads into the
+ * Slurm major.minor it was built for. */
+__attribute__((used)) static const char spank_jupyter_build_info[] =
+	"spank_jupyter " SJ_VERSION " built for Slurm " SJ_SLURM_VERSION;
+
+static struct {
+	int parsed;
+	struct sj_config config;
+	struct sj_err config_err;
+} plugin;
+
+const struct sj_config *sj_plugin_config(const char **error)
+{
+	if (plugin.parsed)
+		return &plugin.config;
+	if (error != NULL)
+		*error = plugin.config_err.msg;
+	return NULL;
+}
+
+static int uses_option(spank_context_t ctx)
+{
+	return ctx == S_CTX_LOCAL || ctx == S_CTX_ALLOCATOR ||
+	       ctx == S_CTX_REMOTE;
+}
+
+int slurm_spank_init(spank_t sp, int ac, char **av)
+{
+	spank_context_t ctx = spank_context();
+	struct sj_err err;
+
+	/* slurmd and prolog/epilog: nothing to do, and a failure in slurmd
+	 * would keep it from starting. */
+	if (!uses_option(ctx))
+		return 0;
+
+	slurm_verbose(SJ_LOG_PREFIX "%s", spank_jupyter_build_info);
+
+	memset(&plugin, 0, sizeof(plugin));
+	sj_config_defaults(&plugin.config);
+	if (sj_config_parse(ac, av, &plugin.config, &plugin.config_err) == 0) {
+		plugin.parsed = 1;
+	} else if (ctx == S_CTX_REMOTE) {
+		/* Only SlurmdLogFile sees this; a kernel step reports it to
+		 * its user again. */
+		slurm_error(SJ_LOG_PREFIX "plugstack.conf: %s",
+			    plugin.config_err.msg);
+	}
+
+	if (sj_option_register(sp, &err) != 0) {
+		slurm_error(SJ_LOG_PREFIX "%s", err.msg);
+		/* A remote failure would drain the node; without the
+		 * option no step of this process is a kernel step. */
+		return ctx == S_CTX_REMOTE ? 0 : -1;
+	}
+	return 0;
+}
+
+int slurm_spank_init_post_opt(spank_t sp, int ac, char **av)
+{
+	switch (spank_context()) {
+	case S_CTX_LOCAL:
+		return sj_srun_post_opt(sp, ac, av);
+	case S_CTX_ALLOCATOR:
+		return sj_alloc_post_opt(sp, ac, av);
+	case S_CTX_REMOTE:
+		return sj_stepd_post_opt(sp, ac, av);
+	default:
+		return 0;
+	}
+}
+
+int slurm_spank_task_init_privileged(spank_t sp, int ac, char **av)
+{
+	if (spank_context() != S_CTX_REMOTE)
+		return 0;
+	return sj_stepd_task_init_privileged(sp, ac, av);
+}
+
+int slurm_spank_task_init(spank_t sp, int ac, char **av)
+{
+	if (spank_context() != S_CTX_REMOTE)
+		return 0;
+	return sj_stepd_task_init(sp, ac, av);
+}
+
+int slurm_spank_task_exit(spank_t sp, int ac, char **av)
+{
+	if (spank_context() != S_CTX_REMOTE)
+		return 0;
+	return sj_stepd_task_exit(sp, ac, av);
+}
+
+int slurm_spank_exit(spank_t sp, int ac, char **av)
+{
+	spank_context_t ctx = spank_context();
+	int rv = 0;
+
+	if (ctx == S_CTX_REMOTE)
+		rv = sj_stepd_exit(sp, ac, av);
+	if (uses_option(ctx)) {
+		sj_option_reset();
+		memset(&plugin, 0, sizeof(plugin));
+	}
+	return rv;
+}

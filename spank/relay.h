@@ -1,0 +1,44 @@
+/*
+ * relay.h - the node relay's listening sockets, chosen in task_init.
+ *
+ * The plugin binds and listens itself, so no other process can take a port
+ * between choosing it and using it; slurm-jupyter-shim --node inherits the
+ * sockets across execve and adopts them with ZMQ_USE_FD (libzmq then uses
+ * the socket as it is: it neither binds nor listens).
+ */
+#ifndef SJ_RELAY_H
+#define SJ_RELAY_H
+
+#include <sys/socket.h>
+
+#include "portrange.h"
+#include "sj_err.h"
+
+struct sj_relay_addr {
+	struct sockaddr_storage ss;	/* port 0 */
+	socklen_t len;
+	char text[64];			/* numeric, for relay.json and HELLO */
+};
+
+/* The local address of a connected socket: the one facing its peer.  An
+ * IPv4-mapped IPv6 address comes back as IPv4. */
+int sj_relay_addr_of_socket(int fd, struct sj_relay_addr *a,
+			    struct sj_err *err);
+
+/* relay_address from plugstack.conf: a numeric IPv4 or IPv6 address. */
+int sj_relay_addr_parse(const char *s, struct sj_relay_addr *a,
+			struct sj_err *err);
+
+/* Binds n listening TCP sockets on a, with ports in r (any ports if r is
+ * 0-0), starting at a random place in the range so that steps starting at
+ * the same time rarely try the same ports.  The sockets are left open
+ * across execve.  On failure nothing stays open. */
+int sj_relay_listen(const struct sj_relay_addr *a,
+		    const struct sj_port_range *r, int n, int *fds, int *ports,
+		    struct sj_err *err);
+
+/* n distinct TCP ports that are free on 127.0.0.1 now, for the kernel's own
+ * connection file when it uses tcp. */
+int sj_loopback_ports(int n, int *ports, struct sj_err *err);
+
+#endif
