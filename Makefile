@@ -17,6 +17,11 @@ SLURM_PLUGIN_DIR := /usr/lib/$(shell gcc -print-multiarch 2>/dev/null || echo x8
 endif
 
 CC       ?= cc
+V        ?= 0
+ifeq ($(V),0)
+Q        = @
+say      = @echo "  $(1) $(2)";
+endif
 CFLAGS   ?= -O2 -g
 SAN      ?=
 ifeq ($(SAN),1)
@@ -61,27 +66,27 @@ all: $(PLUGIN) $(SHIM)
 
 $(O)/%.o: %.c $(wildcard common/*.h spank/*.h shim/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(SJ_CFLAGS) -c -o $@ $<
+	$(call say,CC,$<)$(CC) $(SJ_CFLAGS) -c -o $@ $<
 
 $(LIBCOMMON): $(COMMON_OBJ)
 	@rm -f $@
-	$(AR) rcs $@ $^
+	$(call say,AR,$@)$(AR) rcs $@ $^
 
 # The version script keeps everything but the SPANK entry points local, so
 # our helpers can never clash with symbols of slurmstepd or other plugins.
 $(PLUGIN): $(SPANK_OBJ) $(LIBCOMMON) spank/spank_jupyter.lds
 	@test -n "$(SLURM_VERSION)" || { echo "Slurm version unknown: is libslurm-dev installed?" >&2; exit 1; }
-	$(CC) -shared -o $@ $(SPANK_OBJ) $(LIBCOMMON) $(SJ_LDFLAGS) \
+	$(call say,LD,$@)$(CC) -shared -o $@ $(SPANK_OBJ) $(LIBCOMMON) $(SJ_LDFLAGS) \
 		-Wl,--version-script=spank/spank_jupyter.lds $(LIBS_PLUGIN)
 
 $(SHIM): $(SHIM_OBJ) $(LIBCOMMON)
-	$(CC) -o $@ $(SHIM_OBJ) $(LIBCOMMON) $(SJ_LDFLAGS) $(LIBS_SHIM)
+	$(call say,LD,$@)$(CC) -o $@ $(SHIM_OBJ) $(LIBCOMMON) $(SJ_LDFLAGS) $(LIBS_SHIM)
 
 # Unit tests link the pure-logic objects they test; spank/config.o has no
 # SPANK calls and is tested like common/.
 $(O)/tests/%: tests/unit/%.c $(LIBCOMMON) $(O)/spank/config.o
 	@mkdir -p $(dir $@)
-	$(CC) $(SJ_CFLAGS) -Ispank -o $@ $< $(O)/spank/config.o $(LIBCOMMON) \
+	$(call say,LD,$@)$(CC) $(SJ_CFLAGS) -Ispank -o $@ $< $(O)/spank/config.o $(LIBCOMMON) \
 		$(SJ_LDFLAGS) -lcmocka $(LIBS_SHIM)
 
 unit: $(UNIT_BIN)

@@ -277,7 +277,7 @@ static int poll_round(struct sj_channels *c, struct sj_fwd_watch *w, int nw,
 		if (!(items[2 * SJ_NCHANNELS + i].revents &
 		      (ZMQ_POLLIN | ZMQ_POLLERR)))
 			continue;
-		r = w[i].on_ready(w[i].arg);
+		r = w[i].on_ready(&w[i]);
 		if (r < 0)
 			return sj_err_set(err, "watch %d failed", i);
 		if (r > 0)

@@ -58,11 +58,12 @@ int sj_channels_open_back(struct sj_channels *c,
 void sj_channels_close(struct sj_channels *c, int linger_ms);
 
 /* Something else to wait on while forwarding: a zmq socket or an fd.
- * on_ready returns 0 to go on, 1 to stop forwarding, -1 on error. */
+ * on_ready returns 0 to go on, 1 to stop forwarding, -1 on error; it may
+ * retire its watch by setting w->fd to -1 (and w->socket to NULL). */
 struct sj_fwd_watch {
 	void *socket;
 	int fd;
-	int (*on_ready)(void *arg);
+	int (*on_ready)(struct sj_fwd_watch *w);
 	void *arg;
 };
 

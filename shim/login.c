@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <zmq.h>
@@ -41,7 +42,23 @@ struct login {
 	int stopping;
 	struct sj_hello hello;
 	int have_hello;
+	int parent_fd;		/* pidfd of Jupyter, -1 if unsupported */
 };
+
+/*
+ * Jupyter started us; if it dies (even by SIGKILL) nobody will ever stop
+ * us, so we stop ourselves, like ipykernel's parent poller, but woken by
+ * a pidfd instead of a timer.
+ */
+static int watch_parent(void)
+{
+	int fd = (int)syscall(SYS_pidfd_open, getppid(), 0);
+
+	if (fd < 0)
+		shim_debug("pidfd_open: %s; not watching the parent",
+			   strerror(errno));
+	return fd;
+}
 
 /* Reaps children; notes srun's status.  Other children are our scancels. */
 static void reap(struct login *l)
@@ -67,9 +84,8 @@ static void stop_srun(struct login *l)
 }
 
 /* Signals while forwarding.  Returns 1 when srun has ended. */
-static int on_signal(void *arg)
+static int handle_signals(struct login *l)
 {
-	struct login *l = arg;
 	int sig;
 
 	while ((sig = proc_signal_read(l->sfd)) != 0) {
@@ -93,6 +109,29 @@ static int on_signal(void *arg)
 	return l->srun_done;
 }
 
+static int on_signal(struct sj_fwd_watch *w)
+{
+	return handle_signals(w->arg);
+}
+
+static void parent_exited(struct login *l)
+{
+	if (!l->stopping)
+		shim_error("Jupyter (our parent) is gone: ending the kernel");
+	stop_srun(l);
+	close(l->parent_fd);
+	l->parent_fd = -1;
+}
+
+static int on_parent_exit(struct sj_fwd_watch *w)
+{
+	struct login *l = w->arg;
+
+	parent_exited(l);
+	w->fd = -1;
+	return l->srun_done;
+}
+
 /* Waits for the plugin's HELLO, srun's early death, or a signal. */
 static int await_rendezvous(struct login *l, struct rdv_server *r,
 			    const char *client_public, struct sj_err *err)
@@ -100,9 +139,10 @@ static int await_rendezvous(struct login *l, struct rdv_server *r,
 	int waited = 0;
 
 	while (!l->have_hello) {
-		struct pollfd fds[2] = { { .fd = r->fd, .events = POLLIN },
-					 { .fd = l->sfd, .events = POLLIN } };
-		int n = poll(fds, 2, 1000);
+		struct pollfd fds[3] = { { .fd = r->fd, .events = POLLIN },
+					 { .fd = l->sfd, .events = POLLIN },
+					 { .fd = l->parent_fd, .events = POLLIN } };
+		int n = poll(fds, 3, 1000);
 
 		if (n < 0 && errno != EINTR)
 			return sj_err_errno(err, errno, "poll");
@@ -111,8 +151,10 @@ static int await_rendezvous(struct login *l, struct rdv_server *r,
 					  "back (is spank_jupyter.so in the "
 					  "node's plugstack.conf, and can the "
 					  "node reach this host?)");
-		if (fds[1].revents & POLLIN) {
-			on_signal(l);
+		if (fds[2].revents & POLLIN)
+			parent_exited(l);
+		if ((fds[1].revents & POLLIN) || l->stopping) {
+			handle_signals(l);
 			if (l->srun_done)
 				return sj_err_set(err, "the kernel step ended "
 						  "before it started (srun exit "
@@ -154,7 +196,8 @@ static int open_back(struct sj_channels *c, const struct sj_hello *h,
 
 int login_main(const struct shim_args *a)
 {
-	struct login l = { .args = a, .srun = -1, .sfd = -1 };
+	struct login l = { .args = a, .srun = -1, .sfd = -1,
+			   .parent_fd = watch_parent() };
 	struct rdv_server r = { .fd = -1 };
 	struct sj_channels ch;
 	struct sj_front_opts fo;
@@ -211,9 +254,11 @@ int login_main(const struct shim_args *a)
 
 	if (open_back(&ch, &l.hello, pub, sec, &err))
 		goto fail;
-	struct sj_fwd_watch w = { .fd = l.sfd, .on_ready = on_signal,
-				  .arg = &l };
-	if (sj_forward_run(&ch, &w, 1, &err))
+	struct sj_fwd_watch w[2] = {
+		{ .fd = l.sfd, .on_ready = on_signal, .arg = &l },
+		{ .fd = l.parent_fd, .on_ready = on_parent_exit, .arg = &l },
+	};
+	if (sj_forward_run(&ch, w, l.parent_fd >= 0 ? 2 : 1, &err))
 		goto fail;
 	/* The kernel's last words (a shutdown reply) may still be queued. */
 	if (sj_forward_drain(&ch, 100, &err))
@@ -248,5 +293,7 @@ out:
 	/* Closing the pipe tells the janitor to release the allocation. */
 	if (janitor >= 0)
 		close(janitor);
+	if (l.parent_fd >= 0)
+		close(l.parent_fd);
 	return rv;
 }

@@ -79,9 +79,9 @@ oom:
 	return NULL;
 }
 
-static int on_signal(void *arg)
+static int on_signal(struct sj_fwd_watch *w)
 {
-	struct node *n = arg;
+	struct node *n = w->arg;
 	int sig, status;
 
 	while ((sig = proc_signal_read(n->sfd)) != 0) {

@@ -4,6 +4,7 @@
 #include <zmq.h>
 
 #include "curvekey.h"
+#include "forward.h"
 #include "log.h"
 
 int zap_open(struct zap *z, void *ctx, const char *allowed_z85,
@@ -86,9 +87,9 @@ out:
 	return rv;
 }
 
-int zap_on_ready(void *arg)
+int zap_on_ready(struct sj_fwd_watch *w)
 {
-	struct zap *z = arg;
+	struct zap *z = w->arg;
 	int r;
 
 	while ((r = answer(z)) > 0)

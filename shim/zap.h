@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 
+#include "forward.h"
 #include "sj_err.h"
 
 struct zap {
@@ -21,7 +22,7 @@ struct zap {
 int zap_open(struct zap *z, void *ctx, const char *allowed_z85,
 	     struct sj_err *err);
 /* Answers the waiting requests; a watch callback for the forwarder. */
-int zap_on_ready(void *arg);
+int zap_on_ready(struct sj_fwd_watch *w);
 void zap_close(struct zap *z);
 
 #endif

@@ -105,6 +105,10 @@ static void test_unknown_and_shape(void **state)
 	check_bad("runtime_dir", "plugstack argument \"runtime_dir\": "
 		  "expected key=value");
 	check_bad("", "expected key=value");
+	check_bad("relay_ports=5000", "plugstack argument "
+		  "\"relay_ports=5000\": a kernel needs 5 ports, the range "
+		  "has 1");
+	check_bad("relay_ports=5000-5003", "the range has 4");
 }
 
 static void test_duplicates(void **state)
@@ -113,10 +117,10 @@ static void test_duplicates(void **state)
 	struct sj_err err = { "" };
 
 	(void)state;
-	assert_fails(parse(&c, &err, "relay_ports=5000", "relay_address=",
-			   "relay_ports=5000", NULL), err,
-		     "plugstack argument \"relay_ports=5000\": relay_ports "
-		     "given more than once");
+	assert_fails(parse(&c, &err, "relay_ports=5000-5010", "relay_address=",
+			   "relay_ports=5000-5010", NULL), err,
+		     "plugstack argument \"relay_ports=5000-5010\": "
+		     "relay_ports given more than once");
 }
 
 static void test_runtime_dir(void **state)
