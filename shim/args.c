@@ -17,6 +17,13 @@ const char shim_usage[] =
 "                          cancelled by the shim)\n"
 "  --rendezvous-host=ADDR  the address compute nodes reach this host at\n"
 "                          (default: the address srun launches from)\n"
+"  --setup=COMMAND         shell command run on the node before the kernel\n"
+"                          (e.g. \"module load python\"); the kernel starts\n"
+"                          only if it succeeds\n"
+"  --kernel-node=NAME      in a multi-node allocation, run the kernel on\n"
+"                          NAME (default: the first node)\n"
+"  --srun-arg=ARG          one more argument for the kernel's srun\n"
+"                          (repeatable)\n"
 "  --shim-verbose          log each step to stderr\n"
 "  --help, --version\n";
 
@@ -52,7 +59,8 @@ int shim_args_parse(int argc, char **argv, struct shim_args *a,
 	}
 
 	a->slurm_argv = calloc((size_t)argc, sizeof(char *));
-	if (a->slurm_argv == NULL)
+	a->srun_argv = calloc((size_t)argc, sizeof(char *));
+	if (a->slurm_argv == NULL || a->srun_argv == NULL)
 		return sj_err_set(err, "out of memory");
 	for (i = 1; i < argc; i++) {
 		const char *v;
@@ -87,6 +95,12 @@ int shim_args_parse(int argc, char **argv, struct shim_args *a,
 		} else if ((v = opt_value("--rendezvous-host", argc, argv,
 					  &i))) {
 			a->rendezvous_host = v;
+		} else if ((v = opt_value("--setup", argc, argv, &i))) {
+			a->setup = v;
+		} else if ((v = opt_value("--kernel-node", argc, argv, &i))) {
+			a->kernel_node = v;
+		} else if ((v = opt_value("--srun-arg", argc, argv, &i))) {
+			a->srun_argv[a->srun_argc++] = (char *)v;
 		} else {
 			a->slurm_argv[a->slurm_argc++] = argv[i];
 		}
@@ -98,6 +112,13 @@ int shim_args_parse(int argc, char **argv, struct shim_args *a,
 	if (a->kernel_argv == NULL || a->kernel_argc == 0)
 		return sj_err_set(err, "missing \"-- KERNEL ARGV...\" after "
 				  "the shim's options");
+	if (a->setup != NULL && a->setup[0] == '\0')
+		return sj_err_set(err, "--setup: empty command");
+	if (a->kernel_node != NULL &&
+	    (a->kernel_node[0] == '\0' || a->kernel_node[0] == '-' ||
+	     strpbrk(a->kernel_node, " ,\t\n") != NULL))
+		return sj_err_set(err, "--kernel-node=%s: one node name",
+				  a->kernel_node);
 	if (a->jobid != NULL) {
 		char *end;
 		unsigned long id = strtoul(a->jobid, &end, 10);
@@ -113,5 +134,7 @@ int shim_args_parse(int argc, char **argv, struct shim_args *a,
 void shim_args_free(struct shim_args *a)
 {
 	free(a->slurm_argv);
+	free(a->srun_argv);
 	a->slurm_argv = NULL;
+	a->srun_argv = NULL;
 }

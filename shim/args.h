@@ -23,6 +23,10 @@ struct shim_args {
 	const char *connection_file;
 	const char *jobid;		/* --jobid: an existing allocation */
 	const char *rendezvous_host;	/* address nodes reach us at */
+	const char *setup;		/* shell command before the kernel */
+	const char *kernel_node;	/* node of the allocation to use */
+	char **srun_argv;		/* --srun-arg values, borrowed */
+	int srun_argc;
 	char **slurm_argv;		/* borrowed from argv; n entries */
 	int slurm_argc;
 	char **kernel_argv;		/* NULL-terminated, borrowed */

@@ -197,10 +197,12 @@ static char *untemplate(const char *arg, const char *path)
 int slurm_start_step(const struct shim_args *a, const char *jobid,
 		     const char *spec, pid_t *pid, struct sj_err *err)
 {
-	char self[PATH_MAX], jobopt[64], specopt[512];
+	char self[PATH_MAX], jobopt[64], specopt[512], nodeopt[300];
 	char **argv;
 	ssize_t n;
 	int i = 0, rv;
+
+	char *setup_script = NULL;
 
 	/* The same binary on the node: sites install it at one path. */
 	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
@@ -212,9 +214,17 @@ int slurm_start_step(const struct shim_args *a, const char *jobid,
 			     spec) >= sizeof(specopt))
 		return sj_err_set(err, "rendezvous spec too long");
 
-	argv = calloc((size_t)a->kernel_argc + 12, sizeof(char *));
-	if (argv == NULL)
+	if (a->setup != NULL &&
+	    asprintf(&setup_script, "{ %s\n} || { echo \"slurm-jupyter-shim: "
+		     "--setup failed (exit status $?); not starting the "
+		     "kernel\" >&2; exit 1; }\nexec \"$@\"", a->setup) < 0)
 		return sj_err_set(err, "out of memory");
+	argv = calloc((size_t)a->kernel_argc + (size_t)a->srun_argc + 16,
+		      sizeof(char *));
+	if (argv == NULL) {
+		free(setup_script);
+		return sj_err_set(err, "out of memory");
+	}
 	argv[i++] = "srun";
 	argv[i++] = jobopt;
 	argv[i++] = "--overlap";
@@ -222,9 +232,24 @@ int slurm_start_step(const struct shim_args *a, const char *jobid,
 	argv[i++] = "--ntasks=1";
 	argv[i++] = "--job-name=" SHIM_JOB_NAME;
 	argv[i++] = specopt;
+	if (a->kernel_node != NULL) {
+		snprintf(nodeopt, sizeof(nodeopt), "--nodelist=%s",
+			 a->kernel_node);
+		argv[i++] = nodeopt;
+	}
+	for (int k = 0; k < a->srun_argc; k++)
+		argv[i++] = a->srun_argv[k];
 	argv[i++] = self;
 	argv[i++] = "--node";
 	argv[i++] = "--";
+	if (a->setup != NULL) {
+		/* The kernel starts only if the setup succeeded; "$@" keeps
+		 * its argv intact, {connection_file} included. */
+		argv[i++] = "/bin/sh";
+		argv[i++] = "-c";
+		argv[i++] = setup_script;
+		argv[i++] = "slurm-jupyter-setup";
+	}
 	int first_kernel_arg = i;
 	for (int k = 0; k < a->kernel_argc; k++) {
 		argv[i] = untemplate(a->kernel_argv[k], a->connection_file);
@@ -247,6 +272,7 @@ out:
 	for (int k = first_kernel_arg; k < i; k++)
 		free(argv[k]);
 	free(argv);
+	free(setup_script);
 	return rv;
 }
 
@@ -254,16 +280,25 @@ void slurm_signal_step(const char *jobid, unsigned step, const char *sig)
 {
 	char target[64], sigopt[32];
 	char *argv[] = { "scancel", "--quiet", sigopt, target, NULL };
+	/* Slurm 22.05's scancel delivers a step signal and then reports
+	 * "Invalid job id specified" (non-zero exit) for every node of the
+	 * allocation that does not run the step, so neither its message nor
+	 * its status says anything about the kernel: both are dropped.  The
+	 * user sees the KeyboardInterrupt, or its absence. */
+	int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
 	struct proc_spawn ps = {
 		.argv = argv, .new_pgrp = 1, .stdin_fd = -1,
-		.stdout_fd = -1, .stderr_fd = -1,
+		.stdout_fd = -1, .stderr_fd = devnull,
 	};
 	struct sj_err err;
 	pid_t pid;
 
 	snprintf(target, sizeof(target), "%s.%u", jobid, step);
 	snprintf(sigopt, sizeof(sigopt), "--signal=%s", sig);
+	shim_debug("interrupt: scancel --signal=%s %s", sig, target);
 	if (proc_spawn(&ps, &pid, &err))
 		shim_error("cannot signal the kernel: %s", err.msg);
+	if (devnull >= 0)
+		close(devnull);
 	/* Reaped with the others in the SIGCHLD handler of the caller. */
 }
