@@ -271,9 +271,18 @@ int login_main(const struct shim_args *a)
 		shim_debug("forwarded: %s", st);
 	}
 	rv = proc_exit_code(l.srun_status);
-	if (rv != 0)
-		shim_error("the kernel on %s ended with exit status %d",
-			   l.hello.node, rv);
+	if (!l.stopping) {
+		char why[512];
+
+		/* srun exits 0 when Slurm ends the job under the kernel (a
+		 * failed node, for one): ask Slurm how the job is. */
+		if (slurm_explain_end(l.jobid, l.hello.node, l.srun_status,
+				      why, sizeof(why))) {
+			shim_error("%s", why);
+			if (rv == 0)
+				rv = 1;
+		}
+	}
 	goto out;
 fail:
 	shim_error("%s", err.msg);

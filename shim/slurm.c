@@ -302,3 +302,114 @@ void slurm_signal_step(const char *jobid, unsigned step, const char *sig)
 		close(devnull);
 	/* Reaped with the others in the SIGCHLD handler of the caller. */
 }
+
+/* Copies the value of "Key=" from scontrol's one-line output. */
+static void field(const char *line, const char *key, char *out, size_t len)
+{
+	const char *p = line;
+	size_t kl = strlen(key), n;
+
+	out[0] = '\0';
+	while ((p = strstr(p, key)) != NULL) {
+		if ((p == line || p[-1] == ' ') && p[kl] == '=') {
+			p += kl + 1;
+			n = strcspn(p, " \n");
+			if (n >= len)
+				n = len - 1;
+			memcpy(out, p, n);
+			out[n] = '\0';
+			return;
+		}
+		p += kl;
+	}
+}
+
+int slurm_job_state(const char *jobid, char *state, size_t slen,
+		    char *reason, size_t rlen)
+{
+	char *argv[] = { "scontrol", "--oneliner", "show", "job",
+			 (char *)jobid, NULL };
+	char buf[8192];
+	size_t used = 0;
+	int p[2], status = 0;
+	ssize_t r;
+	pid_t pid;
+	struct sj_err err;
+
+	state[0] = reason[0] = '\0';
+	if (pipe2(p, O_CLOEXEC) != 0)
+		return -1;
+	int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	struct proc_spawn ps = { .argv = argv, .stdin_fd = -1,
+				 .stdout_fd = p[1], .stderr_fd = devnull };
+	if (proc_spawn(&ps, &pid, &err) != 0) {
+		close(p[0]);
+		close(p[1]);
+		if (devnull >= 0)
+			close(devnull);
+		return -1;
+	}
+	close(p[1]);
+	if (devnull >= 0)
+		close(devnull);
+	while (used < sizeof(buf) - 1) {
+		r = read(p[0], buf + used, sizeof(buf) - 1 - used);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		used += (size_t)r;
+	}
+	buf[used] = '\0';
+	close(p[0]);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return -1;
+	field(buf, "JobState", state, slen);
+	field(buf, "Reason", reason, rlen);
+	return state[0] ? 0 : -1;
+}
+
+int slurm_explain_end(const char *jobid, const char *node, int status,
+		      char *buf, size_t len)
+{
+	char state[64], reason[128];
+	int code = proc_exit_code(status);
+
+	if (slurm_job_state(jobid, state, sizeof(state), reason,
+			    sizeof(reason)) != 0) {
+		if (code == 0)
+			return 0;
+		snprintf(buf, len, "the kernel on %s ended with exit status %d "
+			 "(Slurm does not know job %s any more)", node, code,
+			 jobid);
+		return 1;
+	}
+	/* While the job completes, the state may still read COMPLETING;
+	 * the reason already tells. */
+	if (strcmp(state, "TIMEOUT") == 0 || strcmp(state, "DEADLINE") == 0 ||
+	    strcmp(reason, "TimeLimit") == 0)
+		snprintf(buf, len, "the kernel on %s was stopped: job %s "
+			 "reached its time limit", node, jobid);
+	else if (strcmp(state, "NODE_FAIL") == 0 ||
+		 strcmp(reason, "NodeDown") == 0)
+		snprintf(buf, len, "the kernel on %s was lost: the node failed "
+			 "(job %s %s)", node, jobid, state);
+	else if (strcmp(state, "CANCELLED") == 0)
+		snprintf(buf, len, "the kernel on %s was stopped: job %s was "
+			 "cancelled", node, jobid);
+	else if (strcmp(state, "PREEMPTED") == 0)
+		snprintf(buf, len, "the kernel on %s was stopped: job %s was "
+			 "preempted", node, jobid);
+	else if (code == 0)
+		return 0;
+	else if (WIFEXITED(status))
+		snprintf(buf, len, "the kernel on %s exited with status %d",
+			 node, code);
+	else
+		snprintf(buf, len, "the kernel on %s ended with status %d "
+			 "(job %s %s)", node, code, jobid, state);
+	return 1;
+}

@@ -26,6 +26,17 @@ int slurm_allocate(const struct shim_args *a, int janitor_fd, int sfd,
 int slurm_start_step(const struct shim_args *a, const char *jobid,
 		     const char *spec, pid_t *pid, struct sj_err *err);
 
+/* The job's state and reason from `scontrol show job -o J` (e.g.
+ * "TIMEOUT", "NODE_FAIL", "CANCELLED"); -1 if Slurm cannot say. */
+int slurm_job_state(const char *jobid, char *state, size_t slen,
+		    char *reason, size_t rlen);
+
+/* Why the kernel of job J ended, from the job's state and srun's status:
+ * returns 1 and one line for the user when it did not end of its own
+ * accord or failed, 0 for a clean exit of a kernel in a live job. */
+int slurm_explain_end(const char *jobid, const char *node, int status,
+		      char *buf, size_t len);
+
 /* scancel --signal=SIG J.S, without waiting for it. */
 void slurm_signal_step(const char *jobid, unsigned step, const char *sig);
 
