@@ -24,6 +24,12 @@ const char shim_usage[] =
 "                          NAME (default: the first node)\n"
 "  --srun-arg=ARG          one more argument for the kernel's srun\n"
 "                          (repeatable)\n"
+"  --share                 run in an allocation of the same options that\n"
+"                          other kernels use (default: only in an unused,\n"
+"                          lingering one)\n"
+"  --linger=SECONDS        keep an allocation the shim made this long after\n"
+"                          its last kernel left, for a restart (default 10;\n"
+"                          0 releases it at once)\n"
 "  --shim-verbose          log each step to stderr\n"
 "  --help, --version\n";
 
@@ -48,6 +54,7 @@ int shim_args_parse(int argc, char **argv, struct shim_args *a,
 
 	memset(a, 0, sizeof(*a));
 	a->mode = SHIM_LOGIN;
+	a->linger = SHIM_DEFAULT_LINGER;
 	if (argc >= 2 && strcmp(argv[1], "--node") == 0) {
 		a->mode = SHIM_NODE;
 		if (argc < 4 || strcmp(argv[2], "--") != 0)
@@ -95,6 +102,18 @@ int shim_args_parse(int argc, char **argv, struct shim_args *a,
 		} else if ((v = opt_value("--rendezvous-host", argc, argv,
 					  &i))) {
 			a->rendezvous_host = v;
+		} else if (strcmp(argv[i], "--share") == 0) {
+			a->share = 1;
+		} else if ((v = opt_value("--linger", argc, argv, &i))) {
+			char *end;
+			unsigned long s = strtoul(v, &end, 10);
+
+			if (*v < '0' || *v > '9' || *end != '\0' ||
+			    s > SHIM_MAX_LINGER)
+				return sj_err_set(err, "--linger=%s: seconds, "
+						  "0 to %d", v,
+						  SHIM_MAX_LINGER);
+			a->linger = (unsigned)s;
 		} else if ((v = opt_value("--setup", argc, argv, &i))) {
 			a->setup = v;
 		} else if ((v = opt_value("--kernel-node", argc, argv, &i))) {

@@ -25,6 +25,8 @@ struct shim_args {
 	const char *rendezvous_host;	/* address nodes reach us at */
 	const char *setup;		/* shell command before the kernel */
 	const char *kernel_node;	/* node of the allocation to use */
+	int share;			/* --share: join a busy allocation */
+	unsigned linger;		/* --linger seconds */
 	char **srun_argv;		/* --srun-arg values, borrowed */
 	int srun_argc;
 	char **slurm_argv;		/* borrowed from argv; n entries */
@@ -38,6 +40,11 @@ struct shim_args {
 int shim_args_parse(int argc, char **argv, struct shim_args *a,
 		    struct sj_err *err);
 void shim_args_free(struct shim_args *a);
+
+/* Seconds an unused allocation is kept for the next kernel: longer than
+ * a restart (Jupyter waits up to 5 s for a kernel to shut down). */
+#define SHIM_DEFAULT_LINGER 10
+#define SHIM_MAX_LINGER 86400
 
 extern const char shim_usage[];
 

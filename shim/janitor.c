@@ -6,34 +6,56 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "alloc.h"
 #include "log.h"
 
-/* scancel attempts while slurmctld does not answer: about two minutes. */
-#define CANCEL_TRIES 12
+struct janitor_state {
+	char jobid[32];
+	char lock_dir[400];
+	unsigned linger;
+};
 
-static int run_scancel(const char *jobid)
+static void take_line(struct janitor_state *js, const char *line)
 {
-	int status;
-	pid_t p = fork();
+	const char *v = strchr(line, ' ');
+	size_t kl;
 
-	if (p < 0)
-		return -1;
-	if (p == 0) {
-		execlp("scancel", "scancel", "--quiet", jobid, (char *)NULL);
-		_exit(127);
-	}
-	while (waitpid(p, &status, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+	if (v == NULL)
+		return;
+	kl = (size_t)(v - line);
+	v++;
+	if (kl == 3 && strncmp(line, "job", 3) == 0 &&
+	    strlen(v) < sizeof(js->jobid))
+		strcpy(js->jobid, v);
+	else if (kl == 7 && strncmp(line, "lockdir", 7) == 0 &&
+		 strlen(v) < sizeof(js->lock_dir))
+		strcpy(js->lock_dir, v);
+	else if (kl == 6 && strncmp(line, "linger", 6) == 0)
+		js->linger = (unsigned)strtoul(v, NULL, 10);
 }
 
-static void janitor_main(int rfd)
+/* Returns once the shim has exited: the kernel closes a process's files
+ * (and so drops its flocks) before its pidfd becomes readable. */
+static void await_exit(int pidfd)
 {
-	char buf[256], jobid[32] = "";
+	struct pollfd p = { .fd = pidfd, .events = POLLIN };
+
+	if (pidfd < 0)
+		return;
+	while (poll(&p, 1, -1) < 0 && errno == EINTR)
+		;
+	close(pidfd);
+}
+
+static void janitor_main(int rfd, int shim_pidfd)
+{
+	struct janitor_state js = { .linger = 0 };
+	char buf[1024];
 	size_t used = 0;
 	ssize_t n;
 
@@ -48,33 +70,28 @@ static void janitor_main(int rfd)
 		char *nl;
 		while ((nl = strchr(buf, '\n')) != NULL) {
 			*nl = '\0';
-			if (strncmp(buf, "job ", 4) == 0 &&
-			    strlen(buf + 4) < sizeof(jobid))
-				strcpy(jobid, buf + 4);
+			take_line(&js, buf);
 			used -= (size_t)(nl + 1 - buf);
 			memmove(buf, nl + 1, used + 1);
 		}
 		if (used == sizeof(buf) - 1)
 			used = 0;	/* garbage: nobody else writes here */
 	}
-	if (jobid[0] == '\0')
+	if (js.jobid[0] == '\0' || js.lock_dir[0] == '\0')
 		_exit(0);
-	for (int i = 0; i < CANCEL_TRIES; i++) {
-		if (run_scancel(jobid) == 0) {
-			shim_debug("released allocation %s", jobid);
-			_exit(0);
-		}
-		sleep(i < 3 ? 1 : 10);
-	}
-	shim_error("could not cancel allocation %s (slurmctld unreachable?); "
-		   "cancel it with: scancel %s", jobid, jobid);
-	_exit(1);
+	await_exit(shim_pidfd);
+	/* The linger: a restarted kernel arrives in this window and finds
+	 * the allocation still there. */
+	for (unsigned left = js.linger; left > 0;)
+		left = sleep(left);
+	alloc_release_if_unused(js.jobid, js.lock_dir);
+	_exit(0);
 }
 
 int janitor_start(int *wfd, struct sj_err *err)
 {
 	int p[2];
-	pid_t pid;
+	pid_t pid, shim = getpid();
 
 	if (pipe2(p, O_CLOEXEC) != 0)
 		return sj_err_errno(err, errno, "pipe");
@@ -89,6 +106,7 @@ int janitor_start(int *wfd, struct sj_err *err)
 		 * and the shim's SIGCHLD means only srun. */
 		if (setsid() < 0 || fork() != 0)
 			_exit(0);
+		int pidfd = (int)syscall(SYS_pidfd_open, shim, 0);
 		signal(SIGINT, SIG_IGN);
 		signal(SIGTERM, SIG_IGN);
 		signal(SIGHUP, SIG_IGN);
@@ -100,9 +118,9 @@ int janitor_start(int *wfd, struct sj_err *err)
 			dup2(devnull, 1);
 		}
 		for (int fd = 3; fd < 1024; fd++)
-			if (fd != p[0])
+			if (fd != p[0] && fd != pidfd)
 				close(fd);
-		janitor_main(p[0]);
+		janitor_main(p[0], pidfd);
 	}
 	close(p[0]);
 	while (waitpid(pid, NULL, 0) < 0)
@@ -112,14 +130,21 @@ int janitor_start(int *wfd, struct sj_err *err)
 	return 0;
 }
 
-int janitor_own_job(int wfd, const char *jobid, struct sj_err *err)
+int janitor_tell(int wfd, const char *key, const char *value,
+		 struct sj_err *err)
 {
-	char line[64];
-	int n = snprintf(line, sizeof(line), "job %s\n", jobid);
+	char line[512];
+	int n = snprintf(line, sizeof(line), "%s %s\n", key, value);
 
-	if (n < 0 || (size_t)n >= sizeof(line))
-		return sj_err_set(err, "job id too long");
+	if (n < 0 || (size_t)n >= sizeof(line) || strchr(value, '\n'))
+		return sj_err_set(err, "janitor: bad %s", key);
+	/* One write below PIPE_BUF: the line arrives whole. */
 	if (write(wfd, line, (size_t)n) != n)
 		return sj_err_errno(err, errno, "telling the janitor");
 	return 0;
+}
+
+int janitor_own_job(int wfd, const char *jobid, struct sj_err *err)
+{
+	return janitor_tell(wfd, "job", jobid, err);
 }

@@ -2,10 +2,11 @@
  * janitor.h - releases the allocation the shim made, whatever happens.
  *
  * A small process in a session of its own (so Jupyter's killpg does not
- * reach it) holds the read end of a pipe.  The shim tells it which job it
- * made; when the pipe closes (the shim exited, cleanly or by SIGKILL), the
- * janitor cancels that job, retrying while slurmctld is unreachable.
- * Allocations the shim did not make are never named to it.
+ * reach it) holds the read end of a pipe.  The shim tells it which
+ * allocation it uses; when the pipe closes (the shim exited, cleanly or by
+ * SIGKILL), the janitor waits the linger time and cancels the allocation
+ * if no other shim uses it (alloc.h), retrying while slurmctld is
+ * unreachable.  Allocations no shim made are never named to it.
  */
 #ifndef SHIM_JANITOR_H
 #define SHIM_JANITOR_H
@@ -14,6 +15,12 @@
 
 /* Must run before any thread exists (i.e. before zmq_ctx_new). */
 int janitor_start(int *wfd, struct sj_err *err);
+
+/* What the janitor needs to know: "job" (an allocation made by a shim, to
+ * release when unused), "lockdir" (see alloc.h), "linger" (seconds to wait
+ * after we are gone before releasing it). */
+int janitor_tell(int wfd, const char *key, const char *value,
+		 struct sj_err *err);
 int janitor_own_job(int wfd, const char *jobid, struct sj_err *err);
 
 #endif

@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "alloc.h"
 #include "args.h"
 #include "connfile.h"
 #include "curvekey.h"
@@ -194,8 +195,57 @@ static int open_back(struct sj_channels *c, const struct sj_hello *h,
 	return sj_channels_open_back(c, &o, err);
 }
 
+/*
+ * In order: the allocation named with --jobid; the one a user's
+ * `salloc --jupyter-kernel` shell runs Jupyter in; a lingering (or, with
+ * --share, busy) one of ours; a new one.  Only the last two are released
+ * by the janitor, and only when no kernel uses them.
+ */
+static int choose_allocation(struct login *l, struct alloc *al, int janitor,
+			     struct sj_err *err)
+{
+	const struct shim_args *a = l->args;
+	const char *env_job = getenv("SLURM_JOB_ID");
+	const char *marker = getenv("SLURM_JUPYTER_ALLOCATION");
+	char linger[16];
+	int r;
+
+	if (a->jobid != NULL) {
+		snprintf(l->jobid, sizeof(l->jobid), "%s", a->jobid);
+		return 0;
+	}
+	if (env_job != NULL && marker != NULL && strcmp(marker, "1") == 0) {
+		if (strlen(env_job) >= sizeof(l->jobid))
+			return sj_err_set(err, "SLURM_JOB_ID too long");
+		strcpy(l->jobid, env_job);
+		shim_info("using allocation %s (salloc --jupyter-kernel)",
+			  l->jobid);
+		return 0;
+	}
+	snprintf(linger, sizeof(linger), "%u", a->linger);
+	if (alloc_init(al, a, err) ||
+	    janitor_tell(janitor, "lockdir", al->lock_dir, err) ||
+	    janitor_tell(janitor, "linger", linger, err))
+		return -1;
+	r = alloc_find(al, a->share, err);
+	if (r < 0)
+		return -1;
+	if (r == 1) {
+		shim_info("reusing allocation %s", al->jobid);
+		strcpy(l->jobid, al->jobid);
+		return janitor_own_job(janitor, al->jobid, err);
+	}
+	if (slurm_allocate(a, al->name, janitor, l->sfd, al->jobid,
+			   sizeof(al->jobid), err) ||
+	    alloc_lock(al, err))
+		return -1;
+	strcpy(l->jobid, al->jobid);
+	return 0;
+}
+
 int login_main(const struct shim_args *a)
 {
+	struct alloc al = { .lock_fd = -1 };
 	struct login l = { .args = a, .srun = -1, .sfd = -1,
 			   .parent_fd = watch_parent() };
 	struct rdv_server r = { .fd = -1 };
@@ -234,12 +284,8 @@ int login_main(const struct shim_args *a)
 	if (sj_channels_open_front(&ch, ctx, &fo, &err))
 		goto fail;
 
-	if (a->jobid != NULL) {
-		snprintf(l.jobid, sizeof(l.jobid), "%s", a->jobid);
-	} else if (slurm_allocate(a, janitor, l.sfd, l.jobid, sizeof(l.jobid),
-				  &err)) {
+	if (choose_allocation(&l, &al, janitor, &err))
 		goto fail;
-	}
 	shim_debug("allocation %s; starting the kernel step", l.jobid);
 
 	char spec[512];
@@ -299,10 +345,13 @@ out:
 	if (ctx != NULL)
 		zmq_ctx_term(ctx);
 	rdv_server_close(&r);
-	/* Closing the pipe tells the janitor to release the allocation. */
-	if (janitor >= 0)
-		close(janitor);
 	if (l.parent_fd >= 0)
 		close(l.parent_fd);
+	/* The lock says a kernel uses the allocation; then closing the pipe
+	 * tells the janitor to release it if nobody else does. */
+	if (al.lock_fd >= 0)
+		close(al.lock_fd);
+	if (janitor >= 0)
+		close(janitor);
 	return rv;
 }

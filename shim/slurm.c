@@ -49,9 +49,11 @@ static int handle_salloc_line(const char *line, int janitor_fd, char *jobid,
 	return 0;
 }
 
-int slurm_allocate(const struct shim_args *a, int janitor_fd, int sfd,
-		   char *jobid, size_t len, struct sj_err *err)
+int slurm_allocate(const struct shim_args *a, const char *job_name,
+		   int janitor_fd, int sfd, char *jobid, size_t len,
+		   struct sj_err *err)
 {
+	char name_opt[128];
 	char **argv = NULL;
 	char buf[4096];
 	size_t used = 0;
@@ -64,7 +66,8 @@ int slurm_allocate(const struct shim_args *a, int janitor_fd, int sfd,
 		return sj_err_set(err, "out of memory");
 	argv[n++] = "salloc";
 	argv[n++] = "--no-shell";
-	argv[n++] = "--job-name=" SHIM_JOB_NAME;
+	snprintf(name_opt, sizeof(name_opt), "--job-name=%s", job_name);
+	argv[n++] = name_opt;
 	for (int i = 0; i < a->slurm_argc; i++)
 		argv[n++] = a->slurm_argv[i];
 	argv[n] = NULL;
@@ -412,4 +415,30 @@ int slurm_explain_end(const char *jobid, const char *node, int status,
 		snprintf(buf, len, "the kernel on %s ended with status %d "
 			 "(job %s %s)", node, code, jobid, state);
 	return 1;
+}
+
+/* scancel attempts while slurmctld does not answer: about two minutes. */
+#define CANCEL_TRIES 12
+
+int slurm_cancel(const char *jobid)
+{
+	char *argv[] = { "scancel", "--quiet", (char *)jobid, NULL };
+	struct proc_spawn ps = { .argv = argv, .stdin_fd = -1,
+				 .stdout_fd = -1, .stderr_fd = -1 };
+	struct sj_err err;
+	int status = 0x100;	/* "exit 1" until waitpid says otherwise */
+	pid_t pid;
+
+	for (int i = 0; i < CANCEL_TRIES; i++) {
+		if (i > 0)
+			sleep(i < 3 ? 1 : 10);
+		if (proc_spawn(&ps, &pid, &err) != 0)
+			continue;
+		while (waitpid(pid, &status, 0) < 0)
+			if (errno != EINTR)
+				break;
+		if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+			return 0;
+	}
+	return -1;
 }

@@ -18,8 +18,9 @@
  * salloc names it, so even a pending job is cancelled if we die.  A
  * terminating signal (read from sfd) while waiting abandons the request.
  */
-int slurm_allocate(const struct shim_args *a, int janitor_fd, int sfd,
-		   char *jobid, size_t len, struct sj_err *err);
+int slurm_allocate(const struct shim_args *a, const char *job_name,
+		   int janitor_fd, int sfd, char *jobid, size_t len,
+		   struct sj_err *err);
 
 /* srun --jobid=J --overlap -N1 -n1 --jupyter-kernel=SPEC SHIM --node -- ARGV,
  * in a process group of its own. */
@@ -36,6 +37,10 @@ int slurm_job_state(const char *jobid, char *state, size_t slen,
  * accord or failed, 0 for a clean exit of a kernel in a live job. */
 int slurm_explain_end(const char *jobid, const char *node, int status,
 		      char *buf, size_t len);
+
+/* scancel J, retried for about two minutes while slurmctld does not
+ * answer; 0 when Slurm took it. */
+int slurm_cancel(const char *jobid);
 
 /* scancel --signal=SIG J.S, without waiting for it. */
 void slurm_signal_step(const char *jobid, unsigned step, const char *sig);

@@ -1,0 +1,252 @@
+#include "alloc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "proc.h"
+#include "slurm.h"
+
+/* FNV-1a: stable across builds and hosts, which is all a name needs. */
+static uint32_t hash_args(const struct shim_args *a)
+{
+	uint32_t h = 2166136261u;
+
+	for (int i = 0; i < a->slurm_argc; i++) {
+		for (const char *p = a->slurm_argv[i]; ; p++) {
+			h ^= (uint8_t)*p;
+			h *= 16777619u;
+			if (*p == '\0')
+				break;
+		}
+	}
+	return h;
+}
+
+/* A directory only we can use: ours, 0700, not a symlink. */
+static int private_dir(const char *path, struct sj_err *err)
+{
+	struct stat st;
+
+	if (mkdir(path, 0700) != 0 && errno != EEXIST)
+		return sj_err_errno(err, errno, "mkdir %s", path);
+	if (lstat(path, &st) != 0)
+		return sj_err_errno(err, errno, "%s", path);
+	if (!S_ISDIR(st.st_mode) || st.st_uid != getuid() ||
+	    (st.st_mode & 077) != 0)
+		return sj_err_set(err, "%s must be a directory of yours with "
+				  "mode 0700", path);
+	return 0;
+}
+
+int alloc_init(struct alloc *al, const struct shim_args *a,
+	       struct sj_err *err)
+{
+	char dir[400];
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+
+	memset(al, 0, sizeof(*al));
+	al->lock_fd = -1;
+	snprintf(al->name, sizeof(al->name), SHIM_JOB_NAME "-%08x",
+		 (unsigned)hash_args(a));
+	if (xdg != NULL && xdg[0] == '/' && strlen(xdg) < 300)
+		snprintf(dir, sizeof(dir), "%s/slurm-jupyter", xdg);
+	else
+		snprintf(dir, sizeof(dir), "/tmp/slurm-jupyter-%u",
+			 (unsigned)getuid());
+	if (private_dir(dir, err))
+		return -1;
+	snprintf(al->lock_dir, sizeof(al->lock_dir), "%s", dir);
+	return 0;
+}
+
+int alloc_lock_path(const char *lock_dir, const char *jobid, char *buf,
+		    size_t len)
+{
+	int n = snprintf(buf, len, "%s/%s.lock", lock_dir, jobid);
+
+	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+static int lock_file(struct alloc *al, const char *jobid, struct sj_err *err)
+{
+	if (alloc_lock_path(al->lock_dir, jobid, al->lock_path,
+			    sizeof(al->lock_path)))
+		return sj_err_set(err, "lock path too long");
+	al->lock_fd = open(al->lock_path, O_RDWR | O_CREAT | O_CLOEXEC |
+			   O_NOFOLLOW, 0600);
+	if (al->lock_fd < 0)
+		return sj_err_errno(err, errno, "%s", al->lock_path);
+	return 0;
+}
+
+static void unlock(struct alloc *al)
+{
+	if (al->lock_fd >= 0)
+		close(al->lock_fd);
+	al->lock_fd = -1;
+}
+
+int alloc_lock(struct alloc *al, struct sj_err *err)
+{
+	if (lock_file(al, al->jobid, err))
+		return -1;
+	while (flock(al->lock_fd, LOCK_SH) != 0) {
+		if (errno != EINTR) {
+			int e = errno;
+
+			unlock(al);
+			return sj_err_errno(err, e, "flock %s", al->lock_path);
+		}
+	}
+	return 0;
+}
+
+/* Runs a command and returns its stdout (malloc'd), NULL on failure. */
+static char *run_capture(char *const argv[])
+{
+	char *buf = NULL;
+	size_t used = 0, cap = 0;
+	int p[2], status;
+	pid_t pid;
+	struct sj_err err;
+
+	if (pipe2(p, O_CLOEXEC) != 0)
+		return NULL;
+	struct proc_spawn ps = { .argv = argv, .stdin_fd = -1,
+				 .stdout_fd = p[1], .stderr_fd = -1 };
+	if (proc_spawn(&ps, &pid, &err) != 0) {
+		close(p[0]);
+		close(p[1]);
+		return NULL;
+	}
+	close(p[1]);
+	for (;;) {
+		if (used + 512 > cap) {
+			char *nb = realloc(buf, cap + 4096);
+
+			if (nb == NULL)
+				break;
+			buf = nb;
+			cap += 4096;
+		}
+		ssize_t r = read(p[0], buf + used, cap - used - 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		used += (size_t)r;
+	}
+	close(p[0]);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			break;
+	if (buf == NULL || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		free(buf);
+		return NULL;
+	}
+	buf[used] = '\0';
+	return buf;
+}
+
+static int job_running(const char *jobid)
+{
+	char state[64], reason[128];
+
+	return slurm_job_state(jobid, state, sizeof(state), reason,
+			       sizeof(reason)) == 0 &&
+	       strcmp(state, "RUNNING") == 0;
+}
+
+int alloc_find(struct alloc *al, int share, struct sj_err *err)
+{
+	char user[32], name_opt[96];
+	char *argv[] = { "squeue", "--noheader", "--states=RUNNING", user,
+			 name_opt, "--format=%i", NULL };
+	char *out, *line, *save = NULL;
+	int found = 0;
+
+	snprintf(user, sizeof(user), "--user=%u", (unsigned)getuid());
+	snprintf(name_opt, sizeof(name_opt), "--name=%s", al->name);
+	/* Slurm unreachable: nothing to reuse; salloc will say why. */
+	out = run_capture(argv);
+	if (out == NULL)
+		return 0;
+	for (line = strtok_r(out, "\n", &save); line != NULL && !found;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (line[0] == '\0' || strspn(line, "0123456789") !=
+		    strlen(line) || strlen(line) >= sizeof(al->jobid))
+			continue;
+		if (lock_file(al, line, err)) {
+			free(out);
+			return -1;
+		}
+		/* Unshared: only an allocation nobody uses (lingering). */
+		int r = share ? flock(al->lock_fd, LOCK_SH) :
+			flock(al->lock_fd, LOCK_EX | LOCK_NB);
+		if (r == 0 && !share)
+			r = flock(al->lock_fd, LOCK_SH);
+		/* Locked first, checked second: see alloc.h. */
+		if (r == 0 && job_running(line)) {
+			strcpy(al->jobid, line);
+			al->owned = 1;
+			found = 1;
+		} else {
+			unlock(al);
+		}
+	}
+	free(out);
+	return found;
+}
+
+void alloc_release_if_unused(const char *jobid, const char *lock_dir)
+{
+	char lock_path[512];
+	int fd;
+
+	if (alloc_lock_path(lock_dir, jobid, lock_path, sizeof(lock_path))) {
+		shim_error("lock path too long; not releasing allocation %s",
+			   jobid);
+		return;
+	}
+	/* O_CREAT: the shim may have died before it took its lock. */
+	fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		shim_error("cannot open %s: %s; not releasing allocation %s",
+			   lock_path, strerror(errno), jobid);
+		return;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		shim_debug("allocation %s is in use; keeping it", jobid);
+		close(fd);
+		return;
+	}
+	char state[64], reason[128];
+	if (slurm_job_state(jobid, state, sizeof(state), reason,
+			    sizeof(reason)) == 0 &&
+	    strcmp(state, "RUNNING") != 0 && strcmp(state, "PENDING") != 0) {
+		/* Another janitor released it, or Slurm ended it. */
+		unlink(lock_path);
+		close(fd);
+		return;
+	}
+	if (slurm_cancel(jobid) == 0) {
+		shim_debug("released allocation %s", jobid);
+		/* Only now: a shim that opened the old file sees the job
+		 * gone when it checks. */
+		unlink(lock_path);
+	} else {
+		shim_error("could not cancel allocation %s (slurmctld "
+			   "unreachable?); cancel it with: scancel %s",
+			   jobid, jobid);
+	}
+	close(fd);
+}

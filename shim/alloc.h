@@ -1,0 +1,55 @@
+/*
+ * alloc.h - which allocation a kernel runs in, and who may release it.
+ *
+ * Allocations the shim makes are named "jupyter-kernel-XXXXXXXX", XXXXXXXX
+ * a hash of the Slurm options, so the next kernel of the same kernelspec
+ * (a restart, or a second notebook with --share) finds it with squeue.
+ *
+ * Every shim using such an allocation holds a shared flock(2) on
+ * <runtime>/<jobid>.lock for as long as it lives; the kernel is the lock.
+ * When a shim ends, its janitor waits the linger time and then tries the
+ * exclusive lock without blocking: it gets it only if no shim uses the
+ * allocation, and cancels it while holding it.  An arriving shim takes its
+ * shared lock first and checks that the job still runs afterwards, so it
+ * either sees the job cancelled (and makes a new one) or holds a lock no
+ * janitor can take.  Locks die with their process: SIGKILL is covered.
+ * <runtime> is $XDG_RUNTIME_DIR/slurm-jupyter or /tmp/slurm-jupyter-UID
+ * (0700); allocations are found and shared per login host.
+ */
+#ifndef SHIM_ALLOC_H
+#define SHIM_ALLOC_H
+
+#include <stddef.h>
+
+#include "args.h"
+#include "sj_err.h"
+
+struct alloc {
+	char jobid[32];
+	char name[64];		/* job name of allocations we make */
+	char lock_dir[400];
+	char lock_path[512];
+	int lock_fd;		/* shared flock held while we live */
+	int owned;		/* made by a shim: released when unused */
+};
+
+/* Fills name and the lock directory; no Slurm call. */
+int alloc_init(struct alloc *al, const struct shim_args *a,
+	       struct sj_err *err);
+
+/* An allocation of ours to reuse: a running job with our name, not in use
+ * (or any with --share).  Returns 1 with al->jobid set and the shared lock
+ * held, 0 if there is none. */
+int alloc_find(struct alloc *al, int share, struct sj_err *err);
+
+/* Takes the shared lock on al->jobid (a new allocation). */
+int alloc_lock(struct alloc *al, struct sj_err *err);
+
+/* "<lock_dir>/<jobid>.lock" */
+int alloc_lock_path(const char *lock_dir, const char *jobid, char *buf,
+		    size_t len);
+
+/* For the janitor: cancels jobid if no shim holds its lock. */
+void alloc_release_if_unused(const char *jobid, const char *lock_dir);
+
+#endif
