@@ -1,0 +1,110 @@
+"""A kernel on a compute node, used as a notebook user would use it."""
+import re
+import subprocess
+
+from conftest import (LOGIN_HOST, NODES, ME, job_gone, run_cell, runtime_dirs,
+                      squeue, wait_until)
+
+
+def test_kernel_runs_on_compute_node(kernelspecs, start_kernel):
+    k = start_kernel(kernelspecs.add("on-n2", ["-w", "n2"]))
+    content, out, _ = run_cell(
+        k.kc, "import socket, os\nprint(socket.gethostname(), "
+        "os.environ.get('SLURM_JOB_ID'), os.environ.get('SLURMD_NODENAME'))")
+    assert content["status"] == "ok"
+    host, jobid, nodename = out.split()
+    assert host == "n2" and nodename == "n2"
+    assert host != LOGIN_HOST
+    assert jobid.isdigit()
+    # Slurm shows the allocation, running, while the kernel lives.
+    assert squeue("-j", jobid, "-o", "%T %u") == f"RUNNING {ME}"
+    assert "kernel starting on n2" in k.shim_log()
+
+
+def test_default_options_run_on_some_node(kernelspecs, start_kernel):
+    k = start_kernel(kernelspecs.add("default"))
+    node, _, _ = k.where()
+    assert node in NODES
+
+
+def test_execute_result_and_error(kernelspecs, start_kernel):
+    k = start_kernel(kernelspecs.add("results"))
+    results = []
+    reply = k.kc.execute_interactive(
+        "1+1", timeout=30,
+        output_hook=lambda m: results.append(m)
+        if m["msg_type"] == "execute_result" else None)
+    assert reply["content"]["status"] == "ok"
+    assert [m["content"]["data"]["text/plain"] for m in results] == ["2"]
+
+    content, _, _ = run_cell(k.kc, "1/0")
+    assert content["status"] == "error"
+    assert content["ename"] == "ZeroDivisionError"
+    assert any("division by zero" in line for line in content["traceback"])
+
+
+def test_input_roundtrip(kernelspecs, start_kernel):
+    k = start_kernel(kernelspecs.add("stdin"))
+    prompts = []
+
+    def answer(msg):
+        prompts.append(msg["content"]["prompt"])
+        k.kc.input("ada")
+
+    content, out, _ = run_cell(k.kc, 'x = input("name? ")\nprint(x.upper())',
+                               allow_stdin=True, stdin_hook=answer)
+    assert content["status"] == "ok"
+    assert prompts == ["name? "]
+    assert out == "ADA\n"
+
+
+def test_stdout_20mb_complete_in_order(kernelspecs, start_kernel):
+    k = start_kernel(kernelspecs.add("bulk"))
+    lines = 200_000
+    code = ("import sys\nfor i in range(%d):\n"
+            "    sys.stdout.write(f'{i:09d} ' + 'x' * 90 + '\\n')\n" % lines)
+    content, out, _ = run_cell(k.kc, code, timeout=300)
+    assert content["status"] == "ok"
+    assert len(out) == lines * 101
+    got = out.splitlines()
+    assert len(got) == lines
+    bad = [i for i, line in enumerate(got)
+           if line != f"{i:09d} " + "x" * 90]
+    assert bad == [], f"{len(bad)} lines missing or out of order"
+
+
+def test_clean_shutdown_leaves_nothing(kernelspecs, start_kernel):
+    k = start_kernel(kernelspecs.add("tidy", ["-w", "n3"]))
+    node, jobid, _ = k.where()
+    assert node == "n3"
+    assert runtime_dirs(), "the step directory exists while the kernel runs"
+    k.kc.stop_channels()
+    k.km.shutdown_kernel(now=False)
+    assert k.km.provisioner is None or not k.km.is_alive()
+    wait_until(job_gone(jobid), 60, f"job {jobid} to leave squeue")
+    wait_until(lambda: subprocess.run(
+        ["pgrep", "-u", ME, "-f", "ipykernel_launcher|slurm-jupyter-shim"],
+        capture_output=True).returncode == 1, 30,
+        "the kernel and shim processes to exit")
+    wait_until(lambda: runtime_dirs() == [], 30,
+               "the step directory to be removed")
+
+
+def test_shim_exits_with_kernel_status(kernelspecs, start_kernel):
+    k = start_kernel(kernelspecs.add("exit3", ["-w", "n1"]))
+    k.kc.execute("import os; os._exit(3)")
+    assert k.wait_exit() == 3
+    log = k.shim_log()
+    assert "the kernel on n1 exited with status 3" in log
+    assert not k.km.is_alive()
+
+
+def test_slurm_options_reach_the_allocation(kernelspecs, start_kernel):
+    k = start_kernel(kernelspecs.add("opts", ["--partition=short",
+                                              "--time=3"]))
+    _, jobid, _ = k.where()
+    out = subprocess.run(["scontrol", "-o", "show", "job", str(jobid)],
+                         capture_output=True, text=True, check=True).stdout
+    assert re.search(r"\bPartition=short\b", out)
+    assert re.search(r"\bTimeLimit=00:03:00\b", out)
+    assert re.search(r"\bJobName=jupyter-kernel-[0-9a-f]{8}\b", out)
