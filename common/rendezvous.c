@@ -164,6 +164,7 @@ enum kind {
 	K_Z85,		/* CURVE public key */
 	K_KEY,		/* HMAC key: anything but NUL, may be empty */
 	K_SCHEME,	/* checked with the key by sj_connfile_check_signing */
+	K_TRANSPORT,	/* "default", "ipc" or "tcp" */
 };
 
 struct field {
@@ -197,6 +198,7 @@ static const struct field welcome_fields[] = {
 	F(struct sj_welcome, "key", K_KEY, key),
 	F(struct sj_welcome, "signature_scheme", K_SCHEME, signature_scheme),
 	F(struct sj_welcome, "client_key", K_Z85, client_key),
+	F(struct sj_welcome, "transport", K_TRANSPORT, transport),
 };
 
 #define MAX_FIELDS 16
@@ -270,6 +272,13 @@ static int set_field(const struct field *f, const char *v, size_t len,
 		if (len != SJ_Z85_KEY_LEN || !sj_curve_key_valid(v))
 			return sj_err_set(err, "\"%s\" must be a %d-character "
 					  "Z85 key", f->name, SJ_Z85_KEY_LEN);
+		break;
+	case K_TRANSPORT:
+		if (!((len == 7 && memcmp(v, "default", 7) == 0) ||
+		      (len == 3 && memcmp(v, "ipc", 3) == 0) ||
+		      (len == 3 && memcmp(v, "tcp", 3) == 0)))
+			return sj_err_set(err, "\"%s\" must be default, ipc or "
+					  "tcp", f->name);
 		break;
 	case K_KEY:
 	case K_SCHEME:

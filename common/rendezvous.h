@@ -14,7 +14,7 @@
  *           ports, the relay's CURVE public key, job and step id.
  *   WELCOME (shim -> plugin): the HMAC key and signature scheme of the
  *           kernel, the shim's CURVE public key (the only client the relay
- *           accepts).
+ *           accepts), the transport the kernel needs.
  *
  * On the wire: "SJR1" magic, a 4-byte big-endian length, the credential.
  * Inside the credential: "key=value\n" lines, first "sjrdv=1", then
@@ -68,6 +68,8 @@ struct sj_welcome {
 	char key[SJ_KEY_MAX + 1];
 	char signature_scheme[32];
 	char client_key[SJ_Z85_KEY_LEN + 1];	/* shim's CURVE public key */
+	char transport[8];	/* kernel's: "default" (plugstack's), "ipc",
+				   or "tcp" for kernels without ipc */
 };
 
 /* Encode into a malloc'd NUL-terminated text; decode is strict: unknown,

@@ -24,6 +24,10 @@ const char shim_usage[] =
 "                          NAME (default: the first node)\n"
 "  --srun-arg=ARG          one more argument for the kernel's srun\n"
 "                          (repeatable)\n"
+"  --kernel-transport=tcp  the kernel on the node listens on 127.0.0.1\n"
+"                          instead of unix sockets in its private\n"
+"                          directory, for kernels without ipc support\n"
+"                          (default: the site's plugstack setting)\n"
 "  --share                 run in an allocation of the same options that\n"
 "                          other kernels use (default: only in an unused,\n"
 "                          lingering one)\n"
@@ -55,6 +59,7 @@ int shim_args_parse(int argc, char **argv, struct shim_args *a,
 	memset(a, 0, sizeof(*a));
 	a->mode = SHIM_LOGIN;
 	a->linger = SHIM_DEFAULT_LINGER;
+	a->kernel_transport = "default";
 	if (argc >= 2 && strcmp(argv[1], "--node") == 0) {
 		a->mode = SHIM_NODE;
 		if (argc < 4 || strcmp(argv[2], "--") != 0)
@@ -102,6 +107,12 @@ int shim_args_parse(int argc, char **argv, struct shim_args *a,
 		} else if ((v = opt_value("--rendezvous-host", argc, argv,
 					  &i))) {
 			a->rendezvous_host = v;
+		} else if ((v = opt_value("--kernel-transport", argc, argv,
+					  &i))) {
+			if (strcmp(v, "ipc") != 0 && strcmp(v, "tcp") != 0)
+				return sj_err_set(err, "--kernel-transport=%s: "
+						  "ipc or tcp", v);
+			a->kernel_transport = v;
 		} else if (strcmp(argv[i], "--share") == 0) {
 			a->share = 1;
 		} else if ((v = opt_value("--linger", argc, argv, &i))) {

@@ -26,6 +26,7 @@ struct shim_args {
 	const char *setup;		/* shell command before the kernel */
 	const char *kernel_node;	/* node of the allocation to use */
 	int share;			/* --share: join a busy allocation */
+	const char *kernel_transport;	/* "default", "ipc", "tcp" */
 	unsigned linger;		/* --linger seconds */
 	char **srun_argv;		/* --srun-arg values, borrowed */
 	int srun_argc;

@@ -170,6 +170,7 @@ static int await_rendezvous(struct login *l, struct rdv_server *r,
 			struct sj_err e;
 
 			if (rdv_server_exchange(r, &l->cf, client_public,
+						l->args->kernel_transport,
 						&l->hello, &e) == 0)
 				l->have_hello = 1;
 			else

@@ -45,8 +45,8 @@ int rdv_server_open(struct rdv_server *r, const char *host,
 }
 
 static int exchange(int fd, struct rdv_server *r, const struct sj_connfile *cf,
-		    const char *client_public, struct sj_hello *hello,
-		    struct sj_err *err)
+		    const char *client_public, const char *transport,
+		    struct sj_hello *hello, struct sj_err *err)
 {
 	char *frame = NULL, *payload = NULL, *text = NULL, *cred = NULL;
 	size_t flen = 0, plen = 0;
@@ -71,6 +71,7 @@ static int exchange(int fd, struct rdv_server *r, const struct sj_connfile *cf,
 	strcpy(w.key, cf->key);
 	strcpy(w.signature_scheme, cf->signature_scheme);
 	strcpy(w.client_key, client_public);
+	snprintf(w.transport, sizeof(w.transport), "%s", transport);
 	text = sj_welcome_encode(&w, err);
 	if (text == NULL)
 		goto fail;
@@ -95,15 +96,15 @@ fail:
 }
 
 int rdv_server_exchange(struct rdv_server *r, const struct sj_connfile *cf,
-			const char *client_public, struct sj_hello *hello,
-			struct sj_err *err)
+			const char *client_public, const char *transport,
+			struct sj_hello *hello, struct sj_err *err)
 {
 	int fd, rv;
 
 	fd = accept4(r->fd, NULL, NULL, SOCK_CLOEXEC);
 	if (fd < 0)
 		return sj_err_errno(err, errno, "rendezvous accept");
-	rv = exchange(fd, r, cf, client_public, hello, err);
+	rv = exchange(fd, r, cf, client_public, transport, hello, err);
 	close(fd);
 	if (rv)
 		sj_err_wrap(err, "rendezvous refused");

@@ -22,8 +22,8 @@ int rdv_server_open(struct rdv_server *r, const char *host,
  * filled when a genuine HELLO arrived and the WELCOME went out; -1 when
  * this connection was refused (err says why; keep listening). */
 int rdv_server_exchange(struct rdv_server *r, const struct sj_connfile *cf,
-			const char *client_public, struct sj_hello *hello,
-			struct sj_err *err);
+			const char *client_public, const char *transport,
+			struct sj_hello *hello, struct sj_err *err);
 
 void rdv_server_close(struct rdv_server *r);
 

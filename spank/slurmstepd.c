@@ -216,8 +216,13 @@ static int kernel_connfile(const struct sj_welcome *w, struct sj_connfile *cf,
 {
 	struct sockaddr_un sun;
 
+	/* The kernelspec may ask for tcp: some kernels cannot do ipc. */
+	enum sj_kernel_transport t = strcmp(w->transport, "tcp") == 0 ?
+		SJ_TRANSPORT_TCP : strcmp(w->transport, "ipc") == 0 ?
+		SJ_TRANSPORT_IPC : context.config->kernel_transport;
+
 	memset(cf, 0, sizeof(*cf));
-	if (context.config->kernel_transport == SJ_TRANSPORT_TCP) {
+	if (t == SJ_TRANSPORT_TCP) {
 		strcpy(cf->transport, "tcp");
 		strcpy(cf->ip, "127.0.0.1");
 		if (sj_loopback_ports(SJ_NCHANNELS, cf->ports, err) != 0)

@@ -191,6 +191,7 @@ static void fill_welcome(struct sj_welcome *w)
 	strcpy(w->key, "a0436f6c-1916-498b-8eb9-e81ab9368e84");
 	strcpy(w->signature_scheme, "hmac-sha256");
 	strcpy(w->client_key, PUB);
+	strcpy(w->transport, "default");
 }
 
 static void test_hello_round_trip(void **state)
@@ -249,7 +250,7 @@ static void test_welcome_round_trip(void **state)
 		fail_msg("%s", err.msg);
 	for (p = text; *p != '\0'; p++)
 		lines += *p == '\n';
-	assert_int_equal(lines, 7);
+	assert_int_equal(lines, 8);	/* seven fields and the version */
 	assert_contains(text, "key=a%25b%0Ac%0Dd%09e=f%250A%7F%01 \xc3\xa9 "
 			"\\ ;\n");
 	assert_ok(sj_welcome_decode(text, strlen(text), &back, &err), err);
@@ -481,8 +482,30 @@ static int welcome_with_key(const char *keyline, struct sj_welcome *out,
 
 	snprintf(buf, sizeof(buf), "sjrdv=1\ntype=welcome\nnonce=" NONCE
 		 "\nnode_nonce=" NONCE2 "\n%s\nsignature_scheme=hmac-sha256\n"
-		 "client_key=%s\n", keyline, PUB_ESC);
+		 "client_key=%s\ntransport=tcp\n", keyline, PUB_ESC);
 	return sj_welcome_decode(buf, strlen(buf), out, err);
+}
+
+static void test_welcome_transport(void **state)
+{
+	struct sj_welcome w, back;
+	struct sj_err err = { "" };
+	char *text;
+
+	(void)state;
+	fill_welcome(&w);
+	strcpy(w.transport, "tcp");
+	text = sj_welcome_encode(&w, &err);
+	assert_non_null(text);
+	assert_contains(text, "\ntransport=tcp\n");
+	assert_ok(sj_welcome_decode(text, strlen(text), &back, &err), err);
+	assert_string_equal(back.transport, "tcp");
+	free(text);
+	strcpy(w.transport, "udp");
+	assert_null(sj_welcome_encode(&w, &err));
+	assert_contains(err.msg, "\"transport\" must be default, ipc or tcp");
+	strcpy(w.transport, "");
+	assert_null(sj_welcome_encode(&w, &err));
 }
 
 static void test_decode_escapes(void **state)
@@ -966,6 +989,7 @@ int main(void)
 		cmocka_unit_test(test_encode_refuses),
 		cmocka_unit_test(test_decode_fields),
 		cmocka_unit_test(test_decode_shape),
+		cmocka_unit_test(test_welcome_transport),
 		cmocka_unit_test(test_decode_escapes),
 		cmocka_unit_test(test_frame_round_trip),
 		cmocka_unit_test(test_frame_wire_format),
