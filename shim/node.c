@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +29,12 @@
 #include "proc.h"
 #include "relayinfo.h"
 #include "shim.h"
+#include "peerwatch.h"
 #include "zap.h"
+
+/* Seconds without the login shim before the kernel is ended: well above
+ * a reconnect after a network blip, well below linger + 30 s. */
+#define LOGIN_GRACE_S 20
 
 #define CONNFILE_TOKEN "{connection_file}"
 
@@ -97,6 +103,27 @@ static int on_signal(struct sj_fwd_watch *w)
 	return n->kernel_done;
 }
 
+/* SIGTERM, and SIGKILL if the kernel is still there after KILL_WAIT_MS;
+ * woken by its SIGCHLD, not by a timer loop. */
+#define KILL_WAIT_MS 5000
+
+static void end_kernel(struct node *n)
+{
+	struct pollfd p = { .fd = n->sfd, .events = POLLIN };
+	struct sj_fwd_watch w = { .arg = n };
+
+	kill(n->kernel, SIGTERM);
+	while (!n->kernel_done && poll(&p, 1, KILL_WAIT_MS) > 0)
+		on_signal(&w);
+	if (!n->kernel_done) {
+		kill(n->kernel, SIGKILL);
+		while (waitpid(n->kernel, &n->kernel_status, 0) < 0 &&
+		       errno == EINTR)
+			;
+		n->kernel_done = 1;
+	}
+}
+
 int node_main(const struct shim_args *a)
 {
 	struct node n = { .kernel = -1, .sfd = -1 };
@@ -106,6 +133,7 @@ int node_main(const struct shim_args *a)
 	struct sj_front_opts fo;
 	struct sj_back_opts bo;
 	struct zap z = { 0 };
+	struct peerwatch pw = { .timer_fd = -1 };
 	char relay_path[PATH_MAX], kernel_path[PATH_MAX];
 	char fep[SJ_NCHANNELS][128], bep[SJ_NCHANNELS][300];
 	char **kargv = NULL;
@@ -158,7 +186,8 @@ int node_main(const struct shim_args *a)
 		bo.endpoint[c] = bep[c];
 	}
 	fo.curve_secret = ri.server_secret;
-	if (sj_channels_open_front(&ch, ctx, &fo, &err))
+	if (sj_channels_open_front(&ch, ctx, &fo, &err) ||
+	    peerwatch_open(&pw, ctx, ch.front[SJ_SHELL], LOGIN_GRACE_S, &err))
 		goto fail;
 	explicit_bzero(ri.server_secret, sizeof(ri.server_secret));
 	if (sj_channels_open_back(&ch, &bo, &err))
@@ -173,12 +202,25 @@ int node_main(const struct shim_args *a)
 	shim_debug("kernel pid %d, relay on %s ports %d-%d", (int)n.kernel,
 		   ri.address, ri.ports[0], ri.ports[SJ_NCHANNELS - 1]);
 
-	struct sj_fwd_watch w[2] = {
+	struct sj_fwd_watch w[4] = {
 		{ .fd = n.sfd, .on_ready = on_signal, .arg = &n },
 		{ .socket = z.socket, .on_ready = zap_on_ready, .arg = &z },
+		{ .socket = pw.monitor, .on_ready = peerwatch_on_event,
+		  .arg = &pw },
+		{ .fd = pw.timer_fd, .on_ready = peerwatch_on_timer,
+		  .arg = &pw },
 	};
-	if (sj_forward_run(&ch, w, 2, &err))
+	if (sj_forward_run(&ch, w, 4, &err))
 		goto fail;
+	if (pw.gone) {
+		/* Not a kernel failure: nobody is there to use it. */
+		shim_error("the login side has been gone for %d s (srun or the "
+			   "login shim was killed?): ending the kernel",
+			   LOGIN_GRACE_S);
+		end_kernel(&n);
+		rv = 1;
+		goto out;
+	}
 	if (sj_forward_drain(&ch, 200, &err))
 		goto fail;
 	{
@@ -203,6 +245,7 @@ out:
 		while (waitpid(n.kernel, NULL, 0) < 0 && errno == EINTR)
 			;
 	}
+	peerwatch_close(&pw);
 	sj_channels_close(&ch, 1000);
 	zap_close(&z);
 	if (ctx != NULL)

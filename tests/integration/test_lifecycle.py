@@ -1,5 +1,6 @@
 """Interrupt, restart, death and faults, as a notebook user sees them."""
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -193,3 +194,30 @@ def test_five_kernels_at_once(kernelspecs, start_kernel):
         assert out == f"kernel {i} {nodes[i]}\n"
     jobs = {k.where()[1] for k in kernels}
     assert len(jobs) == 5
+
+
+def test_srun_killed_in_users_allocation(kernelspecs, start_kernel):
+    # An allocation the user made: the shim never cancels it, so the node
+    # side must notice by itself that nobody is there any more.
+    out = subprocess.run(["salloc", "--no-shell", "-N1", "-w", "n3"],
+                         capture_output=True, text=True, check=True).stderr
+    job = int(re.search(r"Granted job allocation (\d+)", out).group(1))
+    try:
+        k = start_kernel(kernelspecs.add("mine", [f"--jobid={job}"]))
+        _, kjob, step = k.where()
+        assert kjob == job
+        for pid in subprocess.run(["pgrep", "-P", str(k.shim_pid), "srun"],
+                                  capture_output=True,
+                                  text=True).stdout.split():
+            os.kill(int(pid), signal.SIGKILL)
+        k.wait_exit()
+        # The node side gives the login side 20 s to come back.
+        wait_until(lambda: squeue("-s", "-j", str(job), "-o", "%i")
+                   .split() in ([], [f"{job}.extern"]), 60,
+                   f"step {job}.{step} to end")
+        wait_until(procs_gone, 30, "kernel and shim processes to exit")
+        wait_until(lambda: runtime_dirs() == [], 30, "step directory to go")
+        # The user's allocation is still there.
+        assert squeue("-j", str(job), "-o", "%T") == "RUNNING"
+    finally:
+        subprocess.run(["scancel", str(job)], check=True)
