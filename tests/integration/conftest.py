@@ -9,9 +9,11 @@ through `sudo -n sj-inspect`, a narrow tool installed by `cluster up`.
 import json
 import os
 import pwd
+import re
 import socket
 import subprocess
 import time
+from typing import NamedTuple, Optional
 
 import jupyter_client
 import pytest
@@ -19,14 +21,23 @@ import pytest
 STATE = "/var/lib/spank-jupyter-cluster"
 SHIM = STATE + "/bin/slurm-jupyter-shim"
 INSPECT = ["sudo", "-n", STATE + "/bin/sj-inspect"]
+RUNTIME_DIR = "/run/spank-jupyter"
+LOGIN_ADDR = "10.77.0.1"
 PYTHON_KERNEL = ["/usr/bin/python3", "-m", "ipykernel_launcher",
                  "-f", "{connection_file}"]
 NODES = ("n1", "n2", "n3")
 LOGIN_HOST = socket.gethostname()
 ME = pwd.getpwuid(os.getuid()).pw_name
+MY_UID = os.getuid()
+OTHER = "sjother"
+OTHER_UID = pwd.getpwnam(OTHER).pw_uid
 
 # Generous: a start includes salloc, srun and the kernel's own start-up.
 START_TIMEOUT = 90
+
+
+def node_addr(node):
+    return f"10.77.0.{10 + int(node[1:])}"
 
 
 def inspect(*args, stdin=None, check=True):
@@ -36,6 +47,12 @@ def inspect(*args, stdin=None, check=True):
     if check and r.returncode != 0:
         raise AssertionError(f"sj-inspect {args}: {r.returncode}: {r.stderr}")
     return r.stdout
+
+
+def as_other(*cmd, stdin=None):
+    """Runs cmd as the second user sjother; returns the CompletedProcess."""
+    return subprocess.run(INSPECT + ["as-other"] + list(cmd), input=stdin,
+                          text=True, capture_output=True, timeout=60)
 
 
 def wait_until(pred, timeout, what, interval=0.25):
@@ -63,11 +80,62 @@ def job_gone(jobid):
     return lambda: squeue("-j", str(jobid), "--states=PD,R,CG") == ""
 
 
+def runtime_listing():
+    """`ls -laR` of the runtime dir as {directory: {name: (mode, owner)}}."""
+    out = inspect("ls-runtime", check=False)
+    dirs, cur = {}, None
+    for line in out.splitlines():
+        if line.endswith(":") and line.startswith("/"):
+            cur = dirs.setdefault(line[:-1], {})
+        elif cur is not None and line and not line.startswith("total "):
+            f = line.split()
+            cur[f[-1]] = (f[0], f[2])
+    return dirs
+
+
 def runtime_dirs():
     """Step directories the plugin left in the runtime dir, on any node."""
-    out = inspect("ls-runtime", check=False)
-    return [line.split()[-1] for line in out.splitlines()
-            if line.startswith("d") and line.split()[-1] not in (".", "..")]
+    top = runtime_listing().get(RUNTIME_DIR, {})
+    return sorted(name for name, (mode, _) in top.items()
+                  if mode.startswith("d") and name not in (".", ".."))
+
+
+class Listener(NamedTuple):
+    kind: str               # "tcp" or "unix"
+    addr: str               # IP address (tcp) or socket path (unix)
+    port: Optional[int]
+    procs: tuple            # ((comm, pid), ...) holding the socket
+    line: str
+
+
+_SS_USER = re.compile(r'\("([^"]*)",pid=(\d+),fd=\d+\)')
+
+
+def listeners(node):
+    """Listening TCP and unix sockets in a node's network namespace (or the
+    login host's, node="login"), from `ss -ltnp` and `ss -lxp`."""
+    result = []
+    for line in inspect("listen", node).splitlines():
+        f = line.split()
+        if not f:
+            continue
+        procs = tuple((c, int(p)) for c, p in _SS_USER.findall(line))
+        if f[0] == "LISTEN":
+            # State Recv-Q Send-Q Local:Port Peer:Port Process
+            addr, port = f[3].rsplit(":", 1)
+            addr = addr.strip("[]").split("%")[0]
+            result.append(Listener("tcp", addr, int(port), procs, line))
+        elif f[0].startswith("u_"):
+            # Netid State Recv-Q Send-Q Path Inode Peer Inode Process
+            result.append(Listener("unix", f[4], None, procs, line))
+        else:
+            raise AssertionError(f"unexpected line from ss: {line!r}")
+    return result
+
+
+def is_loopback(addr):
+    return (addr.startswith("127.") or addr == "::1" or
+            addr.startswith("::ffff:127."))
 
 
 def run_cell(kc, code, timeout=60, allow_stdin=False, stdin_hook=None):
@@ -86,6 +154,14 @@ def run_cell(kc, code, timeout=60, allow_stdin=False, stdin_hook=None):
                                    allow_stdin=allow_stdin,
                                    output_hook=on_output, **kw)
     return reply["content"], "".join(out), "".join(err)
+
+
+def kernel_json(kc, expr):
+    """Evaluates expr in the kernel; returns its value through JSON."""
+    content, out, err = run_cell(
+        kc, f"import json, os\nprint(json.dumps({expr}))")
+    assert content["status"] == "ok", (content, err)
+    return json.loads(out)
 
 
 class Kernelspecs:
@@ -119,15 +195,32 @@ def kernelspecs(tmp_path, monkeypatch):
 class Started:
     def __init__(self, km, kc, log):
         self.km, self.kc, self.log = km, kc, log
+        self._shim = km.provisioner.process
+
+    @property
+    def shim(self):
+        """The shim's Popen; the last one is kept, as jupyter_client forgets
+        the process once it has reaped it, and a restart makes a new one."""
+        p = self.km.provisioner
+        if p is not None and p.process is not None:
+            self._shim = p.process
+        return self._shim
 
     @property
     def shim_pid(self):
-        return self.km.provisioner.process.pid
+        return self.shim.pid
 
     def shim_log(self):
         self.log.flush()
         with open(self.log.name) as f:
             return f.read()
+
+    def wait_ready(self, timeout=START_TIMEOUT):
+        try:
+            self.kc.wait_for_ready(timeout=timeout)
+        except RuntimeError as e:
+            raise AssertionError(f"kernel did not start: {e}\n"
+                                 f"shim log:\n{self.shim_log()}")
 
     def where(self):
         """(node, job id, step id) as the kernel sees them."""
@@ -138,20 +231,23 @@ class Started:
         node, job, step = out.split()
         return node, int(job), int(step)
 
+    def step_dir(self):
+        """The kernel's private directory on its node."""
+        _, job, step = self.where()
+        return f"{RUNTIME_DIR}/{job}.{step}"
+
     def wait_exit(self, timeout=60):
-        proc = self.km.provisioner.process
-        wait_until(lambda: proc.poll() is not None, timeout,
+        wait_until(lambda: self.shim.poll() is not None, timeout,
                    "the shim to exit")
-        return proc.returncode
+        return self.shim.returncode
 
 
 @pytest.fixture
 def start_kernel(tmp_path):
-    """start_kernel(name) -> Started; every kernel is stopped afterwards,
-    and its allocation must be gone."""
+    """start_kernel(name) -> Started; every kernel is stopped afterwards."""
     started = []
 
-    def start(name, timeout=START_TIMEOUT):
+    def start(name, timeout=START_TIMEOUT, wait=True):
         log = open(tmp_path / f"{name}-{len(started)}.log", "w+")
         km = jupyter_client.KernelManager(kernel_name=name)
         # The shim's stderr is what the Jupyter server log would show.
@@ -160,11 +256,8 @@ def start_kernel(tmp_path):
         kc.start_channels()
         s = Started(km, kc, log)
         started.append(s)
-        try:
-            kc.wait_for_ready(timeout=timeout)
-        except RuntimeError as e:
-            raise AssertionError(f"kernel did not start: {e}\n"
-                                 f"shim log:\n{s.shim_log()}")
+        if wait:
+            s.wait_ready(timeout)
         return s
 
     yield start

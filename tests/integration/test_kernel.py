@@ -75,13 +75,20 @@ def test_stdout_20mb_complete_in_order(kernelspecs, start_kernel):
 
 def test_clean_shutdown_leaves_nothing(kernelspecs, start_kernel):
     k = start_kernel(kernelspecs.add("tidy", ["-w", "n3"]))
-    node, jobid, _ = k.where()
+    node, jobid, step = k.where()
     assert node == "n3"
-    assert runtime_dirs(), "the step directory exists while the kernel runs"
+    assert f"{jobid}.{step}" in runtime_dirs(), \
+        "the step directory exists while the kernel runs"
+    # Generous, so that the exit status tells how the shim ended and not how
+    # patient jupyter_client was (SIGTERM after half of this, then SIGKILL).
+    k.km.shutdown_wait_time = 60
     k.kc.stop_channels()
     k.km.shutdown_kernel(now=False)
-    assert k.km.provisioner is None or not k.km.is_alive()
+    assert k.wait_exit() == 0, f"shim log:\n{k.shim_log()}"
+    assert not k.km.is_alive()
     wait_until(job_gone(jobid), 60, f"job {jobid} to leave squeue")
+    wait_until(lambda: squeue("-u", ME) == "", 60,
+               f"squeue -u {ME} to show no job")
     wait_until(lambda: subprocess.run(
         ["pgrep", "-u", ME, "-f", "ipykernel_launcher|slurm-jupyter-shim"],
         capture_output=True).returncode == 1, 30,

@@ -249,15 +249,15 @@ def test_kernel_transport_tcp_is_loopback(kernelspecs, start_kernel):
     k = start_kernel(kernelspecs.add(
         "tcp", ["-w", "n1"],
         shim_args=["--linger=0", "--kernel-transport=tcp"]))
-    d = step_dir(k)
-    with open(f"{d}/kernel.json") as f:
-        cf = json.load(f)
+    d = k.step_dir()
+    cf = kernel_json(k.kc, f"json.load(open({d + '/kernel.json'!r}))")
     assert cf["transport"] == "tcp" and cf["ip"] == "127.0.0.1"
-    kernel = [s for s in listening("n1") if s[2] == "python3"]
-    tcp = [a for kind, a, _ in kernel if kind == "tcp"]
-    for name in ("shell", "iopub", "stdin", "control", "hb"):
-        assert f"127.0.0.1:{cf[name + '_port']}" in tcp
-    assert all(a.startswith("127.0.0.1:") for a in tcp)
-    assert [a for kind, a, _ in kernel if kind == "unix"] == []
+    pid = kernel_pid(k)
+    kernel = [s for s in listeners("n1") if pid in (p for _, p in s.procs)]
+    tcp = {(s.addr, s.port) for s in kernel if s.kind == "tcp"}
+    for name in CHANNELS:
+        assert ("127.0.0.1", cf[name + "_port"]) in tcp
+    assert all(addr == "127.0.0.1" for addr, _ in tcp), tcp
+    assert [s.line for s in kernel if s.kind == "unix"] == []
     content, out, _ = run_cell(k.kc, "print(6 * 7)")
     assert out == "42\n"

@@ -1,0 +1,162 @@
+"""The rendezvous as common/rendezvous.h describes it, spoken by the tests.
+
+A test plays either side: the login shim (to hand the plugin a forged or
+replayed WELCOME) or the plugin (to hand a login shim a forged HELLO).  On
+the wire each message is "SJR1", a 4-byte big-endian length and a MUNGE
+credential; inside are "key=value" lines, first "sjrdv=1", then "type=...",
+values %XX-escaped.  The credentials are made and opened with the munge and
+unmunge commands, as the test user or (through sj-inspect) as sjother.
+"""
+import secrets
+import socket
+import struct
+import subprocess
+import threading
+
+import zmq
+
+from conftest import INSPECT, LOGIN_ADDR, MY_UID
+
+MAGIC = b"SJR1"
+
+
+def escape(value):
+    return "".join(c if c != "%" and 0x20 <= ord(c) < 0x7f
+                   else "%%%02X" % ord(c) for c in value)
+
+
+def unescape(value):
+    out, i = [], 0
+    while i < len(value):
+        if value[i] == "%":
+            out.append(chr(int(value[i + 1:i + 3], 16)))
+            i += 3
+        else:
+            out.append(value[i])
+            i += 1
+    return "".join(out)
+
+
+def encode(kind, fields):
+    return (f"sjrdv=1\ntype={kind}\n" +
+            "".join(f"{k}={escape(str(v))}\n" for k, v in fields.items()))
+
+
+def decode(text):
+    lines = [line.split("=", 1) for line in text.splitlines()]
+    return {k: unescape(v) for k, v in lines}
+
+
+def seal(payload, by_other=False, ttl=None):
+    """A credential only the test user can open, made by the test user or
+    by sjother."""
+    cmd = ["munge", "-u", str(MY_UID)]
+    if ttl is not None:
+        cmd += ["-t", str(ttl)]
+    if by_other:
+        cmd = INSPECT + ["as-other"] + cmd
+    r = subprocess.run(cmd, input=payload, capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 0, f"{cmd}: {r.stderr}"
+    return r.stdout.strip()
+
+
+def unseal(cred):
+    r = subprocess.run(["unmunge", "-m", "/dev/null"], input=cred,
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, f"unmunge: {r.stderr}"
+    return r.stdout
+
+
+def send_frame(sock, cred):
+    data = cred.encode()
+    sock.sendall(MAGIC + struct.pack(">I", len(data)) + data)
+
+
+def _recv_exact(sock, n):
+    buf = b""
+    while len(buf) < n:
+        chunk = sock.recv(n - len(buf))
+        if not chunk:
+            raise EOFError(f"peer closed after {len(buf)} of {n} bytes")
+        buf += chunk
+    return buf
+
+
+def recv_frame(sock):
+    head = _recv_exact(sock, 8)
+    assert head[:4] == MAGIC, head
+    return _recv_exact(sock, struct.unpack(">I", head[4:])[0]).decode()
+
+
+def nonce():
+    return secrets.token_hex(16)
+
+
+def welcome_for(hello, nonce_=None):
+    """The WELCOME a login shim would send in answer to hello."""
+    return encode("welcome", {
+        "nonce": nonce_ or hello["nonce"],
+        "node_nonce": hello["node_nonce"],
+        "key": "0123456789abcdef-fake-hmac-key",
+        "signature_scheme": "hmac-sha256",
+        "client_key": zmq.curve_keypair()[0].decode(),
+        "transport": "default",
+    })
+
+
+def hello(node="n3", nonce_=None):
+    """A HELLO as a plugin on node would send it."""
+    return encode("hello", {
+        "nonce": nonce_ or nonce(), "node_nonce": nonce(), "node": node,
+        "addr": f"10.77.0.{10 + int(node[1:])}",
+        "shell_port": 40001, "iopub_port": 40002, "stdin_port": 40003,
+        "control_port": 40004, "hb_port": 40005,
+        "server_key": zmq.curve_keypair()[0].decode(),
+        "job_id": 1, "step_id": 0,
+    })
+
+
+class Step:
+    """srun --jupyter-kernel=LOGIN:PORT:NONCE hostname, with this test as
+    the login shim: answer(hello) gives the credential to send back."""
+
+    def __init__(self, answer, node="n1", nonce_=None):
+        self.answer, self.node = answer, node
+        self.nonce = nonce_ or nonce()
+        self.hello = None
+        self.error = None
+
+    def _serve(self, listener):
+        try:
+            conn, _ = listener.accept()
+            with conn:
+                conn.settimeout(60)
+                self.hello = decode(unseal(recv_frame(conn)))
+                send_frame(conn, self.answer(self.hello))
+                try:
+                    while conn.recv(4096):  # until the plugin hangs up
+                        pass
+                except ConnectionResetError:
+                    pass
+        except Exception as e:              # reported by run()
+            self.error = e
+
+    def run(self):
+        with socket.create_server((LOGIN_ADDR, 0)) as listener:
+            listener.settimeout(60)
+            port = listener.getsockname()[1]
+            t = threading.Thread(target=self._serve, args=(listener,))
+            t.start()
+            try:
+                r = subprocess.run(
+                    ["srun", "-N1", "-n1", "-w", self.node,
+                     f"--jupyter-kernel={LOGIN_ADDR}:{port}:{self.nonce}",
+                     "hostname"],
+                    capture_output=True, text=True, timeout=120)
+            finally:
+                t.join(90)
+        assert self.error is None, f"fake login shim: {self.error!r}"
+        assert self.hello is not None, \
+            f"the plugin never called back: {r.stderr}"
+        return r
