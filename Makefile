@@ -10,6 +10,7 @@
 O        ?= build
 PREFIX   ?= /usr/local
 BINDIR   ?= $(PREFIX)/bin
+MANDIR   ?= $(PREFIX)/share/man
 DESTDIR  ?=
 SLURM_PLUGIN_DIR ?= $(shell pkg-config --variable=libdir slurm 2>/dev/null | sed 's,$$,/slurm-wlm,;s,^/slurm-wlm$$,,' )
 ifeq ($(strip $(SLURM_PLUGIN_DIR)),)
@@ -45,26 +46,32 @@ SJ_LDFLAGS = -Wl,-z,relro,-z,now $(LDFLAGS)
 COMMON_SRC = $(wildcard common/*.c)
 SPANK_SRC  = $(wildcard spank/*.c)
 SHIM_SRC   = $(wildcard shim/*.c)
+GEN_SRC    = $(wildcard kernelspec-generator/*.c)
 UNIT_SRC   = $(wildcard tests/unit/test_*.c)
 
 COMMON_OBJ = $(COMMON_SRC:%.c=$(O)/%.o)
 SPANK_OBJ  = $(SPANK_SRC:%.c=$(O)/%.o)
 SHIM_OBJ   = $(SHIM_SRC:%.c=$(O)/%.o)
+GEN_MAIN   = $(O)/kernelspec-generator/main.o
+GEN_OBJ    = $(filter-out $(GEN_MAIN),$(GEN_SRC:%.c=$(O)/%.o))
 UNIT_BIN   = $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%)
 
 PLUGIN = $(O)/spank_jupyter.so
 SHIM   = $(O)/slurm-jupyter-shim
 LIBCOMMON = $(O)/libsjcommon.a
+GENERATOR = $(O)/jupyter-slurm
+LIBGEN    = $(O)/libsjgen.a
 
 LIBS_PLUGIN = -lmunge -ljansson -lsodium
 LIBS_SHIM   = -lzmq -lmunge -ljansson -lsodium
+LIBS_GEN    = -ljansson
 
 .PHONY: all deps demo check unit unit-asan integration install uninstall \
 	clean cluster-up cluster-down
 
-all: $(PLUGIN) $(SHIM)
+all: $(PLUGIN) $(SHIM) $(GENERATOR)
 
-$(O)/%.o: %.c $(wildcard common/*.h spank/*.h shim/*.h)
+$(O)/%.o: %.c $(wildcard common/*.h spank/*.h shim/*.h kernelspec-generator/*.h)
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)$(CC) $(SJ_CFLAGS) -c -o $@ $<
 
@@ -82,12 +89,20 @@ $(PLUGIN): $(SPANK_OBJ) $(LIBCOMMON) spank/spank_jupyter.lds
 $(SHIM): $(SHIM_OBJ) $(LIBCOMMON)
 	$(call say,LD,$@)$(CC) -o $@ $(SHIM_OBJ) $(LIBCOMMON) $(SJ_LDFLAGS) $(LIBS_SHIM)
 
+# Everything but main(), so that unit tests can link what they test.
+$(LIBGEN): $(GEN_OBJ)
+	@rm -f $@
+	$(call say,AR,$@)$(AR) rcs $@ $^
+
+$(GENERATOR): $(GEN_MAIN) $(LIBGEN) $(LIBCOMMON)
+	$(call say,LD,$@)$(CC) -o $@ $(GEN_MAIN) $(LIBGEN) $(LIBCOMMON) $(SJ_LDFLAGS) $(LIBS_GEN)
+
 # Unit tests link the pure-logic objects they test; spank/config.o has no
 # SPANK calls and is tested like common/.
-$(O)/tests/%: tests/unit/%.c $(LIBCOMMON) $(O)/spank/config.o
+$(O)/tests/%: tests/unit/%.c $(LIBGEN) $(LIBCOMMON) $(O)/spank/config.o
 	@mkdir -p $(dir $@)
-	$(call say,LD,$@)$(CC) $(SJ_CFLAGS) -Ispank -o $@ $< $(O)/spank/config.o $(LIBCOMMON) \
-		$(SJ_LDFLAGS) -lcmocka $(LIBS_SHIM)
+	$(call say,LD,$@)$(CC) $(SJ_CFLAGS) -Ispank -Ikernelspec-generator -o $@ $< $(O)/spank/config.o \
+		$(LIBGEN) $(LIBCOMMON) $(SJ_LDFLAGS) -lcmocka $(LIBS_SHIM)
 
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
@@ -121,10 +136,15 @@ cluster-down:
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SLURM_PLUGIN_DIR)
 	install -m 0755 $(SHIM) $(DESTDIR)$(BINDIR)/slurm-jupyter-shim
+	install -m 0755 $(GENERATOR) $(DESTDIR)$(BINDIR)/jupyter-slurm
+	install -d $(DESTDIR)$(MANDIR)/man1
+	install -m 0644 kernelspec-generator/jupyter-slurm.1 $(DESTDIR)$(MANDIR)/man1/jupyter-slurm.1
 	install -m 0755 $(PLUGIN) $(DESTDIR)$(SLURM_PLUGIN_DIR)/spank_jupyter.so
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/slurm-jupyter-shim
+	rm -f $(DESTDIR)$(BINDIR)/jupyter-slurm
+	rm -f $(DESTDIR)$(MANDIR)/man1/jupyter-slurm.1
 	rm -f $(DESTDIR)$(SLURM_PLUGIN_DIR)/spank_jupyter.so
 
 clean:

@@ -1,0 +1,171 @@
+/* Reading scontrol's and sacctmgr's answers. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "slurminfo.h"
+
+/* As Slurm 22.05 prints them (scontrol --all --oneliner show partition),
+ * shortened. */
+static const char partitions[] =
+	"PartitionName=debug AllowGroups=ALL Default=YES QoS=N/A "
+	"DefaultTime=NONE MaxNodes=UNLIMITED MaxTime=01:00:00 MinNodes=0 "
+	"Nodes=n[1-3] State=UP TotalCPUs=96 TotalNodes=3\n"
+	"PartitionName=short AllowGroups=ALL Default=NO MaxNodes=2 "
+	"MaxTime=00:05:00 State=UP TotalNodes=3\n"
+	"PartitionName=long Default=NO MaxNodes=UNLIMITED "
+	"MaxTime=7-00:00:00 State=DOWN TotalNodes=40\n"
+	"PartitionName=free Default=NO MaxTime=UNLIMITED State=UP\n";
+
+static void test_partitions(void **state)
+{
+	struct sj_err err = { "" };
+	struct gen_partitions p;
+	const struct gen_partition *d;
+	char names[128];
+
+	(void)state;
+	assert_int_equal(gen_partitions_parse(partitions, &p, &err), 0);
+	assert_int_equal(p.n, 4);
+	d = gen_partition_default(&p);
+	assert_non_null(d);
+	assert_string_equal(d->name, "debug");
+	assert_int_equal(d->max_minutes, 60);
+	assert_int_equal(d->max_nodes, 3);
+	assert_string_equal(d->state, "UP");
+	d = gen_partition_find(&p, "short");
+	assert_non_null(d);
+	assert_false(d->is_default);
+	assert_int_equal(d->max_minutes, 5);
+	assert_int_equal(d->max_nodes, 2);
+	d = gen_partition_find(&p, "long");
+	assert_int_equal(d->max_minutes, 7 * 1440);
+	assert_int_equal(d->max_nodes, 40);
+	assert_string_equal(d->state, "DOWN");
+	d = gen_partition_find(&p, "free");
+	assert_int_equal(d->max_minutes, GEN_UNLIMITED);
+	assert_int_equal(d->max_nodes, GEN_UNLIMITED);
+	assert_null(gen_partition_find(&p, "nope"));
+	assert_null(gen_partition_find(&p, "debu"));
+	gen_partition_names(&p, names, sizeof(names));
+	assert_string_equal(names, "debug, short, long, free");
+	gen_partitions_free(&p);
+}
+
+static void test_no_default_and_empty(void **state)
+{
+	struct sj_err err = { "" };
+	struct gen_partitions p;
+
+	(void)state;
+	assert_int_equal(gen_partitions_parse("", &p, &err), 0);
+	assert_int_equal(p.n, 0);
+	assert_null(gen_partition_default(&p));
+	gen_partitions_free(&p);
+	assert_int_equal(gen_partitions_parse(
+		"PartitionName=a MaxTime=5\nno partition here\n", &p, &err),
+		0);
+	assert_int_equal(p.n, 1);
+	assert_null(gen_partition_default(&p));
+	gen_partitions_free(&p);
+}
+
+static void test_bad_partition_lines(void **state)
+{
+	struct sj_err err = { "" };
+	struct gen_partitions p;
+
+	(void)state;
+	assert_int_equal(gen_partitions_parse(
+		"PartitionName=a MaxTime=soon\n", &p, &err), -1);
+	assert_non_null(strstr(err.msg, "partition a: cannot read "
+			       "MaxTime=soon"));
+	assert_int_equal(gen_partitions_parse(
+		"PartitionName= MaxTime=5\n", &p, &err), -1);
+	assert_non_null(strstr(err.msg, "without a name"));
+}
+
+static void test_record_field(void **state)
+{
+	char v[16];
+
+	(void)state;
+	/* Whole keys only: "Name" is not the end of "PartitionName". */
+	assert_int_equal(gen_record_field("PartitionName=x Name=y", "Name", v,
+					  sizeof(v)), 1);
+	assert_string_equal(v, "y");
+	assert_int_equal(gen_record_field("JobState=RUNNING Reason=None",
+					  "JobState", v, sizeof(v)), 1);
+	assert_string_equal(v, "RUNNING");
+	assert_int_equal(gen_record_field("A=1", "B", v, sizeof(v)), 0);
+	assert_string_equal(v, "");
+	assert_int_equal(gen_record_field("A=0123456789abcdefghij", "A", v,
+					  sizeof(v)), 0);
+}
+
+static const char config[] =
+	"Configuration data as of 2026-01-01T00:00:00\n"
+	"AccountingStorageBackupHost = (null)\n"
+	"AccountingStorageEnforce = none\n"
+	"AccountingStorageType   = accounting_storage/none\n"
+	"AccountingStorageUser   = root\n"
+	"MessageTimeout          = 10 sec\n";
+
+static void test_config_value(void **state)
+{
+	char v[64];
+
+	(void)state;
+	assert_int_equal(gen_config_value(config, "AccountingStorageType", v,
+					  sizeof(v)), 1);
+	assert_string_equal(v, "accounting_storage/none");
+	assert_int_equal(gen_config_value(config, "MessageTimeout", v,
+					  sizeof(v)), 1);
+	assert_string_equal(v, "10 sec");
+	/* A prefix of a key is not the key. */
+	assert_int_equal(gen_config_value(config, "AccountingStorage", v,
+					  sizeof(v)), 0);
+	assert_int_equal(gen_config_value(config, "Nope", v, sizeof(v)), 0);
+}
+
+static void test_accounts(void **state)
+{
+	/* sacctmgr -n -P show associations user=U format=account: one line
+	 * per association, so accounts repeat. */
+	static const char text[] = "physics\nchem\nphysics\nbio|x\n";
+	char list[64];
+
+	(void)state;
+	assert_int_equal(gen_accounts_contain(text, "chem", list,
+					      sizeof(list)), 1);
+	assert_string_equal(list, "physics, chem, bio");
+	assert_int_equal(gen_accounts_contain(text, "PHYSICS", list,
+					      sizeof(list)), 1);
+	assert_int_equal(gen_accounts_contain(text, "bi", list, sizeof(list)),
+			 0);
+	assert_int_equal(gen_accounts_contain(text, "math", list,
+					      sizeof(list)), 0);
+	assert_int_equal(gen_accounts_contain("", "x", list, sizeof(list)), 0);
+	assert_string_equal(list, "");
+	/* "phys" must not count as already listed because of "physics". */
+	assert_int_equal(gen_accounts_contain("physics\nphys\n", "x", list,
+					      sizeof(list)), 0);
+	assert_string_equal(list, "physics, phys");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_partitions),
+		cmocka_unit_test(test_no_default_and_empty),
+		cmocka_unit_test(test_bad_partition_lines),
+		cmocka_unit_test(test_record_field),
+		cmocka_unit_test(test_config_value),
+		cmocka_unit_test(test_accounts),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
