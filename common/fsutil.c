@@ -109,7 +109,7 @@ fail:
 	return rv;
 }
 
-static int write_all(int fd, const void *data, size_t len)
+int sj_write_all(int fd, const void *data, size_t len)
 {
 	const char *p = data;
 
@@ -153,7 +153,7 @@ int sj_write_file_atomic(const char *path, const void *data, size_t len,
 		sj_err_errno(err, errno, "chmod %s", tmp);
 		goto fail;
 	}
-	if (write_all(fd, data, len) != 0) {
+	if (sj_write_all(fd, data, len) != 0) {
 		sj_err_errno(err, errno, "cannot write %s", tmp);
 		goto fail;
 	}

@@ -14,6 +14,9 @@
 int sj_read_file(const char *path, size_t max, char **buf, size_t *len,
 		 struct sj_err *err);
 
+/* write(2) until all of data is written, through EINTR and short writes. */
+int sj_write_all(int fd, const void *data, size_t len);
+
 /* Writes data to path with mode 0600 via a temp file in the same directory
  * and rename(2), so readers never see a partial file. */
 int sj_write_file_atomic(const char *path, const void *data, size_t len,

@@ -12,22 +12,6 @@
 
 #include "fsutil.h"
 
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* A new file, 0644 whatever the umask, flushed to disk. */
 static int write_new(const char *path, const char *data, size_t len,
 		     struct sj_err *err)
@@ -37,7 +21,7 @@ static int write_new(const char *path, const char *data, size_t len,
 
 	if (fd < 0)
 		return sj_err_errno(err, errno, "cannot create %s", path);
-	if (fchmod(fd, 0644) != 0 || write_all(fd, data, len) != 0 ||
+	if (fchmod(fd, 0644) != 0 || sj_write_all(fd, data, len) != 0 ||
 	    fsync(fd) != 0) {
 		sj_err_errno(err, errno, "cannot write %s", path);
 		close(fd);

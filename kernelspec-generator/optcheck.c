@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kernelstep.h"
 #include "opts.h"
 #include "slurmtime.h"
 
@@ -233,6 +234,20 @@ int gen_opts_check(const struct gen_opts *o, struct sj_err *err)
 	if (values_check(o, err) || numbers_check(o, err) ||
 	    env_check(&o->env, err))
 		return -1;
+	if (o->linger != NULL) {
+		char *end;
+		unsigned long v = strtoul(o->linger, &end, 10);
+
+		if (o->linger[0] < '0' || o->linger[0] > '9' || *end != '\0' ||
+		    v > SJ_MAX_LINGER)
+			return sj_err_set(err, "--linger=%.100s: not a number of "
+					  "seconds (allowed: 0 to %d)",
+					  o->linger, SJ_MAX_LINGER);
+	}
+	if (o->jobid != NULL && (o->share || o->linger != NULL))
+		return sj_err_set(err, "--share and --linger are for "
+				  "allocations the shim makes; not with "
+				  "--jobid");
 	if (o->kernel_transport != NULL &&
 	    strcmp(o->kernel_transport, "ipc") != 0 &&
 	    strcmp(o->kernel_transport, "tcp") != 0)

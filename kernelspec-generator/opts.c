@@ -42,6 +42,8 @@ static const struct opt_def defs[] = {
 	{ "setup", 0, K_STR, OFF(setup) },
 	{ "rendezvous-host", 0, K_STR, OFF(rendezvous_host) },
 	{ "kernel-transport", 0, K_STR, OFF(kernel_transport) },
+	{ "share", 0, K_FLAG, OFF(share) },
+	{ "linger", 0, K_STR, OFF(linger) },
 	{ "srun-arg", 0, K_LIST, OFF(srun_args) },
 	{ "shim-verbose", 0, K_FLAG, OFF(shim_verbose) },
 	{ "env", 0, K_LIST, OFF(env) },

@@ -41,6 +41,8 @@ struct gen_opts {
 	const char *setup;
 	const char *rendezvous_host;
 	const char *kernel_transport;	/* "ipc" or "tcp" */
+	int share;
+	const char *linger;		/* seconds */
 	struct gen_strv srun_args;
 	int shim_verbose;
 	/* the kernelspec itself */

@@ -102,6 +102,10 @@ static int shim_part(json_t *argv, const struct gen_opts *o,
 	if (o->kernel_transport != NULL &&
 	    pushf(argv, "--kernel-transport", o->kernel_transport, err))
 		return -1;
+	if (o->share && push(argv, "--share", err))
+		return -1;
+	if (o->linger != NULL && pushf(argv, "--linger", o->linger, err))
+		return -1;
 	if (o->setup != NULL && pushf(argv, "--setup", o->setup, err))
 		return -1;
 	for (size_t i = 0; i < o->srun_args.n; i++)
@@ -232,11 +236,14 @@ json_t *gen_spec_options(const struct gen_opts *o)
 	    set_str(opts, "setup", o->setup) ||
 	    set_str(opts, "rendezvous_host", o->rendezvous_host) ||
 	    set_str(opts, "kernel_transport", o->kernel_transport) ||
+	    set_str(opts, "linger", o->linger) ||
 	    set_list(opts, "srun_args", &o->srun_args) ||
 	    set_env(opts, "env", &o->env))
 		goto fail;
 	if (o->shim_verbose &&
 	    json_object_set_new(opts, "shim_verbose", json_true()) != 0)
+		goto fail;
+	if (o->share && json_object_set_new(opts, "share", json_true()) != 0)
 		goto fail;
 	return opts;
 fail:

@@ -3,44 +3,23 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../shim/args.h"
-#include "../shim/slurm.h"
+#include "kernelstep.h"
 #include "quote.h"
 
 void gen_alloc_name(const struct gen_strv *salloc, char *out, size_t len)
 {
-	/* FNV-1a over each argument and its NUL, as shim/alloc.c does. */
-	uint32_t h = 2166136261u;
-
-	for (size_t i = 0; i < salloc->n; i++) {
-		for (const char *p = salloc->v[i]; ; p++) {
-			h ^= (uint8_t)*p;
-			h *= 16777619u;
-			if (*p == '\0')
-				break;
-		}
-	}
-	snprintf(out, len, SHIM_JOB_NAME "-%08x", (unsigned)h);
+	sj_alloc_job_name(salloc->v, salloc->n, out, len);
 }
 
 static void print_setup(FILE *f, const char *setup)
 {
-	char *script = NULL;
-	size_t len = 0;
-	FILE *m = open_memstream(&script, &len);
+	char *script = sj_setup_script(setup);
 
-	/* The same script as shim/slurm.c: the kernel starts only if the
-	 * setup succeeded, and "$@" keeps its argv intact. */
 	fputs(" /bin/sh -c ", f);
-	if (m == NULL) {
+	if (script == NULL)
 		fputs("'...'", f);
-	} else {
-		fprintf(m, "{ %s\n} || { echo \"slurm-jupyter-shim: --setup "
-			"failed (exit status $?); not starting the kernel\" "
-			">&2; exit 1; }\nexec \"$@\"", setup);
-		fclose(m);
+	else
 		gen_quote(f, script);
-	}
 	free(script);
 	fputs(" slurm-jupyter-setup", f);
 }
@@ -48,7 +27,7 @@ static void print_setup(FILE *f, const char *setup)
 static void print_srun(FILE *f, const struct gen_split *s)
 {
 	fputs("       srun --jobid=JOBID --overlap --nodes=1 --ntasks=1 "
-	      "--job-name=" SHIM_JOB_NAME " --jupyter-kernel=HOST:PORT:NONCE",
+	      "--job-name=" SJ_JOB_NAME " --jupyter-kernel=HOST:PORT:NONCE",
 	      f);
 	if (s->kernel_node != NULL) {
 		fputs(" --nodelist=", f);
@@ -70,7 +49,7 @@ void gen_steps_print(FILE *f, const struct gen_split *s)
 	char deflinger[16];
 	const char *linger = s->linger;
 
-	snprintf(deflinger, sizeof(deflinger), "%d", SHIM_DEFAULT_LINGER);
+	snprintf(deflinger, sizeof(deflinger), "%d", SJ_DEFAULT_LINGER);
 	if (linger == NULL)
 		linger = deflinger;
 	fputs("When Jupyter starts it, the shim on this host\n", f);

@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,25 +10,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "kernelstep.h"
 #include "log.h"
 #include "proc.h"
 #include "slurm.h"
-
-/* FNV-1a: stable across builds and hosts, which is all a name needs. */
-static uint32_t hash_args(const struct shim_args *a)
-{
-	uint32_t h = 2166136261u;
-
-	for (int i = 0; i < a->slurm_argc; i++) {
-		for (const char *p = a->slurm_argv[i]; ; p++) {
-			h ^= (uint8_t)*p;
-			h *= 16777619u;
-			if (*p == '\0')
-				break;
-		}
-	}
-	return h;
-}
 
 /* A directory only we can use: ours, 0700, not a symlink. */
 static int private_dir(const char *path, struct sj_err *err)
@@ -55,8 +39,8 @@ int alloc_init(struct alloc *al, const struct shim_args *a,
 
 	memset(al, 0, sizeof(*al));
 	al->lock_fd = -1;
-	snprintf(al->name, sizeof(al->name), SHIM_JOB_NAME "-%08x",
-		 (unsigned)hash_args(a));
+	sj_alloc_job_name((const char *const *)a->slurm_argv, (size_t)a->slurm_argc, al->name,
+			  sizeof(al->name));
 	if (xdg != NULL && xdg[0] == '/' && strlen(xdg) < 300)
 		snprintf(dir, sizeof(dir), "%s/slurm-jupyter", xdg);
 	else

@@ -58,7 +58,7 @@ int shim_args_parse(int argc, char **argv, struct shim_args *a,
 
 	memset(a, 0, sizeof(*a));
 	a->mode = SHIM_LOGIN;
-	a->linger = SHIM_DEFAULT_LINGER;
+	a->linger = SJ_DEFAULT_LINGER;
 	a->kernel_transport = "default";
 	if (argc >= 2 && strcmp(argv[1], "--node") == 0) {
 		a->mode = SHIM_NODE;
@@ -120,10 +120,10 @@ int shim_args_parse(int argc, char **argv, struct shim_args *a,
 			unsigned long s = strtoul(v, &end, 10);
 
 			if (*v < '0' || *v > '9' || *end != '\0' ||
-			    s > SHIM_MAX_LINGER)
+			    s > SJ_MAX_LINGER)
 				return sj_err_set(err, "--linger=%s: seconds, "
 						  "0 to %d", v,
-						  SHIM_MAX_LINGER);
+						  SJ_MAX_LINGER);
 			a->linger = (unsigned)s;
 		} else if ((v = opt_value("--setup", argc, argv, &i))) {
 			a->setup = v;

@@ -13,6 +13,7 @@
 #ifndef SHIM_ARGS_H
 #define SHIM_ARGS_H
 
+#include "kernelstep.h"
 #include "sj_err.h"
 
 enum shim_mode { SHIM_LOGIN, SHIM_NODE, SHIM_HELP, SHIM_VERSION };
@@ -41,11 +42,6 @@ struct shim_args {
 int shim_args_parse(int argc, char **argv, struct shim_args *a,
 		    struct sj_err *err);
 void shim_args_free(struct shim_args *a);
-
-/* Seconds an unused allocation is kept for the next kernel: longer than
- * a restart (Jupyter waits up to 5 s for a kernel to shut down). */
-#define SHIM_DEFAULT_LINGER 10
-#define SHIM_MAX_LINGER 86400
 
 extern const char shim_usage[];
 

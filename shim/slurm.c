@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "janitor.h"
+#include "kernelstep.h"
 #include "log.h"
 #include "proc.h"
 
@@ -218,9 +219,7 @@ int slurm_start_step(const struct shim_args *a, const char *jobid,
 		return sj_err_set(err, "rendezvous spec too long");
 
 	if (a->setup != NULL &&
-	    asprintf(&setup_script, "{ %s\n} || { echo \"slurm-jupyter-shim: "
-		     "--setup failed (exit status $?); not starting the "
-		     "kernel\" >&2; exit 1; }\nexec \"$@\"", a->setup) < 0)
+	    (setup_script = sj_setup_script(a->setup)) == NULL)
 		return sj_err_set(err, "out of memory");
 	argv = calloc((size_t)a->kernel_argc + (size_t)a->srun_argc + 16,
 		      sizeof(char *));
@@ -233,7 +232,7 @@ int slurm_start_step(const struct shim_args *a, const char *jobid,
 	argv[i++] = "--overlap";
 	argv[i++] = "--nodes=1";
 	argv[i++] = "--ntasks=1";
-	argv[i++] = "--job-name=" SHIM_JOB_NAME;
+	argv[i++] = "--job-name=" SJ_JOB_NAME;
 	argv[i++] = specopt;
 	if (a->kernel_node != NULL) {
 		snprintf(nodeopt, sizeof(nodeopt), "--nodelist=%s",
@@ -246,8 +245,6 @@ int slurm_start_step(const struct shim_args *a, const char *jobid,
 	argv[i++] = "--node";
 	argv[i++] = "--";
 	if (a->setup != NULL) {
-		/* The kernel starts only if the setup succeeded; "$@" keeps
-		 * its argv intact, {connection_file} included. */
 		argv[i++] = "/bin/sh";
 		argv[i++] = "-c";
 		argv[i++] = setup_script;

@@ -9,8 +9,6 @@
 #include "args.h"
 #include "sj_err.h"
 
-#define SHIM_JOB_NAME "jupyter-kernel"
-
 /*
  * salloc --no-shell with the user's Slurm options.  salloc's own messages
  * (pending, queued, granted, errors) are passed to our stderr, which is

@@ -274,6 +274,9 @@ REFUSALS = [
     (["add", "python3", "--jobid=5", "--partition=debug"],
      "--partition does not apply with --jobid"),
     (["add", "python3", "--frobnicate"], "unknown option --frobnicate"),
+    (["add", "python3", "--linger=soon"],
+     "--linger=soon: not a number of seconds (allowed: 0 to 86400)"),
+    (["add", "python3", "--linger=86401"], "--linger=86401: not a number"),
     (["add", "python3", "--name=Has Space"],
      "--name=Has Space: not a kernelspec name"),
     (["add", "python3", "--env=1X=y"], "--env=1X=y: expected NAME=VALUE"),
@@ -460,3 +463,14 @@ def test_remove(data_dir, kernelspecs):
             f"python3 ({SYSTEM_PYTHON3}) is not a kernelspec jupyter slurm "
             f"made")
     assert "python3" in kernelspec_list()
+
+
+def test_share_and_linger_reach_the_shim(data_dir):
+    added("python3", "--name=shared", "--share", "--linger=0")
+    spec = json.loads((data_dir / "kernels" / "shared" /
+                       "kernel.json").read_text())
+    shim_part = spec["argv"][:spec["argv"].index("-f")]
+    assert "--share" in shim_part and "--linger=0" in shim_part
+    r = slurm("show", "shared")
+    assert r.returncode == 0, r.stderr
+    assert "--share" in r.stdout
