@@ -64,7 +64,7 @@ LIBGEN    = $(O)/libsjgen.a
 
 LIBS_PLUGIN = -lmunge -ljansson -lsodium
 LIBS_SHIM   = -lzmq -lmunge -ljansson -lsodium
-LIBS_GEN    = -ljansson
+LIBS_GEN    = -lzmq -lmunge -ljansson -lsodium
 
 .PHONY: all deps demo check unit unit-asan integration install uninstall \
 	clean cluster-up cluster-down
@@ -99,9 +99,10 @@ $(GENERATOR): $(GEN_MAIN) $(LIBGEN) $(LIBCOMMON)
 
 # Unit tests link the pure-logic objects they test; spank/config.o has no
 # SPANK calls and is tested like common/.
-$(O)/tests/%: tests/unit/%.c $(LIBGEN) $(LIBCOMMON) $(O)/spank/config.o
+$(O)/tests/%: tests/unit/%.c $(LIBGEN) $(LIBCOMMON) $(O)/spank/config.o $(O)/shim/args.o
 	@mkdir -p $(dir $@)
-	$(call say,LD,$@)$(CC) $(SJ_CFLAGS) -Ispank -Ikernelspec-generator -o $@ $< $(O)/spank/config.o \
+	$(call say,LD,$@)$(CC) $(SJ_CFLAGS) -Ispank -Ishim -Ikernelspec-generator -o $@ $< \
+		$(O)/spank/config.o $(O)/shim/args.o \
 		$(LIBGEN) $(LIBCOMMON) $(SJ_LDFLAGS) -lcmocka $(LIBS_SHIM)
 
 unit: $(UNIT_BIN)

@@ -1,0 +1,128 @@
+/* The shim's command line (shim/args.c): what Jupyter's kernel.json argv
+ * turns into. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "args.h"
+
+#define ARGV(...) ((char *[]){ "slurm-jupyter-shim", __VA_ARGS__, NULL })
+static int parse(char **argv, struct shim_args *a, struct sj_err *err)
+{
+	int argc = 0;
+
+	while (argv[argc] != NULL)
+		argc++;
+	return shim_args_parse(argc, argv, a, err);
+}
+
+static void test_login_side(void **state)
+{
+	char **v = ARGV("--partition=debug", "-w", "n2", "--jobid=12",
+			"--linger=0", "--share", "--kernel-node=n2",
+			"--setup=module load x", "--srun-arg=--mem=1G",
+			"--kernel-transport=tcp", "-f", "/tmp/k.json", "--",
+			"python3", "-m", "ipykernel_launcher", "-f",
+			"/tmp/k.json");
+	struct shim_args a;
+	struct sj_err err = { "" };
+
+	(void)state;
+	assert_int_equal(parse(v, &a, &err), 0);
+	assert_int_equal(a.mode, SHIM_LOGIN);
+	assert_string_equal(a.connection_file, "/tmp/k.json");
+	/* Unknown options go to salloc, in order, values kept apart. */
+	assert_int_equal(a.slurm_argc, 3);
+	assert_string_equal(a.slurm_argv[0], "--partition=debug");
+	assert_string_equal(a.slurm_argv[1], "-w");
+	assert_string_equal(a.slurm_argv[2], "n2");
+	assert_string_equal(a.jobid, "12");
+	assert_int_equal(a.linger, 0);
+	assert_int_equal(a.share, 1);
+	assert_string_equal(a.kernel_node, "n2");
+	assert_string_equal(a.setup, "module load x");
+	assert_int_equal(a.srun_argc, 1);
+	assert_string_equal(a.srun_argv[0], "--mem=1G");
+	assert_string_equal(a.kernel_transport, "tcp");
+	assert_int_equal(a.kernel_argc, 5);
+	assert_string_equal(a.kernel_argv[0], "python3");
+	assert_null(a.kernel_argv[5]);
+	shim_args_free(&a);
+}
+
+static void test_defaults(void **state)
+{
+	char **v = ARGV("-f", "c.json", "--", "k");
+	struct shim_args a;
+	struct sj_err err = { "" };
+
+	(void)state;
+	assert_int_equal(parse(v, &a, &err), 0);
+	assert_int_equal(a.linger, SJ_DEFAULT_LINGER);
+	assert_int_equal(a.share, 0);
+	assert_string_equal(a.kernel_transport, "default");
+	assert_null(a.jobid);
+	assert_int_equal(a.slurm_argc, 0);
+	shim_args_free(&a);
+}
+
+static void test_node_side(void **state)
+{
+	char **v = ARGV("--node", "--", "python3", "-f", "{connection_file}");
+	struct shim_args a;
+	struct sj_err err = { "" };
+
+	(void)state;
+	assert_int_equal(parse(v, &a, &err), 0);
+	assert_int_equal(a.mode, SHIM_NODE);
+	assert_int_equal(a.kernel_argc, 3);
+	assert_string_equal(a.kernel_argv[2], "{connection_file}");
+	shim_args_free(&a);
+}
+
+#define REFUSED(want, ...) do {						\
+	struct shim_args a_;						\
+	struct sj_err e_ = { "" };					\
+	assert_int_equal(parse(ARGV(__VA_ARGS__), &a_, &e_), -1);	\
+	if (strstr(e_.msg, (want)) == NULL)				\
+		fail_msg("\"%s\" does not contain \"%s\"", e_.msg, (want));\
+	shim_args_free(&a_);						\
+} while (0)
+
+static void test_refused(void **state)
+{
+	(void)state;
+	REFUSED("missing -f CONNECTION_FILE", "--", "k");
+	REFUSED("-f needs the connection file", "-f");
+	REFUSED("missing \"-- KERNEL ARGV...\"", "-f", "c.json");
+	REFUSED("missing \"-- KERNEL ARGV...\"", "-f", "c.json", "--");
+	REFUSED("--jobid=abc: not a job id", "--jobid=abc", "-f", "c", "--",
+		"k");
+	REFUSED("--jobid=0: not a job id", "--jobid=0", "-f", "c", "--", "k");
+	REFUSED("--linger=-1: seconds, 0 to 86400", "--linger=-1", "-f", "c",
+		"--", "k");
+	REFUSED("--linger=86401", "--linger=86401", "-f", "c", "--", "k");
+	REFUSED("--linger=1m", "--linger=1m", "-f", "c", "--", "k");
+	REFUSED("--kernel-transport=udp: ipc or tcp", "--kernel-transport=udp",
+		"-f", "c", "--", "k");
+	REFUSED("--setup: empty command", "--setup=", "-f", "c", "--", "k");
+	REFUSED("--kernel-node=n1,n2: one node name", "--kernel-node=n1,n2",
+		"-f", "c", "--", "k");
+	REFUSED("--node must come first", "-f", "c", "--node", "--", "k");
+	REFUSED("expected \"--node -- KERNEL ARGV...\"", "--node", "k");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_login_side),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_node_side),
+		cmocka_unit_test(test_refused),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
