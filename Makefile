@@ -5,12 +5,17 @@
 #   make demo       deps + build + local cluster + a kernel on a compute node
 #   make check      deps + build + unit tests (also under ASan/UBSan) +
 #                   local cluster + integration tests
-#   make install    PREFIX, DESTDIR, SLURM_PLUGIN_DIR
+#   make install    PREFIX, DESTDIR, SLURM_PLUGIN_DIR, SYSCONFDIR (the
+#                   files: docs/install-files.txt); make uninstall
+#   make deb        a Debian package in $(O)/deb/ (dpkg-buildpackage)
+#   make bench      build + local cluster + the benchmark (bench/results/);
+#                   make bench-quick: the same with few repetitions
 
 O        ?= build
 PREFIX   ?= /usr/local
 BINDIR   ?= $(PREFIX)/bin
 MANDIR   ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
 DESTDIR  ?=
 SLURM_PLUGIN_DIR ?= $(shell pkg-config --variable=libdir slurm 2>/dev/null | sed 's,$$,/slurm-wlm,;s,^/slurm-wlm$$,,' )
 ifeq ($(strip $(SLURM_PLUGIN_DIR)),)
@@ -67,7 +72,7 @@ LIBS_SHIM   = -lzmq -lmunge -ljansson -lsodium
 LIBS_GEN    = -lzmq -lmunge -ljansson -lsodium
 
 .PHONY: all deps demo check unit unit-asan integration install uninstall \
-	clean cluster-up cluster-down
+	install-test deb deb-test clean cluster-up cluster-down bench bench-quick
 
 all: $(PLUGIN) $(SHIM) $(GENERATOR)
 
@@ -126,7 +131,17 @@ check: deps
 	$(MAKE) all
 	$(MAKE) unit
 	$(MAKE) unit-asan
+	$(MAKE) install-test
 	$(MAKE) integration
+	$(MAKE) deb-test
+
+bench: all
+	tests/cluster/cluster up
+	bench/bench
+
+bench-quick: all
+	tests/cluster/cluster up
+	bench/bench --quick
 
 cluster-up: all
 	tests/cluster/cluster up
@@ -134,19 +149,55 @@ cluster-up: all
 cluster-down:
 	tests/cluster/cluster down
 
+# The plugstack line is installed as an example only: a site's own
+# jupyter.conf is never touched, and a required plugin is never switched
+# on behind the admin's back.  docs/install-files.txt lists these files.
+EXAMPLE = $(SYSCONFDIR)/slurm/plugstack.conf.d/jupyter.conf.example
+MANPAGES = kernelspec-generator/jupyter-slurm.1 shim/slurm-jupyter-shim.1
+
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SLURM_PLUGIN_DIR)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SLURM_PLUGIN_DIR) \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(dir $(EXAMPLE))
 	install -m 0755 $(SHIM) $(DESTDIR)$(BINDIR)/slurm-jupyter-shim
 	install -m 0755 $(GENERATOR) $(DESTDIR)$(BINDIR)/jupyter-slurm
-	install -d $(DESTDIR)$(MANDIR)/man1
-	install -m 0644 kernelspec-generator/jupyter-slurm.1 $(DESTDIR)$(MANDIR)/man1/jupyter-slurm.1
-	install -m 0755 $(PLUGIN) $(DESTDIR)$(SLURM_PLUGIN_DIR)/spank_jupyter.so
+	install -m 0644 $(PLUGIN) $(DESTDIR)$(SLURM_PLUGIN_DIR)/spank_jupyter.so
+	install -m 0644 $(MANPAGES) $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 spank/spank_jupyter.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 etc/slurm/plugstack.conf.d/jupyter.conf $(DESTDIR)$(EXAMPLE)
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/slurm-jupyter-shim
 	rm -f $(DESTDIR)$(BINDIR)/jupyter-slurm
-	rm -f $(DESTDIR)$(MANDIR)/man1/jupyter-slurm.1
 	rm -f $(DESTDIR)$(SLURM_PLUGIN_DIR)/spank_jupyter.so
+	rm -f $(DESTDIR)$(MANDIR)/man1/jupyter-slurm.1
+	rm -f $(DESTDIR)$(MANDIR)/man1/slurm-jupyter-shim.1
+	rm -f $(DESTDIR)$(MANDIR)/man8/spank_jupyter.8
+	rm -f $(DESTDIR)$(EXAMPLE)
+
+# For tests and packaging: make -s print-SLURM_PLUGIN_DIR
+print-%:
+	@echo '$($*)'
+
+install-test: all
+	tests/install/test-install.sh
+
+# Built from a copy of the tree without build output, so that neither the
+# tree nor its parent gets dpkg-buildpackage's files; its log is
+# $(O)/deb/build.log.
+DEB_DIR = $(O)/deb
+deb:
+	rm -rf $(DEB_DIR)
+	mkdir -p $(DEB_DIR)/src
+	tar -c --exclude=./.git --exclude=./build --exclude=./build-asan \
+		--exclude='./$(O)' . | tar -x -C $(DEB_DIR)/src
+	cd $(DEB_DIR)/src && dpkg-buildpackage -us -uc -b >../build.log 2>&1 || \
+		{ tail -n 30 ../build.log >&2; exit 1; }
+	@ls $(DEB_DIR)/*.deb
+
+deb-test: deb
+	tests/cluster/cluster up
+	tests/install/test-deb.sh $(DEB_DIR)
 
 clean:
 	rm -rf build build-asan

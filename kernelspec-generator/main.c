@@ -17,6 +17,7 @@ static const struct {
 	{ "list", cmd_list, gen_usage_list },
 	{ "show", cmd_show, gen_usage_show },
 	{ "remove", cmd_remove, gen_usage_remove },
+	{ "doctor", cmd_doctor, gen_usage_doctor },
 };
 
 static int dispatch(int argc, char **argv)
@@ -51,7 +52,7 @@ static int dispatch(int argc, char **argv)
 	if (strcmp(c, "help") == 0)
 		c = argv[2];
 	gen_error("unknown command \"%.100s\" (allowed: add, list, show, "
-		  "remove; jupyter slurm --help)", c);
+		  "remove, doctor; jupyter slurm --help)", c);
 	return GEN_EXIT_USAGE;
 }
 

@@ -1,0 +1,167 @@
+/*
+ * doctor_checks.c - the checks of jupyter slurm doctor that need no
+ * kernel: the plugin, munge, the shim here and on a compute node.
+ */
+#include <munge.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "doctor.h"
+#include "run.h"
+#include "shimpath.h"
+
+/* (a) SPANK lists a plugin's options in srun --help only if it loaded. */
+int doctor_check_plugin(struct doctor *d)
+{
+	char *argv[] = { "srun", "--help", NULL };
+	struct gen_output o;
+	struct sj_err err;
+	char first[300];
+	int ok = 0;
+
+	if (gen_run(argv, GEN_RUN_TIMEOUT_MS, &o, &err)) {
+		dr_line(d, DR_FAIL, "plugin: %s; fix: install Slurm's client "
+		       "commands (srun) on this host and put them on PATH",
+		       err.msg);
+	} else if (o.status != 0) {
+		gen_first_line(o.errtext, first, sizeof(first));
+		dr_line(d, DR_FAIL, "plugin: srun --help failed (%s); "
+			"fix: check "
+		       "plugstack.conf (a required plugin that cannot be "
+		       "loaded fails every srun)", first);
+	} else if (strstr(o.out, "--jupyter-kernel") == NULL) {
+		dr_line(d, DR_FAIL, "plugin: srun does not know "
+			"--jupyter-kernel; "
+		       "fix: add \"required spank_jupyter.so\" to "
+		       "plugstack.conf on login and compute nodes "
+		       "(man spank_jupyter)");
+	} else {
+		dr_line(d, DR_OK, "plugin: srun --help lists --jupyter-kernel "
+		       "(spank_jupyter.so is loaded)");
+		ok = 1;
+	}
+	gen_output_free(&o);
+	return ok;
+}
+
+/* (b) What `munge -n | unmunge` does, without the pipe.  A context of
+ * our own gives the detailed message (which socket, why). */
+int doctor_check_munge(struct doctor *d)
+{
+	munge_ctx_t ctx = munge_ctx_create();
+	char *cred = NULL;
+	uid_t uid = 0;
+	gid_t gid;
+	munge_err_t e;
+
+	if (ctx == NULL) {
+		dr_line(d, DR_FAIL, "munge: out of memory");
+		return 0;
+	}
+	e = munge_encode(&cred, ctx, NULL, 0);
+	if (e == EMUNGE_SUCCESS)
+		e = munge_decode(cred, ctx, NULL, NULL, &uid, &gid);
+	free(cred);
+	if (e != EMUNGE_SUCCESS) {
+		const char *m = munge_ctx_strerror(ctx);
+
+		dr_line(d, DR_FAIL, "munge: %s; fix: start munged on this host "
+		       "(systemctl start munge) with the cluster's "
+		       "/etc/munge/munge.key", m ? m : munge_strerror(e));
+		munge_ctx_destroy(ctx);
+		return 0;
+	}
+	munge_ctx_destroy(ctx);
+	if (uid != getuid()) {
+		dr_line(d, DR_FAIL, "munge: a credential made here decodes "
+			"as uid %ju, not yours (%ju); fix: check munged",
+			(uintmax_t)uid, (uintmax_t)getuid());
+		return 0;
+	}
+	dr_line(d, DR_OK, "munge: a credential made here decodes here");
+	return 1;
+}
+
+/* (c) The login shim starts `SHIM --node` under its own path. */
+int doctor_check_shim(struct doctor *d)
+{
+	char *local[] = { d->shim, "--version", NULL };
+	char immediate[32], first[300];
+	const char *argv[16 + MAX_SLURM_ARGS];
+	struct gen_output o;
+	struct sj_err err = { .msg = "" };
+	size_t n = 0;
+	int ok = 0;
+
+	if (gen_find_shim(d->shim_opt, d->shim, sizeof(d->shim), &err)) {
+		dr_line(d, DR_FAIL, "shim: %s; fix: install slurm-jupyter-shim "
+		       "next to jupyter-slurm", err.msg);
+		return 0;
+	}
+	if (gen_run(local, GEN_RUN_TIMEOUT_MS, &o, &err) == 0 &&
+	    o.status != 0) {
+		gen_first_line(o.errtext, first, sizeof(first));
+		sj_err_set(&err, "exit status %d: %s", o.status, first);
+	}
+	if (err.msg[0] != '\0') {
+		dr_line(d, DR_FAIL, "shim: %s --version does not run here "
+			"(%s); "
+		       "fix: reinstall it", d->shim, err.msg);
+		gen_output_free(&o);
+		return 0;
+	}
+	gen_first_line(o.out, d->version, sizeof(d->version));
+	gen_output_free(&o);
+
+	snprintf(immediate, sizeof(immediate), "--immediate=%d", d->timeout);
+	argv[n++] = "srun";
+	argv[n++] = "--job-name=jupyter-slurm-doctor";
+	argv[n++] = "-N1";
+	argv[n++] = "-n1";
+	argv[n++] = "--time=1";
+	argv[n++] = immediate;
+	for (size_t i = 0; i < d->nslurm; i++)
+		argv[n++] = d->slurm[i];
+	argv[n++] = d->shim;
+	argv[n++] = "--version";
+	argv[n] = NULL;
+	if (gen_run((char *const *)argv, (d->timeout + 30) * 1000, &o, &err)) {
+		dr_line(d, DR_FAIL, "shim: srun %s --version: %s; fix: check "
+		       "that jobs start (sinfo, squeue)", d->shim, err.msg);
+	} else if (o.status != 0) {
+		const char *e = strstr(o.errtext, "error");
+
+		/* From the start of the first error line, if any. */
+		while (e != NULL && e > o.errtext && e[-1] != '\n')
+			e--;
+		gen_first_line(e != NULL ? e : o.errtext, first, sizeof(first));
+		if (strstr(o.errtext, "execve") != NULL)
+			dr_line(d, DR_FAIL, "shim: %s --version did not "
+				"run on a "
+			       "compute node (%s); fix: install "
+			       "slurm-jupyter-shim at the same path on every "
+			       "compute node", d->shim, first);
+		else
+			dr_line(d, DR_FAIL, "shim: srun -N1 -n1 --time=1 %s "
+			       "--version failed (%s); fix: check the Slurm "
+			       "options given (-p, -A, --salloc-arg) and that "
+			       "jobs start (sinfo, squeue)", d->shim, first);
+	} else {
+		gen_first_line(o.out, first, sizeof(first));
+		if (strcmp(first, d->version) != 0)
+			dr_line(d, DR_FAIL, "shim: %s is \"%s\" here but "
+				"\"%s\" on "
+			       "a compute node; fix: install the same version "
+			       "everywhere", d->shim, d->version, first);
+		else
+			dr_line(d, DR_OK, "shim: %s here and on a compute node "
+			       "(%s)", d->shim, d->version);
+		ok = strcmp(first, d->version) == 0;
+	}
+	gen_output_free(&o);
+	return ok;
+}
+

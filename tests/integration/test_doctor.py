@@ -1,0 +1,89 @@
+"""jupyter slurm doctor on the local cluster: all ok when it is healthy,
+and the failing check named when munged is stopped, when the plugin's line
+is gone from plugstack.conf and when a node's firewall drops the relay.
+
+The broken states disturb every test that runs at the same time, so each
+lasts only as long as one doctor run and is undone in a finally."""
+import subprocess
+
+from conftest import STATE, inspect
+
+DOCTOR = [STATE + "/bin/jupyter-slurm", "doctor"]
+CHECKS = ["plugin", "munge", "shim", "rendezvous", "relay", "kernel"]
+
+
+def doctor(*args, timeout=180):
+    r = subprocess.run(DOCTOR + list(args), capture_output=True, text=True,
+                       timeout=timeout)
+    lines = r.stdout.splitlines()
+    checks = {}
+    for line in lines:
+        verdict, rest = line.split(None, 1)
+        name, text = rest.split(": ", 1)
+        checks[name] = (verdict, text)
+    assert list(checks) == CHECKS, r.stdout + r.stderr
+    return r.returncode, checks, r.stdout
+
+
+def first_failure(checks):
+    return next(name for name, (v, _) in checks.items() if v != "ok")
+
+
+def test_healthy_cluster_all_ok():
+    rc, checks, out = doctor()
+    assert rc == 0, out
+    assert all(v == "ok" for v, _ in checks.values()), out
+    assert "--jupyter-kernel" in checks["plugin"][1]
+    assert STATE + "/bin/slurm-jupyter-shim" in checks["shim"][1]
+    assert "answered kernel_info" in checks["kernel"][1]
+
+
+def test_bad_option_is_usage_error():
+    r = subprocess.run(DOCTOR + ["--timeout=0"], capture_output=True,
+                       text=True, timeout=30)
+    assert r.returncode == 2
+    assert r.stderr.startswith("jupyter-slurm: doctor: --timeout=0")
+    assert r.stdout == ""
+
+
+def test_munged_stopped():
+    inspect("stop-munged")
+    try:
+        rc, checks, out = doctor()
+    finally:
+        inspect("start-munged")
+    assert rc == 1, out
+    assert first_failure(checks) == "munge", out
+    verdict, text = checks["munge"]
+    assert verdict == "FAIL" and "fix: start munged" in text, out
+    assert checks["plugin"][0] == "ok"
+    assert all(checks[c][0] == "skip" for c in CHECKS[2:]), out
+
+
+def test_plugin_line_removed():
+    inspect("plugin-line", "off")
+    try:
+        rc, checks, out = doctor()
+    finally:
+        inspect("plugin-line", "on")
+    assert rc == 1, out
+    assert first_failure(checks) == "plugin", out
+    verdict, text = checks["plugin"]
+    assert verdict == "FAIL" and "plugstack.conf" in text, out
+    assert checks["rendezvous"][0] == "skip", out
+
+
+def test_relay_blocked_by_node_firewall():
+    inspect("firewall", "n3", "on")
+    try:
+        rc, checks, out = doctor("--timeout=30",
+                                 "--salloc-arg=--nodelist=n3")
+    finally:
+        inspect("firewall", "n3", "off")
+    assert rc == 1, out
+    assert first_failure(checks) == "relay", out
+    assert checks["rendezvous"][0] == "ok", out
+    verdict, text = checks["relay"]
+    assert verdict == "FAIL" and "did not reach n3's relay ports" in text, \
+        out
+    assert checks["kernel"][0] == "skip", out
