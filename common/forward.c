@@ -144,19 +144,21 @@ int sj_channels_open_back(struct sj_channels *c,
 	return 0;
 }
 
-void sj_channels_close(struct sj_channels *c, int linger_ms)
+void sj_channels_close(struct sj_channels *c, int front_linger_ms,
+		       int back_linger_ms)
 {
 	int ch;
 
 	for (ch = 0; ch < SJ_NCHANNELS; ch++) {
 		void *pair[2] = { c->front[ch], c->back[ch] };
+		int linger[2] = { front_linger_ms, back_linger_ms };
 
 		for (int i = 0; i < 2; i++) {
 			if (pair[i] == NULL)
 				continue;
 			/* Best effort: the socket closes either way. */
-			(void)zmq_setsockopt(pair[i], ZMQ_LINGER, &linger_ms,
-					     sizeof(linger_ms));
+			(void)zmq_setsockopt(pair[i], ZMQ_LINGER, &linger[i],
+					     sizeof(linger[i]));
 			zmq_close(pair[i]);
 		}
 		c->front[ch] = c->back[ch] = NULL;

@@ -54,8 +54,11 @@ int sj_channels_open_front(struct sj_channels *c, void *ctx,
 int sj_channels_open_back(struct sj_channels *c,
 			  const struct sj_back_opts *o, struct sj_err *err);
 
-/* Closes all sockets; linger_ms bounds how long unsent frames are kept. */
-void sj_channels_close(struct sj_channels *c, int linger_ms);
+/* Closes all sockets; the lingers bound how long unsent frames are kept
+ * for each side.  Frames for a peer that has gone never leave: give that
+ * side 0, or closing waits the whole linger for nothing. */
+void sj_channels_close(struct sj_channels *c, int front_linger_ms,
+		       int back_linger_ms);
 
 /* Something else to wait on while forwarding: a zmq socket or an fd.
  * on_ready returns 0 to go on, 1 to stop forwarding, -1 on error; it may

@@ -342,7 +342,7 @@ out:
 		while (waitpid(l.srun, NULL, 0) < 0 && errno == EINTR)
 			;
 	}
-	sj_channels_close(&ch, 1000);
+	sj_channels_close(&ch, 1000, 0);	/* the node side has gone */
 	if (ctx != NULL)
 		zmq_ctx_term(ctx);
 	rdv_server_close(&r);

@@ -246,7 +246,7 @@ out:
 			;
 	}
 	peerwatch_close(&pw);
-	sj_channels_close(&ch, 1000);
+	sj_channels_close(&ch, 1000, 0);	/* the kernel has gone */
 	zap_close(&z);
 	if (ctx != NULL)
 		zmq_ctx_term(ctx);
