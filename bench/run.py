@@ -42,6 +42,7 @@ import os
 import platform
 import re
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -693,8 +694,15 @@ class Bench:
         log(f"existing allocation for mode jobid: {self.jobid}")
 
     def cancel_allocation(self):
-        if self.jobid is not None:
-            subprocess.run(["scancel", self.jobid], timeout=60)
+        if self.jobid is None:
+            return
+        for _ in range(3):
+            r = subprocess.run(["scancel", self.jobid], capture_output=True,
+                               text=True, timeout=60)
+            if r.returncode == 0:
+                return
+            time.sleep(1)
+        log(f"cannot cancel allocation {self.jobid}: {r.stderr.strip()}")
 
     # one kernel -----------------------------------------------------
 
@@ -876,16 +884,20 @@ class Bench:
                  f"    print(_i, flush=True)")
         secs = {m: [] for m in modes}
         smalls = {m: [] for m in modes}
+        nbig = {}
         for _ in range(cfg["output_rounds"]):
             for m in modes:
-                got = [0]
-                took, reply = execute(
-                    ks[m].client, big, on_stream=lambda c: got.__setitem__(
-                        0, got[0] + len(c["text"])))
+                got = [0, 0]
+
+                def on_big(c):
+                    got[0] += len(c["text"])
+                    got[1] += 1
+                took, reply = execute(ks[m].client, big, on_stream=on_big)
                 if reply["status"] != "ok" or got[0] != want:
                     raise RuntimeError(f"{m}: stdout: {got[0]} of {want} "
                                        f"bytes, status {reply['status']}")
                 secs[m].append(took)
+                nbig[m] = got[1]
                 n = [0]
                 took, reply = execute(
                     ks[m].client, small,
@@ -897,7 +909,7 @@ class Bench:
             t = statistics.median(secs[m])
             self.figs(m)["stdout"] = {
                 "mb": cfg["stdout_mb"], "seconds": rnd(t),
-                "mb_per_s": rnd(want / 2**20 / t),
+                "mb_per_s": rnd(want / 2**20 / t), "messages": nbig[m],
                 "all_s": [rnd(x) for x in secs[m]]}
             t, n = sorted(smalls[m])[len(smalls[m]) // 2]
             self.figs(m)["small_msgs"] = {
@@ -1154,8 +1166,10 @@ class Bench:
                         log(f"ERROR scale {mode}: {e}")
                         self.close_all()
         finally:
-            self.close_all()
-            self.cancel_allocation()
+            try:
+                self.close_all()
+            finally:
+                self.cancel_allocation()
         # Lingering allocations end on their own (the janitor's linger).
         left, took = self.wait_clean()
         res["final_leftovers"] = left
@@ -1385,6 +1399,9 @@ def main():
     if bad or "local" not in args.modes:
         p.error(f"--modes: {bad or 'local is the baseline and needed'}")
 
+    # A stop by signal still cleans up (the finally clauses run).
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, lambda n, f: sys.exit(128 + n))
     b = Bench(args)
     ok = False
     try:
