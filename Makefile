@@ -68,7 +68,7 @@ GENERATOR = $(O)/jupyter-slurm
 LIBGEN    = $(O)/libsjgen.a
 
 LIBS_PLUGIN = -lmunge -ljansson -lsodium
-LIBS_SHIM   = -lzmq -lmunge -ljansson -lsodium
+LIBS_SHIM   = -lzmq -lmunge -ljansson -lsodium -lslurm
 LIBS_GEN    = -lzmq -lmunge -ljansson -lsodium
 
 .PHONY: all deps demo check unit unit-asan integration install uninstall \

@@ -15,6 +15,20 @@
 #define SJ_DEFAULT_LINGER 10
 #define SJ_MAX_LINGER 86400
 
+/*
+ * The login shim tells the kernel about its allocation through srun's
+ * environment: srun overwrites SLURM_NNODES and SLURM_NODELIST with the
+ * kernel step's (one node, one task), so code in a cell that runs srun
+ * would get one node.  The node shim puts the job's values back and
+ * drops the step's task layout, as a salloc shell has it.
+ * SLURM_JUPYTER_END_TIME stays for the kernel: the allocation's end, in
+ * seconds since the epoch, as it was when the kernel started (absent
+ * without a time limit).
+ */
+#define SJ_ENV_JOB_NODELIST "SLURM_JUPYTER_JOB_NODELIST"
+#define SJ_ENV_JOB_NUM_NODES "SLURM_JUPYTER_JOB_NUM_NODES"
+#define SJ_ENV_END_TIME "SLURM_JUPYTER_END_TIME"
+
 /* "jupyter-kernel-XXXXXXXX": XXXXXXXX is FNV-1a over the Slurm options
  * (each with its NUL), so kernels with the same options find each
  * other's allocations. */

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -60,15 +61,21 @@ int alloc_lock_path(const char *lock_dir, const char *jobid, char *buf,
 	return n < 0 || (size_t)n >= len ? -1 : 0;
 }
 
-static int lock_file(struct alloc *al, const char *jobid, struct sj_err *err)
+static int lock_file(struct alloc *al, const char *jobid, int create,
+		     struct sj_err *err)
 {
 	if (alloc_lock_path(al->lock_dir, jobid, al->lock_path,
 			    sizeof(al->lock_path)))
 		return sj_err_set(err, "lock path too long");
-	al->lock_fd = open(al->lock_path, O_RDWR | O_CREAT | O_CLOEXEC |
-			   O_NOFOLLOW, 0600);
-	if (al->lock_fd < 0)
-		return sj_err_errno(err, errno, "%s", al->lock_path);
+	al->lock_fd = open(al->lock_path, O_RDWR | O_CLOEXEC | O_NOFOLLOW |
+			   (create ? O_CREAT : 0), 0600);
+	if (al->lock_fd < 0) {
+		int e = errno;
+
+		sj_err_errno(err, e, "%s", al->lock_path);
+		errno = e;	/* alloc_find tells ENOENT apart */
+		return -1;
+	}
 	return 0;
 }
 
@@ -79,17 +86,63 @@ static void unlock(struct alloc *al)
 	al->lock_fd = -1;
 }
 
+static int flock_retry(int fd, int op)
+{
+	int r;
+
+	while ((r = flock(fd, op)) != 0 && errno == EINTR)
+		;
+	return r;
+}
+
+/*
+ * The lock file of a new allocation appears already locked: it is made
+ * under a private name, locked, and only then linked into place.  An
+ * unshared alloc_find skips allocations without a lock file, so it cannot
+ * take a just-granted allocation before its maker holds it.
+ */
 int alloc_lock(struct alloc *al, struct sj_err *err)
 {
-	if (lock_file(al, al->jobid, err))
-		return -1;
-	while (flock(al->lock_fd, LOCK_SH) != 0) {
-		if (errno != EINTR) {
-			int e = errno;
+	char tmp[600];
+	int fd, n;
 
-			unlock(al);
-			return sj_err_errno(err, e, "flock %s", al->lock_path);
-		}
+	if (alloc_lock_path(al->lock_dir, al->jobid, al->lock_path,
+			    sizeof(al->lock_path)))
+		return sj_err_set(err, "lock path too long");
+	n = snprintf(tmp, sizeof(tmp), "%s.new-%ld", al->lock_path,
+		     (long)getpid());
+	if (n < 0 || (size_t)n >= sizeof(tmp))
+		return sj_err_set(err, "lock path too long");
+	unlink(tmp);
+	fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+		  0600);
+	if (fd < 0)
+		return sj_err_errno(err, errno, "%s", tmp);
+	if (flock_retry(fd, LOCK_SH) != 0) {
+		int e = errno;
+
+		close(fd);
+		unlink(tmp);
+		return sj_err_errno(err, e, "flock %s", tmp);
+	}
+	if (link(tmp, al->lock_path) == 0) {
+		unlink(tmp);
+		al->lock_fd = fd;
+		return 0;
+	}
+	/* A --share kernel found the allocation first and made the file;
+	 * sharing was what it asked for. */
+	int e = errno;
+	close(fd);
+	unlink(tmp);
+	if (e != EEXIST)
+		return sj_err_errno(err, e, "link %s", al->lock_path);
+	if (lock_file(al, al->jobid, 0, err))
+		return -1;
+	if (flock_retry(al->lock_fd, LOCK_SH) != 0) {
+		e = errno;
+		unlock(al);
+		return sj_err_errno(err, e, "flock %s", al->lock_path);
 	}
 	return 0;
 }
@@ -169,15 +222,18 @@ int alloc_find(struct alloc *al, int share, struct sj_err *err)
 		if (line[0] == '\0' || strspn(line, "0123456789") !=
 		    strlen(line) || strlen(line) >= sizeof(al->jobid))
 			continue;
-		if (lock_file(al, line, err)) {
+		/* Unshared: only an allocation nobody uses (lingering),
+		 * so only one that has a lock file: see alloc_lock(). */
+		if (lock_file(al, line, share, err)) {
+			if (!share && errno == ENOENT)
+				continue;
 			free(out);
 			return -1;
 		}
-		/* Unshared: only an allocation nobody uses (lingering). */
-		int r = share ? flock(al->lock_fd, LOCK_SH) :
+		int r = share ? flock_retry(al->lock_fd, LOCK_SH) :
 			flock(al->lock_fd, LOCK_EX | LOCK_NB);
 		if (r == 0 && !share)
-			r = flock(al->lock_fd, LOCK_SH);
+			r = flock_retry(al->lock_fd, LOCK_SH);
 		/* Locked first, checked second: see alloc.h. */
 		if (r == 0 && job_running(line)) {
 			strcpy(al->jobid, line);
@@ -191,7 +247,38 @@ int alloc_find(struct alloc *al, int share, struct sj_err *err)
 	return found;
 }
 
-void alloc_release_if_unused(const char *jobid, const char *lock_dir)
+void alloc_stamp_leave(const char *jobid, const char *lock_dir)
+{
+	char lock_path[512];
+	int fd;
+
+	if (alloc_lock_path(lock_dir, jobid, lock_path, sizeof(lock_path)))
+		return;
+	/* No O_CREAT: without a file the allocation has gone already, or
+	 * its maker died before locking (its janitor handles that). */
+	fd = open(lock_path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return;
+	if (futimens(fd, NULL) != 0)
+		shim_debug("cannot stamp %s: %s", lock_path, strerror(errno));
+	close(fd);
+}
+
+/* Seconds since the last kernel left the allocation (the lock file's
+ * mtime); a large number when that cannot be told. */
+static double since_last_leave(int fd)
+{
+	struct stat st;
+	struct timespec now;
+
+	if (fstat(fd, &st) != 0 || clock_gettime(CLOCK_REALTIME, &now) != 0)
+		return 1e9;
+	return (double)(now.tv_sec - st.st_mtim.tv_sec) +
+	       (double)(now.tv_nsec - st.st_mtim.tv_nsec) / 1e9;
+}
+
+void alloc_release_if_unused(const char *jobid, const char *lock_dir,
+			      unsigned linger)
 {
 	char lock_path[512];
 	int fd;
@@ -210,6 +297,15 @@ void alloc_release_if_unused(const char *jobid, const char *lock_dir)
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
 		shim_debug("allocation %s is in use; keeping it", jobid);
+		close(fd);
+		return;
+	}
+	/* A kernel left after ours: its janitor counts the linger from
+	 * then.  The slack absorbs the file system's coarse clock. */
+	double idle = since_last_leave(fd);
+	if (idle + 0.25 < (double)linger) {
+		shim_debug("allocation %s was left %.1f s ago; its last "
+			   "kernel's janitor releases it", jobid, idle);
 		close(fd);
 		return;
 	}

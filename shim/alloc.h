@@ -13,6 +13,11 @@
  * shared lock first and checks that the job still runs afterwards, so it
  * either sees the job cancelled (and makes a new one) or holds a lock no
  * janitor can take.  Locks die with their process: SIGKILL is covered.
+ * Each janitor stamps the lock file's mtime when its shim has gone and
+ * releases only if the newest stamp is the linger old, so the linger
+ * counts from the last kernel to leave, not the first.  A new
+ * allocation's lock file appears already locked (alloc_lock), and an
+ * unshared kernel reuses only allocations that have one.
  * <runtime> is $XDG_RUNTIME_DIR/slurm-jupyter or /tmp/slurm-jupyter-UID
  * (0700); allocations are found and shared per login host.
  */
@@ -49,7 +54,14 @@ int alloc_lock(struct alloc *al, struct sj_err *err);
 int alloc_lock_path(const char *lock_dir, const char *jobid, char *buf,
 		    size_t len);
 
-/* For the janitor: cancels jobid if no shim holds its lock. */
-void alloc_release_if_unused(const char *jobid, const char *lock_dir);
+/* For the janitor, once its shim has gone: records that a kernel left
+ * jobid now (the lock file's mtime). */
+void alloc_stamp_leave(const char *jobid, const char *lock_dir);
+
+/* For the janitor, linger seconds after its stamp: cancels jobid if no
+ * shim holds its lock and no kernel left it less than linger ago (that
+ * kernel's janitor decides then). */
+void alloc_release_if_unused(const char *jobid, const char *lock_dir,
+			     unsigned linger);
 
 #endif

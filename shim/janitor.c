@@ -80,11 +80,12 @@ static void janitor_main(int rfd, int shim_pidfd)
 	if (js.jobid[0] == '\0' || js.lock_dir[0] == '\0')
 		_exit(0);
 	await_exit(shim_pidfd);
+	alloc_stamp_leave(js.jobid, js.lock_dir);
 	/* The linger: a restarted kernel arrives in this window and finds
 	 * the allocation still there. */
 	for (unsigned left = js.linger; left > 0;)
 		left = sleep(left);
-	alloc_release_if_unused(js.jobid, js.lock_dir);
+	alloc_release_if_unused(js.jobid, js.lock_dir, js.linger);
 	_exit(0);
 }
 

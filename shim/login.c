@@ -22,6 +22,7 @@
 #include "curvekey.h"
 #include "forward.h"
 #include "janitor.h"
+#include "kernelstep.h"
 #include "log.h"
 #include "proc.h"
 #include "rdv_server.h"
@@ -244,6 +245,32 @@ static int choose_allocation(struct login *l, struct alloc *al, int janitor,
 	return 0;
 }
 
+/* See kernelstep.h.  What Slurm cannot tell now, the kernel goes
+ * without: that is no reason to fail its start. */
+static void job_env_for_step(const char *jobid)
+{
+	struct slurm_job_facts f;
+	char num[16], end[32];
+
+	unsetenv(SJ_ENV_JOB_NODELIST);
+	unsetenv(SJ_ENV_JOB_NUM_NODES);
+	unsetenv(SJ_ENV_END_TIME);
+	if (slurm_job_facts(jobid, &f) != 0 || f.nodes[0] == '\0') {
+		shim_debug("job %s: Slurm did not say its nodes and end time",
+			   jobid);
+		return;
+	}
+	snprintf(num, sizeof(num), "%u", (unsigned)f.num_nodes);
+	if (setenv(SJ_ENV_JOB_NODELIST, f.nodes, 1) ||
+	    setenv(SJ_ENV_JOB_NUM_NODES, num, 1))
+		shim_debug("setenv: %s", strerror(errno));
+	if (f.end_time > 0) {
+		snprintf(end, sizeof(end), "%lld", (long long)f.end_time);
+		if (setenv(SJ_ENV_END_TIME, end, 1))
+			shim_debug("setenv: %s", strerror(errno));
+	}
+}
+
 int login_main(const struct shim_args *a)
 {
 	struct alloc al = { .lock_fd = -1 };
@@ -288,6 +315,7 @@ int login_main(const struct shim_args *a)
 	if (choose_allocation(&l, &al, janitor, &err))
 		goto fail;
 	shim_debug("allocation %s; starting the kernel step", l.jobid);
+	job_env_for_step(l.jobid);
 
 	char spec[512];
 	if (sj_rdv_spec_format(&r.spec, spec, sizeof(spec), &err) ||

@@ -25,6 +25,7 @@
 #include "args.h"
 #include "connfile.h"
 #include "forward.h"
+#include "kernelstep.h"
 #include "log.h"
 #include "proc.h"
 #include "relayinfo.h"
@@ -124,6 +125,31 @@ static void end_kernel(struct node *n)
 	}
 }
 
+/* See kernelstep.h.  Runs before any thread exists: setenv is safe. */
+static int job_env_for_kernel(struct sj_err *err)
+{
+	static const char *const step_layout[] = {
+		"SLURM_NTASKS", "SLURM_NPROCS", "SLURM_TASKS_PER_NODE",
+		"SLURM_DISTRIBUTION",
+	};
+	const char *nodes = getenv(SJ_ENV_JOB_NODELIST);
+	const char *count = getenv(SJ_ENV_JOB_NUM_NODES);
+
+	if (nodes == NULL || count == NULL || nodes[0] == '\0' ||
+	    count[0] == '\0')
+		return 0;	/* the login shim could not ask Slurm */
+	if (setenv("SLURM_NODELIST", nodes, 1) ||
+	    setenv("SLURM_JOB_NODELIST", nodes, 1) ||
+	    setenv("SLURM_NNODES", count, 1) ||
+	    setenv("SLURM_JOB_NUM_NODES", count, 1))
+		return sj_err_errno(err, errno, "setenv");
+	for (size_t i = 0; i < sizeof(step_layout) / sizeof(*step_layout); i++)
+		unsetenv(step_layout[i]);
+	unsetenv(SJ_ENV_JOB_NODELIST);
+	unsetenv(SJ_ENV_JOB_NUM_NODES);
+	return 0;
+}
+
 int node_main(const struct shim_args *a)
 {
 	struct node n = { .kernel = -1, .sfd = -1 };
@@ -163,7 +189,8 @@ int node_main(const struct shim_args *a)
 	 * untouched and never need it. */
 	explicit_bzero(kcf.key, sizeof(kcf.key));
 	kargv = kernel_argv(a, kernel_path, &err);
-	if (kargv == NULL || proc_signals_init(&n.sfd, &err))
+	if (kargv == NULL || job_env_for_kernel(&err) ||
+	    proc_signals_init(&n.sfd, &err))
 		goto fail;
 
 	ctx = zmq_ctx_new();

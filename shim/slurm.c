@@ -38,16 +38,49 @@ static int find_jobid(const char *line, char *jobid, size_t len)
 	return 0;
 }
 
-static int handle_salloc_line(const char *line, int janitor_fd, char *jobid,
-			      size_t len, struct sj_err *err)
+/* What salloc has said so far about the request. */
+struct salloc_watch {
+	char *jobid;
+	size_t len;
+	int janitor_fd;
+	int pending;		/* "Pending job allocation N", not granted */
+	char reason[128];	/* last pending reason logged */
+};
+
+static int handle_salloc_line(const char *line, struct salloc_watch *w,
+			      struct sj_err *err)
 {
 	/* salloc's lines already start with "salloc: ". */
 	fprintf(stderr, "%s\n", line);
-	if (jobid[0] == '\0' && find_jobid(line, jobid, len)) {
-		if (janitor_own_job(janitor_fd, jobid, err))
+	if (w->jobid[0] == '\0' && find_jobid(line, w->jobid, w->len)) {
+		if (janitor_own_job(w->janitor_fd, w->jobid, err))
 			return -1;
 	}
+	if (strstr(line, "Pending job allocation") != NULL)
+		w->pending = 1;
+	if (strstr(line, "Granted job allocation") != NULL ||
+	    strstr(line, "has been allocated resources") != NULL)
+		w->pending = 0;
 	return 0;
+}
+
+/* While the job waits, Slurm's reason goes to the Jupyter server's log at
+ * first and whenever it changes: there is no event for it, so it is asked
+ * for every PENDING_CHECK_MS. */
+#define PENDING_CHECK_MS 5000
+
+static void log_pending_reason(struct salloc_watch *w)
+{
+	char state[64], reason[128];
+
+	if (slurm_job_state(w->jobid, state, sizeof(state), reason,
+			    sizeof(reason)) != 0 ||
+	    strcmp(state, "PENDING") != 0 || strcmp(reason, "None") == 0 ||
+	    strcmp(reason, w->reason) == 0)
+		return;
+	snprintf(w->reason, sizeof(w->reason), "%s", reason);
+	shim_info("job %s is pending (reason: %s); the kernel starts when "
+		  "Slurm grants the allocation", w->jobid, reason);
 }
 
 int slurm_allocate(const struct shim_args *a, const char *job_name,
@@ -60,6 +93,8 @@ int slurm_allocate(const struct shim_args *a, const char *job_name,
 	size_t used = 0;
 	int pipefd[2] = { -1, -1 }, status = 0, rv = -1, n = 0, done = 0;
 	pid_t pid = -1;
+	struct salloc_watch w = { .jobid = jobid, .len = len,
+				  .janitor_fd = janitor_fd };
 
 	jobid[0] = '\0';
 	argv = calloc((size_t)a->slurm_argc + 4, sizeof(char *));
@@ -89,11 +124,18 @@ int slurm_allocate(const struct shim_args *a, const char *job_name,
 	while (!done) {
 		struct pollfd fds[2] = { { .fd = pipefd[0], .events = POLLIN },
 					 { .fd = sfd, .events = POLLIN } };
-		if (poll(fds, 2, -1) < 0) {
+		int was_pending = w.pending;
+		int ready = poll(fds, 2, w.pending ? PENDING_CHECK_MS : -1);
+
+		if (ready < 0) {
 			if (errno == EINTR)
 				continue;
 			sj_err_errno(err, errno, "poll");
 			goto fail;
+		}
+		if (ready == 0) {
+			log_pending_reason(&w);
+			continue;
 		}
 		if (fds[1].revents & POLLIN) {
 			int sig = proc_signal_read(sfd);
@@ -114,8 +156,7 @@ int slurm_allocate(const struct shim_args *a, const char *job_name,
 				done = 1;
 				if (used > 0) {
 					buf[used] = '\0';
-					if (handle_salloc_line(buf, janitor_fd,
-							       jobid, len, err))
+					if (handle_salloc_line(buf, &w, err))
 						goto fail;
 				}
 				break;
@@ -125,14 +166,15 @@ int slurm_allocate(const struct shim_args *a, const char *job_name,
 			char *nl;
 			while ((nl = strchr(buf, '\n')) != NULL) {
 				*nl = '\0';
-				if (handle_salloc_line(buf, janitor_fd, jobid,
-						       len, err))
+				if (handle_salloc_line(buf, &w, err))
 					goto fail;
 				used -= (size_t)(nl + 1 - buf);
 				memmove(buf, nl + 1, used + 1);
 			}
 			if (used == sizeof(buf) - 1)
 				used = 0;	/* an absurd line: drop it */
+			if (w.pending && !was_pending)
+				log_pending_reason(&w);
 		}
 	}
 	while (waitpid(pid, &status, 0) < 0) {
@@ -304,74 +346,6 @@ void slurm_signal_step(const char *jobid, unsigned step, const char *sig)
 }
 
 /* Copies the value of "Key=" from scontrol's one-line output. */
-static void field(const char *line, const char *key, char *out, size_t len)
-{
-	const char *p = line;
-	size_t kl = strlen(key), n;
-
-	out[0] = '\0';
-	while ((p = strstr(p, key)) != NULL) {
-		if ((p == line || p[-1] == ' ') && p[kl] == '=') {
-			p += kl + 1;
-			n = strcspn(p, " \n");
-			if (n >= len)
-				n = len - 1;
-			memcpy(out, p, n);
-			out[n] = '\0';
-			return;
-		}
-		p += kl;
-	}
-}
-
-int slurm_job_state(const char *jobid, char *state, size_t slen,
-		    char *reason, size_t rlen)
-{
-	char *argv[] = { "scontrol", "--oneliner", "show", "job",
-			 (char *)jobid, NULL };
-	char buf[8192];
-	size_t used = 0;
-	int p[2], status = 0;
-	ssize_t r;
-	pid_t pid;
-	struct sj_err err;
-
-	state[0] = reason[0] = '\0';
-	if (pipe2(p, O_CLOEXEC) != 0)
-		return -1;
-	int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
-	struct proc_spawn ps = { .argv = argv, .stdin_fd = -1,
-				 .stdout_fd = p[1], .stderr_fd = devnull };
-	if (proc_spawn(&ps, &pid, &err) != 0) {
-		close(p[0]);
-		close(p[1]);
-		if (devnull >= 0)
-			close(devnull);
-		return -1;
-	}
-	close(p[1]);
-	if (devnull >= 0)
-		close(devnull);
-	while (used < sizeof(buf) - 1) {
-		r = read(p[0], buf + used, sizeof(buf) - 1 - used);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		used += (size_t)r;
-	}
-	buf[used] = '\0';
-	close(p[0]);
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		return -1;
-	field(buf, "JobState", state, slen);
-	field(buf, "Reason", reason, rlen);
-	return state[0] ? 0 : -1;
-}
-
 int slurm_explain_end(const char *jobid, const char *node, int status,
 		      char *buf, size_t len)
 {

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include "args.h"
+#include "slurmapi.h"
 #include "sj_err.h"
 
 /*
@@ -24,11 +25,6 @@ int slurm_allocate(const struct shim_args *a, const char *job_name,
  * in a process group of its own. */
 int slurm_start_step(const struct shim_args *a, const char *jobid,
 		     const char *spec, pid_t *pid, struct sj_err *err);
-
-/* The job's state and reason from `scontrol show job -o J` (e.g.
- * "TIMEOUT", "NODE_FAIL", "CANCELLED"); -1 if Slurm cannot say. */
-int slurm_job_state(const char *jobid, char *state, size_t slen,
-		    char *reason, size_t rlen);
 
 /* Why the kernel of job J ended, from the job's state and srun's status:
  * returns 1 and one line for the user when it did not end of its own

@@ -43,8 +43,8 @@ int slurm_spank_init(spank_t sp, int ac, char **av)
 	spank_context_t ctx = spank_context();
 	struct sj_err err;
 
-	/* slurmd and prolog/epilog: nothing to do, and a failure in slurmd
-	 * would keep it from starting. */
+	/* slurmd: nothing to do, and a failure there would keep it from
+	 * starting.  (In the job epilog's process Slurm calls no init.) */
 	if (!uses_option(ctx))
 		return 0;
 
@@ -103,6 +103,13 @@ int slurm_spank_task_exit(spank_t sp, int ac, char **av)
 	if (spank_context() != S_CTX_REMOTE)
 		return 0;
 	return sj_stepd_task_exit(sp, ac, av);
+}
+
+int slurm_spank_job_epilog(spank_t sp, int ac, char **av)
+{
+	if (spank_context() != S_CTX_JOB_SCRIPT)
+		return 0;
+	return sj_job_epilog(sp, ac, av);
 }
 
 int slurm_spank_exit(spank_t sp, int ac, char **av)

@@ -3,7 +3,8 @@
  *
  * dispatch.c owns the SPANK entry points and hands each callback to the
  * file of its context: option.c (the --jupyter-kernel option, every
- * context), alloc.c (salloc, sbatch) and slurmstepd.c (the compute node).
+ * context), alloc.c (salloc, sbatch), slurmstepd.c (the compute node) and epilog.c
+ * (the job epilog).
  * Nothing here is exported: the version script keeps it local.
  */
 #ifndef SJ_PLUGIN_H
@@ -53,5 +54,8 @@ int sj_stepd_task_init_privileged(spank_t sp, int ac, char **av);
 int sj_stepd_task_init(spank_t sp, int ac, char **av);
 int sj_stepd_task_exit(spank_t sp, int ac, char **av);
 int sj_stepd_exit(spank_t sp, int ac, char **av);
+
+/* epilog.c: the job epilog (root, every node of the job); never fails. */
+int sj_job_epilog(spank_t sp, int ac, char **av);
 
 #endif

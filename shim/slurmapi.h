@@ -1,0 +1,28 @@
+/*
+ * slurmapi.h - what the shim asks slurmctld directly, through libslurm:
+ * one RPC instead of a scontrol or squeue process.
+ */
+#ifndef SHIM_SLURMAPI_H
+#define SHIM_SLURMAPI_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+struct slurm_job_facts {
+	char state[32];		/* "RUNNING", "TIMEOUT", ... as scontrol */
+	char reason[64];	/* "Resources", "TimeLimit", ... */
+	char nodes[1024];	/* the job's node list, "" while pending */
+	uint32_t num_nodes;
+	time_t end_time;	/* 0: no time limit */
+};
+
+/* The job's facts; -1 if Slurm cannot say (slurmctld unreachable, no such
+ * job): never to be taken as "the job has gone". */
+int slurm_job_facts(const char *jobid, struct slurm_job_facts *f);
+
+/* State and reason only, as strings (see struct slurm_job_facts). */
+int slurm_job_state(const char *jobid, char *state, size_t slen,
+		    char *reason, size_t rlen);
+
+#endif
