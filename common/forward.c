@@ -15,6 +15,10 @@
 /* ZMTP heartbeats on the links that cross the network: a peer that
  * vanished without closing its TCP connection is noticed in seconds. */
 #define HEARTBEAT_IVL_MS 5000
+#define LOCAL_RECONNECT_IVL_MS 10
+/* After a shutdown_reply: long enough for ZMQ's I/O thread to hand over
+ * what the exited kernel had written. */
+#define REPLIED_QUIET_MS 20
 #define HEARTBEAT_TIMEOUT_MS 15000
 
 static const int front_type[SJ_NCHANNELS] = {
@@ -136,6 +140,12 @@ int sj_channels_open_back(struct sj_channels *c,
 			    heartbeat_opts(s, name, err))
 				return -1;
 		}
+		/* The local kernel binds a moment after we connect; ZMQ
+		 * would retry only every 100 ms, most of a kernel's start. */
+		if (o->curve_server == NULL &&
+		    set_int(s, ZMQ_RECONNECT_IVL, LOCAL_RECONNECT_IVL_MS, name,
+			    err))
+			return -1;
 		if (zmq_connect(s, o->endpoint[ch]) != 0)
 			return sj_err_set(err, "cannot connect the %s channel "
 					  "to %s: %s", name, o->endpoint[ch],
@@ -170,10 +180,40 @@ void sj_channels_close(struct sj_channels *c, int front_linger_ms,
  * none was waiting, -1 on error.  A ROUTER that cannot route (the peer the
  * reply is for has gone) drops the message; that is counted, not fatal.
  */
-static int move_one(void *from, void *to, uint64_t *dropped,
-		    struct sj_err *err)
+int sj_header_has_type(const void *data, size_t n, const char *msg_type)
 {
-	int first = 1, lost = 0;
+	static const char key[] = "\"msg_type\"";
+	const char *p = data;
+	size_t tl = strlen(msg_type);
+
+	for (size_t i = 0; i + sizeof(key) - 1 <= n; i++) {
+		size_t j;
+
+		if (memcmp(p + i, key, sizeof(key) - 1) != 0)
+			continue;
+		j = i + sizeof(key) - 1;
+		while (j < n && (p[j] == ' ' || p[j] == ':'))
+			j++;
+		return n - j >= tl + 2 && p[j] == '"' &&
+		       memcmp(p + j + 1, msg_type, tl) == 0 &&
+		       p[j + 1 + tl] == '"';
+	}
+	return 0;
+}
+
+static int is_delimiter(const zmq_msg_t *m)
+{
+	static const char delim[] = "<IDS|MSG>";
+
+	return zmq_msg_size(m) == sizeof(delim) - 1 &&
+	       memcmp(zmq_msg_data((zmq_msg_t *)m), delim,
+		      sizeof(delim) - 1) == 0;
+}
+
+static int move_one(void *from, void *to, uint64_t *dropped,
+		    int *shutdown_replied, struct sj_err *err)
+{
+	int first = 1, lost = 0, after_delim = -1;
 
 	for (;;) {
 		zmq_msg_t msg;
@@ -194,6 +234,17 @@ static int move_one(void *from, void *to, uint64_t *dropped,
 			return sj_err_set(err, "receive: %s", zmq_strerror(e));
 		}
 		first = 0;
+		if (shutdown_replied != NULL) {
+			if (after_delim >= 0)
+				after_delim++;
+			else if (is_delimiter(&msg))
+				after_delim = 0;
+			if (after_delim == 2 &&
+			    sj_header_has_type(zmq_msg_data(&msg),
+					       zmq_msg_size(&msg),
+					       "shutdown_reply"))
+				*shutdown_replied = 1;
+		}
 		if (zmq_getsockopt(from, ZMQ_RCVMORE, &more, &more_len) != 0) {
 			zmq_msg_close(&msg);
 			return sj_err_set(err, "ZMQ_RCVMORE: %s",
@@ -225,7 +276,10 @@ static int move_burst(struct sj_channels *c, int ch, int dir,
 	int n, r;
 
 	for (n = 0; n < BURST; n++) {
-		r = move_one(from, to, &c->dropped[ch], err);
+		/* Replies travel back to front on both ends. */
+		r = move_one(from, to, &c->dropped[ch],
+			     ch == SJ_CONTROL && dir == 1 ?
+			     &c->shutdown_replied : NULL, err);
 		if (r < 0)
 			return sj_err_wrap(err, "%s channel",
 					   sj_channel_name(ch));
@@ -304,6 +358,10 @@ int sj_forward_drain(struct sj_channels *c, int quiet_ms, struct sj_err *err)
 {
 	int stop = 0, r;
 
+	/* The kernel has said its last word: forward what is queued, but do
+	 * not wait long for more. */
+	if (c->shutdown_replied && quiet_ms > REPLIED_QUIET_MS)
+		quiet_ms = REPLIED_QUIET_MS;
 	do {
 		r = poll_round(c, NULL, 0, quiet_ms, &stop, err);
 		if (r < 0)

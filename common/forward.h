@@ -43,6 +43,7 @@ struct sj_channels {
 	void *back[SJ_NCHANNELS];
 	uint64_t forwarded[SJ_NCHANNELS][2];	/* [ch][0] front->back, [1] back */
 	uint64_t dropped[SJ_NCHANNELS];		/* unroutable replies */
+	int shutdown_replied;	/* a shutdown_reply went to the client */
 };
 
 /* Creates and binds the front sockets.  Call before anything can connect
@@ -77,8 +78,13 @@ int sj_forward_run(struct sj_channels *c, struct sj_fwd_watch *w, int nw,
 		   struct sj_err *err);
 
 /* Forwards whatever is already queued, for at most quiet_ms of silence:
- * used after the kernel exits so its last replies still reach the user. */
+ * used after the kernel exits so its last replies still reach the user.
+ * Once a shutdown_reply has passed, 20 ms of silence are enough. */
 int sj_forward_drain(struct sj_channels *c, int quiet_ms, struct sj_err *err);
+
+/* Whether a Jupyter message header (JSON) has "msg_type": "<msg_type>",
+ * with any spacing around the colon. */
+int sj_header_has_type(const void *data, size_t n, const char *msg_type);
 
 /* One line of counters per channel, for --shim-verbose. */
 void sj_channels_stats(const struct sj_channels *c, char *buf, size_t len);

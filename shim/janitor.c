@@ -13,6 +13,7 @@
 
 #include "alloc.h"
 #include "log.h"
+#include "proc.h"
 
 struct janitor_state {
 	char jobid[32];
@@ -118,9 +119,8 @@ int janitor_start(int *wfd, struct sj_err *err)
 			dup2(devnull, 0);
 			dup2(devnull, 1);
 		}
-		for (int fd = 3; fd < 1024; fd++)
-			if (fd != p[0] && fd != pidfd)
-				close(fd);
+		int keep[2] = { p[0], pidfd };
+		proc_close_fds(3, keep, pidfd >= 0 ? 2 : 1);
 		janitor_main(p[0], pidfd);
 	}
 	close(p[0]);

@@ -346,7 +346,9 @@ int login_main(const struct shim_args *a)
 		shim_debug("forwarded: %s", st);
 	}
 	rv = proc_exit_code(l.srun_status);
-	if (!l.stopping) {
+	/* A kernel that replied to a shutdown and whose step ended cleanly
+	 * needs no explaining: spare slurmctld the question. */
+	if (!l.stopping && !(rv == 0 && ch.shutdown_replied)) {
 		char why[512];
 
 		/* srun exits 0 when Slurm ends the job under the kernel (a

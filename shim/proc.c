@@ -41,19 +41,42 @@ int proc_signal_read(int sfd)
 	return (int)si.ssi_signo;
 }
 
-static int kept(const struct proc_spawn *ps, int fd)
+/* close_range(2) around the kept fds: one system call per gap instead of
+ * a close per possible descriptor.  Async-signal-safe. */
+static void close_gap(unsigned int lo, unsigned int hi)
 {
-	for (int i = 0; i < ps->nkeep; i++)
-		if (ps->keep_fds[i] == fd)
-			return 1;
-	return 0;
+	if (lo > hi)
+		return;
+	if (close_range(lo, hi, 0) == 0)
+		return;
+	for (unsigned int fd = lo; fd <= hi && fd < 65536; fd++)
+		close((int)fd);		/* kernels before 5.9 */
+}
+
+void proc_close_fds(int lowfd, const int *keep, int nkeep)
+{
+	unsigned int cur = (unsigned int)lowfd;
+
+	for (;;) {
+		int next = -1;
+
+		for (int i = 0; i < nkeep; i++)
+			if (keep[i] >= (int)cur && (next < 0 || keep[i] < next))
+				next = keep[i];
+		if (next < 0)
+			break;
+		if ((unsigned int)next > cur)
+			close_gap(cur, (unsigned int)next - 1);
+		cur = (unsigned int)next + 1;
+	}
+	close_gap(cur, ~0U);
 }
 
 /* In the child: nothing but async-signal-safe calls until execvp. */
 static void child(const struct proc_spawn *ps)
 {
 	sigset_t none;
-	int fd, devnull;
+	int devnull;
 
 	sigemptyset(&none);
 	for (size_t i = 0; i < sizeof(handled) / sizeof(handled[0]); i++)
@@ -75,9 +98,7 @@ static void child(const struct proc_spawn *ps)
 		_exit(127);
 	/* Inherited sockets (Jupyter's ports, the rendezvous listener) must
 	 * not outlive us in srun or the kernel. */
-	for (fd = 3; fd < 1024; fd++)
-		if (!kept(ps, fd))
-			close(fd);
+	proc_close_fds(3, ps->keep_fds, ps->nkeep);
 	execvp(ps->argv[0], ps->argv);
 	dprintf(2, "slurm-jupyter-shim: cannot run %s: %s\n", ps->argv[0],
 		strerror(errno));

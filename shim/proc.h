@@ -35,6 +35,10 @@ struct proc_spawn {
 /* fork + execvp; an exec failure exits the child with 127 after a message. */
 int proc_spawn(const struct proc_spawn *ps, pid_t *pid, struct sj_err *err);
 
+/* Closes every fd >= lowfd but those in keep[0..nkeep); for a child
+ * between fork and exec (async-signal-safe). */
+void proc_close_fds(int lowfd, const int *keep, int nkeep);
+
 /* Waits for pid without blocking; returns 1 and the status if it ended. */
 int proc_reap(pid_t pid, int *status);
 
