@@ -10,6 +10,7 @@
 #   make deb        a Debian package in $(O)/deb/ (dpkg-buildpackage)
 #   make bench      build + local cluster + the benchmark (bench/results/);
 #                   make bench-quick: the same with few repetitions
+#   make valgrind   both ends of the shim under valgrind on the cluster
 
 O        ?= build
 PREFIX   ?= /usr/local
@@ -72,7 +73,8 @@ LIBS_SHIM   = -lzmq -lmunge -ljansson -lsodium -lslurm
 LIBS_GEN    = -lzmq -lmunge -ljansson -lsodium
 
 .PHONY: all deps demo check unit unit-asan integration install uninstall \
-	install-test deb deb-test clean cluster-up cluster-down bench bench-quick
+	install-test deb deb-test clean cluster-up cluster-down bench bench-quick \
+	valgrind
 
 all: $(PLUGIN) $(SHIM) $(GENERATOR)
 
@@ -145,6 +147,12 @@ bench-quick: all
 
 cluster-up: all
 	tests/cluster/cluster up
+
+# Both shim ends under valgrind memcheck on the cluster (not in make
+# check: it takes a few minutes).
+valgrind: all
+	tests/cluster/cluster up
+	tests/valgrind/run
 
 cluster-down:
 	tests/cluster/cluster down

@@ -34,6 +34,8 @@ const char shim_usage[] =
 "  --linger=SECONDS        keep an allocation the shim made this long after\n"
 "                          its last kernel left, for a restart (default 10;\n"
 "                          0 releases it at once)\n"
+"  --node-shim=PATH        the shim's path on the compute nodes (default:\n"
+"                          this program's own path)\n"
 "  --shim-verbose          log each step to stderr\n"
 "  --help, --version\n";
 
@@ -129,6 +131,8 @@ int shim_args_parse(int argc, char **argv, struct shim_args *a,
 			a->setup = v;
 		} else if ((v = opt_value("--kernel-node", argc, argv, &i))) {
 			a->kernel_node = v;
+		} else if ((v = opt_value("--node-shim", argc, argv, &i))) {
+			a->node_shim = v;
 		} else if ((v = opt_value("--srun-arg", argc, argv, &i))) {
 			a->srun_argv[a->srun_argc++] = (char *)v;
 		} else {
@@ -144,6 +148,9 @@ int shim_args_parse(int argc, char **argv, struct shim_args *a,
 				  "the shim's options");
 	if (a->setup != NULL && a->setup[0] == '\0')
 		return sj_err_set(err, "--setup: empty command");
+	if (a->node_shim != NULL && a->node_shim[0] != '/')
+		return sj_err_set(err, "--node-shim=%s: an absolute path on "
+				  "the compute nodes", a->node_shim);
 	if (a->kernel_node != NULL &&
 	    (a->kernel_node[0] == '\0' || a->kernel_node[0] == '-' ||
 	     strpbrk(a->kernel_node, " ,\t\n") != NULL))

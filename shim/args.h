@@ -26,6 +26,7 @@ struct shim_args {
 	const char *rendezvous_host;	/* address nodes reach us at */
 	const char *setup;		/* shell command before the kernel */
 	const char *kernel_node;	/* node of the allocation to use */
+	const char *node_shim;		/* the shim's path on the nodes */
 	int share;			/* --share: join a busy allocation */
 	const char *kernel_transport;	/* "default", "ipc", "tcp" */
 	unsigned linger;		/* --linger seconds */

@@ -250,11 +250,17 @@ int slurm_start_step(const struct shim_args *a, const char *jobid,
 
 	char *setup_script = NULL;
 
-	/* The same binary on the node: sites install it at one path. */
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n < 0)
-		return sj_err_errno(err, errno, "readlink /proc/self/exe");
-	self[n] = '\0';
+	/* By default the same binary on the node: sites install it at one
+	 * path. */
+	if (a->node_shim != NULL) {
+		snprintf(self, sizeof(self), "%s", a->node_shim);
+	} else {
+		n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+		if (n < 0)
+			return sj_err_errno(err, errno,
+					    "readlink /proc/self/exe");
+		self[n] = '\0';
+	}
 	snprintf(jobopt, sizeof(jobopt), "--jobid=%s", jobid);
 	if ((size_t)snprintf(specopt, sizeof(specopt), "--jupyter-kernel=%s",
 			     spec) >= sizeof(specopt))

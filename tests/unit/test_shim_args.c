@@ -23,6 +23,7 @@ static void test_login_side(void **state)
 {
 	char **v = ARGV("--partition=debug", "-w", "n2", "--jobid=12",
 			"--linger=0", "--share", "--kernel-node=n2",
+			"--node-shim=/opt/sj/bin/slurm-jupyter-shim",
 			"--setup=module load x", "--srun-arg=--mem=1G",
 			"--kernel-transport=tcp", "-f", "/tmp/k.json", "--",
 			"python3", "-m", "ipykernel_launcher", "-f",
@@ -43,6 +44,7 @@ static void test_login_side(void **state)
 	assert_int_equal(a.linger, 0);
 	assert_int_equal(a.share, 1);
 	assert_string_equal(a.kernel_node, "n2");
+	assert_string_equal(a.node_shim, "/opt/sj/bin/slurm-jupyter-shim");
 	assert_string_equal(a.setup, "module load x");
 	assert_int_equal(a.srun_argc, 1);
 	assert_string_equal(a.srun_argv[0], "--mem=1G");
@@ -65,6 +67,7 @@ static void test_defaults(void **state)
 	assert_int_equal(a.share, 0);
 	assert_string_equal(a.kernel_transport, "default");
 	assert_null(a.jobid);
+	assert_null(a.node_shim);
 	assert_int_equal(a.slurm_argc, 0);
 	shim_args_free(&a);
 }
@@ -111,6 +114,8 @@ static void test_refused(void **state)
 	REFUSED("--setup: empty command", "--setup=", "-f", "c", "--", "k");
 	REFUSED("--kernel-node=n1,n2: one node name", "--kernel-node=n1,n2",
 		"-f", "c", "--", "k");
+	REFUSED("--node-shim=bin/shim: an absolute path",
+		"--node-shim=bin/shim", "-f", "c", "--", "k");
 	REFUSED("--node must come first", "-f", "c", "--node", "--", "k");
 	REFUSED("expected \"--node -- KERNEL ARGV...\"", "--node", "k");
 }
