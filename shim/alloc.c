@@ -8,12 +8,10 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "kernelstep.h"
 #include "log.h"
-#include "proc.h"
 #include "slurm.h"
 
 /* A directory only we can use: ours, 0700, not a symlink. */
@@ -147,53 +145,6 @@ int alloc_lock(struct alloc *al, struct sj_err *err)
 	return 0;
 }
 
-/* Runs a command and returns its stdout (malloc'd), NULL on failure. */
-static char *run_capture(char *const argv[])
-{
-	char *buf = NULL;
-	size_t used = 0, cap = 0;
-	int p[2], status;
-	pid_t pid;
-	struct sj_err err;
-
-	if (pipe2(p, O_CLOEXEC) != 0)
-		return NULL;
-	struct proc_spawn ps = { .argv = argv, .stdin_fd = -1,
-				 .stdout_fd = p[1], .stderr_fd = -1 };
-	if (proc_spawn(&ps, &pid, &err) != 0) {
-		close(p[0]);
-		close(p[1]);
-		return NULL;
-	}
-	close(p[1]);
-	for (;;) {
-		if (used + 512 > cap) {
-			char *nb = realloc(buf, cap + 4096);
-
-			if (nb == NULL)
-				break;
-			buf = nb;
-			cap += 4096;
-		}
-		ssize_t r = read(p[0], buf + used, cap - used - 1);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		used += (size_t)r;
-	}
-	close(p[0]);
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			break;
-	if (buf == NULL || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		free(buf);
-		return NULL;
-	}
-	buf[used] = '\0';
-	return buf;
-}
-
 static int job_running(const char *jobid)
 {
 	char state[64], reason[128];
@@ -203,31 +154,23 @@ static int job_running(const char *jobid)
 	       strcmp(state, "RUNNING") == 0;
 }
 
+/* Enough for any one user's kernels of one kernelspec. */
+#define MAX_CANDIDATES 64
+
 int alloc_find(struct alloc *al, int share, struct sj_err *err)
 {
-	char user[32], name_opt[96];
-	char *argv[] = { "squeue", "--noheader", "--states=RUNNING", user,
-			 name_opt, "--format=%i", NULL };
-	char *out, *line, *save = NULL;
-	int found = 0;
+	char ids[MAX_CANDIDATES][32];
+	int n = slurm_running_jobs_named(al->name, ids, MAX_CANDIDATES);
 
-	snprintf(user, sizeof(user), "--user=%u", (unsigned)getuid());
-	snprintf(name_opt, sizeof(name_opt), "--name=%s", al->name);
 	/* Slurm unreachable: nothing to reuse; salloc will say why. */
-	out = run_capture(argv);
-	if (out == NULL)
-		return 0;
-	for (line = strtok_r(out, "\n", &save); line != NULL && !found;
-	     line = strtok_r(NULL, "\n", &save)) {
-		if (line[0] == '\0' || strspn(line, "0123456789") !=
-		    strlen(line) || strlen(line) >= sizeof(al->jobid))
+	for (int i = 0; i < n; i++) {
+		if (strlen(ids[i]) >= sizeof(al->jobid))
 			continue;
 		/* Unshared: only an allocation nobody uses (lingering),
 		 * so only one that has a lock file: see alloc_lock(). */
-		if (lock_file(al, line, share, err)) {
+		if (lock_file(al, ids[i], share, err)) {
 			if (!share && errno == ENOENT)
 				continue;
-			free(out);
 			return -1;
 		}
 		int r = share ? flock_retry(al->lock_fd, LOCK_SH) :
@@ -235,16 +178,14 @@ int alloc_find(struct alloc *al, int share, struct sj_err *err)
 		if (r == 0 && !share)
 			r = flock_retry(al->lock_fd, LOCK_SH);
 		/* Locked first, checked second: see alloc.h. */
-		if (r == 0 && job_running(line)) {
-			strcpy(al->jobid, line);
+		if (r == 0 && job_running(ids[i])) {
+			strcpy(al->jobid, ids[i]);
 			al->owned = 1;
-			found = 1;
-		} else {
-			unlock(al);
+			return 1;
 		}
+		unlock(al);
 	}
-	free(out);
-	return found;
+	return 0;
 }
 
 void alloc_stamp_leave(const char *jobid, const char *lock_dir)

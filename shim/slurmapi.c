@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <slurm/slurm.h>
 
@@ -69,6 +70,27 @@ int slurm_job_facts(const char *jobid, struct slurm_job_facts *f)
 	}
 	slurm_free_job_info_msg(msg);
 	return rv;
+}
+
+int slurm_running_jobs_named(const char *name, char ids[][32], int max)
+{
+	job_info_msg_t *msg = NULL;
+	int n = 0;
+
+	api_init();
+	if (slurm_load_job_user(&msg, (uint32_t)getuid(), SHOW_ALL) !=
+	    SLURM_SUCCESS || msg == NULL)
+		return -1;
+	for (uint32_t i = 0; i < msg->record_count && n < max; i++) {
+		const slurm_job_info_t *j = &msg->job_array[i];
+
+		if ((j->job_state & JOB_STATE_BASE) != JOB_RUNNING ||
+		    j->name == NULL || strcmp(j->name, name) != 0)
+			continue;
+		snprintf(ids[n++], 32, "%u", (unsigned)j->job_id);
+	}
+	slurm_free_job_info_msg(msg);
+	return n;
 }
 
 int slurm_job_state(const char *jobid, char *state, size_t slen,

@@ -21,6 +21,10 @@ struct slurm_job_facts {
  * job): never to be taken as "the job has gone". */
 int slurm_job_facts(const char *jobid, struct slurm_job_facts *f);
 
+/* Up to max ids of this user's RUNNING jobs named name; their number,
+ * or -1 if Slurm cannot say. */
+int slurm_running_jobs_named(const char *name, char ids[][32], int max);
+
 /* State and reason only, as strings (see struct slurm_job_facts). */
 int slurm_job_state(const char *jobid, char *state, size_t slen,
 		    char *reason, size_t rlen);
