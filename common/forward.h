@@ -72,7 +72,7 @@ struct sj_fwd_watch {
 };
 
 /* Forwards until a watch asks to stop (returns 0) or a socket fails
- * (returns -1).  Never sleeps: it blocks in zmq_poll until something is
+ * (returns -1).  Never sleeps: it blocks in epoll_wait until something is
  * ready. */
 int sj_forward_run(struct sj_channels *c, struct sj_fwd_watch *w, int nw,
 		   struct sj_err *err);
