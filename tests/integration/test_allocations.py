@@ -172,6 +172,30 @@ def test_start_failures_leave_no_job(kernelspecs):
     assert set(my_jobs()) <= before
 
 
+def test_step_failure_releases_the_allocation(kernelspecs):
+    """The allocation is granted but the kernel's step cannot start (here:
+    a --kernel-node outside it): the kernel dies with srun's message in the
+    log, and the allocation the shim made for it is released."""
+    before = set(my_jobs())
+    name = kernelspecs.add("bad-step", ["-p", "debug", "-w", "n1"],
+                           shim_args=["--linger=0", "--kernel-node=n2"])
+    with open(kernelspecs.root / "bad-step.log", "w+") as log:
+        km = jupyter_client.KernelManager(kernel_name=name)
+        km.start_kernel(stderr=log)
+        wait_until(lambda: not km.is_alive(), 90, "the kernel to die")
+        code = km.provisioner.process.returncode
+        km.cleanup_resources()
+        log.seek(0)
+        text = log.read()
+    assert code != 0, text
+    m = re.search(r"Granted job allocation (\d+)", text)
+    assert m, text
+    assert "srun: error" in text, text
+    wait_until(job_gone(int(m.group(1))), 45,
+               f"job {m.group(1)} to be released")
+    assert set(my_jobs()) <= before
+
+
 def test_srun_from_a_cell_reaches_every_node(kernelspecs, start_kernel):
     """In a two-node allocation the kernel runs on one node, and srun in a
     cell runs on both, as in a salloc shell."""
