@@ -12,18 +12,7 @@
 #include <unistd.h>
 
 #include "connfile.h"
-
-#define assert_fails(call, err, needle) do { \
-	int rv_ = (call); \
-	if (rv_ != -1) \
-		fail_msg("%s returned %d, expected -1", #call, rv_); \
-	if (strstr((err).msg, (needle)) == NULL) \
-		fail_msg("error \"%s\" lacks \"%s\"", (err).msg, (needle)); \
-} while (0)
-#define assert_ok(call, err) do { \
-	if ((call) != 0) \
-		fail_msg("%s failed: %s", #call, (err).msg); \
-} while (0)
+#include "testutil.h"
 
 #define KEY "a0436f6c-1916-498b-8eb9-e81ab9368e84"
 
@@ -303,53 +292,6 @@ static void test_oversized(void **state)
 	free(big);
 }
 
-struct tmp {
-	char dir[64];
-	char path[256];
-};
-
-static const char *at(struct tmp *t, const char *name)
-{
-	snprintf(t->path, sizeof(t->path), "%s/%s", t->dir, name);
-	return t->path;
-}
-
-static int setup(void **state)
-{
-	struct tmp *t = calloc(1, sizeof(*t));
-
-	if (t == NULL)
-		return -1;
-	strcpy(t->dir, "/tmp/sj-test-connfile.XXXXXX");
-	if (mkdtemp(t->dir) == NULL) {
-		free(t);
-		return -1;
-	}
-	*state = t;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct tmp *t = *state;
-	char cmd[128];
-	int rc;
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", t->dir);
-	rc = system(cmd);
-	free(t);
-	return rc == 0 ? 0 : -1;
-}
-
-static void write_raw(const char *path, const char *data, size_t len)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, data, len), (ssize_t)len);
-	assert_int_equal(close(fd), 0);
-}
-
 static void test_load_files(void **state)
 {
 	struct tmp *t = *state;
@@ -558,10 +500,10 @@ int main(void)
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_oversized),
-		cmocka_unit_test_setup_teardown(test_load_files, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_write_round_trip, setup,
-						teardown),
+		cmocka_unit_test_setup_teardown(test_load_files, tmpdir_setup,
+						tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_write_round_trip, tmpdir_setup,
+						tmpdir_teardown),
 		cmocka_unit_test(test_dump),
 		cmocka_unit_test(test_endpoint),
 		cmocka_unit_test(test_channel_names),

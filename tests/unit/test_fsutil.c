@@ -15,69 +15,7 @@
 #include <unistd.h>
 
 #include "fsutil.h"
-
-#define assert_fails(call, err, needle) do { \
-	int rv_ = (call); \
-	if (rv_ != -1) \
-		fail_msg("%s returned %d, expected -1", #call, rv_); \
-	if (strstr((err).msg, (needle)) == NULL) \
-		fail_msg("error \"%s\" lacks \"%s\"", (err).msg, (needle)); \
-} while (0)
-#define assert_ok(call, err) do { \
-	if ((call) != 0) \
-		fail_msg("%s failed: %s", #call, (err).msg); \
-} while (0)
-
-struct tmp {
-	char dir[64];
-	char path[256];
-};
-
-/* Paths inside the test's temporary directory. */
-static const char *at(struct tmp *t, const char *name)
-{
-	snprintf(t->path, sizeof(t->path), "%s/%s", t->dir, name);
-	return t->path;
-}
-
-static int setup(void **state)
-{
-	struct tmp *t = calloc(1, sizeof(*t));
-
-	if (t == NULL)
-		return -1;
-	strcpy(t->dir, "/tmp/sj-test-fsutil.XXXXXX");
-	if (mkdtemp(t->dir) == NULL) {
-		free(t);
-		return -1;
-	}
-	*state = t;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct tmp *t = *state;
-	char cmd[128];
-	int rc;
-
-	/* Not sj_rmtree: the code under test does not clean up its own
-	 * test, and a test that broke it leaves the evidence to a tool
-	 * that surely works. */
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", t->dir);
-	rc = system(cmd);
-	free(t);
-	return rc == 0 ? 0 : -1;
-}
-
-static void write_raw(const char *path, const char *data, size_t len)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, data, len), (ssize_t)len);
-	assert_int_equal(close(fd), 0);
-}
+#include "testutil.h"
 
 static int exists(const char *path)
 {
@@ -224,7 +162,7 @@ static void test_read_refuses(void **state)
 	struct sj_err err = { "" };
 	char *buf;
 	size_t len;
-	char target[256];
+	char target[512];
 
 	assert_fails(sj_read_file(at(t, "missing"), 10, &buf, &len, &err),
 		     err, "cannot open");
@@ -277,7 +215,7 @@ static void test_rmtree_no_follow(void **state)
 {
 	struct tmp *t = *state;
 	struct sj_err err = { "" };
-	char outside[256], outfile[256];
+	char outside[512], outfile[512];
 
 	/* Precious things outside the tree. */
 	assert_int_equal(mkdir(at(t, "outside"), 0700), 0);
@@ -462,28 +400,28 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(
-			test_write_atomic_mode_and_content, setup, teardown),
+			test_write_atomic_mode_and_content, tmpdir_setup, tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(test_write_atomic_replaces,
-						setup, teardown),
+						tmpdir_setup, tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(test_write_atomic_failures,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_read_bounds, setup,
-						teardown),
+						tmpdir_setup, tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_read_bounds, tmpdir_setup,
+						tmpdir_teardown),
 		cmocka_unit_test(test_read_bound_on_data),
-		cmocka_unit_test_setup_teardown(test_read_refuses, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_rmtree_basic, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_rmtree_no_follow, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_rmtree_depth_limit, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_mkdir_private, setup,
-						teardown),
+		cmocka_unit_test_setup_teardown(test_read_refuses, tmpdir_setup,
+						tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_rmtree_basic, tmpdir_setup,
+						tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_rmtree_no_follow, tmpdir_setup,
+						tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_rmtree_depth_limit, tmpdir_setup,
+						tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_mkdir_private, tmpdir_setup,
+						tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(test_mkdir_private_chown_fails,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_mkdir_root, setup,
-						teardown),
+						tmpdir_setup, tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_mkdir_root, tmpdir_setup,
+						tmpdir_teardown),
 		cmocka_unit_test(test_random_hex),
 	};
 

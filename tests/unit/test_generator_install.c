@@ -14,17 +14,7 @@
 #include "fsutil.h"
 #include "install.h"
 #include "kspath.h"
-
-struct tmp {
-	char dir[64];
-	char path[512];
-};
-
-static const char *at(struct tmp *t, const char *name)
-{
-	snprintf(t->path, sizeof(t->path), "%s/%s", t->dir, name);
-	return t->path;
-}
+#include "testutil.h"
 
 static void mkdirs(struct tmp *t, const char *rel)
 {
@@ -53,33 +43,13 @@ static char *slurp(const char *path)
 	return buf;
 }
 
-static int setup(void **state)
-{
-	struct tmp *t = calloc(1, sizeof(*t));
-
-	if (t == NULL)
-		return -1;
-	strcpy(t->dir, "/tmp/sj-test-generator.XXXXXX");
-	if (mkdtemp(t->dir) == NULL) {
-		free(t);
-		return -1;
-	}
-	*state = t;
-	return 0;
-}
-
 static int teardown(void **state)
 {
-	struct tmp *t = *state;
-	struct sj_err err;
-
-	sj_rmtree(t->dir, &err);
-	free(t);
 	unsetenv("JUPYTER_PATH");
 	unsetenv("JUPYTER_DATA_DIR");
 	unsetenv("XDG_DATA_HOME");
 	unsetenv("PYTHONUSERBASE");
-	return 0;
+	return tmpdir_teardown(state);
 }
 
 static void test_path_order(void **state)
@@ -274,14 +244,14 @@ static void test_install_failure_leaves_nothing(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_path_order, setup,
+		cmocka_unit_test_setup_teardown(test_path_order, tmpdir_setup,
 						teardown),
-		cmocka_unit_test_setup_teardown(test_list_first_wins, setup,
+		cmocka_unit_test_setup_teardown(test_list_first_wins, tmpdir_setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_install_replace_remove,
-						setup, teardown),
+						tmpdir_setup, teardown),
 		cmocka_unit_test_setup_teardown(
-			test_install_failure_leaves_nothing, setup, teardown),
+			test_install_failure_leaves_nothing, tmpdir_setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -6,14 +6,7 @@
 #include <string.h>
 
 #include "portrange.h"
-
-#define assert_fails(call, err, needle) do { \
-	int rv_ = (call); \
-	if (rv_ != -1) \
-		fail_msg("%s returned %d, expected -1", #call, rv_); \
-	if (strstr((err).msg, (needle)) == NULL) \
-		fail_msg("error \"%s\" lacks \"%s\"", (err).msg, (needle)); \
-} while (0)
+#include "testutil.h"
 
 static void check_ok(const char *s, int lo, int hi)
 {

@@ -11,65 +11,11 @@
 #include <unistd.h>
 
 #include "relayinfo.h"
+#include "testutil.h"
 
-#define assert_fails(call, err, needle) do { \
-	int rv_ = (call); \
-	if (rv_ != -1) \
-		fail_msg("%s returned %d, expected -1", #call, rv_); \
-	if (strstr((err).msg, (needle)) == NULL) \
-		fail_msg("error \"%s\" lacks \"%s\"", (err).msg, (needle)); \
-} while (0)
-#define assert_ok(call, err) do { \
-	if ((call) != 0) \
-		fail_msg("%s failed: %s", #call, (err).msg); \
-} while (0)
-
-struct tmp {
-	char dir[64];
-	char path[256];
-};
-
-static const char *at(struct tmp *t, const char *name)
+static void write_text(const char *path, const char *text)
 {
-	snprintf(t->path, sizeof(t->path), "%s/%s", t->dir, name);
-	return t->path;
-}
-
-static int setup(void **state)
-{
-	struct tmp *t = calloc(1, sizeof(*t));
-
-	if (t == NULL)
-		return -1;
-	strcpy(t->dir, "/tmp/sj-test-relayinfo.XXXXXX");
-	if (mkdtemp(t->dir) == NULL) {
-		free(t);
-		return -1;
-	}
-	*state = t;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct tmp *t = *state;
-	char cmd[128];
-	int rc;
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", t->dir);
-	rc = system(cmd);
-	free(t);
-	return rc == 0 ? 0 : -1;
-}
-
-static void write_raw(const char *path, const char *data)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	size_t len = strlen(data);
-
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, data, len), (ssize_t)len);
-	assert_int_equal(close(fd), 0);
+	write_raw(path, text, strlen(text));
 }
 
 static void fill(struct sj_relayinfo *ri)
@@ -179,7 +125,7 @@ static void write_info(const char *path, const char *addr, const char *ports,
 	if (extra != NULL)
 		strcat(text, extra);
 	strcat(text, "}");
-	write_raw(path, text);
+	write_text(path, text);
 }
 
 static void test_load_strict(void **state)
@@ -224,16 +170,16 @@ static void test_load_strict(void **state)
 		   "\"stdin\":3,\"control\":4,\"hb\":5}", NULL);
 	assert_fails(sj_relayinfo_load(p, &ri, &err), err,
 		     "shell descriptor -1 is negative");
-	write_raw(p, "{\"address\": \"10.0.0.1\", \"address\": \"10.0.0.2\"}");
+	write_text(p, "{\"address\": \"10.0.0.1\", \"address\": \"10.0.0.2\"}");
 	assert_fails(sj_relayinfo_load(p, &ri, &err), err,
 		     "duplicate object key");
-	write_raw(p, "{\"address\": ");
+	write_text(p, "{\"address\": ");
 	assert_fails(sj_relayinfo_load(p, &ri, &err), err,
 		     "invalid JSON at line 1");
-	write_raw(p, "[]");
+	write_text(p, "[]");
 	assert_fails(sj_relayinfo_load(p, &ri, &err), err,
 		     "not a JSON object");
-	write_raw(p, "{\"address\": \"10.0.0.1\", \"ports\": " GOOD_PORTS
+	write_text(p, "{\"address\": \"10.0.0.1\", \"ports\": " GOOD_PORTS
 		  ", \"fds\": " GOOD_PORTS ", \"server_public\": \"" PUB "\", "
 		  "\"server_secret\": \"" PUB "x\", \"client_public\": \""
 		  PUB "\"}");
@@ -246,12 +192,12 @@ static void test_load_strict(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_round_trip, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_write_refuses, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_load_strict, setup,
-						teardown),
+		cmocka_unit_test_setup_teardown(test_round_trip, tmpdir_setup,
+						tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_write_refuses, tmpdir_setup,
+						tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_load_strict, tmpdir_setup,
+						tmpdir_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -20,18 +20,8 @@
 #include <unistd.h>
 
 #include "rendezvous.h"
+#include "testutil.h"
 
-#define assert_fails(call, err, needle) do { \
-	int rv_ = (call); \
-	if (rv_ != -1) \
-		fail_msg("%s returned %d, expected -1", #call, rv_); \
-	if (strstr((err).msg, (needle)) == NULL) \
-		fail_msg("error \"%s\" lacks \"%s\"", (err).msg, (needle)); \
-} while (0)
-#define assert_ok(call, err) do { \
-	if ((call) != 0) \
-		fail_msg("%s failed: %s", #call, (err).msg); \
-} while (0)
 #define assert_contains(hay, needle) do { \
 	if (strstr((hay), (needle)) == NULL) \
 		fail_msg("\"%s\" lacks \"%s\"", (hay), (needle)); \

@@ -1,0 +1,81 @@
+/*
+ * testutil.h - helpers the cmocka unit tests share.  Include after
+ * <cmocka.h>.
+ */
+#ifndef SJ_TESTUTIL_H
+#define SJ_TESTUTIL_H
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* call must fail (-1) with an error message containing needle. */
+#define assert_fails(call, err, needle) do { \
+	int rv_ = (call); \
+	if (rv_ != -1) \
+		fail_msg("%s returned %d, expected -1", #call, rv_); \
+	if (strstr((err).msg, (needle)) == NULL) \
+		fail_msg("error \"%s\" lacks \"%s\"", (err).msg, (needle)); \
+} while (0)
+
+/* call must succeed (0); else its error message is the failure. */
+#define assert_ok(call, err) do { \
+	if ((call) != 0) \
+		fail_msg("%s failed: %s", #call, (err).msg); \
+} while (0)
+
+/* A temporary directory per test (cmocka state), and paths inside it. */
+struct tmp {
+	char dir[64];
+	char path[512];
+};
+
+static inline const char *at(struct tmp *t, const char *name)
+{
+	snprintf(t->path, sizeof(t->path), "%s/%s", t->dir, name);
+	return t->path;
+}
+
+static inline int tmpdir_setup(void **state)
+{
+	struct tmp *t = calloc(1, sizeof(*t));
+
+	if (t == NULL)
+		return -1;
+	strcpy(t->dir, "/tmp/sj-test.XXXXXX");
+	if (mkdtemp(t->dir) == NULL) {
+		free(t);
+		return -1;
+	}
+	*state = t;
+	return 0;
+}
+
+/* Not sj_rmtree: code under test does not clean up after its own test,
+ * and a test that broke it leaves the evidence to a tool that surely
+ * works. */
+static inline int tmpdir_teardown(void **state)
+{
+	struct tmp *t = *state;
+	char cmd[128];
+	int rc;
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", t->dir);
+	rc = system(cmd);
+	free(t);
+	return rc == 0 ? 0 : -1;
+}
+
+/* Writes exactly len bytes to path (0600), failing the test otherwise. */
+static inline void write_raw(const char *path, const char *data, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, data, len), (ssize_t)len);
+	assert_int_equal(close(fd), 0);
+}
+
+#endif
