@@ -1,0 +1,130 @@
+/*
+ * rdv_seal.c - the rendezvous messages sealed with MUNGE (see
+ * rendezvous.h): restricted to one uid, limited by MUNGE's TTL and replay
+ * cache.
+ */
+#include "rendezvous.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <munge.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int munge_error(munge_err_t e, munge_ctx_t ctx, struct sj_err *err)
+{
+	const char *detail = ctx != NULL ? munge_ctx_strerror(ctx) : NULL;
+
+	if (detail == NULL)
+		detail = munge_strerror(e);
+	switch (e) {
+	case EMUNGE_SOCKET:
+		return sj_err_set(err, "munge: cannot reach munged: %s",
+				  detail);
+	case EMUNGE_CRED_EXPIRED:
+		return sj_err_set(err, "munge: credential expired (refused; "
+				  "are the clocks of the login and compute "
+				  "nodes in sync?)");
+	case EMUNGE_CRED_REWOUND:
+		return sj_err_set(err, "munge: credential rewound, made in "
+				  "the future (refused; are the clocks of the "
+				  "login and compute nodes in sync?)");
+	case EMUNGE_CRED_REPLAYED:
+		return sj_err_set(err, "munge: credential replayed (refused)");
+	case EMUNGE_CRED_UNAUTHORIZED:
+		return sj_err_set(err, "munge: not authorised to decode the "
+				  "credential (it is meant for another user)");
+	case EMUNGE_CRED_INVALID:
+		return sj_err_set(err, "munge: invalid credential (do the "
+				  "nodes share one munge key?): %s", detail);
+	case EMUNGE_BAD_CRED:
+	case EMUNGE_BAD_VERSION:
+	case EMUNGE_BAD_CIPHER:
+	case EMUNGE_BAD_MAC:
+	case EMUNGE_BAD_ZIP:
+	case EMUNGE_BAD_REALM:
+		return sj_err_set(err, "munge: malformed credential: %s",
+				  detail);
+	default:
+		return sj_err_set(err, "munge: %s", detail);
+	}
+}
+
+int sj_seal(const char *payload, size_t len, uid_t uid, char **cred,
+	    struct sj_err *err)
+{
+	munge_ctx_t ctx;
+	munge_err_t e;
+	int rv = -1;
+
+	*cred = NULL;
+	if (len > INT_MAX)
+		return sj_err_set(err, "munge: payload too large");
+	ctx = munge_ctx_create();
+	if (ctx == NULL)
+		return sj_err_set(err, "munge: out of memory");
+	e = munge_ctx_set(ctx, MUNGE_OPT_UID_RESTRICTION, uid);
+	if (e != EMUNGE_SUCCESS) {
+		munge_error(e, ctx, err);
+		goto out;
+	}
+	e = munge_encode(cred, ctx, payload, (int)len);
+	if (e != EMUNGE_SUCCESS) {
+		*cred = NULL;
+		munge_error(e, ctx, err);
+		goto out;
+	}
+	rv = 0;
+out:
+	munge_ctx_destroy(ctx);
+	return rv;
+}
+
+int sj_unseal(const char *cred, uid_t expect_uid, char **payload,
+	      size_t *len, struct sj_err *err)
+{
+	munge_ctx_t ctx;
+	munge_err_t e;
+	void *buf = NULL;
+	int blen = 0, rv = -1;
+	uid_t uid;
+	gid_t gid;
+
+	*payload = NULL;
+	*len = 0;
+	ctx = munge_ctx_create();
+	if (ctx == NULL)
+		return sj_err_set(err, "munge: out of memory");
+	e = munge_decode(cred, ctx, &buf, &blen, &uid, &gid);
+	if (e != EMUNGE_SUCCESS) {
+		munge_error(e, ctx, err);
+		goto out;
+	}
+	if (uid != expect_uid) {
+		sj_err_set(err, "munge: credential made by uid %ju, expected "
+			   "uid %ju (refused)", (uintmax_t)uid,
+			   (uintmax_t)expect_uid);
+		goto out;
+	}
+	if (buf == NULL) {
+		/* No payload: hand back an empty string all the same. */
+		buf = calloc(1, 1);
+		if (buf == NULL) {
+			sj_err_set(err, "munge: out of memory");
+			goto out;
+		}
+		blen = 0;
+	}
+	*payload = buf;
+	*len = (size_t)blen;
+	buf = NULL;
+	rv = 0;
+out:
+	if (buf != NULL) {
+		explicit_bzero(buf, (size_t)blen);
+		free(buf);
+	}
+	munge_ctx_destroy(ctx);
+	return rv;
+}
