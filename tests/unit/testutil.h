@@ -26,18 +26,20 @@
 		fail_msg("%s failed: %s", #call, (err).msg); \
 } while (0)
 
-/* A temporary directory per test (cmocka state), and paths inside it. */
+/* A test's temporary directory (its cmocka state) and a path buffer. */
 struct tmp {
 	char dir[64];
 	char path[512];
 };
 
+/* The path of name inside the test's temporary directory. */
 static inline const char *at(struct tmp *t, const char *name)
 {
 	snprintf(t->path, sizeof(t->path), "%s/%s", t->dir, name);
 	return t->path;
 }
 
+/* cmocka setup: creates the temporary directory, mode 0700. */
 static inline int tmpdir_setup(void **state)
 {
 	struct tmp *t = calloc(1, sizeof(*t));
@@ -53,7 +55,8 @@ static inline int tmpdir_setup(void **state)
 	return 0;
 }
 
-/* Not sj_rmtree: code under test does not clean up after its own test,
+/* cmocka teardown: removes the temporary directory with rm -rf.
+ * Not sj_rmtree: code under test does not clean up after its own test,
  * and a test that broke it leaves the evidence to a tool that surely
  * works. */
 static inline int tmpdir_teardown(void **state)
