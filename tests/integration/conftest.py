@@ -80,6 +80,13 @@ def job_gone(jobid):
     return lambda: squeue("-j", str(jobid), "--states=PD,R,CG") == ""
 
 
+def procs_gone():
+    """True once no kernel, shim or srun process of this user is left."""
+    return subprocess.run(["pgrep", "-u", ME, "-f",
+                           "ipykernel_launcher|slurm-jupyter-shim|srun"],
+                          capture_output=True).returncode == 1
+
+
 def runtime_listing():
     """`ls -laR` of the runtime dir as {directory: {name: (mode, owner)}}."""
     out = inspect("ls-runtime", check=False)
@@ -247,11 +254,12 @@ def start_kernel(tmp_path):
     """start_kernel(name) -> Started; every kernel is stopped afterwards."""
     started = []
 
-    def start(name, timeout=START_TIMEOUT, wait=True):
+    def start(name, timeout=START_TIMEOUT, wait=True, stdout_too=False):
         log = open(tmp_path / f"{name}-{len(started)}.log", "w+")
         km = jupyter_client.KernelManager(kernel_name=name)
-        # The shim's stderr is what the Jupyter server log would show.
-        km.start_kernel(stderr=log)
+        # The shim's stderr is what the Jupyter server log would show; a
+        # server logs the kernel's stdout too (stdout_too).
+        km.start_kernel(stderr=log, stdout=log if stdout_too else None)
         kc = km.client()
         kc.start_channels()
         s = Started(km, kc, log)

@@ -9,14 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import jupyter_client
 
-from conftest import (ME, inspect, job_gone, run_cell, runtime_dirs, squeue,
-                      wait_until)
-
-
-def procs_gone():
-    return subprocess.run(["pgrep", "-u", ME, "-f",
-                           "ipykernel_launcher|slurm-jupyter-shim|srun"],
-                          capture_output=True).returncode == 1
+from conftest import (INSPECT, ME, inspect, job_gone, procs_gone, run_cell,
+                      runtime_dirs, squeue, wait_until)
 
 
 def my_jobs(name_prefix="jupyter-kernel-"):
@@ -136,6 +130,20 @@ def test_pending_reason_is_logged_and_shutdown_cancels(kernelspecs,
     wait_until(job_gone(int(blocker)), 30, "the blocker job to end")
 
 
+def start_until_dead(kernelspecs, name, within):
+    """Starts kernelspec name as a Jupyter server does and waits for the
+    kernel to die; returns (the shim's exit status, its log)."""
+    with open(kernelspecs.root / f"{name}.log", "w+") as log:
+        km = jupyter_client.KernelManager(kernel_name=name)
+        km.start_kernel(stderr=log)
+        wait_until(lambda: not km.is_alive(), within,
+                   f"the {name} kernel to die")
+        code = km.provisioner.process.returncode
+        km.cleanup_resources()
+        log.seek(0)
+        return code, log.read()
+
+
 def test_start_failures_leave_no_job(kernelspecs):
     """Slurm refuses the allocation: the kernel dies at once with Slurm's
     own message in the server log, and no job is left."""
@@ -150,17 +158,9 @@ def test_start_failures_leave_no_job(kernelspecs):
 
     def attempt(item):
         label, (args, message) = item
-        name = kernelspecs.add(label, args)
-        with open(kernelspecs.root / f"{label}.log", "w+") as log:
-            km = jupyter_client.KernelManager(kernel_name=name)
-            km.start_kernel(stderr=log)
-            wait_until(lambda: not km.is_alive(), 60,
-                       f"the {label} kernel to die")
-            code = km.provisioner.process.returncode \
-                if km.provisioner and km.provisioner.process else None
-            km.cleanup_resources()
-            log.seek(0)
-            return label, message, code, log.read()
+        code, text = start_until_dead(kernelspecs,
+                                      kernelspecs.add(label, args), 60)
+        return label, message, code, text
 
     before = set(my_jobs())
     with ThreadPoolExecutor(len(cases)) as pool:
@@ -179,14 +179,7 @@ def test_step_failure_releases_the_allocation(kernelspecs):
     before = set(my_jobs())
     name = kernelspecs.add("bad-step", ["-p", "debug", "-w", "n1"],
                            shim_args=["--linger=0", "--kernel-node=n2"])
-    with open(kernelspecs.root / "bad-step.log", "w+") as log:
-        km = jupyter_client.KernelManager(kernel_name=name)
-        km.start_kernel(stderr=log)
-        wait_until(lambda: not km.is_alive(), 90, "the kernel to die")
-        code = km.provisioner.process.returncode
-        km.cleanup_resources()
-        log.seek(0)
-        text = log.read()
+    code, text = start_until_dead(kernelspecs, name, 90)
     assert code != 0, text
     m = re.search(r"Granted job allocation (\d+)", text)
     assert m, text
@@ -284,7 +277,7 @@ def test_salloc_jupyter_kernel_session(tmp_path, kernelspecs):
         "os._exit(0)\n")
     r = subprocess.run(
         ["salloc", "--jupyter-kernel", "-p", "debug", "-N1", "-t", "5",
-         sys.executable, str(script), inspect_path()],
+         sys.executable, str(script), INSPECT[-1]],
         capture_output=True, text=True, timeout=180)
     assert r.returncode == 0, r.stderr
     job, node = r.stdout.split()
@@ -295,7 +288,3 @@ def test_salloc_jupyter_kernel_session(tmp_path, kernelspecs):
                             if d.startswith(f"{job}.")], 30,
                "the job epilog to remove the step directories")
 
-
-def inspect_path():
-    from conftest import INSPECT
-    return INSPECT[-1]

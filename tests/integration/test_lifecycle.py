@@ -7,14 +7,8 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from conftest import (ME, inspect, job_gone, run_cell, runtime_dirs, squeue,
-                      wait_until)
-
-
-def procs_gone():
-    return subprocess.run(["pgrep", "-u", ME, "-f",
-                           "ipykernel_launcher|slurm-jupyter-shim|srun"],
-                          capture_output=True).returncode == 1
+from conftest import (inspect, job_gone, procs_gone, run_cell, runtime_dirs,
+                      squeue, wait_until)
 
 
 def assert_nothing_left(jobid, within=45):

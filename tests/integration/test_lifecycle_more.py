@@ -6,11 +6,8 @@ import re
 import subprocess
 import time
 
-import jupyter_client
-import pytest
-
-from conftest import (ME, RUNTIME_DIR, START_TIMEOUT, Started, job_gone,
-                      run_cell, runtime_dirs, squeue, wait_until)
+from conftest import (ME, RUNTIME_DIR, job_gone, run_cell, runtime_dirs,
+                      squeue, wait_until)
 
 
 def my_procs(conn_file, job, step, pids=()):
@@ -48,32 +45,6 @@ def kernel_ids(k):
     return (node, *map(int, rest))
 
 
-@pytest.fixture
-def start_logged(tmp_path):
-    """Starts a kernel as a Jupyter server does: the shim's stdout and
-    stderr both go to one log.  Every kernel is stopped afterwards."""
-    started = []
-
-    def start(name):
-        log = open(tmp_path / f"{name}.log", "w+")
-        km = jupyter_client.KernelManager(kernel_name=name)
-        km.start_kernel(stdout=log, stderr=log)
-        kc = km.client()
-        kc.start_channels()
-        k = Started(km, kc, log)
-        started.append(k)
-        k.wait_ready(START_TIMEOUT)
-        return k
-
-    yield start
-    for k in started:
-        k.kc.stop_channels()
-        if k.km.is_alive():
-            k.km.shutdown_kernel(now=True)
-        k.km.cleanup_resources()
-        k.log.close()
-
-
 def test_time_limit_is_visible(kernelspecs, start_kernel):
     """A kernel of a one-minute job: when Slurm ends the job, the kernel
     dies and the log says, once, that the job reached its time limit."""
@@ -94,11 +65,13 @@ def test_time_limit_is_visible(kernelspecs, start_kernel):
     assert_nothing_left(conn_file, job, step)
 
 
-def test_kernel_stdout_and_stderr_reach_the_log(kernelspecs, start_logged):
+def test_kernel_stdout_and_stderr_reach_the_log(kernelspecs, start_kernel):
     """What the kernel process itself writes to its file descriptors 1 and
     2 (not the notebook's output streams) shows in the Jupyter server's
     log, as it does for a local kernel."""
-    k = start_logged(kernelspecs.add("rawio", ["-p", "debug", "-t", "10"]))
+    # As a Jupyter server does: the shim's stdout and stderr in one log.
+    k = start_kernel(kernelspecs.add("rawio", ["-p", "debug", "-t", "10"]),
+                     stdout_too=True)
     content, _, _ = run_cell(
         k.kc, "import os\nos.write(1, b'RAW-STDOUT-MARK\\n')\n"
         "os.write(2, b'RAW-STDERR-MARK\\n')")
