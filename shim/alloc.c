@@ -145,13 +145,10 @@ int alloc_lock(struct alloc *al, struct sj_err *err)
 	return 0;
 }
 
-static int job_running(const char *jobid)
+static int job_running(const char *jobid, struct slurm_job_facts *f)
 {
-	char state[64], reason[128];
-
-	return slurm_job_state(jobid, state, sizeof(state), reason,
-			       sizeof(reason)) == 0 &&
-	       strcmp(state, "RUNNING") == 0;
+	return slurm_job_facts(jobid, f) == 0 &&
+	       strcmp(f->state, "RUNNING") == 0;
 }
 
 /* Enough for any one user's kernels of one kernelspec. */
@@ -178,13 +175,14 @@ int alloc_find(struct alloc *al, int share, struct sj_err *err)
 		if (r == 0 && !share)
 			r = flock_retry(al->lock_fd, LOCK_SH);
 		/* Locked first, checked second: see alloc.h. */
-		if (r == 0 && job_running(ids[i])) {
+		if (r == 0 && job_running(ids[i], &al->facts)) {
 			strcpy(al->jobid, ids[i]);
 			al->owned = 1;
 			return 1;
 		}
 		unlock(al);
 	}
+	memset(&al->facts, 0, sizeof(al->facts));
 	return 0;
 }
 

@@ -28,6 +28,7 @@
 
 #include "args.h"
 #include "sj_err.h"
+#include "slurmapi.h"
 
 struct alloc {
 	char jobid[32];
@@ -36,6 +37,8 @@ struct alloc {
 	char lock_path[512];
 	int lock_fd;		/* shared flock held while we live */
 	int owned;		/* made by a shim: released when unused */
+	struct slurm_job_facts facts;	/* as alloc_find saw the job
+					 * running; state "" otherwise */
 };
 
 /* Fills name and the lock directory; no Slurm call. */

@@ -245,9 +245,11 @@ static int choose_allocation(struct login *l, struct alloc *al, int janitor,
 	return 0;
 }
 
-/* See kernelstep.h.  What Slurm cannot tell now, the kernel goes
- * without: that is no reason to fail its start. */
-static void job_env_for_step(const char *jobid)
+/* See kernelstep.h.  known: what alloc_find already learnt of the job
+ * ("" state: ask).  What Slurm cannot tell now, the kernel goes without:
+ * that is no reason to fail its start. */
+static void job_env_for_step(const char *jobid,
+			     const struct slurm_job_facts *known)
 {
 	struct slurm_job_facts f;
 	char num[16], end[32];
@@ -255,7 +257,11 @@ static void job_env_for_step(const char *jobid)
 	unsetenv(SJ_ENV_JOB_NODELIST);
 	unsetenv(SJ_ENV_JOB_NUM_NODES);
 	unsetenv(SJ_ENV_END_TIME);
-	if (slurm_job_facts(jobid, &f) != 0 || f.nodes[0] == '\0') {
+	if (known->state[0] != '\0')
+		f = *known;
+	else if (slurm_job_facts(jobid, &f) != 0)
+		f.nodes[0] = '\0';
+	if (f.nodes[0] == '\0') {
 		shim_debug("job %s: Slurm did not say its nodes and end time",
 			   jobid);
 		return;
@@ -315,7 +321,7 @@ int login_main(const struct shim_args *a)
 	if (choose_allocation(&l, &al, janitor, &err))
 		goto fail;
 	shim_debug("allocation %s; starting the kernel step", l.jobid);
-	job_env_for_step(l.jobid);
+	job_env_for_step(l.jobid, &al.facts);
 
 	char spec[512];
 	if (sj_rdv_spec_format(&r.spec, spec, sizeof(spec), &err) ||
