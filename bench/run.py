@@ -991,13 +991,14 @@ class Bench:
             logs.append(StderrLog(os.path.join(
                 self.logdir, f"scale-{mode}-{self.nlog}.log")))
 
+        async def one(lg):
+            km = jupyter_client.AsyncKernelManager(
+                kernel_name=f"sjbench-{mode}")
+            await km.start_kernel(stderr=lg.w)
+            lg.started()
+            return km
+
         async def launch_all():
-            async def one(lg):
-                km = jupyter_client.AsyncKernelManager(
-                    kernel_name=f"sjbench-{mode}")
-                await km.start_kernel(stderr=lg.w)
-                lg.started()
-                return km
             return await asyncio.gather(*[one(lg) for lg in logs])
 
         # A token of this phase's own: the leak check below is about these
@@ -1044,14 +1045,11 @@ class Bench:
                     self.nlog += 1
                     lg = StderrLog(os.path.join(
                         self.logdir, f"scale-{mode}-{self.nlog}.log"))
-                    km = jupyter_client.KernelManager(
-                        kernel_name=f"sjbench-{mode}")
                     os.environ[TOKEN_VAR] = phase_token
                     try:
-                        km.start_kernel(stderr=lg.w)
+                        km = asyncio.run(one(lg))
                     finally:
                         os.environ[TOKEN_VAR] = self.token
-                    lg.started()
                     kernels[i] = Kernel(self, km, t0, lg)
                     self.live.add(kernels[i])
                 log(f"  {len(racy)} kernel(s) lost to Jupyter's port race; "
