@@ -180,16 +180,12 @@ static void read_log(struct trial *t)
 	}
 }
 
-/* The rest of the line after mark, at most len-1 characters. */
-static int after(const char *log, const char *mark, char *out, size_t len)
+/* Copies p up to its end of line into out, at most len-1 characters;
+ * returns 1. */
+static int copy_line(const char *p, char *out, size_t len)
 {
-	const char *p = log ? strstr(log, mark) : NULL;
-	size_t n;
+	size_t n = strcspn(p, "\n");
 
-	if (p == NULL)
-		return 0;
-	p += strlen(mark);
-	n = strcspn(p, "\n");
 	if (n >= len)
 		n = len - 1;
 	memcpy(out, p, n);
@@ -197,12 +193,21 @@ static int after(const char *log, const char *mark, char *out, size_t len)
 	return 1;
 }
 
+/* The rest of the line after mark, at most len-1 characters. */
+static int after(const char *log, const char *mark, char *out, size_t len)
+{
+	const char *p = log ? strstr(log, mark) : NULL;
+
+	if (p == NULL)
+		return 0;
+	return copy_line(p + strlen(mark), out, len);
+}
+
 /* The whole line that contains mark (the last such line if last). */
 static int line_with(const char *log, const char *mark, int last, char *out,
 		     size_t len)
 {
 	const char *p = NULL, *q = log;
-	size_t n;
 
 	while (q != NULL && (q = strstr(q, mark)) != NULL) {
 		p = q;
@@ -214,12 +219,7 @@ static int line_with(const char *log, const char *mark, int last, char *out,
 		return 0;
 	while (p > log && p[-1] != '\n')
 		p--;
-	n = strcspn(p, "\n");
-	if (n >= len)
-		n = len - 1;
-	memcpy(out, p, n);
-	out[n] = '\0';
-	return 1;
+	return copy_line(p, out, len);
 }
 
 static void update_stage(struct trial *t, struct dk_result *r)
