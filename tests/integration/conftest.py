@@ -76,8 +76,18 @@ def squeue(*args):
 
 
 def job_gone(jobid):
-    """True once Slurm no longer lists the job as pending/running/ending."""
-    return lambda: squeue("-j", str(jobid), "--states=PD,R,CG") == ""
+    """True once Slurm no longer lists the job as pending/running/ending.
+    A job slurmctld has already purged (MinJobAge) is gone too: squeue -j
+    then fails with "Invalid job id specified"; any other failure fails."""
+    def gone():
+        r = subprocess.run(["squeue", "--noheader", "-j", str(jobid),
+                            "--states=PD,R,CG"],
+                           capture_output=True, text=True, timeout=60)
+        if r.returncode != 0 and "Invalid job id specified" in r.stderr:
+            return True
+        assert r.returncode == 0, r.stderr
+        return r.stdout.strip() == ""
+    return gone
 
 
 def procs_gone():
