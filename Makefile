@@ -69,7 +69,7 @@ GENERATOR = $(O)/jupyter-slurm
 LIBGEN    = $(O)/libsjgen.a
 
 LIBS_PLUGIN = -lmunge -ljansson -lsodium
-LIBS_SHIM   = -lzmq -lmunge -ljansson -lsodium -lslurm
+LIBS_SHIM   = -lmunge -ljansson -lsodium -lslurm
 LIBS_GEN    = -lzmq -lmunge -ljansson -lsodium
 
 .PHONY: all deps demo check unit unit-asan integration install uninstall \
@@ -110,7 +110,7 @@ $(O)/tests/%: tests/unit/%.c $(LIBGEN) $(LIBCOMMON) $(O)/spank/config.o $(O)/shi
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)$(CC) $(SJ_CFLAGS) -Ispank -Ishim -Ikernelspec-generator -o $@ $< \
 		$(O)/spank/config.o $(O)/shim/args.o \
-		$(LIBGEN) $(LIBCOMMON) $(SJ_LDFLAGS) -lcmocka $(LIBS_SHIM)
+		$(LIBGEN) $(LIBCOMMON) $(SJ_LDFLAGS) -lcmocka $(LIBS_SHIM) -lzmq
 
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done

@@ -1,18 +1,21 @@
 /*
  * forward.h - the forwarding core that serves both ends of the shim.
  *
- * Both ends have the same shape: five sockets facing the client (Jupyter on
- * the login node; the login shim on the compute node) and five facing the
- * kernel (the node relay; the kernel itself):
+ * Both ends have the same shape: Jupyter's five channels on one side and
+ * the link to the other shim (link.h) on the other.  The login shim
+ * listens where Jupyter's connection file says (zfront.h); the node shim
+ * connects to the kernel (zmtp.h):
  *
- *   shell, control, stdin, hb:  ROUTER (bind)  <->  DEALER (connect)
- *   iopub:                      XPUB   (bind)  <->  XSUB   (connect)
+ *   Jupyter -> ROUTER/XPUB [login shim] =link= [node shim] DEALER/SUB -> kernel
+ *   (shell, control, stdin, hb: ROUTER and DEALER; iopub: XPUB and SUB)
  *
- * Frames pass through untouched, multipart boundaries intact.  The ROUTERs
- * prepend the peer's identity on the way in and strip it on the way out,
- * so every hop's identity rides along in the frames the kernel echoes.  The
- * stdin DEALER carries the shell DEALER's routing id, because the kernel
- * routes input_request with the identities of the shell request.
+ * Frames pass through untouched, multipart boundaries intact.  The login
+ * side puts each Jupyter client's routing id before its messages and
+ * routes the kernel's replies by it, so it rides along in the frames the
+ * kernel echoes.  The node's stdin DEALER carries the shell DEALER's
+ * routing id, because the kernel routes input_request with the identities
+ * of the shell request.  Each shim is one thread: no ZeroMQ library, so
+ * no I/O thread to hand every message to and back.
  */
 #ifndef SJ_FORWARD_H
 #define SJ_FORWARD_H
@@ -21,65 +24,73 @@
 #include <stdint.h>
 
 #include "connfile.h"
+#include "link.h"
 #include "sj_err.h"
+#include "zfront.h"
+#include "zmtp.h"
 
-/* How the client-facing side authenticates, and how it is reached. */
-struct sj_front_opts {
-	const char *endpoint[SJ_NCHANNELS];	/* zmq_bind endpoints */
-	int fd[SJ_NCHANNELS];			/* ZMQ_USE_FD, or -1 */
-	const char *curve_secret;		/* Z85: CURVE server, or NULL */
-};
-
-struct sj_back_opts {
-	const char *endpoint[SJ_NCHANNELS];	/* zmq_connect endpoints */
-	const char *curve_server;		/* Z85 keys: CURVE client, or */
-	const char *curve_public;		/* all three NULL for plain */
-	const char *curve_secret;
+/* Jupyter's five endpoints (login) or the kernel's (node), as
+ * sj_connfile_endpoint writes them. */
+struct sj_endpoints {
+	const char *endpoint[SJ_NCHANNELS];
 };
 
 struct sj_channels {
-	void *ctx;
-	void *front[SJ_NCHANNELS];
-	void *back[SJ_NCHANNELS];
-	uint64_t forwarded[SJ_NCHANNELS][2];	/* [ch][0] front->back, [1] back */
+	struct sj_zfront *front;	/* login: Jupyter's clients */
+	struct sj_zmtp *kernel;		/* node: the kernel's sockets */
+	struct sj_link link;
+	int link_open;
+	uint64_t forwarded[SJ_NCHANNELS][2];	/* [ch][0] toward the kernel,
+						   [1] toward Jupyter */
 	uint64_t dropped[SJ_NCHANNELS];		/* unroutable replies */
-	int shutdown_replied;	/* a shutdown_reply went to the client */
+	int shutdown_replied;	/* a shutdown_reply went toward Jupyter */
 };
 
-/* Creates and binds the front sockets.  Call before anything can connect
- * (Jupyter connects as soon as it has started us). */
-int sj_channels_open_front(struct sj_channels *c, void *ctx,
-			   const struct sj_front_opts *o, struct sj_err *err);
+/* Login: listens where Jupyter's clients connect.  Call before anything
+ * can connect (Jupyter connects as soon as it has started us).  note
+ * hears of clients refused and connections made and lost. */
+int sj_channels_open_jupyter(struct sj_channels *c,
+			     const struct sj_endpoints *e, sj_note_fn note,
+			     void *arg, struct sj_err *err);
+/* Node: starts connecting to the kernel's sockets. */
+int sj_channels_open_kernel(struct sj_channels *c,
+			    const struct sj_endpoints *e, sj_note_fn note,
+			    void *arg, struct sj_err *err);
 
-/* Creates and connects the back sockets. */
-int sj_channels_open_back(struct sj_channels *c,
-			  const struct sj_back_opts *o, struct sj_err *err);
+/* The link to the other shim (see link.h): the login shim connects, the
+ * node shim serves.  Messages for it may be queued before it is up. */
+int sj_channels_link_client(struct sj_channels *c, const char *host,
+			    int port, const struct sj_link_keys *keys,
+			    sj_note_fn note, void *arg,
+			    struct sj_err *err);
+int sj_channels_link_server(struct sj_channels *c, int listen_fd,
+			    int grace_s, const struct sj_link_keys *keys,
+			    sj_note_fn note, void *arg,
+			    struct sj_err *err);
 
-/* Closes all sockets; the lingers bound how long unsent frames are kept
- * for each side.  Frames for a peer that has gone never leave: give that
- * side 0, or closing waits the whole linger for nothing. */
-void sj_channels_close(struct sj_channels *c, int front_linger_ms,
-		       int back_linger_ms);
+/* Closes everything; on the login side Jupyter's clients first get up to
+ * linger_ms to take what is still queued for them. */
+void sj_channels_close(struct sj_channels *c, int linger_ms);
 
-/* Something else to wait on while forwarding: a zmq socket or an fd.
- * on_ready returns 0 to go on, 1 to stop forwarding, -1 on error; it may
- * retire its watch by setting w->fd to -1 (and w->socket to NULL). */
+/* Something else to wait on while forwarding: an fd.  on_ready returns 0
+ * to go on, 1 to stop forwarding, -1 on error; it may retire its watch by
+ * setting w->fd to -1. */
 struct sj_fwd_watch {
-	void *socket;
 	int fd;
 	int (*on_ready)(struct sj_fwd_watch *w);
 	void *arg;
 };
 
-/* Forwards until a watch asks to stop (returns 0) or a socket fails
- * (returns -1).  Never sleeps: it blocks in epoll_wait until something is
- * ready. */
+/* Forwards until a watch asks to stop or the link server gives up on its
+ * client (c->link.gone; both return 0), or something fails (-1).  Never
+ * sleeps: it blocks in epoll_wait until something is ready. */
 int sj_forward_run(struct sj_channels *c, struct sj_fwd_watch *w, int nw,
 		   struct sj_err *err);
 
-/* Forwards whatever is already queued, for at most quiet_ms of silence:
- * used after the kernel exits so its last replies still reach the user.
- * Once a shutdown_reply has passed, 20 ms of silence are enough. */
+/* Forwards whatever is already queued, for at most quiet_ms of silence,
+ * then gives the link up to a second to send what it holds: used after
+ * the kernel exits so its last replies still reach the user.  Once a
+ * shutdown_reply has passed, 20 ms of silence are enough. */
 int sj_forward_drain(struct sj_channels *c, int quiet_ms, struct sj_err *err);
 
 /* Whether a Jupyter message header (JSON) has "msg_type": "<msg_type>",

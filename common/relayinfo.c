@@ -14,7 +14,7 @@
 #define RELAYINFO_MAX_BYTES 4096
 
 static const char *const key_names[] = {
-	"address", "ports", "fds", "server_public", "server_secret",
+	"address", "port", "fd", "server_public", "server_secret",
 	"client_public",
 };
 
@@ -28,22 +28,16 @@ static int valid_address(const char *a)
 
 static int check(const struct sj_relayinfo *ri, struct sj_err *err)
 {
-	int ch;
-
 	if (strnlen(ri->address, sizeof(ri->address)) == sizeof(ri->address) ||
 	    !valid_address(ri->address))
 		return sj_err_set(err, "\"address\" is not a numeric IPv4 or "
 				  "IPv6 address");
-	for (ch = 0; ch < SJ_NCHANNELS; ch++) {
-		if (ri->ports[ch] < 1 || ri->ports[ch] > 65535)
-			return sj_err_set(err, "\"ports\": %s port %d is out "
-					  "of range 1-65535",
-					  sj_channel_name(ch), ri->ports[ch]);
-		if (ri->fds[ch] < 0)
-			return sj_err_set(err, "\"fds\": %s descriptor %d is "
-					  "negative", sj_channel_name(ch),
-					  ri->fds[ch]);
-	}
+	if (ri->port < 1 || ri->port > 65535)
+		return sj_err_set(err, "\"port\": %d is out of range 1-65535",
+				  ri->port);
+	if (ri->fd < 0)
+		return sj_err_set(err, "\"fd\": descriptor %d is negative",
+				  ri->fd);
 	if (!sj_curve_key_valid(ri->server_public))
 		return sj_err_set(err, "\"server_public\" is not a Z85 key");
 	if (!sj_curve_key_valid(ri->server_secret))
@@ -51,22 +45,6 @@ static int check(const struct sj_relayinfo *ri, struct sj_err *err)
 	if (!sj_curve_key_valid(ri->client_public))
 		return sj_err_set(err, "\"client_public\" is not a Z85 key");
 	return 0;
-}
-
-static json_t *channel_object(const int *v)
-{
-	json_t *o = json_object();
-	int ch;
-
-	if (o == NULL)
-		return NULL;
-	for (ch = 0; ch < SJ_NCHANNELS; ch++)
-		if (json_object_set_new(o, sj_channel_name(ch),
-					json_integer(v[ch])) != 0) {
-			json_decref(o);
-			return NULL;
-		}
-	return o;
 }
 
 int sj_relayinfo_write(const char *path, const struct sj_relayinfo *ri,
@@ -84,8 +62,8 @@ int sj_relayinfo_write(const char *path, const struct sj_relayinfo *ri,
 	 * refuses a NULL one. */
 	if (root == NULL ||
 	    json_object_set_new(root, "address", json_string(ri->address)) ||
-	    json_object_set_new(root, "ports", channel_object(ri->ports)) ||
-	    json_object_set_new(root, "fds", channel_object(ri->fds)) ||
+	    json_object_set_new(root, "port", json_integer(ri->port)) ||
+	    json_object_set_new(root, "fd", json_integer(ri->fd)) ||
 	    json_object_set_new(root, "server_public",
 				json_string(ri->server_public)) ||
 	    json_object_set_new(root, "server_secret",
@@ -124,27 +102,17 @@ static int get_key(json_t *root, const char *name, char *buf,
 	return 0;
 }
 
-static int get_channels(json_t *root, const char *name, int *v,
-			struct sj_err *err)
+static int get_int(json_t *root, const char *name, int *v,
+		   struct sj_err *err)
 {
-	json_t *o = json_object_get(root, name);
-	int ch;
+	json_t *i = json_object_get(root, name);
 
-	if (o == NULL)
+	if (i == NULL)
 		return sj_err_set(err, "\"%s\" is missing", name);
-	if (!json_is_object(o) || json_object_size(o) != SJ_NCHANNELS)
-		return sj_err_set(err, "\"%s\" must be an object with the %d "
-				  "channels", name, SJ_NCHANNELS);
-	for (ch = 0; ch < SJ_NCHANNELS; ch++) {
-		json_t *i = json_object_get(o, sj_channel_name(ch));
-
-		if (i == NULL || !json_is_integer(i) ||
-		    json_integer_value(i) < INT_MIN ||
-		    json_integer_value(i) > INT_MAX)
-			return sj_err_set(err, "\"%s\": \"%s\" must be an "
-					  "integer", name, sj_channel_name(ch));
-		v[ch] = (int)json_integer_value(i);
-	}
+	if (!json_is_integer(i) || json_integer_value(i) < INT_MIN ||
+	    json_integer_value(i) > INT_MAX)
+		return sj_err_set(err, "\"%s\" must be an integer", name);
+	*v = (int)json_integer_value(i);
 	return 0;
 }
 
@@ -188,8 +156,8 @@ static int parse(const char *text, size_t len, struct sj_relayinfo *out,
 		goto out;
 	}
 	memcpy(ri.address, json_string_value(v), json_string_length(v) + 1);
-	if (get_channels(root, "ports", ri.ports, err) ||
-	    get_channels(root, "fds", ri.fds, err) ||
+	if (get_int(root, "port", &ri.port, err) ||
+	    get_int(root, "fd", &ri.fd, err) ||
 	    get_key(root, "server_public", ri.server_public, err) ||
 	    get_key(root, "server_secret", ri.server_secret, err) ||
 	    get_key(root, "client_public", ri.client_public, err) ||

@@ -1,9 +1,9 @@
 /*
  * relayinfo.h - what the plugin hands to `slurm-jupyter-shim --node`.
  *
- * In task_init the plugin binds the relay's five listening sockets (so no
+ * In task_init the plugin binds the relay's listening socket (so no
  * other process can take the ports between choosing and using them), leaves
- * them open across execve, and writes relay.json (0600) into the step's
+ * it open across execve, and writes relay.json (0600) into the step's
  * private directory.  The node shim finds the directory in the environment
  * variable SLURM_JUPYTER_DIR (a path, not a secret).
  */
@@ -20,8 +20,8 @@
 
 struct sj_relayinfo {
 	char address[64];			/* where the relay listens */
-	int ports[SJ_NCHANNELS];
-	int fds[SJ_NCHANNELS];			/* inherited listening sockets */
+	int port;
+	int fd;					/* inherited listening socket */
 	char server_public[SJ_Z85_KEY_LEN + 1];
 	char server_secret[SJ_Z85_KEY_LEN + 1];
 	char client_public[SJ_Z85_KEY_LEN + 1];	/* the only client allowed */

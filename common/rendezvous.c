@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define VERSION_LINE "sjrdv=1"
+#define VERSION_LINE "sjrdv=2"
 
 /* --- small text checks ------------------------------------------------ */
 
@@ -178,11 +178,7 @@ static const struct field hello_fields[] = {
 	F(struct sj_hello, "node_nonce", K_NONCE, node_nonce),
 	F(struct sj_hello, "node", K_NAME, node),
 	F(struct sj_hello, "addr", K_ADDR, addr),
-	F(struct sj_hello, "shell_port", K_PORT, ports[SJ_SHELL]),
-	F(struct sj_hello, "iopub_port", K_PORT, ports[SJ_IOPUB]),
-	F(struct sj_hello, "stdin_port", K_PORT, ports[SJ_STDIN]),
-	F(struct sj_hello, "control_port", K_PORT, ports[SJ_CONTROL]),
-	F(struct sj_hello, "hb_port", K_PORT, ports[SJ_HB]),
+	F(struct sj_hello, "relay_port", K_PORT, port),
 	F(struct sj_hello, "server_key", K_Z85, server_key),
 	F(struct sj_hello, "job_id", K_U32, job_id),
 	F(struct sj_hello, "step_id", K_U32, step_id),

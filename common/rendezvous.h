@@ -10,14 +10,14 @@
  * reused ones.  Both carry both nonces, so a message cannot be moved from
  * one rendezvous to another.
  *
- *   HELLO   (plugin -> shim): node name, relay address and the five relay
- *           ports, the relay's CURVE public key, job and step id.
+ *   HELLO   (plugin -> shim): node name, relay address and port, the
+ *           relay's static X25519 public key, job and step id.
  *   WELCOME (shim -> plugin): the HMAC key and signature scheme of the
- *           kernel, the shim's CURVE public key (the only client the relay
- *           accepts), the transport the kernel needs.
+ *           kernel, the shim's static X25519 public key (the only client
+ *           the relay accepts, see link.h), the transport the kernel needs.
  *
  * On the wire: "SJR1" magic, a 4-byte big-endian length, the credential.
- * Inside the credential: "key=value\n" lines, first "sjrdv=1", then
+ * Inside the credential: "key=value\n" lines, first "sjrdv=2", then
  * "type=hello" or "type=welcome", then each field exactly once.  Values are
  * %XX-escaped ('%', control characters and DEL, upper-case hex), so an HMAC
  * key may hold any byte but NUL and still fit on one line.
@@ -56,8 +56,8 @@ struct sj_hello {
 	char node_nonce[SJ_NONCE_HEX + 1];	/* the plugin's own */
 	char node[64];				/* short host name */
 	char addr[64];				/* relay address (IPv4/IPv6 text) */
-	int ports[SJ_NCHANNELS];		/* relay ports, sj_channel order */
-	char server_key[SJ_Z85_KEY_LEN + 1];	/* relay CURVE public key */
+	int port;				/* the relay's one port */
+	char server_key[SJ_Z85_KEY_LEN + 1];	/* relay's X25519 public key */
 	uint32_t job_id;
 	uint32_t step_id;
 };
@@ -67,7 +67,7 @@ struct sj_welcome {
 	char node_nonce[SJ_NONCE_HEX + 1];
 	char key[SJ_KEY_MAX + 1];
 	char signature_scheme[32];
-	char client_key[SJ_Z85_KEY_LEN + 1];	/* shim's CURVE public key */
+	char client_key[SJ_Z85_KEY_LEN + 1];	/* shim's X25519 public key */
 	char transport[8];	/* kernel's: "default" (plugstack's), "ipc",
 				   or "tcp" for kernels without ipc */
 };

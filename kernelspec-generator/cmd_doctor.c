@@ -223,8 +223,8 @@ static void report_trial(struct doctor *d, const struct dk_result *r)
 
 	if (r->stage >= DK_RENDEZVOUS)
 		dr_line(d, DR_OK, "rendezvous: %s reached this host and bound "
-		       "its relay ports (%s)", node,
-		       r->relay[0] ? r->relay : "ports not logged");
+		       "its relay port (%s)", node,
+		       r->relay[0] ? r->relay : "port not logged");
 	else if (r->reached)
 		dr_line(d, DR_OK, "rendezvous: the compute node reached this "
 		       "host");
@@ -237,16 +237,16 @@ static void report_trial(struct doctor *d, const struct dk_result *r)
 		       "time (is the job pending? squeue; or --timeout)");
 
 	if (r->stage >= DK_RELAY)
-		dr_line(d, DR_OK, "relay: this host reached %s's relay ports",
+		dr_line(d, DR_OK, "relay: this host reached %s's relay port",
 		       node);
 	else if (r->reached && r->stage < DK_RENDEZVOUS)
 		dr_line(d, DR_FAIL, "relay: %s; fix: relay_ports in "
-		       "plugstack.conf needs 5 free ports per kernel on "
+		       "plugstack.conf needs a free port per kernel on "
 		       "every node", r->why[0] ? r->why : "the node could "
 		       "not set up its relay");
 	else if (r->stage == DK_RENDEZVOUS)
 		dr_line(d, DR_FAIL, "relay: this host did not reach %s's relay "
-		       "ports (%s); fix: allow TCP from login nodes to "
+		       "port (%s); fix: allow TCP from login nodes to "
 		       "relay_ports (plugstack.conf) on compute nodes", node,
 		       r->relay[0] ? r->relay : "address unknown");
 	else

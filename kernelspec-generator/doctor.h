@@ -5,8 +5,8 @@
  *   plugin      srun --help lists --jupyter-kernel
  *   munge       a credential made here decodes here
  *   shim        slurm-jupyter-shim is here and the same one runs on a node
- *   rendezvous  a compute node reached this host and bound its relay ports
- *   relay       this host reached the node's relay ports (CURVE handshake)
+ *   rendezvous  a compute node reached this host and bound its relay port
+ *   relay       this host reached the node's relay port (link handshake)
  *   kernel      a kernel started through the shim answers kernel_info
  *
  * A check whose precondition failed is skipped, and says which one.
@@ -51,7 +51,7 @@ int doctor_check_shim(struct doctor *d);
 enum dk_stage {
 	DK_NONE = 0,
 	DK_RENDEZVOUS,		/* "kernel starting on NODE" */
-	DK_RELAY,		/* the node saw our CURVE handshake */
+	DK_RELAY,		/* the node saw our link handshake */
 	DK_ANSWERED,		/* kernel_info_reply */
 };
 
@@ -59,7 +59,7 @@ struct dk_result {
 	enum dk_stage stage;
 	int reached;		/* the node connected to the rendezvous */
 	char node[64];
-	char relay[128];	/* "ADDR ports P-Q", from the node shim */
+	char relay[128];	/* "ADDR port P", from the node shim */
 	char why[512];		/* the failure, from the shim's log */
 	char banner[128];	/* implementation and version */
 	double seconds;		/* until the answer */

@@ -4,7 +4,7 @@
  * channel.  The shim runs with SLURM_JUPYTER_SHIM_DEBUG=1, which srun
  * carries to the node shim, so its log (kept in a file) says how far the
  * kernel got: "kernel starting on NODE" (the rendezvous), "relay on ADDR
- * ports P-Q" and "login side connected" (the node saw our CURVE
+ * port P" and "login side connected" (the node saw our link
  * handshake), then our kernel_info_reply.
  */
 #include <arpa/inet.h>

@@ -69,8 +69,8 @@ void gen_steps_print(FILE *f, const struct gen_split *s)
 	}
 	fputs("  2. starts the kernel as a step of it (JOBID):\n", f);
 	print_srun(f, s);
-	fputs("  3. forwards Jupyter's five channels to the kernel over "
-	      "CURVE-encrypted ZeroMQ", f);
+	fputs("  3. forwards Jupyter's five channels to the kernel over one "
+	      "encrypted connection", f);
 	if (s->rendezvous_host != NULL)
 		fprintf(f, " (nodes call back at %s)", s->rendezvous_host);
 	if (s->kernel_transport != NULL)

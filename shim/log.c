@@ -43,3 +43,12 @@ void shim_debug(const char *fmt, ...)
 	emit(fmt, ap);
 	va_end(ap);
 }
+
+void shim_note(void *arg, int debug, const char *msg)
+{
+	(void)arg;
+	if (debug)
+		shim_debug("%s", msg);
+	else
+		shim_error("%s", msg);
+}

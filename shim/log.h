@@ -10,5 +10,7 @@ extern int shim_verbose;
 void shim_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void shim_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void shim_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* evio.h's sj_note_fn: debug lines as shim_debug, the others as errors. */
+void shim_note(void *arg, int debug, const char *msg);
 
 #endif

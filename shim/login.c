@@ -14,7 +14,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <zmq.h>
+#include <sodium.h>
 
 #include "alloc.h"
 #include "args.h"
@@ -181,20 +181,19 @@ static int await_rendezvous(struct login *l, struct rdv_server *r,
 	return 0;
 }
 
-static int open_back(struct sj_channels *c, const struct sj_hello *h,
+/* The link to the node shim, keyed with what the rendezvous exchanged. */
+static int open_link(struct sj_channels *c, const struct sj_hello *h,
 		     const char *pub, const char *sec, struct sj_err *err)
 {
-	char ep[SJ_NCHANNELS][128];
-	struct sj_back_opts o = { .curve_server = h->server_key,
-				  .curve_public = pub, .curve_secret = sec };
-	int v6 = strchr(h->addr, ':') != NULL;
+	struct sj_link_keys keys;
+	int r;
 
-	for (int ch = 0; ch < SJ_NCHANNELS; ch++) {
-		snprintf(ep[ch], sizeof(ep[ch]), v6 ? "tcp://[%s]:%d" :
-			 "tcp://%s:%d", h->addr, h->ports[ch]);
-		o.endpoint[ch] = ep[ch];
-	}
-	return sj_channels_open_back(c, &o, err);
+	if (sj_link_keys_from_z85(&keys, pub, sec, h->server_key, err))
+		return -1;
+	r = sj_channels_link_client(c, h->addr, h->port, &keys, shim_note,
+				    NULL, err);
+	sodium_memzero(&keys, sizeof(keys));
+	return r;
 }
 
 /*
@@ -284,11 +283,10 @@ int login_main(const struct shim_args *a)
 			   .parent_fd = watch_parent() };
 	struct rdv_server r = { .fd = -1 };
 	struct sj_channels ch;
-	struct sj_front_opts fo;
+	struct sj_endpoints jo;
 	char ep[SJ_NCHANNELS][300];
 	char pub[SJ_Z85_KEY_LEN + 1], sec[SJ_Z85_KEY_LEN + 1];
 	struct sj_err err;
-	void *ctx = NULL;
 	int janitor = -1, rv = 1;
 
 	memset(&ch, 0, sizeof(ch));
@@ -303,19 +301,13 @@ int login_main(const struct shim_args *a)
 	    sj_curve_keypair(pub, sec, &err))
 		goto fail;
 
-	ctx = zmq_ctx_new();
-	if (ctx == NULL) {
-		sj_err_set(&err, "zmq_ctx_new: %s", zmq_strerror(zmq_errno()));
-		goto fail;
-	}
-	memset(&fo, 0, sizeof(fo));
+	memset(&jo, 0, sizeof(jo));
 	for (int c = 0; c < SJ_NCHANNELS; c++) {
 		if (sj_connfile_endpoint(&l.cf, c, ep[c], sizeof(ep[c]), &err))
 			goto fail;
-		fo.endpoint[c] = ep[c];
-		fo.fd[c] = -1;
+		jo.endpoint[c] = ep[c];
 	}
-	if (sj_channels_open_front(&ch, ctx, &fo, &err))
+	if (sj_channels_open_jupyter(&ch, &jo, shim_note, NULL, &err))
 		goto fail;
 
 	if (choose_allocation(&l, &al, janitor, &err))
@@ -333,8 +325,9 @@ int login_main(const struct shim_args *a)
 	shim_info("kernel starting on %s (job %s, step %u)", l.hello.node,
 		  l.jobid, l.hello.step_id);
 
-	if (open_back(&ch, &l.hello, pub, sec, &err))
+	if (open_link(&ch, &l.hello, pub, sec, &err))
 		goto fail;
+	explicit_bzero(sec, sizeof(sec));
 	struct sj_fwd_watch w[2] = {
 		{ .fd = l.sfd, .on_ready = on_signal, .arg = &l },
 		{ .fd = l.parent_fd, .on_ready = on_parent_exit, .arg = &l },
@@ -378,9 +371,7 @@ out:
 		while (waitpid(l.srun, NULL, 0) < 0 && errno == EINTR)
 			;
 	}
-	sj_channels_close(&ch, 1000, 0);	/* the node side has gone */
-	if (ctx != NULL)
-		zmq_ctx_term(ctx);
+	sj_channels_close(&ch, 1000);	/* Jupyter may still read */
 	rdv_server_close(&r);
 	if (l.parent_fd >= 0)
 		close(l.parent_fd);

@@ -2,9 +2,9 @@
  * node.c - the shim on the compute node: the step's task.
  *
  * The plugin has already met the login shim, written the kernel's
- * connection file and bound the relay's listening sockets (inherited
- * here).  This side starts the kernel, serves the relay as a CURVE server
- * and forwards to the kernel over loopback or ipc.
+ * connection file and bound the relay's listening socket (inherited
+ * here).  This side starts the kernel, serves the link (link.h) to the
+ * login shim and forwards to the kernel over loopback or ipc.
  *
  * Signals: Slurm delivers a step signal (scancel --signal=INT, the end of
  * the step) to every process of the step, the kernel included, so the
@@ -12,6 +12,7 @@
  * doing so would interrupt it twice.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -20,7 +21,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <zmq.h>
+#include <sodium.h>
 
 #include "args.h"
 #include "connfile.h"
@@ -30,8 +31,6 @@
 #include "proc.h"
 #include "relayinfo.h"
 #include "shim.h"
-#include "peerwatch.h"
-#include "zap.h"
 
 /* Seconds without the login shim before the kernel is ended: well above
  * a reconnect after a network blip, well below linger + 30 s. */
@@ -156,20 +155,18 @@ int node_main(const struct shim_args *a)
 	struct sj_relayinfo ri;
 	struct sj_connfile kcf;
 	struct sj_channels ch;
-	struct sj_front_opts fo;
-	struct sj_back_opts bo;
-	struct zap z = { 0 };
-	struct peerwatch pw = { .timer_fd = -1 };
+	struct sj_endpoints ko;
+	struct sj_link_keys keys;
 	char relay_path[PATH_MAX], kernel_path[PATH_MAX];
-	char fep[SJ_NCHANNELS][128], bep[SJ_NCHANNELS][300];
+	char kep[SJ_NCHANNELS][300];
 	char **kargv = NULL;
 	struct sj_err err;
-	void *ctx = NULL;
 	int rv = 1;
 	const char *dir = getenv(SJ_ENV_DIR);
 
 	memset(&ch, 0, sizeof(ch));
 	memset(&ri, 0, sizeof(ri));
+	ri.fd = -1;
 	if (dir == NULL || dir[0] != '/') {
 		shim_error("--node: %s is not set; this mode is started by "
 			   "srun --jupyter-kernel, not by hand", SJ_ENV_DIR);
@@ -193,31 +190,31 @@ int node_main(const struct shim_args *a)
 	    proc_signals_init(&n.sfd, &err))
 		goto fail;
 
-	ctx = zmq_ctx_new();
-	if (ctx == NULL) {
-		sj_err_set(&err, "zmq_ctx_new: %s", zmq_strerror(zmq_errno()));
-		goto fail;
-	}
-	if (zap_open(&z, ctx, ri.client_public, &err))
-		goto fail;
-	memset(&fo, 0, sizeof(fo));
-	memset(&bo, 0, sizeof(bo));
-	int v6 = strchr(ri.address, ':') != NULL;
+	memset(&ko, 0, sizeof(ko));
 	for (int c = 0; c < SJ_NCHANNELS; c++) {
-		snprintf(fep[c], sizeof(fep[c]), v6 ? "tcp://[%s]:%d" :
-			 "tcp://%s:%d", ri.address, ri.ports[c]);
-		fo.endpoint[c] = fep[c];
-		fo.fd[c] = ri.fds[c];
-		if (sj_connfile_endpoint(&kcf, c, bep[c], sizeof(bep[c]), &err))
+		if (sj_connfile_endpoint(&kcf, c, kep[c], sizeof(kep[c]), &err))
 			goto fail;
-		bo.endpoint[c] = bep[c];
+		ko.endpoint[c] = kep[c];
 	}
-	fo.curve_secret = ri.server_secret;
-	if (sj_channels_open_front(&ch, ctx, &fo, &err) ||
-	    peerwatch_open(&pw, ctx, ch.front[SJ_SHELL], LOGIN_GRACE_S, &err))
+	if (sj_channels_open_kernel(&ch, &ko, shim_note, NULL, &err))
+		goto fail;
+	/* The link is served from our event loop: accept must not block. */
+	int fl = fcntl(ri.fd, F_GETFL);
+	if (fl < 0 || fcntl(ri.fd, F_SETFL, fl | O_NONBLOCK) != 0 ||
+	    fcntl(ri.fd, F_SETFD, FD_CLOEXEC) != 0) {
+		sj_err_errno(&err, errno, "relay socket %d", ri.fd);
+		goto fail;
+	}
+	if (sj_link_keys_from_z85(&keys, ri.server_public, ri.server_secret,
+				  ri.client_public, &err))
 		goto fail;
 	explicit_bzero(ri.server_secret, sizeof(ri.server_secret));
-	if (sj_channels_open_back(&ch, &bo, &err))
+	int lfd = ri.fd;
+	ri.fd = -1;	/* the link's now, closed with it */
+	int r = sj_channels_link_server(&ch, lfd, LOGIN_GRACE_S, &keys,
+					shim_note, NULL, &err);
+	sodium_memzero(&keys, sizeof(keys));
+	if (r)
 		goto fail;
 
 	struct proc_spawn ps = {
@@ -226,20 +223,15 @@ int node_main(const struct shim_args *a)
 	};
 	if (proc_spawn(&ps, &n.kernel, &err))
 		goto fail;
-	shim_debug("kernel pid %d, relay on %s ports %d-%d", (int)n.kernel,
-		   ri.address, ri.ports[0], ri.ports[SJ_NCHANNELS - 1]);
+	shim_debug("kernel pid %d, relay on %s port %d", (int)n.kernel,
+		   ri.address, ri.port);
 
-	struct sj_fwd_watch w[4] = {
+	struct sj_fwd_watch w[1] = {
 		{ .fd = n.sfd, .on_ready = on_signal, .arg = &n },
-		{ .socket = z.socket, .on_ready = zap_on_ready, .arg = &z },
-		{ .socket = pw.monitor, .on_ready = peerwatch_on_event,
-		  .arg = &pw },
-		{ .fd = pw.timer_fd, .on_ready = peerwatch_on_timer,
-		  .arg = &pw },
 	};
-	if (sj_forward_run(&ch, w, 4, &err))
+	if (sj_forward_run(&ch, w, 1, &err))
 		goto fail;
-	if (pw.gone) {
+	if (ch.link.gone && !n.kernel_done) {
 		/* Not a kernel failure: nobody is there to use it. */
 		shim_error("the login side has been gone for %d s (srun or the "
 			   "login shim was killed?): ending the kernel",
@@ -272,11 +264,9 @@ out:
 		while (waitpid(n.kernel, NULL, 0) < 0 && errno == EINTR)
 			;
 	}
-	peerwatch_close(&pw);
-	sj_channels_close(&ch, 1000, 0);	/* the kernel has gone */
-	zap_close(&z);
-	if (ctx != NULL)
-		zmq_ctx_term(ctx);
+	sj_channels_close(&ch, 0);	/* the kernel has gone */
+	if (ri.fd >= 0)
+		close(ri.fd);
 	if (kargv != NULL) {
 		for (int i = 0; i < a->kernel_argc; i++)
 			free(kargv[i]);

@@ -169,14 +169,6 @@ int sj_config_parse(int ac, char **av, struct sj_config *c,
 			break;
 		case KEY_RELAY_PORTS:
 			r = sj_port_range_parse(v, &cfg.relay_ports, err);
-			/* Every kernel needs all five at once. */
-			if (r == 0 && cfg.relay_ports.hi != 0 &&
-			    cfg.relay_ports.hi - cfg.relay_ports.lo + 1 <
-				    SJ_NCHANNELS)
-				r = sj_err_set(err, "a kernel needs %d ports, "
-					       "the range has %d", SJ_NCHANNELS,
-					       cfg.relay_ports.hi -
-						       cfg.relay_ports.lo + 1);
 			break;
 		case KEY_RELAY_ADDRESS:
 			r = set_relay_address(&cfg, v, err);

@@ -152,54 +152,41 @@ static void close_all(int *fds, int n)
 }
 
 int sj_relay_listen(const struct sj_relay_addr *a,
-		    const struct sj_port_range *r, int n, int *fds, int *ports,
+		    const struct sj_port_range *r, int *fd, int *port,
 		    struct sj_err *err)
 {
 	unsigned int span, start;
-	int got = 0, fd;
 
-	for (int i = 0; i < n; i++)
-		fds[i] = -1;
+	*fd = -1;
 	if (r->lo == 0) {
-		for (got = 0; got < n; got++) {
-			fd = listen_one(a, 0, err);
-			if (fd < 0)
-				goto fail;
-			fds[got] = fd;
-			if (get_port(fd, &ports[got], err) != 0)
-				goto fail;
+		*fd = listen_one(a, 0, err);
+		if (*fd < 0)
+			return -1;
+		if (get_port(*fd, port, err) != 0) {
+			close(*fd);
+			*fd = -1;
+			return -1;
 		}
 		return 0;
 	}
-
 	span = (unsigned int)(r->hi - r->lo) + 1;
-	if (span < (unsigned int)n) {
-		sj_err_set(err, "relay_ports=%d-%d: a kernel needs %d ports",
-			   r->lo, r->hi, n);
-		goto fail;
-	}
 	if (getrandom(&start, sizeof(start), GRND_NONBLOCK) !=
 	    (ssize_t)sizeof(start))
 		start = (unsigned int)getpid();
-	for (unsigned int i = 0; i < span && got < n; i++) {
-		int port = r->lo + (int)((start + i) % span);
+	for (unsigned int i = 0; i < span; i++) {
+		int p = r->lo + (int)((start + i) % span);
+		int f = listen_one(a, p, err);
 
-		fd = listen_one(a, port, err);
-		if (fd == -2)
+		if (f == -2)
 			continue;
-		if (fd < 0)
-			goto fail;
-		fds[got] = fd;
-		ports[got] = port;
-		got++;
-	}
-	if (got == n)
+		if (f < 0)
+			return -1;
+		*fd = f;
+		*port = p;
 		return 0;
-	sj_err_set(err, "relay_ports=%d-%d: only %d of the %d ports a kernel "
-		   "needs are free on %s", r->lo, r->hi, got, n, a->text);
-fail:
-	close_all(fds, n);
-	return -1;
+	}
+	return sj_err_set(err, "relay_ports=%d-%d: no port in the range is "
+			  "free on %s", r->lo, r->hi, a->text);
 }
 
 int sj_loopback_ports(int n, int *ports, struct sj_err *err)

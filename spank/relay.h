@@ -1,10 +1,10 @@
 /*
- * relay.h - the node relay's listening sockets, chosen in task_init.
+ * relay.h - the node relay's listening socket, chosen in task_init.
  *
- * The plugin binds and listens itself, so no other process can take a port
- * between choosing it and using it; slurm-jupyter-shim --node inherits the
- * sockets across execve and adopts them with ZMQ_USE_FD (libzmq then uses
- * the socket as it is: it neither binds nor listens).
+ * The plugin binds and listens itself, so no other process can take the
+ * port between choosing it and using it; slurm-jupyter-shim --node
+ * inherits the socket across execve and accepts the login shim's link on
+ * it (link.h).
  */
 #ifndef SJ_RELAY_H
 #define SJ_RELAY_H
@@ -29,12 +29,12 @@ int sj_relay_addr_of_socket(int fd, struct sj_relay_addr *a,
 int sj_relay_addr_parse(const char *s, struct sj_relay_addr *a,
 			struct sj_err *err);
 
-/* Binds n listening TCP sockets on a, with ports in r (any ports if r is
- * 0-0), starting at a random place in the range so that steps starting at
- * the same time rarely try the same ports.  The sockets are left open
- * across execve.  On failure nothing stays open. */
+/* Binds a listening TCP socket on a, with a port in r (any port if r is
+ * 0-0), trying from a random place in the range so that steps starting at
+ * the same time rarely try the same port.  The socket is left open across
+ * execve.  On failure nothing stays open. */
 int sj_relay_listen(const struct sj_relay_addr *a,
-		    const struct sj_port_range *r, int n, int *fds, int *ports,
+		    const struct sj_port_range *r, int *fd, int *port,
 		    struct sj_err *err);
 
 /* n distinct TCP ports that are free on 127.0.0.1 now, for the kernel's own

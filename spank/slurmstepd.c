@@ -260,8 +260,7 @@ int sj_stepd_task_init(spank_t sp, int ac, char **av)
 	struct sj_hello h;
 	struct sj_err err;
 	spank_err_t rc;
-	int fd = -1, ms, rv = -1;
-	int fds[SJ_NCHANNELS];
+	int fd = -1, ms, rv = -1, relay_fd = -1;
 	const char *what = "rendezvous";
 
 	(void)ac;
@@ -272,8 +271,6 @@ int sj_stepd_task_init(spank_t sp, int ac, char **av)
 		slurm_error(SJ_LOG_PREFIX "%s", context.err.msg);
 		return -1;
 	}
-	for (int c = 0; c < SJ_NCHANNELS; c++)
-		fds[c] = -1;
 	memset(&ri, 0, sizeof(ri));
 	memset(&cf, 0, sizeof(cf));
 	memset(&w, 0, sizeof(w));
@@ -295,11 +292,11 @@ int sj_stepd_task_init(spank_t sp, int ac, char **av)
 	} else if (sj_relay_addr_of_socket(fd, &addr, &err) != 0) {
 		goto fail;
 	}
-	if (sj_relay_listen(&addr, &context.config->relay_ports, SJ_NCHANNELS,
-			    fds, ri.ports, &err) != 0 ||
+	if (sj_relay_listen(&addr, &context.config->relay_ports, &relay_fd,
+			    &ri.port, &err) != 0 ||
 	    sj_curve_keypair(ri.server_public, ri.server_secret, &err) != 0)
 		goto fail;
-	memcpy(ri.fds, fds, sizeof(ri.fds));
+	ri.fd = relay_fd;
 	memcpy(ri.address, addr.text, sizeof(ri.address));
 
 	what = "rendezvous";
@@ -308,7 +305,7 @@ int sj_stepd_task_init(spank_t sp, int ac, char **av)
 		goto fail;
 	node_name(sp, h.node, sizeof(h.node));
 	memcpy(h.addr, addr.text, sizeof(h.addr));
-	memcpy(h.ports, ri.ports, sizeof(h.ports));
+	h.port = ri.port;
 	memcpy(h.server_key, ri.server_public, sizeof(h.server_key));
 	h.job_id = context.job_id;
 	h.step_id = context.step_id;
@@ -335,17 +332,15 @@ int sj_stepd_task_init(spank_t sp, int ac, char **av)
 	}
 
 	slurm_info(SJ_LOG_PREFIX "%" PRIu32 ".%" PRIu32 ": kernel of uid %ju: "
-		   "relay on %s ports %d,%d,%d,%d,%d, rendezvous %s port %d",
+		   "relay on %s port %d, rendezvous %s port %d",
 		   context.job_id, context.step_id, (uintmax_t)context.uid,
-		   ri.address, ri.ports[0], ri.ports[1], ri.ports[2],
-		   ri.ports[3], ri.ports[4], host, spec->port);
+		   ri.address, ri.port, host, spec->port);
 	rv = 0;
 fail:
 	if (rv != 0) {
 		slurm_error(SJ_LOG_PREFIX "%s: %s", what, err.msg);
-		for (int c = 0; c < SJ_NCHANNELS; c++)
-			if (fds[c] >= 0)
-				close(fds[c]);
+		if (relay_fd >= 0)
+			close(relay_fd);
 	}
 	if (fd >= 0)
 		close(fd);

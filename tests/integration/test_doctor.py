@@ -84,6 +84,6 @@ def test_relay_blocked_by_node_firewall():
     assert first_failure(checks) == "relay", out
     assert checks["rendezvous"][0] == "ok", out
     verdict, text = checks["relay"]
-    assert verdict == "FAIL" and "did not reach n3's relay ports" in text, \
+    assert verdict == "FAIL" and "did not reach n3's relay port" in text, \
         out
     assert checks["kernel"][0] == "skip", out

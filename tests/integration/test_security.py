@@ -1,17 +1,18 @@
 """What another user on the cluster can reach of a running kernel: nothing.
 
 The kernel listens on loopback or ipc only; the relay that faces the
-cluster network accepts only the login shim's CURVE key; the kernel's
+cluster network accepts only the login shim's link key; the kernel's
 connection file sits in a directory only its owner can enter; the HMAC key
 is in no process's argv or environment.
 """
-import json
+import hashlib
 import re
-import time
+import socket
+import struct
 
-import zmq
+import nacl.bindings as nacl
 from jupyter_client.session import Session
-from zmq.utils.monitor import recv_monitor_message
+from zmq.utils import z85
 
 from conftest import (LOGIN_ADDR, ME, RUNTIME_DIR, as_other, inspect,
                       is_loopback, kernel_json, listeners, node_addr,
@@ -53,140 +54,132 @@ def test_kernel_ports_loopback_or_ipc_only(kernelspecs, start_kernel):
             f"not the relay or Slurm on the cluster network: {s.line}"
     relay = [s for s in exposed if s.addr == node_addr("n2") and
              {c for c, _ in s.procs} == {"slurm-jupyter-s"}]
-    assert len(relay) == 5, "the relay's five ports:\n" + \
+    assert len(relay) == 1, "the relay's one port:\n" + \
         "\n".join(s.line for s in exposed)
 
 
-class Probe:
-    """A connection to one relay port that is not the login shim's."""
-
-    def __init__(self, ctx, channel, endpoint, server_key=None):
-        kind = {"iopub": zmq.SUB, "hb": zmq.REQ}.get(channel, zmq.DEALER)
-        self.channel, self.endpoint = channel, endpoint
-        self.sock = ctx.socket(kind)
-        self.sock.linger = 0
-        self.mon = self.sock.get_monitor_socket()
-        self.events, self.received = [], []
-        if server_key is not None:
-            pub, sec = zmq.curve_keypair()      # a client key of our own
-            self.sock.curve_publickey = pub
-            self.sock.curve_secretkey = sec
-            self.sock.curve_serverkey = server_key
-        if kind == zmq.SUB:
-            self.sock.setsockopt(zmq.SUBSCRIBE, b"")
-        self.sock.connect(endpoint)
-
-    def send_request(self, session):
-        if self.sock.type == zmq.REQ:
-            self.sock.send(b"ping")
-        elif self.sock.type == zmq.DEALER:
-            session.send(self.sock, "kernel_info_request", {})
-
-    def pump(self):
-        while self.mon.poll(0):
-            e = recv_monitor_message(self.mon)
-            self.events.append(e["event"])
-        while self.sock.poll(0):
-            self.received.append(self.sock.recv_multipart())
-
-    def failed_handshake(self):
-        return any(e in (zmq.EVENT_HANDSHAKE_FAILED_AUTH,
-                         zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL,
-                         zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL)
-                   for e in self.events)
-
-    def close(self):
-        self.sock.disable_monitor()
-        self.mon.close()
-        self.sock.close()
-
-    def __repr__(self):
-        return (f"<{self.channel} {self.endpoint}: events "
-                f"{[zmq.Event(e).name for e in self.events]}, "
-                f"{len(self.received)} messages>")
+LINK_MAGIC = b"SJL1"
+LINK_LABEL = b"spank-jupyter link 1\0"
 
 
-def watch(probes, session, settle=3.0, limit=30.0):
-    """Sends each probe's request, then watches until every probe has seen
-    its handshake fail (or `limit` passes), and at least `settle` seconds
-    for anything that might still arrive."""
-    for p in probes:
-        p.send_request(session)
-    start = time.monotonic()
-    while True:
-        for p in probes:
-            p.pump()
-        elapsed = time.monotonic() - start
-        if elapsed > limit or (elapsed > settle and
-                               all(p.failed_handshake() for p in probes)):
-            return
-        time.sleep(0.05)
+def recv_all(sock, limit=1 << 20):
+    """Everything the peer sends until it closes (or 30 s pass)."""
+    sock.settimeout(30)
+    got = b""
+    try:
+        while len(got) < limit:
+            d = sock.recv(65536)
+            if not d:
+                break
+            got += d
+    except (socket.timeout, ConnectionResetError):
+        pass
+    return got
 
 
-def test_relay_refuses_wrong_curve_key(kernelspecs, start_kernel):
-    k = start_kernel(kernelspecs.add("curve", ["-w", "n2"]))
+def foreign_link_client(addr, port, server_public, records):
+    """The link protocol (common/link.h) spoken right, with a static key
+    pair of our own: what another user who read the relay's public key
+    could do.  Returns what the relay sent back before it closed."""
+    static_pub, static_sec = nacl.crypto_box_keypair()
+    e_pub, e_sec = nacl.crypto_box_keypair()
+    sock = socket.create_connection((addr, port), timeout=30)
+    try:
+        sock.sendall(LINK_MAGIC + e_pub)
+        greeting = b""
+        while len(greeting) < 36:
+            d = sock.recv(36 - len(greeting))
+            assert d, "the relay closed before its greeting"
+            greeting += d
+        assert greeting[:4] == LINK_MAGIC, greeting
+        peer_e = greeting[4:]
+        h = hashlib.blake2b(digest_size=64)
+        for part in (LINK_LABEL, static_pub, server_public, e_pub, peer_e,
+                     nacl.crypto_scalarmult(e_sec, server_public),
+                     nacl.crypto_scalarmult(static_sec, server_public),
+                     nacl.crypto_scalarmult(e_sec, peer_e),
+                     nacl.crypto_scalarmult(static_sec, peer_e)):
+            h.update(part)
+        tx = h.digest()[:32]
+        for n, plain in enumerate(records):
+            head = struct.pack(">I", len(plain) + 16)
+            nonce = b"\0" * 4 + struct.pack("<Q", n)
+            sock.sendall(head + nacl.crypto_aead_chacha20poly1305_ietf_encrypt(
+                plain, head, nonce, tx))
+        return greeting + recv_all(sock)
+    finally:
+        sock.close()
+
+
+def raw_client(addr, port, data):
+    sock = socket.create_connection((addr, port), timeout=30)
+    try:
+        sock.sendall(data)
+        return recv_all(sock)
+    finally:
+        sock.close()
+
+
+def frames_record(channel, frames):
+    return bytes([channel]) + b"".join(struct.pack(">I", len(f)) + f
+                                       for f in frames)
+
+
+def test_relay_refuses_strangers(kernelspecs, start_kernel):
+    k = start_kernel(kernelspecs.add("stranger", ["-w", "n2"]))
     step_dir = k.step_dir()
-    # The user may read her own relay.json: it names the relay's ports and
+    # The user may read her own relay.json: it names the relay's port and
     # public key (what the login shim learnt in the rendezvous).
     relay = kernel_json(k.kc, f"json.load(open({step_dir + '/relay.json'!r}))")
     assert relay["address"] == node_addr("n2")
     listening = {s.port for s in listeners("n2")
                  if s.kind == "tcp" and s.addr == node_addr("n2") and
                  {c for c, _ in s.procs} == {"slurm-jupyter-s"}}
-    assert set(relay["ports"].values()) == listening
+    assert listening == {relay["port"]}
+    addr, port = relay["address"], relay["port"]
+    server_public = z85.decode(relay["server_public"])
 
-    # Signed with the kernel's real HMAC key: only CURVE stands in the way.
+    # A kernel_info_request signed with the kernel's real HMAC key: only
+    # the link's key stands in the way.
     session = Session(key=k.km.session.key,
                       signature_scheme=k.km.session.signature_scheme)
-    ctx = zmq.Context()
-    try:
-        cases = {
-            "right server key, foreign client key":
-                relay["server_public"].encode(),
-            "random server key": zmq.curve_keypair()[0],
-            "no encryption": None,
-        }
-        probes = {name: [Probe(ctx, ch, f"tcp://{relay['address']}:"
-                               f"{relay['ports'][ch]}", key)
-                         for ch in CHANNELS]
-                  for name, key in cases.items()}
-        watch([p for ps in probes.values() for p in ps], session)
-        for name, ps in probes.items():
-            for p in ps:
-                assert p.received == [], f"{name}: relay answered: {p}"
-                assert zmq.EVENT_HANDSHAKE_SUCCEEDED not in p.events, \
-                    f"{name}: handshake succeeded: {p}"
-                assert p.failed_handshake(), f"{name}: {p}"
-        # With the right server key the relay itself says no (ZAP).
-        for p in probes["right server key, foreign client key"]:
-            assert zmq.EVENT_HANDSHAKE_FAILED_AUTH in p.events, p
+    msg = session.msg("kernel_info_request", {})
+    request = frames_record(0, session.serialize(msg))
+    hello = bytes([0x80])
 
-        # The same probe, on the port Jupyter uses, gets its answer: the
-        # silence above is the relay's doing, not the probe's.
-        info = json.load(open(k.km.connection_file))
-        control = Probe(ctx, "shell",
-                        f"tcp://{info['ip']}:{info['shell_port']}")
-        control.send_request(session)
-        deadline = time.monotonic() + 30
-        while not control.received and time.monotonic() < deadline:
-            control.pump()
-            time.sleep(0.05)
-        assert control.received, f"no answer through the shim: {control}"
-        _, reply = session.feed_identities(control.received[0])
-        assert session.deserialize(reply)["msg_type"] == "kernel_info_reply"
-        for p in [control] + [p for ps in probes.values() for p in ps]:
-            p.close()
-    finally:
-        ctx.destroy(linger=0)
+    got = foreign_link_client(addr, port, server_public, [hello, request])
+    # Its greeting, then nothing: the connection was dropped.
+    assert len(got) == 36 and got[:4] == LINK_MAGIC, got[:80]
+    # Straight to business without a HELLO: refused by its size alone.
+    got = foreign_link_client(addr, port, server_public, [request])
+    assert len(got) == 36, got[:80]
+    # Not the link protocol at all: a ZMTP greeting, an HTTP request.
+    zmtp = b"\xff" + b"\0" * 8 + b"\x7f\x03\x00CURVE" + b"\0" * 47
+    for junk in (zmtp, b"GET / HTTP/1.0\r\nHost: n2\r\nAccept: */*\r\n\r\n"):
+        got = raw_client(addr, port, junk)
+        assert len(got) == 36 and got[:4] == LINK_MAGIC, got[:80]
 
     # The real client still works, and the server log says what happened.
     assert k.kc.kernel_info(reply=True, timeout=30)["content"]["status"] == \
         "ok"
     content, out, _ = run_cell(k.kc, "print(6 * 7)")
     assert out == "42\n"
-    wait_until(lambda: re.search(r"refused.*" + re.escape(LOGIN_ADDR),
-                                 k.shim_log()),
-               30, "the refusal in the shim's log")
+    stranger = r"refused " + re.escape(LOGIN_ADDR) + r":\d+: "
+
+    def refusals():
+        log = k.shim_log()
+        keyless = re.findall(stranger + "it does not hold the login shim's "
+                             "key", log)
+        no_hello = re.findall(stranger + r"a record of \d+ bytes", log)
+        junk = re.findall(stranger + "not the link protocol", log)
+        return log if (len(keyless), len(no_hello), len(junk)) == \
+            (1, 1, 2) else None
+
+    try:
+        log = wait_until(refusals, 30, "the four refusals in the shim's log")
+    except AssertionError as e:
+        raise AssertionError(f"{e}\nshim log:\n{k.shim_log()}") from None
+    assert "login side reconnected" not in log
 
 
 def test_connection_file_private(kernelspecs, start_kernel):

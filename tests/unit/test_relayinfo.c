@@ -22,14 +22,11 @@ static void fill(struct sj_relayinfo *ri)
 {
 	struct sj_err err = { "" };
 	char unused[SJ_Z85_KEY_LEN + 1];
-	int ch;
 
 	memset(ri, 0, sizeof(*ri));
 	strcpy(ri->address, "10.77.0.11");
-	for (ch = 0; ch < SJ_NCHANNELS; ch++) {
-		ri->ports[ch] = 40000 + ch;
-		ri->fds[ch] = 3 + ch;
-	}
+	ri->port = 40000;
+	ri->fd = 3;
 	assert_ok(sj_curve_keypair(ri->server_public, ri->server_secret, &err),
 		  err);
 	assert_ok(sj_curve_keypair(ri->client_public, unused, &err), err);
@@ -51,13 +48,13 @@ static void test_round_trip(void **state)
 	assert_memory_equal(&ri, &back, sizeof(ri));
 
 	strcpy(ri.address, "fd00::11");
-	ri.ports[SJ_HB] = 65535;
-	ri.fds[SJ_SHELL] = 0;
+	ri.port = 65535;
+	ri.fd = 0;
 	assert_ok(sj_relayinfo_write(t->path, &ri, &err), err);
 	assert_ok(sj_relayinfo_load(t->path, &back, &err), err);
 	assert_string_equal(back.address, "fd00::11");
-	assert_int_equal(back.ports[SJ_HB], 65535);
-	assert_int_equal(back.fds[SJ_SHELL], 0);
+	assert_int_equal(back.port, 65535);
+	assert_int_equal(back.fd, 0);
 }
 
 static void test_write_refuses(void **state)
@@ -71,13 +68,13 @@ static void test_write_refuses(void **state)
 	assert_fails(sj_relayinfo_write(at(t, "r.json"), &ri, &err), err,
 		     "relay info: \"address\" is not a numeric IPv4 or IPv6");
 	fill(&ri);
-	ri.ports[SJ_IOPUB] = 0;
+	ri.port = 0;
 	assert_fails(sj_relayinfo_write(at(t, "r.json"), &ri, &err), err,
-		     "\"ports\": iopub port 0 is out of range 1-65535");
+		     "\"port\": 0 is out of range 1-65535");
 	fill(&ri);
-	ri.fds[SJ_HB] = -1;
+	ri.fd = -1;
 	assert_fails(sj_relayinfo_write(at(t, "r.json"), &ri, &err), err,
-		     "\"fds\": hb descriptor -1 is negative");
+		     "\"fd\": descriptor -1 is negative");
 	fill(&ri);
 	ri.server_secret[3] = '~';
 	assert_fails(sj_relayinfo_write(at(t, "r.json"), &ri, &err), err,
@@ -94,13 +91,12 @@ static void test_write_refuses(void **state)
 }
 
 #define PUB "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7"
-#define GOOD_PORTS "{\"shell\":1,\"iopub\":2,\"stdin\":3,\"control\":4," \
-		   "\"hb\":5}"
+#define GOOD_PORT "4"
 
 /* Writes relay.json with the given members (JSON text; NULL leaves the
  * member out) and good keys. */
-static void write_info(const char *path, const char *addr, const char *ports,
-		       const char *fds, const char *extra)
+static void write_info(const char *path, const char *addr, const char *port,
+		       const char *fd, const char *extra)
 {
 	char text[2048] = "{";
 
@@ -109,14 +105,14 @@ static void write_info(const char *path, const char *addr, const char *ports,
 		strcat(text, addr);
 		strcat(text, ", ");
 	}
-	if (ports != NULL) {
-		strcat(text, "\"ports\": ");
-		strcat(text, ports);
+	if (port != NULL) {
+		strcat(text, "\"port\": ");
+		strcat(text, port);
 		strcat(text, ", ");
 	}
-	if (fds != NULL) {
-		strcat(text, "\"fds\": ");
-		strcat(text, fds);
+	if (fd != NULL) {
+		strcat(text, "\"fd\": ");
+		strcat(text, fd);
 		strcat(text, ", ");
 	}
 	strcat(text, "\"server_public\": \"" PUB "\", "
@@ -135,41 +131,38 @@ static void test_load_strict(void **state)
 	struct sj_err err = { "" };
 	const char *p = at(t, "r.json");
 
-	write_info(p, "\"10.0.0.1\"", GOOD_PORTS, GOOD_PORTS, NULL);
+	write_info(p, "\"10.0.0.1\"", GOOD_PORT, GOOD_PORT, NULL);
 	assert_ok(sj_relayinfo_load(p, &ri, &err), err);
-	assert_int_equal(ri.ports[SJ_CONTROL], 4);
+	assert_int_equal(ri.port, 4);
+	assert_int_equal(ri.fd, 4);
 	assert_string_equal(ri.client_public, PUB);
 
-	write_info(p, "\"10.0.0.1\"", GOOD_PORTS, GOOD_PORTS,
+	write_info(p, "\"10.0.0.1\"", GOOD_PORT, GOOD_PORT,
 		   ", \"extra\": 1");
 	assert_fails(sj_relayinfo_load(p, &ri, &err), err,
 		     "relay info ");
 	assert_non_null(strstr(err.msg, "r.json: unknown key \"extra\""));
-	write_info(p, NULL, GOOD_PORTS, GOOD_PORTS, NULL);
+	write_info(p, NULL, GOOD_PORT, GOOD_PORT, NULL);
 	assert_fails(sj_relayinfo_load(p, &ri, &err), err,
 		     "\"address\" is missing");
-	write_info(p, "10", GOOD_PORTS, GOOD_PORTS, NULL);
+	write_info(p, "10", GOOD_PORT, GOOD_PORT, NULL);
 	assert_fails(sj_relayinfo_load(p, &ri, &err), err,
 		     "\"address\" is not a numeric");
-	write_info(p, "\"10.0.0.1\"", "[1,2,3,4,5]", GOOD_PORTS, NULL);
+	write_info(p, "\"10.0.0.1\"", "[1,2,3,4,5]", GOOD_PORT, NULL);
 	assert_fails(sj_relayinfo_load(p, &ri, &err), err,
-		     "\"ports\" must be an object with the 5 channels");
-	write_info(p, "\"10.0.0.1\"", "{\"shell\":1,\"iopub\":2,\"stdin\":3,"
-		   "\"control\":4,\"hbx\":5}", GOOD_PORTS, NULL);
+		     "\"port\" must be an integer");
+	write_info(p, "\"10.0.0.1\"", "\"5\"", GOOD_PORT, NULL);
 	assert_fails(sj_relayinfo_load(p, &ri, &err), err,
-		     "\"ports\": \"hb\" must be an integer");
-	write_info(p, "\"10.0.0.1\"", "{\"shell\":1,\"iopub\":2,\"stdin\":3,"
-		   "\"control\":4,\"hb\":\"5\"}", GOOD_PORTS, NULL);
+		     "\"port\" must be an integer");
+	write_info(p, "\"10.0.0.1\"", NULL, GOOD_PORT, NULL);
 	assert_fails(sj_relayinfo_load(p, &ri, &err), err,
-		     "\"ports\": \"hb\" must be an integer");
-	write_info(p, "\"10.0.0.1\"", "{\"shell\":1,\"iopub\":2,\"stdin\":3,"
-		   "\"control\":4,\"hb\":70000}", GOOD_PORTS, NULL);
+		     "\"port\" is missing");
+	write_info(p, "\"10.0.0.1\"", "70000", GOOD_PORT, NULL);
 	assert_fails(sj_relayinfo_load(p, &ri, &err), err,
-		     "hb port 70000 is out of range");
-	write_info(p, "\"10.0.0.1\"", GOOD_PORTS, "{\"shell\":-1,\"iopub\":2,"
-		   "\"stdin\":3,\"control\":4,\"hb\":5}", NULL);
+		     "\"port\": 70000 is out of range");
+	write_info(p, "\"10.0.0.1\"", GOOD_PORT, "-1", NULL);
 	assert_fails(sj_relayinfo_load(p, &ri, &err), err,
-		     "shell descriptor -1 is negative");
+		     "\"fd\": descriptor -1 is negative");
 	write_text(p, "{\"address\": \"10.0.0.1\", \"address\": \"10.0.0.2\"}");
 	assert_fails(sj_relayinfo_load(p, &ri, &err), err,
 		     "duplicate object key");
@@ -179,8 +172,8 @@ static void test_load_strict(void **state)
 	write_text(p, "[]");
 	assert_fails(sj_relayinfo_load(p, &ri, &err), err,
 		     "not a JSON object");
-	write_text(p, "{\"address\": \"10.0.0.1\", \"ports\": " GOOD_PORTS
-		  ", \"fds\": " GOOD_PORTS ", \"server_public\": \"" PUB "\", "
+	write_text(p, "{\"address\": \"10.0.0.1\", \"port\": " GOOD_PORT
+		  ", \"fd\": " GOOD_PORT ", \"server_public\": \"" PUB "\", "
 		  "\"server_secret\": \"" PUB "x\", \"client_public\": \""
 		  PUB "\"}");
 	assert_fails(sj_relayinfo_load(p, &ri, &err), err,

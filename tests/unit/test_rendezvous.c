@@ -163,11 +163,7 @@ static void fill_hello(struct sj_hello *h)
 	strcpy(h->node_nonce, NONCE2);
 	strcpy(h->node, "n1");
 	strcpy(h->addr, "10.77.0.11");
-	h->ports[SJ_SHELL] = 40001;
-	h->ports[SJ_IOPUB] = 40002;
-	h->ports[SJ_STDIN] = 40003;
-	h->ports[SJ_CONTROL] = 40004;
-	h->ports[SJ_HB] = 65535;
+	h->port = 65535;
 	strcpy(h->server_key, PUB);
 	h->job_id = 4294967295u;
 	h->step_id = 0;
@@ -196,11 +192,10 @@ static void test_hello_round_trip(void **state)
 	if (text == NULL)
 		fail_msg("%s", err.msg);
 	assert_string_equal(text,
-		"sjrdv=1\ntype=hello\n"
+		"sjrdv=2\ntype=hello\n"
 		"nonce=" NONCE "\nnode_nonce=" NONCE2 "\n"
 		"node=n1\naddr=10.77.0.11\n"
-		"shell_port=40001\niopub_port=40002\nstdin_port=40003\n"
-		"control_port=40004\nhb_port=65535\n"
+		"relay_port=65535\n"
 		"server_key=" PUB_ESC "\njob_id=4294967295\nstep_id=0\n");
 	memset(&back, 0x5a, sizeof(back));
 	assert_ok(sj_hello_decode(text, strlen(text), &back, &err), err);
@@ -276,9 +271,9 @@ static void test_encode_refuses(void **state)
 
 	(void)state;
 	fill_hello(&h);
-	h.ports[SJ_STDIN] = 0;
+	h.port = 0;
 	assert_null(sj_hello_encode(&h, &err));
-	assert_contains(err.msg, "rendezvous HELLO: \"stdin_port\" must be a "
+	assert_contains(err.msg, "rendezvous HELLO: \"relay_port\" must be a "
 			"port 1-65535");
 	fill_hello(&h);
 	h.server_key[0] = ' ';
@@ -349,21 +344,21 @@ static void test_decode_fields(void **state)
 	hello_bad("job_id", NULL, "rendezvous HELLO: field \"job_id\" is "
 		  "missing");
 	hello_bad("nonce", NULL, "field \"nonce\" is missing");
-	hello_bad("hb_port", "hb_port=1\nfoo=bar",
+	hello_bad("relay_port", "relay_port=1\nfoo=bar",
 		  "rendezvous HELLO: unknown field \"foo\"");
-	hello_bad("hb_port", "hb_port=1\nnode=n2",
+	hello_bad("relay_port", "relay_port=1\nnode=n2",
 		  "field \"node\" given twice");
-	hello_bad("hb_port", "hb_port=1\nhb_port=1",
-		  "field \"hb_port\" given twice");
-	hello_bad("shell_port", "shell_port=0",
-		  "\"shell_port\" must be a port 1-65535");
-	hello_bad("shell_port", "shell_port=65536", "must be a port 1-65535");
-	hello_bad("shell_port", "shell_port=080", "must be a port 1-65535");
-	hello_bad("shell_port", "shell_port=-1", "must be a port 1-65535");
-	hello_bad("shell_port", "shell_port=+1", "must be a port 1-65535");
-	hello_bad("shell_port", "shell_port= 1", "must be a port 1-65535");
-	hello_bad("shell_port", "shell_port=", "must be a port 1-65535");
-	hello_bad("shell_port", "shell_port=1x", "must be a port 1-65535");
+	hello_bad("relay_port", "relay_port=1\nrelay_port=1",
+		  "field \"relay_port\" given twice");
+	hello_bad("relay_port", "relay_port=0",
+		  "\"relay_port\" must be a port 1-65535");
+	hello_bad("relay_port", "relay_port=65536", "must be a port 1-65535");
+	hello_bad("relay_port", "relay_port=080", "must be a port 1-65535");
+	hello_bad("relay_port", "relay_port=-1", "must be a port 1-65535");
+	hello_bad("relay_port", "relay_port=+1", "must be a port 1-65535");
+	hello_bad("relay_port", "relay_port= 1", "must be a port 1-65535");
+	hello_bad("relay_port", "relay_port=", "must be a port 1-65535");
+	hello_bad("relay_port", "relay_port=1x", "must be a port 1-65535");
 	hello_good("job_id", "job_id=0");
 	hello_bad("job_id", "job_id=4294967296",
 		  "\"job_id\" must be an unsigned 32-bit integer");
@@ -432,24 +427,25 @@ static void test_decode_shape(void **state)
 	assert_fails(sj_hello_decode(buf, len, &h, &err), err,
 		     "rendezvous HELLO: contains a NUL byte");
 	/* Version and type lines. */
-	snprintf(buf, sizeof(buf), "sjrdv=2\n%s", strchr(text, '\n') + 1);
+	/* Version 1 carried five relay ports (ZMQ CURVE). */
+	snprintf(buf, sizeof(buf), "sjrdv=1\n%s", strchr(text, '\n') + 1);
 	assert_fails(sj_hello_decode(buf, strlen(buf), &h, &err), err,
-		     "unsupported version \"sjrdv=2\" (this end speaks "
-		     "sjrdv=1)");
+		     "unsupported version \"sjrdv=1\" (this end speaks "
+		     "sjrdv=2)");
 	snprintf(buf, sizeof(buf), "GET / HTTP/1.0\r\n\r\n");
 	assert_fails(sj_hello_decode(buf, strlen(buf), &h, &err), err,
 		     "rendezvous HELLO: not a rendezvous message");
-	snprintf(buf, sizeof(buf), "sjrdv=1\ntype=hellox\n%s",
+	snprintf(buf, sizeof(buf), "sjrdv=2\ntype=hellox\n%s",
 		 strstr(text, "nonce="));
 	assert_fails(sj_hello_decode(buf, strlen(buf), &h, &err), err,
 		     "expected \"type=hello\", got \"type=hellox\"");
 	/* Empty line, line without '='. */
 	snprintf(buf, sizeof(buf), "%s\n", text);
 	assert_fails(sj_hello_decode(buf, strlen(buf), &h, &err), err,
-		     "empty line 15");
+		     "empty line 11");
 	snprintf(buf, sizeof(buf), "%sjunk\n", text);
 	assert_fails(sj_hello_decode(buf, strlen(buf), &h, &err), err,
-		     "line 15 has no '='");
+		     "line 11 has no '='");
 	free(text);
 
 	/* Too large. */
@@ -470,7 +466,7 @@ static int welcome_with_key(const char *keyline, struct sj_welcome *out,
 {
 	char buf[2048];
 
-	snprintf(buf, sizeof(buf), "sjrdv=1\ntype=welcome\nnonce=" NONCE
+	snprintf(buf, sizeof(buf), "sjrdv=2\ntype=welcome\nnonce=" NONCE
 		 "\nnode_nonce=" NONCE2 "\n%s\nsignature_scheme=hmac-sha256\n"
 		 "client_key=%s\ntransport=tcp\n", keyline, PUB_ESC);
 	return sj_welcome_decode(buf, strlen(buf), out, err);

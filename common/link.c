@@ -1,0 +1,822 @@
+#include "link.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "curvekey.h"
+#include "evio.h"
+
+static const uint8_t MAGIC[4] = { 'S', 'J', 'L', '1' };
+static const char LABEL[] = "spank-jupyter link 1";
+
+/* A read asks for at least this much room: big messages arrive in few
+ * system calls. */
+#define READ_CHUNK (256 * 1024)
+/* Past this much sealed output, a message written is sent at once rather
+ * than at the end of the loop's round: a 20 MB stream flows, not piles. */
+#define EAGER_FLUSH (256 * 1024)
+/* After a flush, a buffer this big is given back. */
+#define RECONNECT_MS 100
+/* The first record of an unproven connection is a HELLO: kind only. */
+#define HELLO_RECORD_MAX 64
+/* A peer silent this long with data unacknowledged, or with keepalives
+ * unanswered, is gone (a node that failed, a cable pulled). */
+#define USER_TIMEOUT_MS 15000
+#define KEEPALIVE_S 5
+
+/* ----------------------------------------------------------------- crypto */
+
+int sj_link_derive(const struct sj_link_keys *k, int server,
+		   const uint8_t *e_secret, const uint8_t *e_public,
+		   const uint8_t *peer_e_public, uint8_t *tx_key,
+		   uint8_t *rx_key)
+{
+	/* Noise KK's four results, named from the client's side: es, ss,
+	 * ee, se.  es and se need a static secret of each end, ee makes
+	 * the keys fresh, ss binds both identities once more. */
+	uint8_t dh[4][crypto_scalarmult_BYTES], out[2 * SJ_LINK_KEY_BYTES];
+	const uint8_t *c_pub = server ? k->peer_public : k->self_public;
+	const uint8_t *s_pub = server ? k->self_public : k->peer_public;
+	const uint8_t *ce_pub = server ? peer_e_public : e_public;
+	const uint8_t *se_pub = server ? e_public : peer_e_public;
+	crypto_generichash_state h;
+	int bad = 0;
+
+	if (server) {
+		bad |= crypto_scalarmult(dh[0], k->self_secret, peer_e_public);
+		bad |= crypto_scalarmult(dh[1], k->self_secret, k->peer_public);
+		bad |= crypto_scalarmult(dh[2], e_secret, peer_e_public);
+		bad |= crypto_scalarmult(dh[3], e_secret, k->peer_public);
+	} else {
+		bad |= crypto_scalarmult(dh[0], e_secret, k->peer_public);
+		bad |= crypto_scalarmult(dh[1], k->self_secret, k->peer_public);
+		bad |= crypto_scalarmult(dh[2], e_secret, peer_e_public);
+		bad |= crypto_scalarmult(dh[3], k->self_secret, peer_e_public);
+	}
+	if (bad) {		/* a low-order point: refuse, do not go weak */
+		sodium_memzero(dh, sizeof(dh));
+		return -1;
+	}
+	if (crypto_generichash_init(&h, NULL, 0, sizeof(out)) ||
+	    crypto_generichash_update(&h, (const uint8_t *)LABEL,
+				      sizeof(LABEL)) ||
+	    crypto_generichash_update(&h, c_pub, SJ_LINK_KEY_BYTES) ||
+	    crypto_generichash_update(&h, s_pub, SJ_LINK_KEY_BYTES) ||
+	    crypto_generichash_update(&h, ce_pub, SJ_LINK_KEY_BYTES) ||
+	    crypto_generichash_update(&h, se_pub, SJ_LINK_KEY_BYTES) ||
+	    crypto_generichash_update(&h, dh[0], sizeof(dh)) ||
+	    crypto_generichash_final(&h, out, sizeof(out))) {
+		sodium_memzero(dh, sizeof(dh));
+		return -1;
+	}
+	/* First half: client to server. */
+	memcpy(tx_key, out + (server ? SJ_LINK_KEY_BYTES : 0),
+	       SJ_LINK_KEY_BYTES);
+	memcpy(rx_key, out + (server ? 0 : SJ_LINK_KEY_BYTES),
+	       SJ_LINK_KEY_BYTES);
+	sodium_memzero(dh, sizeof(dh));
+	sodium_memzero(out, sizeof(out));
+	sodium_memzero(&h, sizeof(h));
+	return 0;
+}
+
+static void nonce_of(uint64_t n, uint8_t nonce[12])
+{
+	memset(nonce, 0, 12);
+	for (int i = 0; i < 8; i++)
+		nonce[4 + i] = (uint8_t)(n >> (8 * i));
+}
+
+int sj_link_seal(struct sj_buf *b, size_t start, const uint8_t *key,
+		 uint64_t n, struct sj_err *err)
+{
+	size_t plen = b->len - start - 4;
+	unsigned long long maclen;
+	uint8_t nonce[12];
+
+	if (plen + SJ_LINK_TAG_BYTES > SJ_LINK_RECORD_MAX)
+		return sj_err_set(err, "a message of %zu bytes is over the "
+				  "link's limit of %u", plen,
+				  SJ_LINK_RECORD_MAX);
+	if (sj_buf_reserve(b, SJ_LINK_TAG_BYTES))
+		return sj_err_set(err, "out of memory");
+	sj_put_be32(b->p + start, (uint32_t)(plen + SJ_LINK_TAG_BYTES));
+	nonce_of(n, nonce);
+	if (crypto_aead_chacha20poly1305_ietf_encrypt_detached(
+		    b->p + start + 4, b->p + b->len, &maclen,
+		    b->p + start + 4, plen, b->p + start, 4, NULL, nonce, key))
+		return sj_err_set(err, "cannot seal a record");
+	b->len += SJ_LINK_TAG_BYTES;
+	return 0;
+}
+
+int sj_link_open_record(uint8_t *rec, size_t len, const uint8_t *key,
+			uint64_t n, uint8_t **plain, size_t *plen)
+{
+	uint8_t nonce[12];
+	size_t clen;
+
+	if (len < 4 + SJ_LINK_TAG_BYTES || sj_get_be32(rec) != len - 4)
+		return -1;
+	clen = len - 4 - SJ_LINK_TAG_BYTES;
+	nonce_of(n, nonce);
+	if (crypto_aead_chacha20poly1305_ietf_decrypt_detached(
+		    rec + 4, NULL, rec + 4, clen, rec + 4 + clen, rec, 4,
+		    nonce, key))
+		return -1;
+	*plain = rec + 4;
+	*plen = clen;
+	return 0;
+}
+
+int sj_link_frames_valid(const uint8_t *f, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		if (len - i < 4)
+			return 0;
+		uint32_t n = sj_get_be32(f + i);
+		i += 4;
+		if (n > len - i)
+			return 0;
+		i += n;
+	}
+	return 1;
+}
+
+/* ------------------------------------------------------------ connections */
+
+#define note(L, debug, ...) sj_notef((L)->note, (L)->note_arg, debug, __VA_ARGS__)
+
+static int arm_timer(struct sj_link *L, long ms)
+{
+	struct itimerspec its = {
+		.it_value = { .tv_sec = ms / 1000,
+			      .tv_nsec = (ms % 1000) * 1000000L },
+	};
+
+	return timerfd_settime(L->timer_fd, 0, &its, NULL);
+}
+
+static int watch(struct sj_link *L, struct sj_link_conn *c, int op)
+{
+	return sj_evio_watch(L->epfd, op, c->fd, c, c->out_armed);
+}
+
+static void conn_free(struct sj_link *L, struct sj_link_conn *c)
+{
+	if (c == NULL)
+		return;
+	if (c->fd >= 0) {
+		(void)epoll_ctl(L->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+		close(c->fd);
+	}
+	sj_buf_free(&c->in);
+	sj_buf_free(&c->out);
+	sodium_memzero(c, sizeof(*c));
+	free(c);
+}
+
+static void sockopts(int fd)
+{
+	int one = 1, idle = KEEPALIVE_S, cnt = 2;
+	unsigned int uto = USER_TIMEOUT_MS;
+
+	/* Best effort each: the link works without them, only slower to
+	 * notice a dead peer or slower per message. */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	(void)setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &idle, sizeof(idle));
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &uto, sizeof(uto));
+}
+
+static void peer_name(int fd, char *buf, size_t len)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	char host[INET6_ADDRSTRLEN] = "?", port[8] = "?";
+
+	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0)
+		(void)getnameinfo((struct sockaddr *)&ss, sl, host,
+				  sizeof(host), port, sizeof(port),
+				  NI_NUMERICHOST | NI_NUMERICSERV);
+	snprintf(buf, len, "%s:%s", host, port);
+}
+
+/* A new connection: queue our greeting. */
+static struct sj_link_conn *conn_new(struct sj_link *L, int fd,
+				     enum sj_conn_state st)
+{
+	struct sj_link_conn *c = calloc(1, sizeof(*c));
+
+	if (c == NULL)
+		return NULL;
+	c->fd = fd;
+	c->state = st;
+	c->out_armed = st == SJ_CONN_CONNECTING;
+	crypto_box_keypair(c->e_public, c->e_secret);
+	if (sj_buf_reserve(&c->out, SJ_LINK_GREETING_BYTES) ||
+	    watch(L, c, EPOLL_CTL_ADD)) {
+		c->fd = -1;	/* the caller still owns fd */
+		conn_free(L, c);
+		return NULL;
+	}
+	memcpy(c->out.p, MAGIC, sizeof(MAGIC));
+	memcpy(c->out.p + sizeof(MAGIC), c->e_public, SJ_LINK_KEY_BYTES);
+	c->out.len = SJ_LINK_GREETING_BYTES;
+	return c;
+}
+
+static int conn_write(struct sj_link *L, struct sj_link_conn *c)
+{
+	return sj_evio_send(L->epfd, c->fd, c, &c->out, &c->out_armed);
+}
+
+/* Seals a plaintext record (kind + frames) onto c's output. */
+static int seal_onto(struct sj_link_conn *c, const uint8_t *plain,
+		     size_t len, struct sj_err *err)
+{
+	size_t start = c->out.len;
+
+	if (sj_buf_reserve(&c->out, 4 + len + SJ_LINK_TAG_BYTES))
+		return sj_err_set(err, "out of memory");
+	memcpy(c->out.p + start + 4, plain, len);
+	c->out.len = start + 4 + len;
+	return sj_link_seal(&c->out, start, c->tx_key, c->tx_n++, err);
+}
+
+/* c becomes the live connection: the backlog goes out on it. */
+static int go_live(struct sj_link *L, struct sj_link_conn *c,
+		   struct sj_err *err)
+{
+	struct sj_buf *b = &L->backlog;
+
+	c->state = SJ_CONN_LIVE;
+	L->live = c;
+	L->ever_live = 1;
+	if (L->server && arm_timer(L, 0))
+		return sj_err_errno(err, errno, "timerfd_settime");
+	while (b->off < b->len) {
+		uint32_t n = sj_get_be32(b->p + b->off);
+
+		if (seal_onto(c, b->p + b->off + 4, n, err))
+			return -1;
+		b->off += 4 + n;
+	}
+	sj_buf_consumed(b);
+	sj_buf_free(b);
+	return 0;
+}
+
+static void lost_live(struct sj_link *L)
+{
+	struct sj_link_conn *c = L->live;
+
+	L->live = NULL;
+	if (L->server) {
+		note(L, 1, "login side %s disconnected", c->peer);
+		if (arm_timer(L, (long)L->grace_s * 1000))
+			note(L, 0, "link: timerfd_settime: %s",
+			     strerror(errno));
+	} else {
+		note(L, 1, "link to %s:%d lost; reconnecting", L->host,
+		     L->port);
+		if (arm_timer(L, RECONNECT_MS))
+			note(L, 0, "link: timerfd_settime: %s",
+			     strerror(errno));
+	}
+	conn_free(L, c);
+}
+
+/* Drops a connection that is not (or no longer) usable. */
+static void conn_drop(struct sj_link *L, struct sj_link_conn *c)
+{
+	if (c == L->live) {
+		lost_live(L);
+		return;
+	}
+	for (int i = 0; i < SJ_LINK_PENDING; i++)
+		if (L->pending[i] == c)
+			L->pending[i] = NULL;
+	if (!L->server && arm_timer(L, RECONNECT_MS))
+		note(L, 0, "link: timerfd_settime: %s", strerror(errno));
+	conn_free(L, c);
+}
+
+static int greeted(struct sj_link *L, struct sj_link_conn *c,
+		   struct sj_err *err)
+{
+	const uint8_t *g = c->in.p + c->in.off;
+	static const uint8_t hello = SJ_LINK_HELLO;
+	int r;
+
+	if (memcmp(g, MAGIC, sizeof(MAGIC)) != 0) {
+		note(L, 0, "link: refused %s: not the link protocol",
+		     c->peer);
+		return 1;
+	}
+	r = sj_link_derive(&L->keys, L->server, c->e_secret, c->e_public,
+			   g + sizeof(MAGIC), c->tx_key, c->rx_key);
+	sodium_memzero(c->e_secret, sizeof(c->e_secret));
+	c->in.off += SJ_LINK_GREETING_BYTES;
+	if (r != 0) {
+		note(L, 0, "link: refused %s: an unusable key", c->peer);
+		return 1;
+	}
+	if (L->server) {
+		c->state = SJ_CONN_UNPROVEN;
+		return 0;
+	}
+	/* Client: prove ourselves, then send. */
+	if (seal_onto(c, &hello, 1, err))
+		return -1;
+	if (L->live != NULL)
+		lost_live(L);
+	for (int i = 0; i < SJ_LINK_PENDING; i++)
+		if (L->pending[i] == c)
+			L->pending[i] = NULL;
+	note(L, 1, "link to %s:%d up", L->host, L->port);
+	return go_live(L, c, err);
+}
+
+/* Handles one opened record.  Returns 0, 1 to drop the connection, -1 if
+ * delivery failed. */
+static int on_record(struct sj_link *L, struct sj_link_conn *c,
+		     const uint8_t *p, size_t n, struct sj_err *err)
+{
+	if (c->state == SJ_CONN_UNPROVEN) {
+		if (n != 1 || p[0] != SJ_LINK_HELLO) {
+			note(L, 0, "link: refused %s: it did not begin with "
+			     "a HELLO", c->peer);
+			return 1;
+		}
+		for (int i = 0; i < SJ_LINK_PENDING; i++)
+			if (L->pending[i] == c)
+				L->pending[i] = NULL;
+		if (L->live != NULL) {
+			note(L, 1, "login side reconnected from %s; the "
+			     "connection from %s is dropped", c->peer,
+			     L->live->peer);
+			conn_free(L, L->live);
+			L->live = NULL;
+		}
+		note(L, 1, "login side connected from %s", c->peer);
+		return go_live(L, c, err) ? -1 : 0;
+	}
+	if (n == 0 || p[0] >= SJ_NCHANNELS ||
+	    !sj_link_frames_valid(p + 1, n - 1)) {
+		note(L, 0, "link: %s sent a malformed message; dropped",
+		     c->peer);
+		return 1;
+	}
+	if (L->deliver(L->deliver_arg, p[0], p + 1, n - 1))
+		return sj_err_wrap(err, "link");
+	return 0;
+}
+
+/* Reads what is there and handles every whole record.  Returns 0, 1 if
+ * the connection is to be dropped, -1 on a failure of ours. */
+static int conn_read(struct sj_link *L, struct sj_link_conn *c,
+		     struct sj_err *err)
+{
+	struct sj_buf *b = &c->in;
+	ssize_t got;
+
+	/* One read per wake-up: what it took is handled before more is
+	 * read, so a stream never piles up here. */
+	sj_buf_compact(b);
+	if (sj_buf_reserve(b, READ_CHUNK))
+		return sj_err_set(err, "out of memory");
+	do
+		got = recv(c->fd, b->p + b->len, b->cap - b->len, 0);
+	while (got < 0 && errno == EINTR);
+	if (got < 0 && errno != EAGAIN) {
+		note(L, 1, "link: %s: %s", c->peer, strerror(errno));
+		return 1;
+	}
+	if (got == 0) {
+		note(L, 1, "link: %s closed the connection", c->peer);
+		return 1;
+	}
+	if (got > 0)
+		b->len += (size_t)got;
+	for (;;) {
+		size_t have = b->len - b->off;
+		int r;
+
+		if (c->state == SJ_CONN_GREETING) {
+			if (have < SJ_LINK_GREETING_BYTES)
+				break;
+			r = greeted(L, c, err);
+			if (r != 0)
+				return r;
+			continue;
+		}
+		if (have < 4)
+			break;
+		uint32_t rl = sj_get_be32(b->p + b->off);
+		size_t max = c->state == SJ_CONN_UNPROVEN ? HELLO_RECORD_MAX :
+			     SJ_LINK_RECORD_MAX;
+		if (rl < SJ_LINK_TAG_BYTES || rl > max) {
+			note(L, 0, "link: refused %s: a record of %u bytes",
+			     c->peer, rl);
+			return 1;
+		}
+		if (have - 4 < rl) {
+			/* Room for the rest in one go. */
+			if (sj_buf_reserve(b, rl + 4 - have))
+				return sj_err_set(err, "out of memory");
+			break;
+		}
+		uint8_t *plain;
+		size_t plen;
+		if (sj_link_open_record(b->p + b->off, 4 + rl, c->rx_key,
+					c->rx_n, &plain, &plen)) {
+			if (c->state == SJ_CONN_UNPROVEN) {
+				L->refused++;
+				note(L, 0, "link: refused %s: it does not hold "
+				     "the login shim's key", c->peer);
+			} else {
+				note(L, 0, "link: a record from %s failed "
+				     "authentication; connection dropped",
+				     c->peer);
+			}
+			return 1;
+		}
+		c->rx_n++;
+		b->off += 4 + rl;
+		r = on_record(L, c, plain, plen, err);
+		if (r != 0)
+			return r;
+	}
+	sj_buf_consumed(b);
+	return 0;
+}
+
+static int connect_now(struct sj_link *L, struct sj_err *err)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
+				  .ai_flags = AI_NUMERICHOST |
+					      AI_NUMERICSERV };
+	struct addrinfo *ai = NULL;
+	char port[8];
+	int fd, r;
+
+	snprintf(port, sizeof(port), "%d", L->port);
+	r = getaddrinfo(L->host, port, &hints, &ai);
+	if (r != 0)
+		return sj_err_set(err, "link: %s: %s", L->host,
+				  gai_strerror(r));
+	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		    0);
+	if (fd < 0) {
+		freeaddrinfo(ai);
+		return sj_err_errno(err, errno, "link: socket");
+	}
+	sockopts(fd);
+	r = connect(fd, ai->ai_addr, ai->ai_addrlen);
+	freeaddrinfo(ai);
+	if (r != 0 && errno != EINPROGRESS) {
+		note(L, 1, "link: cannot connect to %s:%d: %s", L->host,
+		     L->port, strerror(errno));
+		close(fd);
+		return arm_timer(L, RECONNECT_MS) ?
+		       sj_err_errno(err, errno, "timerfd_settime") : 0;
+	}
+	struct sj_link_conn *c = conn_new(L, fd, SJ_CONN_CONNECTING);
+	if (c == NULL) {
+		close(fd);
+		return sj_err_set(err, "link: out of memory");
+	}
+	snprintf(c->peer, sizeof(c->peer), "%s:%d", L->host, L->port);
+	L->pending[0] = c;
+	return 0;
+}
+
+static int on_accept(struct sj_link *L, struct sj_err *err)
+{
+	for (;;) {
+		int fd = accept4(L->listen_fd, NULL, NULL,
+				 SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int slot = -1;
+
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno == EAGAIN)
+				return 0;
+			/* Out of descriptors, say: the ones we have go on. */
+			note(L, 0, "link: accept: %s", strerror(errno));
+			return 0;
+		}
+		sockopts(fd);
+		for (int i = 0; i < SJ_LINK_PENDING && slot < 0; i++)
+			if (L->pending[i] == NULL)
+				slot = i;
+		if (slot < 0) {
+			/* The oldest unproven one makes room: a flood of
+			 * connections cannot lock the login shim out. */
+			conn_free(L, L->pending[0]);
+			memmove(L->pending, L->pending + 1,
+				(SJ_LINK_PENDING - 1) * sizeof(L->pending[0]));
+			slot = SJ_LINK_PENDING - 1;
+		}
+		struct sj_link_conn *c = conn_new(L, fd, SJ_CONN_GREETING);
+		if (c == NULL) {
+			close(fd);
+			return sj_err_set(err, "link: out of memory");
+		}
+		peer_name(fd, c->peer, sizeof(c->peer));
+		L->pending[slot] = c;
+		if (conn_write(L, c))
+			conn_drop(L, c);
+	}
+}
+
+static int on_timer(struct sj_link *L, struct sj_err *err)
+{
+	uint64_t ticks;
+
+	if (read(L->timer_fd, &ticks, sizeof(ticks)) != sizeof(ticks))
+		return 0;	/* disarmed meanwhile */
+	if (L->server) {
+		if (L->live == NULL)
+			L->gone = 1;
+		return 0;
+	}
+	if (L->live == NULL && L->pending[0] == NULL)
+		return connect_now(L, err);
+	return 0;
+}
+
+static int on_conn(struct sj_link *L, struct sj_link_conn *c, uint32_t ev,
+		   struct sj_err *err)
+{
+	int r = 0;
+
+	if (c->state == SJ_CONN_CONNECTING && (ev & (EPOLLOUT | EPOLLERR |
+						     EPOLLHUP))) {
+		int e = 0;
+		socklen_t el = sizeof(e);
+
+		if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &e, &el) != 0)
+			e = errno;
+		if (e != 0) {
+			note(L, 1, "link: cannot connect to %s: %s", c->peer,
+			     strerror(e));
+			conn_drop(L, c);
+			return 0;
+		}
+		c->state = SJ_CONN_GREETING;
+	}
+	if (ev & (EPOLLIN | EPOLLERR | EPOLLHUP)) {
+		r = conn_read(L, c, err);
+		if (r < 0)
+			return -1;
+	}
+	if (r == 0 && c->out.off < c->out.len && conn_write(L, c))
+		r = 1;
+	if (r == 1)
+		conn_drop(L, c);
+	return 0;
+}
+
+int sj_link_service(struct sj_link *L, struct sj_err *err)
+{
+	struct epoll_event ev[SJ_LINK_PENDING + 3];
+	int n;
+
+	n = epoll_wait(L->epfd, ev, SJ_LINK_PENDING + 3, 0);
+	if (n < 0)
+		return errno == EINTR ? 0 :
+		       sj_err_errno(err, errno, "link: epoll_wait");
+	/* A connection may be freed while handling an earlier event: look
+	 * each one up again before touching it. */
+	for (int i = 0; i < n; i++) {
+		void *p = ev[i].data.ptr;
+		int known = p == L->live;
+
+		for (int j = 0; j < SJ_LINK_PENDING && !known; j++)
+			known = p == L->pending[j];
+		if (p == &L->listen_fd) {
+			if (on_accept(L, err))
+				return -1;
+		} else if (p == &L->timer_fd) {
+			if (on_timer(L, err))
+				return -1;
+		} else if (known) {
+			if (on_conn(L, p, ev[i].events, err))
+				return -1;
+		}
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- messages */
+
+int sj_link_msg_begin(struct sj_link *L, int ch, struct sj_err *err)
+{
+	struct sj_buf *b = L->live != NULL ? &L->live->out : &L->backlog;
+
+	if (sj_buf_reserve(b, 5))
+		return sj_err_set(err, "out of memory");
+	L->rec_buf = b;
+	L->rec_start = b->len;
+	b->p[b->len + 4] = (uint8_t)ch;
+	b->len += 5;
+	return 0;
+}
+
+int sj_link_msg_frame(struct sj_link *L, const void *data, size_t len,
+		      struct sj_err *err)
+{
+	struct sj_buf *b = L->rec_buf;
+
+	if (len > SJ_LINK_RECORD_MAX)
+		return sj_err_set(err, "a frame of %zu bytes is over the "
+				  "link's limit", len);
+	if (sj_buf_reserve(b, 4 + len))
+		return sj_err_set(err, "out of memory");
+	sj_put_be32(b->p + b->len, (uint32_t)len);
+	if (len > 0)
+		memcpy(b->p + b->len + 4, data, len);
+	b->len += 4 + len;
+	return 0;
+}
+
+int sj_link_msg_end(struct sj_link *L, struct sj_err *err)
+{
+	struct sj_buf *b = L->rec_buf;
+	size_t start = L->rec_start;
+
+	L->rec_buf = NULL;
+	if (b == &L->backlog) {
+		size_t n = b->len - start - 4;
+
+		if (n > SJ_LINK_RECORD_MAX - SJ_LINK_TAG_BYTES)
+			return sj_err_set(err, "a message of %zu bytes is "
+					  "over the link's limit", n);
+		sj_put_be32(b->p + start, (uint32_t)n);
+		return 0;
+	}
+	if (sj_link_seal(b, start, L->live->tx_key, L->live->tx_n++, err))
+		return -1;
+	if (b->len - b->off >= EAGER_FLUSH)
+		return sj_link_flush(L, err);
+	return 0;
+}
+
+int sj_link_flush(struct sj_link *L, struct sj_err *err)
+{
+	(void)err;
+	if (L->live != NULL && L->live->out.off < L->live->out.len &&
+	    conn_write(L, L->live))
+		lost_live(L);
+	return 0;
+}
+
+int sj_link_unsent(const struct sj_link *L)
+{
+	return L->live != NULL && L->live->out.off < L->live->out.len;
+}
+
+int sj_link_flush_wait(struct sj_link *L, int timeout_ms)
+{
+	while (sj_link_unsent(L)) {
+		struct pollfd p = { .fd = L->live->fd, .events = POLLOUT };
+		int r = poll(&p, 1, timeout_ms);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		if (conn_write(L, L->live)) {
+			lost_live(L);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ open/close */
+
+int sj_link_keys_from_z85(struct sj_link_keys *k, const char *self_public,
+			  const char *self_secret, const char *peer_public,
+			  struct sj_err *err)
+{
+	if (!sj_curve_key_valid(self_public) ||
+	    !sj_curve_key_valid(self_secret) ||
+	    !sj_curve_key_valid(peer_public) ||
+	    sj_z85_decode(self_public, k->self_public, SJ_LINK_KEY_BYTES) ||
+	    sj_z85_decode(self_secret, k->self_secret, SJ_LINK_KEY_BYTES) ||
+	    sj_z85_decode(peer_public, k->peer_public, SJ_LINK_KEY_BYTES)) {
+		sodium_memzero(k, sizeof(*k));
+		return sj_err_set(err, "link: a key is not 40 characters of "
+				  "Z85");
+	}
+	return 0;
+}
+
+static int open_common(struct sj_link *L, int server,
+		       const struct sj_link_keys *keys,
+		       sj_link_deliver_fn deliver, void *deliver_arg,
+		       sj_note_fn note_fn, void *note_arg,
+		       struct sj_err *err)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	memset(L, 0, sizeof(*L));
+	L->server = server;
+	L->epfd = L->listen_fd = L->timer_fd = -1;
+	L->keys = *keys;
+	L->deliver = deliver;
+	L->deliver_arg = deliver_arg;
+	L->note = note_fn;
+	L->note_arg = note_arg;
+	if (sodium_init() < 0)
+		return sj_err_set(err, "link: libsodium failed to start");
+	L->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (L->epfd < 0)
+		return sj_err_errno(err, errno, "link: epoll_create1");
+	L->timer_fd = timerfd_create(CLOCK_MONOTONIC,
+				     TFD_NONBLOCK | TFD_CLOEXEC);
+	if (L->timer_fd < 0)
+		return sj_err_errno(err, errno, "link: timerfd_create");
+	ev.data.ptr = &L->timer_fd;
+	if (epoll_ctl(L->epfd, EPOLL_CTL_ADD, L->timer_fd, &ev))
+		return sj_err_errno(err, errno, "link: epoll_ctl");
+	return 0;
+}
+
+int sj_link_open_client(struct sj_link *L, const char *host, int port,
+			const struct sj_link_keys *keys,
+			sj_link_deliver_fn deliver, void *deliver_arg,
+			sj_note_fn note_fn, void *note_arg,
+			struct sj_err *err)
+{
+	if (open_common(L, 0, keys, deliver, deliver_arg, note_fn,
+			note_arg, err))
+		return -1;
+	if (strlen(host) >= sizeof(L->host))
+		return sj_err_set(err, "link: host name too long");
+	strcpy(L->host, host);
+	L->port = port;
+	return connect_now(L, err);
+}
+
+int sj_link_open_server(struct sj_link *L, int listen_fd, int grace_s,
+			const struct sj_link_keys *keys,
+			sj_link_deliver_fn deliver, void *deliver_arg,
+			sj_note_fn note_fn, void *note_arg,
+			struct sj_err *err)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	if (open_common(L, 1, keys, deliver, deliver_arg, note_fn,
+			note_arg, err)) {
+		close(listen_fd);
+		return -1;
+	}
+	L->listen_fd = listen_fd;
+	L->grace_s = grace_s;
+	ev.data.ptr = &L->listen_fd;
+	if (epoll_ctl(L->epfd, EPOLL_CTL_ADD, listen_fd, &ev))
+		return sj_err_errno(err, errno, "link: epoll_ctl");
+	if (arm_timer(L, (long)grace_s * 1000))
+		return sj_err_errno(err, errno, "link: timerfd_settime");
+	return 0;
+}
+
+void sj_link_close(struct sj_link *L)
+{
+	conn_free(L, L->live);
+	L->live = NULL;
+	for (int i = 0; i < SJ_LINK_PENDING; i++) {
+		conn_free(L, L->pending[i]);
+		L->pending[i] = NULL;
+	}
+	if (L->listen_fd >= 0)
+		close(L->listen_fd);
+	if (L->timer_fd >= 0)
+		close(L->timer_fd);
+	if (L->epfd >= 0)
+		close(L->epfd);
+	L->listen_fd = L->timer_fd = L->epfd = -1;
+	sj_buf_free(&L->backlog);
+	sodium_memzero(&L->keys, sizeof(L->keys));
+}

@@ -1,0 +1,160 @@
+/*
+ * link.h - the one connection between the login shim and the node shim.
+ *
+ * All five Jupyter channels cross the cluster network on a single TCP
+ * connection from the login shim (client) to the node shim (server), in
+ * records sealed with keys that only the two shims can derive.  Each end
+ * learnt the other's static X25519 public key from the MUNGE-sealed
+ * rendezvous; docs/link.md has the protocol and why it replaced CURVE.
+ *
+ * On connect both ends send a greeting, "SJL1" and a fresh ephemeral public
+ * key (36 bytes), and derive two session keys from four Diffie-Hellman
+ * results (ephemeral and static, both ways) and the whole transcript.  A
+ * record is a 4-byte big-endian length and a ChaCha20-Poly1305 ciphertext
+ * of that length; the nonce is the record's number in its direction, so
+ * a record cannot be dropped, replayed or moved unnoticed.  The client's
+ * first record is a HELLO; the server takes a connection as the login
+ * shim's only once that HELLO has authenticated, so a port scanner or a
+ * replayed greeting never displaces the real one.
+ *
+ * Plaintext of a record: one byte of kind (a channel number, or HELLO),
+ * then the message's frames, each a 4-byte big-endian length and its
+ * bytes.
+ *
+ * Messages written while no connection is up wait in a backlog, in clear,
+ * in this process only, and are sealed once one is: Jupyter's first iopub
+ * subscription and the kernel's first status must not be lost to a
+ * connection that is still being made.  Like the ZMQ sockets on either
+ * side, nothing here is bounded: a slow reader slows the kernel down.
+ */
+#ifndef SJ_LINK_H
+#define SJ_LINK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "connfile.h"
+#include "evio.h"
+#include "sj_err.h"
+
+#define SJ_LINK_KEY_BYTES 32
+#define SJ_LINK_GREETING_BYTES 36
+#define SJ_LINK_TAG_BYTES 16
+/* Largest record accepted: a message bigger than this ends the link. */
+#define SJ_LINK_RECORD_MAX (1u << 30)
+/* Connections accepted but not yet proven to be the login shim's. */
+#define SJ_LINK_PENDING 4
+
+enum { SJ_LINK_HELLO = 0x80 };
+
+struct sj_link_keys {
+	uint8_t self_public[SJ_LINK_KEY_BYTES];
+	uint8_t self_secret[SJ_LINK_KEY_BYTES];
+	uint8_t peer_public[SJ_LINK_KEY_BYTES];
+};
+
+enum sj_conn_state {
+	SJ_CONN_CONNECTING,	/* client: connect() in progress */
+	SJ_CONN_GREETING,	/* waiting for the peer's greeting */
+	SJ_CONN_UNPROVEN,	/* server: keys made, HELLO not yet seen */
+	SJ_CONN_LIVE,
+};
+
+struct sj_link_conn {
+	int fd;
+	enum sj_conn_state state;
+	int out_armed;			/* EPOLLOUT registered */
+	char peer[80];			/* "ADDR:PORT", for messages */
+	uint8_t e_public[SJ_LINK_KEY_BYTES], e_secret[SJ_LINK_KEY_BYTES];
+	uint8_t tx_key[SJ_LINK_KEY_BYTES], rx_key[SJ_LINK_KEY_BYTES];
+	uint64_t tx_n, rx_n;
+	struct sj_buf in, out;
+};
+
+/* Called for every message that arrives: ch is its channel, frames the
+ * frames as described above (already checked to be well formed), valid
+ * until it returns.  Returns 0, or -1 to fail the link's caller. */
+typedef int (*sj_link_deliver_fn)(void *arg, int ch, const uint8_t *frames,
+				  size_t len);
+
+struct sj_link {
+	int server;
+	int epfd;		/* ours; the caller waits on it with its own */
+	int listen_fd;		/* server */
+	int timer_fd;		/* client: reconnect; server: grace */
+	char host[64];		/* client: where the server listens */
+	int port;
+	int grace_s;		/* server: how long without the client */
+	int gone;		/* server: the grace time ran out */
+	int ever_live;
+	struct sj_link_keys keys;
+	struct sj_link_conn *live;
+	struct sj_link_conn *pending[SJ_LINK_PENDING];
+	struct sj_buf backlog;	/* plaintext records while nothing is live */
+	struct sj_buf *rec_buf;	/* the record being written, or NULL */
+	size_t rec_start;
+	sj_link_deliver_fn deliver;
+	void *deliver_arg;
+	sj_note_fn note;
+	void *note_arg;
+	uint64_t refused;	/* connections that failed to prove */
+};
+
+/* The keys as the rendezvous carries them: Z85 text (curvekey.h). */
+int sj_link_keys_from_z85(struct sj_link_keys *k, const char *self_public,
+			  const char *self_secret, const char *peer_public,
+			  struct sj_err *err);
+
+/* Client: connects to host:port now and again whenever the connection is
+ * lost.  Server: accepts on listen_fd (a listening socket, ours from now
+ * on); gone is set once no proven client has been there for grace_s
+ * seconds (counted from now, until the first one comes).  keys is copied
+ * and the caller's copy may be wiped. */
+int sj_link_open_client(struct sj_link *L, const char *host, int port,
+			const struct sj_link_keys *keys,
+			sj_link_deliver_fn deliver, void *deliver_arg,
+			sj_note_fn note, void *note_arg,
+			struct sj_err *err);
+int sj_link_open_server(struct sj_link *L, int listen_fd, int grace_s,
+			const struct sj_link_keys *keys,
+			sj_link_deliver_fn deliver, void *deliver_arg,
+			sj_note_fn note, void *note_arg,
+			struct sj_err *err);
+
+/* Does whatever is ready (accept, connect, greet, read, write, timers)
+ * without blocking; call when L->epfd is readable.  Returns 0, or -1 if
+ * deliver failed or the link cannot go on. */
+int sj_link_service(struct sj_link *L, struct sj_err *err);
+
+/* One message out: begin, a frame at a time, end. */
+int sj_link_msg_begin(struct sj_link *L, int ch, struct sj_err *err);
+int sj_link_msg_frame(struct sj_link *L, const void *data, size_t len,
+		      struct sj_err *err);
+int sj_link_msg_end(struct sj_link *L, struct sj_err *err);
+
+/* Writes what the socket takes now; the rest goes when it is writable. */
+int sj_link_flush(struct sj_link *L, struct sj_err *err);
+/* Whether sealed bytes are still waiting for the live connection. */
+int sj_link_unsent(const struct sj_link *L);
+/* Waits up to timeout_ms for the live connection to take what is queued
+ * (the kernel's last words); returns 0 when all went. */
+int sj_link_flush_wait(struct sj_link *L, int timeout_ms);
+
+void sj_link_close(struct sj_link *L);
+
+/* The pieces the unit tests check on their own. */
+int sj_link_derive(const struct sj_link_keys *k, int server,
+		   const uint8_t *e_secret, const uint8_t *e_public,
+		   const uint8_t *peer_e_public, uint8_t *tx_key,
+		   uint8_t *rx_key);
+/* Seals the record whose plaintext is b->p[start + 4 .. b->len) in place;
+ * writes its length at start.  Opens one in place: *plain, *plen. */
+int sj_link_seal(struct sj_buf *b, size_t start, const uint8_t *key,
+		 uint64_t n, struct sj_err *err);
+int sj_link_open_record(uint8_t *rec, size_t len, const uint8_t *key,
+			uint64_t n, uint8_t **plain, size_t *plen);
+/* Checks that frames[0..len) is a sequence of (length, bytes). */
+int sj_link_frames_valid(const uint8_t *frames, size_t len);
+
+#endif

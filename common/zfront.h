@@ -1,0 +1,81 @@
+/*
+ * zfront.h - the login shim's own ZeroMQ server for Jupyter's clients.
+ *
+ * Jupyter's connection file names five ports (or ipc paths); its clients
+ * connect to them as DEALER, REQ or SUB sockets.  The login shim listens
+ * on them itself and speaks ZMTP 3.0 with the NULL mechanism (ZeroMQ RFC
+ * 23), from its one thread, as a ROUTER (shell, control, stdin, hb) and an
+ * XPUB (iopub): see zmtp.h for why not libzmq.
+ *
+ * What of a ROUTER and an XPUB matters here.  ROUTER: each client gets a
+ * routing id (the Identity it sent in READY, or one we make); a message
+ * from it travels on with that id as its first frame, and a message for it
+ * comes back with the id first, which picks the client and is stripped.
+ * A reply for a client that has gone is dropped and counted.  XPUB: each
+ * client's subscriptions (messages whose first byte is 1, or 0 to undo)
+ * are kept; a published message goes to every client with a subscription
+ * that is a prefix of its first frame; subscriptions travel on toward the
+ * kernel, unsubscriptions do not (the kernel's output then still reaches
+ * the node shim, which is harmless).
+ */
+#ifndef SJ_ZFRONT_H
+#define SJ_ZFRONT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "connfile.h"
+#include "link.h"
+#include "sj_err.h"
+#include "zmtp.h"
+
+/* Clients per channel: Jupyter has one per open notebook view, and tools
+ * that attach (jupyter console --existing) add one each. */
+#define SJ_ZFRONT_MAX_PEERS 64
+
+struct sj_zfront_peer {
+	int fd;
+	int ch;
+	enum sj_zmtp_state state;	/* GREETING, READY_WAIT or OPEN */
+	int out_armed;
+	uint8_t rid[SJ_ZMTP_RID_MAX];
+	size_t rid_len;
+	struct sj_buf in, out;
+	struct sj_buf subs;	/* XPUB: each prefix, 4-byte length first */
+};
+
+/* A message from a client: rid (NULL on iopub, where only subscriptions
+ * arrive) and its ZMTP frames (sj_zmtp_frame_next walks them). */
+typedef int (*sj_zfront_message_fn)(void *arg, int ch, const uint8_t *rid,
+				    size_t rid_len, const uint8_t *frames,
+				    size_t len);
+
+struct sj_zfront {
+	int epfd;		/* ours; the caller waits on it */
+	int listen_fd[SJ_NCHANNELS];
+	char ipc_path[SJ_NCHANNELS][128];	/* unlinked at close */
+	struct sj_zfront_peer *peer[SJ_NCHANNELS][SJ_ZFRONT_MAX_PEERS];
+	uint32_t next_id;
+	sj_zfront_message_fn on_message;
+	void *arg;
+	sj_note_fn note;
+	void *note_arg;
+};
+
+/* Listens on the five endpoints (as sj_connfile_endpoint writes them). */
+int sj_zfront_open(struct sj_zfront *f, const char *const *endpoints,
+		   sj_zfront_message_fn on_message, void *arg,
+		   sj_note_fn note, void *note_arg, struct sj_err *err);
+int sj_zfront_service(struct sj_zfront *f, struct sj_err *err);
+/* One message toward the clients, frames in the link's layout.  Returns
+ * 0, 1 if it was for a client that is not there (dropped), -1 when out of
+ * memory. */
+int sj_zfront_send(struct sj_zfront *f, int ch, const uint8_t *frames,
+		   size_t len, struct sj_err *err);
+void sj_zfront_flush(struct sj_zfront *f);
+/* Gives the clients up to timeout_ms to take what is queued. */
+void sj_zfront_flush_wait(struct sj_zfront *f, int timeout_ms);
+void sj_zfront_close(struct sj_zfront *f);
+
+#endif

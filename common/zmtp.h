@@ -1,0 +1,124 @@
+/*
+ * zmtp.h - the node shim's own ZeroMQ peer for the kernel's five sockets.
+ *
+ * The kernel binds its sockets on loopback or ipc; the node shim connects
+ * to each as a DEALER (shell, control, stdin, hb) or a SUB (iopub) and
+ * speaks ZMTP 3.0 (ZeroMQ RFC 23) with the NULL mechanism itself, from
+ * its one thread.  libzmq would hand every message to its I/O thread and
+ * back, two thread wake-ups per message on each way through the shim; on
+ * a compute node where the kernel wants every CPU, one is enough.
+ *
+ * What a DEALER and a SUB do that matters here: a DEALER sends its
+ * routing id in READY (the kernel's ROUTER then addresses replies, and
+ * stdin's input_request, to it); a SUB sends subscriptions as messages
+ * whose first byte is 1 (subscribe) or 0 (unsubscribe), and sends them
+ * all again when it reconnects.  Messages written before a connection is
+ * up wait, as libzmq's would.  The kernel binds a moment after we start,
+ * so a refused connect is retried every 10 ms.
+ */
+#ifndef SJ_ZMTP_H
+#define SJ_ZMTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "connfile.h"
+#include "link.h"
+#include "sj_err.h"
+
+#define SJ_ZMTP_GREETING_BYTES 64
+#define SJ_ZMTP_RID_MAX 255
+
+enum sj_zmtp_type { SJ_ZMTP_DEALER, SJ_ZMTP_SUB };
+
+enum sj_zmtp_state {
+	SJ_ZMTP_WAITING,	/* no connection; the retry timer runs */
+	SJ_ZMTP_CONNECTING,
+	SJ_ZMTP_GREETING,	/* our greeting and READY sent */
+	SJ_ZMTP_READY_WAIT,	/* the peer's greeting read */
+	SJ_ZMTP_OPEN,
+};
+
+struct sj_zmtp_conn {
+	int fd;
+	enum sj_zmtp_type type;
+	enum sj_zmtp_state state;
+	int out_armed;
+	struct sockaddr_storage sa;
+	socklen_t salen;
+	char endpoint[300];
+	struct sj_buf in, out;
+	struct sj_buf queue;	/* written while not open */
+	struct sj_buf subs;	/* SUB: every subscription, to send again */
+};
+
+/* Called for each whole message from the kernel; frames holds its ZMTP
+ * frames, to be walked with sj_zmtp_frame_next.  Returns 0 or -1. */
+typedef int (*sj_zmtp_message_fn)(void *arg, int ch, const uint8_t *frames,
+				  size_t len);
+
+struct sj_zmtp {
+	int epfd;		/* ours; the caller waits on it */
+	int timer_fd;		/* reconnects */
+	uint8_t rid[SJ_ZMTP_RID_MAX];
+	size_t rid_len;
+	struct sj_zmtp_conn c[SJ_NCHANNELS];
+	sj_zmtp_message_fn on_message;
+	void *arg;
+	sj_note_fn note;
+	void *note_arg;
+};
+
+/* Starts connecting to the kernel's five endpoints (as
+ * sj_connfile_endpoint writes them); rid is the routing id of the shell
+ * and stdin DEALERs. */
+int sj_zmtp_open(struct sj_zmtp *z, const char *const *endpoints,
+		 const uint8_t *rid, size_t rid_len,
+		 sj_zmtp_message_fn on_message, void *arg,
+		 sj_note_fn note, void *note_arg, struct sj_err *err);
+/* Does what is ready without blocking; call when z->epfd is readable. */
+int sj_zmtp_service(struct sj_zmtp *z, struct sj_err *err);
+/* Queues one message for channel ch; frames in the link's layout (a
+ * 4-byte big-endian length before each frame). */
+int sj_zmtp_send(struct sj_zmtp *z, int ch, const uint8_t *frames,
+		 size_t len, struct sj_err *err);
+/* Writes what the sockets take now. */
+void sj_zmtp_flush(struct sj_zmtp *z);
+void sj_zmtp_close(struct sj_zmtp *z);
+
+/* Walks the frames of a message: returns 1 and the next frame, or 0 at
+ * the end.  *off starts at 0. */
+int sj_zmtp_frame_next(const uint8_t *frames, size_t len, size_t *off,
+		       const uint8_t **data, size_t *n);
+
+/* The length of the whole message (or command frame) at p: 0 if more
+ * bytes are needed, -1 if a frame is malformed. */
+long sj_zmtp_message_len(const uint8_t *p, size_t avail, int *command,
+			 int *nframes);
+
+/* The pieces the unit tests check on their own.  Parses one frame at p:
+ * returns its total length, 0 if more bytes are needed, -1 if malformed;
+ * *flags, *body, *n describe it. */
+long sj_zmtp_parse_frame(const uint8_t *p, size_t avail, uint8_t *flags,
+			 const uint8_t **body, size_t *n);
+/* Shared with zfront.c, the server side. */
+void sj_zmtp_greeting(uint8_t g[SJ_ZMTP_GREETING_BYTES]);
+int sj_zmtp_put_frame(struct sj_buf *b, uint8_t flags, const void *data,
+		      size_t n);
+int sj_zmtp_put_ready(struct sj_buf *out, const char *type,
+		      const uint8_t *rid, size_t rid_len);
+/* A READY command's socket type (NUL-terminated into type) and Identity
+ * (NULL if none); -1 if malformed or without a type. */
+int sj_zmtp_ready_parse(const uint8_t *body, size_t n, char *type,
+			size_t tlen, const uint8_t **id, size_t *idlen);
+#define SJ_ZMTP_MORE 0x01
+#define SJ_ZMTP_COMMAND 0x04
+/* Whether a greeting is one we can talk to (ZMTP 3.x, NULL). */
+int sj_zmtp_greeting_ok(const uint8_t *g);
+/* Checks a peer's READY command body for the socket type we need. */
+int sj_zmtp_ready_ok(const uint8_t *body, size_t n, enum sj_zmtp_type us);
+int sj_zmtp_parse_endpoint(const char *ep, struct sockaddr_storage *sa,
+			   socklen_t *salen);
+
+#endif

@@ -1,0 +1,352 @@
+/* The link between the shims (common/link.c): key agreement, records, and
+ * both ends talking over loopback TCP in this one process. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "link.h"
+#include "testutil.h"
+
+struct pair {
+	struct sj_link_keys client, server;
+};
+
+static void make_pair(struct pair *p)
+{
+	uint8_t cpub[32], csec[32], spub[32], ssec[32];
+
+	assert_int_equal(sodium_init() >= 0, 1);
+	crypto_box_keypair(cpub, csec);
+	crypto_box_keypair(spub, ssec);
+	memcpy(p->client.self_public, cpub, 32);
+	memcpy(p->client.self_secret, csec, 32);
+	memcpy(p->client.peer_public, spub, 32);
+	memcpy(p->server.self_public, spub, 32);
+	memcpy(p->server.self_secret, ssec, 32);
+	memcpy(p->server.peer_public, cpub, 32);
+}
+
+static void test_derive_agrees(void **state)
+{
+	struct pair p;
+	uint8_t ce_pub[32], ce_sec[32], se_pub[32], se_sec[32];
+	uint8_t ctx[32], crx[32], stx[32], srx[32];
+
+	(void)state;
+	make_pair(&p);
+	crypto_box_keypair(ce_pub, ce_sec);
+	crypto_box_keypair(se_pub, se_sec);
+	assert_int_equal(sj_link_derive(&p.client, 0, ce_sec, ce_pub, se_pub,
+					ctx, crx), 0);
+	assert_int_equal(sj_link_derive(&p.server, 1, se_sec, se_pub, ce_pub,
+					stx, srx), 0);
+	assert_memory_equal(ctx, srx, 32);
+	assert_memory_equal(crx, stx, 32);
+	assert_memory_not_equal(ctx, crx, 32);
+
+	/* A client that is not the one the server was told of. */
+	struct pair q;
+	make_pair(&q);
+	memcpy(p.client.self_public, q.client.self_public, 32);
+	memcpy(p.client.self_secret, q.client.self_secret, 32);
+	assert_int_equal(sj_link_derive(&p.client, 0, ce_sec, ce_pub, se_pub,
+					ctx, crx), 0);
+	assert_memory_not_equal(ctx, srx, 32);
+
+	/* An all-zero (low-order) ephemeral key is refused. */
+	uint8_t zero[32] = { 0 };
+	assert_int_equal(sj_link_derive(&p.server, 1, se_sec, se_pub, zero,
+					stx, srx), -1);
+}
+
+static void test_seal_open(void **state)
+{
+	struct sj_buf b = { 0 };
+	struct sj_err err = { "" };
+	uint8_t key[32], *plain;
+	size_t plen;
+	static const char msg[] = "\x01hello, kernel";
+
+	(void)state;
+	randombytes_buf(key, sizeof(key));
+	assert_int_equal(sj_buf_reserve(&b, 4 + sizeof(msg)), 0);
+	memcpy(b.p + 4, msg, sizeof(msg));
+	b.len = 4 + sizeof(msg);
+	assert_ok(sj_link_seal(&b, 0, key, 7, &err), err);
+	assert_int_equal(b.len, 4 + sizeof(msg) + SJ_LINK_TAG_BYTES);
+	/* Not in clear on the wire. */
+	assert_null(memmem(b.p, b.len, "hello", 5));
+
+	uint8_t *copy = malloc(b.len);
+	assert_non_null(copy);
+	/* The wrong record number (a replay, a reordering) fails. */
+	memcpy(copy, b.p, b.len);
+	assert_int_equal(sj_link_open_record(copy, b.len, key, 6, &plain,
+					     &plen), -1);
+	/* So does any flipped bit, the length included. */
+	for (size_t i = 0; i < b.len; i += 3) {
+		memcpy(copy, b.p, b.len);
+		copy[i] ^= 0x10;
+		assert_int_equal(sj_link_open_record(copy, b.len, key, 7,
+						     &plain, &plen), -1);
+	}
+	/* And a truncated record. */
+	memcpy(copy, b.p, b.len);
+	assert_int_equal(sj_link_open_record(copy, b.len - 1, key, 7, &plain,
+					     &plen), -1);
+	memcpy(copy, b.p, b.len);
+	assert_int_equal(sj_link_open_record(copy, b.len, key, 7, &plain,
+					     &plen), 0);
+	assert_int_equal(plen, sizeof(msg));
+	assert_memory_equal(plain, msg, sizeof(msg));
+	free(copy);
+	sj_buf_free(&b);
+}
+
+static void test_frames_valid(void **state)
+{
+	(void)state;
+	assert_true(sj_link_frames_valid((const uint8_t *)"", 0));
+	assert_true(sj_link_frames_valid(
+		(const uint8_t *)"\0\0\0\0\0\0\0\2ab", 10));
+	assert_false(sj_link_frames_valid((const uint8_t *)"\0\0\0", 3));
+	assert_false(sj_link_frames_valid(
+		(const uint8_t *)"\0\0\0\3ab", 6));
+	assert_false(sj_link_frames_valid(
+		(const uint8_t *)"\xff\xff\xff\xff", 4));
+}
+
+/* ------------------------------------------- both ends over loopback */
+
+#define MAX_GOT 64
+
+struct end {
+	struct sj_link L;
+	int n;
+	int ch[MAX_GOT];
+	size_t len[MAX_GOT];
+	uint8_t *data[MAX_GOT];
+	char notes[2048];
+};
+
+static int got(void *arg, int ch, const uint8_t *frames, size_t len)
+{
+	struct end *e = arg;
+
+	assert_true(e->n < MAX_GOT);
+	e->ch[e->n] = ch;
+	e->len[e->n] = len;
+	e->data[e->n] = malloc(len + 1);
+	assert_non_null(e->data[e->n]);
+	memcpy(e->data[e->n], frames, len);
+	e->n++;
+	return 0;
+}
+
+static void noted(void *arg, int debug, const char *msg)
+{
+	struct end *e = arg;
+	size_t l = strlen(e->notes);
+
+	(void)debug;
+	snprintf(e->notes + l, sizeof(e->notes) - l, "%s\n", msg);
+}
+
+static int listener(int *port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	socklen_t sl = sizeof(sin);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+
+	assert_true(fd >= 0);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(listen(fd, 8), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &sl), 0);
+	*port = ntohs(sin.sin_port);
+	return fd;
+}
+
+/* Services both ends until cond holds (or 5 s of nothing happening). */
+#define PUMP(a, b, cond) do { \
+	for (int spins_ = 0; !(cond) && spins_ < 500; spins_++) { \
+		struct pollfd p_[2] = { { .fd = (a)->L.epfd, \
+					  .events = POLLIN }, \
+					{ .fd = (b)->L.epfd, \
+					  .events = POLLIN } }; \
+		struct sj_err e_ = { "" }; \
+		assert_true(poll(p_, 2, 10) >= 0); \
+		assert_ok(sj_link_service(&(a)->L, &e_), e_); \
+		assert_ok(sj_link_service(&(b)->L, &e_), e_); \
+		assert_ok(sj_link_flush(&(a)->L, &e_), e_); \
+		assert_ok(sj_link_flush(&(b)->L, &e_), e_); \
+	} \
+	assert_true(cond); \
+} while (0)
+
+static void send_msg(struct end *e, int ch, const char *f1, const char *f2)
+{
+	struct sj_err err = { "" };
+
+	assert_ok(sj_link_msg_begin(&e->L, ch, &err), err);
+	assert_ok(sj_link_msg_frame(&e->L, f1, strlen(f1), &err), err);
+	assert_ok(sj_link_msg_frame(&e->L, f2, strlen(f2), &err), err);
+	assert_ok(sj_link_msg_end(&e->L, &err), err);
+}
+
+static void check_msg(const struct end *e, int i, int ch, const char *f1,
+		      const char *f2)
+{
+	size_t l1 = strlen(f1), l2 = strlen(f2);
+
+	assert_int_equal(e->ch[i], ch);
+	assert_int_equal(e->len[i], 8 + l1 + l2);
+	assert_int_equal(e->data[i][3], (uint8_t)l1);
+	assert_memory_equal(e->data[i] + 4, f1, l1);
+	assert_int_equal(e->data[i][4 + l1 + 3], (uint8_t)l2);
+	assert_memory_equal(e->data[i] + 8 + l1, f2, l2);
+}
+
+static void end_free(struct end *e)
+{
+	sj_link_close(&e->L);
+	for (int i = 0; i < e->n; i++)
+		free(e->data[i]);
+}
+
+/* A server end listening on loopback with p's keys; *port is where. */
+static struct end *serve(struct pair *p, int *port)
+{
+	struct end *s = calloc(1, sizeof(*s));
+	struct sj_err err = { "" };
+
+	assert_non_null(s);
+	make_pair(p);
+	assert_ok(sj_link_open_server(&s->L, listener(port), 30, &p->server,
+				      got, s, noted, s, &err), err);
+	return s;
+}
+
+static void test_both_ends(void **state)
+{
+	struct pair p;
+	struct end *c = calloc(1, sizeof(*c)), *s;
+	struct sj_err err = { "" };
+	int port;
+
+	(void)state;
+	assert_non_null(c);
+	s = serve(&p, &port);
+	/* Written before anybody connected: waits, then arrives first. */
+	send_msg(s, SJ_IOPUB, "status", "starting");
+	assert_ok(sj_link_open_client(&c->L, "127.0.0.1", port, &p.client,
+				      got, c, noted, c, &err), err);
+	send_msg(c, SJ_IOPUB, "\x01", "");
+	send_msg(c, SJ_SHELL, "<IDS|MSG>", "kernel_info_request");
+	PUMP(c, s, s->n == 2 && c->n == 1);
+	check_msg(c, 0, SJ_IOPUB, "status", "starting");
+	check_msg(s, 0, SJ_IOPUB, "\x01", "");
+	check_msg(s, 1, SJ_SHELL, "<IDS|MSG>", "kernel_info_request");
+	assert_non_null(strstr(s->notes, "login side connected from "
+			       "127.0.0.1:"));
+
+	/* A big message, in both directions. */
+	size_t big = 3 * 1024 * 1024;
+	char *b = malloc(big + 1);
+	assert_non_null(b);
+	memset(b, 'x', big);
+	b[big] = '\0';
+	send_msg(s, SJ_IOPUB, "stream", b);
+	send_msg(c, SJ_STDIN, b, "input_reply");
+	PUMP(c, s, s->n == 3 && c->n == 2);
+	check_msg(c, 1, SJ_IOPUB, "stream", b);
+	check_msg(s, 2, SJ_STDIN, b, "input_reply");
+	free(b);
+
+	/* The client loses its connection and makes a new one. */
+	shutdown(c->L.live->fd, SHUT_RDWR);
+	PUMP(c, s, s->L.live == NULL);
+	send_msg(c, SJ_CONTROL, "again", "after the break");
+	PUMP(c, s, s->n == 4);
+	check_msg(s, 3, SJ_CONTROL, "again", "after the break");
+	assert_int_equal(s->L.refused, 0);
+	end_free(c);
+	end_free(s);
+	free(c);
+	free(s);
+}
+
+/* A client with another key, and a stranger sending junk: neither is
+ * taken for the login shim, neither hears anything from the kernel. */
+static void test_strangers_refused(void **state)
+{
+	struct pair p, q;
+	struct end *c = calloc(1, sizeof(*c)), *s;
+	struct sj_err err = { "" };
+	int port;
+
+	(void)state;
+	assert_non_null(c);
+	s = serve(&p, &port);
+	make_pair(&q);
+	send_msg(s, SJ_IOPUB, "secret", "output");
+	/* Knows the server's public key, not the client's secret. */
+	memcpy(q.client.peer_public, p.server.self_public, 32);
+	assert_ok(sj_link_open_client(&c->L, "127.0.0.1", port, &q.client,
+				      got, c, noted, c, &err), err);
+	send_msg(c, SJ_SHELL, "<IDS|MSG>", "execute_request");
+	PUMP(c, s, s->L.refused >= 1);
+	assert_int_equal(s->n, 0);
+	assert_int_equal(c->n, 0);
+	assert_null(s->L.live);
+	assert_non_null(strstr(s->notes, "refused 127.0.0.1:"));
+	assert_non_null(strstr(s->notes, "does not hold the login shim's key"));
+	end_free(c);
+
+	/* Junk instead of a greeting. */
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+				   .sin_port = htons((uint16_t)port) };
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	static const char junk[] = "GET / HTTP/1.0\r\nHost: n1\r\nAccept: */*\r\n\r\n";
+	assert_int_equal(write(fd, junk, sizeof(junk) - 1),
+			 (ssize_t)sizeof(junk) - 1);
+	memset(c, 0, sizeof(*c));
+	for (int i = 0; i < 50 && !strstr(s->notes, "not the link"); i++) {
+		struct pollfd pf = { .fd = s->L.epfd, .events = POLLIN };
+
+		assert_true(poll(&pf, 1, 10) >= 0);
+		assert_ok(sj_link_service(&s->L, &err), err);
+	}
+	assert_non_null(strstr(s->notes, "not the link protocol"));
+	assert_null(s->L.live);
+	close(fd);
+	end_free(s);
+	free(c);
+	free(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_derive_agrees),
+		cmocka_unit_test(test_seal_open),
+		cmocka_unit_test(test_frames_valid),
+		cmocka_unit_test(test_both_ends),
+		cmocka_unit_test(test_strangers_refused),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,272 @@
+/* The node shim's own ZMTP peer (common/zmtp.c), against libzmq's ROUTER
+ * and PUB as the kernel binds them: routing id, multipart messages,
+ * subscriptions, a kernel that binds late, and bad input. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "zmtp.h"
+#include "testutil.h"
+
+#define MAX_GOT 16
+
+struct got {
+	int n;
+	int ch[MAX_GOT];
+	int nframes[MAX_GOT];
+	char text[MAX_GOT][256];	/* frames joined with '|' */
+};
+
+static int on_message(void *arg, int ch, const uint8_t *frames, size_t len)
+{
+	struct got *g = arg;
+	const uint8_t *d;
+	size_t off = 0, n, used = 0;
+
+	assert_true(g->n < MAX_GOT);
+	g->ch[g->n] = ch;
+	while (sj_zmtp_frame_next(frames, len, &off, &d, &n)) {
+		used += (size_t)snprintf(g->text[g->n] + used,
+					 sizeof(g->text[0]) - used, "%s%.*s",
+					 g->nframes[g->n] ? "|" : "", (int)n,
+					 (const char *)d);
+		g->nframes[g->n]++;
+	}
+	g->n++;
+	return 0;
+}
+
+/* Link-layout frames: a 4-byte length before each. */
+static size_t link_frames(uint8_t *buf, const char *const *f, int nf)
+{
+	size_t o = 0;
+
+	for (int i = 0; i < nf; i++) {
+		size_t n = strlen(f[i]);
+
+		sj_put_be32(buf + o, (uint32_t)n);
+		memcpy(buf + o + 4, f[i], n);
+		o += 4 + n;
+	}
+	return o;
+}
+
+static void pump(struct sj_zmtp *z)
+{
+	struct pollfd p = { .fd = z->epfd, .events = POLLIN };
+	struct sj_err err = { "" };
+
+	assert_true(poll(&p, 1, 10) >= 0);
+	assert_ok(sj_zmtp_service(z, &err), err);
+	sj_zmtp_flush(z);
+}
+
+static int recv_multipart(void *s, char out[][64], int max)
+{
+	int n = 0, more = 1;
+	size_t ml = sizeof(more);
+
+	while (more && n < max) {
+		int r = zmq_recv(s, out[n], 63, ZMQ_DONTWAIT);
+
+		if (r < 0)
+			return n == 0 ? 0 : -1;
+		out[n][r < 63 ? r : 63] = '\0';
+		n++;
+		assert_int_equal(zmq_getsockopt(s, ZMQ_RCVMORE, &more, &ml), 0);
+	}
+	return n;
+}
+
+static void test_against_libzmq(void **state)
+{
+	struct tmp *t = *state;
+	struct got g = { 0 };
+	struct sj_zmtp z;
+	struct sj_err err = { "" };
+	char ep[SJ_NCHANNELS][300];
+	const char *eps[SJ_NCHANNELS];
+	static const uint8_t rid[] = { 0x81, 'r', 'i', 'd' };
+	void *ctx = zmq_ctx_new(), *sock[SJ_NCHANNELS];
+
+	assert_non_null(ctx);
+	for (int ch = 0; ch < SJ_NCHANNELS; ch++) {
+		snprintf(ep[ch], sizeof(ep[ch]), "ipc://%s/k-%d", t->dir, ch);
+		eps[ch] = ep[ch];
+	}
+	/* We start first: the kernel binds later, as it does on a node. */
+	assert_ok(sj_zmtp_open(&z, eps, rid, sizeof(rid), on_message, &g,
+			       NULL, NULL, &err), err);
+	uint8_t buf[512];
+	static const char *const sub[] = { "\x01" };
+	static const char *const req[] = { "<IDS|MSG>", "sig", "header",
+					   "" };
+	assert_ok(sj_zmtp_send(&z, SJ_IOPUB, buf, link_frames(buf, sub, 1),
+			       &err), err);
+	assert_ok(sj_zmtp_send(&z, SJ_SHELL, buf, link_frames(buf, req, 4),
+			       &err), err);
+	for (int i = 0; i < 5; i++)
+		pump(&z);
+	for (int ch = 0; ch < SJ_NCHANNELS; ch++) {
+		sock[ch] = zmq_socket(ctx, ch == SJ_IOPUB ? ZMQ_PUB :
+				      ZMQ_ROUTER);
+		assert_non_null(sock[ch]);
+		assert_int_equal(zmq_bind(sock[ch], ep[ch]), 0);
+	}
+
+	/* The kernel's ROUTER gets the request that waited, under our
+	 * routing id. */
+	char f[8][64];
+	int nf = 0;
+	for (int i = 0; i < 500 && nf == 0; i++) {
+		pump(&z);
+		nf = recv_multipart(sock[SJ_SHELL], f, 8);
+	}
+	assert_int_equal(nf, 5);
+	assert_memory_equal(f[0], rid, sizeof(rid));
+	assert_string_equal(f[1], "<IDS|MSG>");
+	assert_string_equal(f[3], "header");
+	assert_string_equal(f[4], "");
+
+	/* Its reply comes back to us without the routing id. */
+	assert_int_equal(zmq_send(sock[SJ_SHELL], rid, sizeof(rid),
+				  ZMQ_SNDMORE), (int)sizeof(rid));
+	assert_int_equal(zmq_send(sock[SJ_SHELL], "<IDS|MSG>", 9, ZMQ_SNDMORE),
+			 9);
+	assert_int_equal(zmq_send(sock[SJ_SHELL], "reply", 5, 0), 5);
+	/* The PUB publishes only once our subscription has arrived. */
+	for (int i = 0; i < 500 && g.n < 2; i++) {
+		assert_int_equal(zmq_send(sock[SJ_IOPUB], "status", 6,
+					  ZMQ_SNDMORE), 6);
+		assert_int_equal(zmq_send(sock[SJ_IOPUB], "idle", 4, 0), 4);
+		pump(&z);
+	}
+	assert_true(g.n >= 2);
+	int shell = g.ch[0] == SJ_SHELL ? 0 : 1;
+	assert_int_equal(g.ch[shell], SJ_SHELL);
+	assert_string_equal(g.text[shell], "<IDS|MSG>|reply");
+	assert_int_equal(g.ch[!shell], SJ_IOPUB);
+	assert_string_equal(g.text[!shell], "status|idle");
+
+	/* A frame over 255 bytes takes the long form both ways. */
+	char big[300];
+	memset(big, 'b', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	const char *const bigf[] = { big };
+	uint8_t bbuf[400];
+	assert_ok(sj_zmtp_send(&z, SJ_CONTROL, bbuf,
+			       link_frames(bbuf, bigf, 1), &err), err);
+	char rf[2][512];
+	int got_big = 0;
+	for (int i = 0; i < 500 && !got_big; i++) {
+		pump(&z);
+		int r = zmq_recv(sock[SJ_CONTROL], rf[0], sizeof(rf[0]),
+				 ZMQ_DONTWAIT);
+		if (r == (int)sizeof(rid)) {
+			r = zmq_recv(sock[SJ_CONTROL], rf[1], sizeof(rf[1]), 0);
+			assert_int_equal(r, (int)strlen(big));
+			got_big = 1;
+		}
+	}
+	assert_true(got_big);
+
+	sj_zmtp_close(&z);
+	for (int ch = 0; ch < SJ_NCHANNELS; ch++) {
+		int zero = 0;
+
+		zmq_setsockopt(sock[ch], ZMQ_LINGER, &zero, sizeof(zero));
+		zmq_close(sock[ch]);
+	}
+	zmq_ctx_term(ctx);
+}
+
+static void test_parse_frame(void **state)
+{
+	uint8_t flags;
+	const uint8_t *body;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(sj_zmtp_parse_frame((const uint8_t *)"\x01\x03"
+					     "abc", 5, &flags, &body, &n), 5);
+	assert_int_equal(flags, 1);
+	assert_int_equal(n, 3);
+	assert_int_equal(sj_zmtp_parse_frame((const uint8_t *)"\x00\x03" "ab",
+					     4, &flags, &body, &n), 0);
+	assert_int_equal(sj_zmtp_parse_frame((const uint8_t *)"\x02\0\0\0",
+					     4, &flags, &body, &n), 0);
+	/* Unknown flag bits; a length over the limit. */
+	assert_int_equal(sj_zmtp_parse_frame((const uint8_t *)"\x08\x00", 2,
+					     &flags, &body, &n), -1);
+	assert_int_equal(sj_zmtp_parse_frame(
+		(const uint8_t *)"\x02\x7f\0\0\0\0\0\0\0", 9, &flags, &body,
+		&n), -1);
+}
+
+static void test_handshake_checks(void **state)
+{
+	uint8_t g[64] = { 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0x7f, 3, 1, 'N', 'U',
+			  'L', 'L' };
+	static const uint8_t router[] = "\x05READY\x0bSocket-Type\0\0\0\x06"
+					"ROUTER";
+	static const uint8_t pub[] = "\x05READY\x0bSocket-Type\0\0\0\x03PUB";
+
+	(void)state;
+	assert_true(sj_zmtp_greeting_ok(g));
+	g[10] = 2;
+	assert_false(sj_zmtp_greeting_ok(g));
+	g[10] = 3;
+	memcpy(g + 12, "CURVE", 5);
+	assert_false(sj_zmtp_greeting_ok(g));
+	assert_true(sj_zmtp_ready_ok(router, sizeof(router) - 1,
+				     SJ_ZMTP_DEALER));
+	assert_false(sj_zmtp_ready_ok(router, sizeof(router) - 1,
+				      SJ_ZMTP_SUB));
+	assert_true(sj_zmtp_ready_ok(pub, sizeof(pub) - 1, SJ_ZMTP_SUB));
+	assert_false(sj_zmtp_ready_ok(pub, sizeof(pub) - 2, SJ_ZMTP_SUB));
+	assert_false(sj_zmtp_ready_ok((const uint8_t *)"\x05HELLO", 6,
+				      SJ_ZMTP_SUB));
+}
+
+static void test_endpoints(void **state)
+{
+	struct sockaddr_storage sa;
+	socklen_t sl;
+
+	(void)state;
+	assert_int_equal(sj_zmtp_parse_endpoint("ipc:///run/x/kernel-3", &sa,
+						&sl), 0);
+	assert_int_equal(sa.ss_family, AF_UNIX);
+	assert_int_equal(sj_zmtp_parse_endpoint("tcp://127.0.0.1:5555", &sa,
+						&sl), 0);
+	assert_int_equal(sa.ss_family, AF_INET);
+	assert_int_equal(sj_zmtp_parse_endpoint("tcp://[::1]:5555", &sa, &sl),
+			 0);
+	assert_int_equal(sa.ss_family, AF_INET6);
+	assert_int_equal(sj_zmtp_parse_endpoint("tcp://localhost:5555", &sa,
+						&sl), -1);
+	assert_int_equal(sj_zmtp_parse_endpoint("udp://1.2.3.4:5", &sa, &sl),
+			 -1);
+	assert_int_equal(sj_zmtp_parse_endpoint("ipc://", &sa, &sl), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_against_libzmq,
+						tmpdir_setup, tmpdir_teardown),
+		cmocka_unit_test(test_parse_frame),
+		cmocka_unit_test(test_handshake_checks),
+		cmocka_unit_test(test_endpoints),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
