@@ -41,12 +41,16 @@ endif
 SLURM_VERSION_HEX := $(shell sed -n 's/^\#define SLURM_VERSION_NUMBER //p' /usr/include/slurm/slurm_version.h 2>/dev/null)
 SLURM_VERSION := $(if $(SLURM_VERSION_HEX),$(shell v=$$(($(SLURM_VERSION_HEX))); printf '%d.%02d.%d' $$((v>>16)) $$(((v>>8)&255)) $$((v&255))))
 SJ_VERSION    := 0.1.0
+# The shim loads libslurm only in the short-lived children that ask
+# slurmctld (shim/slurmapi.c), by this name.
+LIBSLURM_SONAME := $(shell f=$$($(CC) -print-file-name=libslurm.so); readelf -d "$$(readlink -f "$$f")" 2>/dev/null | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
 
 SJ_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
 	-Wformat=2 -Wstrict-prototypes -Wmissing-prototypes \
 	-fPIC -fstack-protector-strong -D_FORTIFY_SOURCE=2 \
 	-Icommon -DSJ_VERSION='"$(SJ_VERSION)"' \
-	-DSJ_SLURM_VERSION='"$(SLURM_VERSION)"' $(CFLAGS)
+	-DSJ_SLURM_VERSION='"$(SLURM_VERSION)"' \
+	-DSJ_LIBSLURM='"$(LIBSLURM_SONAME)"' $(CFLAGS)
 SJ_LDFLAGS = -Wl,-z,relro,-z,now $(LDFLAGS)
 
 COMMON_SRC = $(wildcard common/*.c)
@@ -69,7 +73,7 @@ GENERATOR = $(O)/jupyter-slurm
 LIBGEN    = $(O)/libsjgen.a
 
 LIBS_PLUGIN = -lmunge -ljansson -lsodium
-LIBS_SHIM   = -lmunge -ljansson -lsodium -lslurm
+LIBS_SHIM   = -lmunge -ljansson -lsodium
 LIBS_GEN    = -lzmq -lmunge -ljansson -lsodium
 
 .PHONY: all deps demo check unit unit-asan integration install uninstall \
@@ -94,6 +98,7 @@ $(PLUGIN): $(SPANK_OBJ) $(LIBCOMMON) spank/spank_jupyter.lds
 		-Wl,--version-script=spank/spank_jupyter.lds $(LIBS_PLUGIN)
 
 $(SHIM): $(SHIM_OBJ) $(LIBCOMMON)
+	@test -n '$(LIBSLURM_SONAME)' || { echo "libslurm.so not found: install libslurm-dev (make deps)" >&2; exit 1; }
 	$(call say,LD,$@)$(CC) -o $@ $(SHIM_OBJ) $(LIBCOMMON) $(SJ_LDFLAGS) $(LIBS_SHIM)
 
 # Everything but main(), so that unit tests can link what they test.

@@ -1,27 +1,69 @@
 #include "slurmapi.h"
 
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <slurm/slurm.h>
 
-/* libslurm exports these and scontrol prints them, but slurm.h does not
- * declare them. */
-extern char *slurm_job_state_string(uint32_t state);
-extern char *slurm_job_reason_string(enum job_state_reason reason);
+/*
+ * Each question is asked by a child process that loads libslurm, asks,
+ * writes the answer into a pipe and exits.  Loaded into the shim itself,
+ * libslurm and the plugins slurm_init loads (about 2 MiB) would stay
+ * resident for the kernel's whole life, for the few questions asked at
+ * its start and its end; a fork costs a millisecond each time.
+ */
+#ifndef SJ_LIBSLURM
+#error "SJ_LIBSLURM (libslurm's soname) must be defined by the Makefile"
+#endif
 
-/* Reads slurm.conf once: only called once a Slurm command worked (salloc,
- * squeue or srun), so the configuration is there. */
-static void api_init(void)
+#define MAX_IDS 64
+
+struct answer {
+	int rv;
+	struct slurm_job_facts facts;
+	int n;
+	char ids[MAX_IDS][32];
+};
+
+/* libslurm's functions, looked up in the child. */
+struct api {
+	void (*init)(const char *);
+	int (*load_job)(job_info_msg_t **, uint32_t, uint16_t);
+	int (*load_job_user)(job_info_msg_t **, uint32_t, uint16_t);
+	void (*free_job_info_msg)(job_info_msg_t *);
+	/* Exported and what scontrol prints, but not in slurm.h. */
+	char *(*job_state_string)(uint32_t);
+	char *(*job_reason_string)(enum job_state_reason);
+};
+
+/* RTLD_GLOBAL: the plugins libslurm loads in turn (auth/munge, ...) take
+ * its symbols from the global scope. */
+static int api_load(struct api *a)
 {
-	static int done;
+	void *h = dlopen(SJ_LIBSLURM, RTLD_NOW | RTLD_GLOBAL);
 
-	if (!done) {
-		slurm_init(NULL);
-		done = 1;
-	}
+	if (h == NULL)
+		return -1;
+	*(void **)&a->init = dlsym(h, "slurm_init");
+	*(void **)&a->load_job = dlsym(h, "slurm_load_job");
+	*(void **)&a->load_job_user = dlsym(h, "slurm_load_job_user");
+	*(void **)&a->free_job_info_msg = dlsym(h, "slurm_free_job_info_msg");
+	*(void **)&a->job_state_string = dlsym(h, "slurm_job_state_string");
+	*(void **)&a->job_reason_string = dlsym(h, "slurm_job_reason_string");
+	if (a->init == NULL || a->load_job == NULL ||
+	    a->load_job_user == NULL || a->free_job_info_msg == NULL ||
+	    a->job_state_string == NULL || a->job_reason_string == NULL)
+		return -1;
+	a->init(NULL);
+	return 0;
 }
 
 static int parse_jobid(const char *jobid, uint32_t *id)
@@ -38,17 +80,14 @@ static int parse_jobid(const char *jobid, uint32_t *id)
 	return 0;
 }
 
-int slurm_job_facts(const char *jobid, struct slurm_job_facts *f)
+/* In the child: the facts of job id. */
+static int facts_of(const struct api *a, uint32_t id,
+		    struct slurm_job_facts *f)
 {
 	job_info_msg_t *msg = NULL;
-	uint32_t id;
 	int rv = -1;
 
-	memset(f, 0, sizeof(*f));
-	if (parse_jobid(jobid, &id))
-		return -1;
-	api_init();
-	if (slurm_load_job(&msg, id, SHOW_ALL) != SLURM_SUCCESS || msg == NULL)
+	if (a->load_job(&msg, id, SHOW_ALL) != SLURM_SUCCESS || msg == NULL)
 		return -1;
 	for (uint32_t i = 0; i < msg->record_count; i++) {
 		const slurm_job_info_t *j = &msg->job_array[i];
@@ -56,10 +95,10 @@ int slurm_job_facts(const char *jobid, struct slurm_job_facts *f)
 
 		if (j->job_id != id)
 			continue;
-		s = slurm_job_state_string(j->job_state);
+		s = a->job_state_string(j->job_state);
 		snprintf(f->state, sizeof(f->state), "%s", s ? s : "");
-		s = slurm_job_reason_string((enum job_state_reason)
-					    j->state_reason);
+		s = a->job_reason_string((enum job_state_reason)
+					 j->state_reason);
 		snprintf(f->reason, sizeof(f->reason), "%s", s ? s : "");
 		snprintf(f->nodes, sizeof(f->nodes), "%s",
 			 j->nodes ? j->nodes : "");
@@ -68,29 +107,115 @@ int slurm_job_facts(const char *jobid, struct slurm_job_facts *f)
 		rv = f->state[0] ? 0 : -1;
 		break;
 	}
-	slurm_free_job_info_msg(msg);
+	a->free_job_info_msg(msg);
 	return rv;
 }
 
-int slurm_running_jobs_named(const char *name, char ids[][32], int max)
+/* In the child: this user's running jobs named name. */
+static int running_named(const struct api *a, const char *name,
+			 struct answer *ans, int max)
 {
 	job_info_msg_t *msg = NULL;
-	int n = 0;
 
-	api_init();
-	if (slurm_load_job_user(&msg, (uint32_t)getuid(), SHOW_ALL) !=
+	if (a->load_job_user(&msg, (uint32_t)getuid(), SHOW_ALL) !=
 	    SLURM_SUCCESS || msg == NULL)
 		return -1;
-	for (uint32_t i = 0; i < msg->record_count && n < max; i++) {
+	for (uint32_t i = 0; i < msg->record_count && ans->n < max; i++) {
 		const slurm_job_info_t *j = &msg->job_array[i];
 
 		if ((j->job_state & JOB_STATE_BASE) != JOB_RUNNING ||
 		    j->name == NULL || strcmp(j->name, name) != 0)
 			continue;
-		snprintf(ids[n++], 32, "%u", (unsigned)j->job_id);
+		snprintf(ans->ids[ans->n++], 32, "%u", (unsigned)j->job_id);
 	}
-	slurm_free_job_info_msg(msg);
-	return n;
+	a->free_job_info_msg(msg);
+	return 0;
+}
+
+/* Runs the question in a child; 0 with *ans filled, or -1. */
+static int ask(uint32_t id, const char *name, int max, struct answer *ans)
+{
+	int p[2];
+	pid_t pid;
+
+	memset(ans, 0, sizeof(*ans));
+	ans->rv = -1;
+	if (pipe2(p, O_CLOEXEC) != 0)
+		return -1;
+	pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		struct api a;
+		struct answer out;
+		sigset_t none;
+
+		close(p[0]);
+		sigemptyset(&none);
+		(void)sigprocmask(SIG_SETMASK, &none, NULL);
+		/* Our answer is worthless once the shim has gone. */
+		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+		memset(&out, 0, sizeof(out));
+		out.rv = -1;
+		if (api_load(&a) == 0)
+			out.rv = name != NULL ?
+				 running_named(&a, name, &out, max) :
+				 facts_of(&a, id, &out.facts);
+		_exit(write(p[1], &out, sizeof(out)) == (ssize_t)sizeof(out) ?
+		      0 : 1);
+	}
+	close(p[1]);
+	size_t got = 0;
+	while (got < sizeof(*ans)) {
+		ssize_t r = read(p[0], (char *)ans + got, sizeof(*ans) - got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	close(p[0]);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	if (got != sizeof(*ans)) {
+		memset(ans, 0, sizeof(*ans));
+		return -1;
+	}
+	return ans->rv;
+}
+
+int slurm_job_facts(const char *jobid, struct slurm_job_facts *f)
+{
+	struct answer a;
+	uint32_t id;
+
+	memset(f, 0, sizeof(*f));
+	if (parse_jobid(jobid, &id) || ask(id, NULL, 0, &a))
+		return -1;
+	*f = a.facts;
+	f->state[sizeof(f->state) - 1] = '\0';
+	f->reason[sizeof(f->reason) - 1] = '\0';
+	f->nodes[sizeof(f->nodes) - 1] = '\0';
+	return 0;
+}
+
+int slurm_running_jobs_named(const char *name, char ids[][32], int max)
+{
+	struct answer a;
+
+	if (max > MAX_IDS)
+		max = MAX_IDS;
+	if (ask(0, name, max, &a))
+		return -1;
+	for (int i = 0; i < a.n && i < max; i++) {
+		memcpy(ids[i], a.ids[i], 32);
+		ids[i][31] = '\0';
+	}
+	return a.n < max ? a.n : max;
 }
 
 int slurm_job_state(const char *jobid, char *state, size_t slen,

@@ -1,6 +1,8 @@
 /*
  * slurmapi.h - what the shim asks slurmctld directly, through libslurm:
- * one RPC instead of a scontrol or squeue process.
+ * one RPC instead of a scontrol or squeue process.  Each question runs in
+ * a forked child that loads libslurm (see slurmapi.c), so the shim that
+ * stays for the kernel's life never has it resident.
  */
 #ifndef SHIM_SLURMAPI_H
 #define SHIM_SLURMAPI_H
