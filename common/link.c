@@ -27,7 +27,7 @@ static const char LABEL[] = "spank-jupyter link 1";
 /* Past this much sealed output, a message written is sent at once rather
  * than at the end of the loop's round: a 20 MB stream flows, not piles. */
 #define EAGER_FLUSH (256 * 1024)
-/* After a flush, a buffer this big is given back. */
+/* A lost connection is made again this soon (the login shim's side). */
 #define RECONNECT_MS 100
 /* The first record of an unproven connection is a HELLO: kind only. */
 #define HELLO_RECORD_MAX 64
@@ -433,8 +433,13 @@ static int conn_read(struct sj_link *L, struct sj_link_conn *c,
 		size_t max = c->state == SJ_CONN_UNPROVEN ? HELLO_RECORD_MAX :
 			     SJ_LINK_RECORD_MAX;
 		if (rl < SJ_LINK_TAG_BYTES || rl > max) {
-			note(L, 0, "link: refused %s: a record of %u bytes",
-			     c->peer, rl);
+			if (c->state == SJ_CONN_UNPROVEN)
+				note(L, 0, "link: refused %s: a record of %u "
+				     "bytes", c->peer, rl);
+			else
+				note(L, 0, "link: %s sent a record of %u "
+				     "bytes; connection dropped", c->peer,
+				     rl);
 			return 1;
 		}
 		if (have - 4 < rl) {
@@ -529,8 +534,12 @@ static int on_accept(struct sj_link *L, struct sj_err *err)
 			if (L->pending[i] == NULL)
 				slot = i;
 		if (slot < 0) {
-			/* The oldest unproven one makes room: a flood of
-			 * connections cannot lock the login shim out. */
+			/* The oldest unproven one makes room, so strangers
+			 * that connect and stay silent cannot fill the
+			 * slots for good.  A steady flood of more than
+			 * SJ_LINK_PENDING connections per handshake time
+			 * can still push the login shim's out: a denial of
+			 * service, never a way in. */
 			conn_free(L, L->pending[0]);
 			memmove(L->pending, L->pending + 1,
 				(SJ_LINK_PENDING - 1) * sizeof(L->pending[0]));

@@ -9,7 +9,7 @@
  *
  * On connect both ends send a greeting, "SJL1" and a fresh ephemeral public
  * key (36 bytes), and derive two session keys from four Diffie-Hellman
- * results (ephemeral and static, both ways) and the whole transcript.  A
+ * results (ephemeral and static, both ways) and all four public keys.  A
  * record is a 4-byte big-endian length and a ChaCha20-Poly1305 ciphertext
  * of that length; the nonce is the record's number in its direction, so
  * a record cannot be dropped, replayed or moved unnoticed.  The client's
@@ -24,8 +24,8 @@
  * Messages written while no connection is up wait in a backlog, in clear,
  * in this process only, and are sealed once one is: Jupyter's first iopub
  * subscription and the kernel's first status must not be lost to a
- * connection that is still being made.  Like the ZMQ sockets on either
- * side, nothing here is bounded: a slow reader slows the kernel down.
+ * connection that is still being made.  Nothing here is bounded: a slow
+ * reader costs the shims memory, never the kernel's output.
  */
 #ifndef SJ_LINK_H
 #define SJ_LINK_H
