@@ -29,6 +29,10 @@ static const char LABEL[] = "spank-jupyter link 1";
 #define EAGER_FLUSH (256 * 1024)
 /* A lost connection is made again this soon (the login shim's side). */
 #define RECONNECT_MS 100
+/* A connect unanswered this long is given up and made anew: TCP would
+ * wait for its SYN retransmissions (1, 2, 4, ... s) after a network
+ * outage ends. */
+#define CONNECT_TIMEOUT_MS 1000
 /* The first record of an unproven connection is a HELLO: kind only. */
 #define HELLO_RECORD_MAX 64
 /* A peer silent this long with data unacknowledged, or with keepalives
@@ -510,7 +514,8 @@ static int connect_now(struct sj_link *L, struct sj_err *err)
 	}
 	snprintf(c->peer, sizeof(c->peer), "%s:%d", L->host, L->port);
 	L->pending[0] = c;
-	return 0;
+	return arm_timer(L, CONNECT_TIMEOUT_MS) ?
+	       sj_err_errno(err, errno, "timerfd_settime") : 0;
 }
 
 static int on_accept(struct sj_link *L, struct sj_err *err)
@@ -566,6 +571,13 @@ static int on_timer(struct sj_link *L, struct sj_err *err)
 	if (L->server) {
 		if (L->live == NULL)
 			L->gone = 1;
+		return 0;
+	}
+	if (L->live == NULL && L->pending[0] != NULL &&
+	    L->pending[0]->state == SJ_CONN_CONNECTING) {
+		note(L, 1, "link: no answer from %s:%d; connecting again",
+		     L->host, L->port);
+		conn_drop(L, L->pending[0]);	/* arms the retry */
 		return 0;
 	}
 	if (L->live == NULL && L->pending[0] == NULL)

@@ -2,6 +2,8 @@
 import re
 import subprocess
 
+from jupyter_client import BlockingKernelClient
+
 from conftest import (LOGIN_HOST, NODES, ME, job_gone, run_cell, runtime_dirs,
                       squeue, wait_until)
 
@@ -41,6 +43,46 @@ def test_execute_result_and_error(kernelspecs, start_kernel):
     assert content["status"] == "error"
     assert content["ename"] == "ZeroDivisionError"
     assert any("division by zero" in line for line in content["traceback"])
+
+
+def test_two_clients_share_a_kernel(kernelspecs, start_kernel):
+    """A second client on the same connection file, as a second notebook
+    view or `jupyter console --existing` attaches: each client gets the
+    replies to its own requests, and both see all the output."""
+    k = start_kernel(kernelspecs.add("shared-view"))
+    # As `jupyter console --existing` does: the connection file, a session
+    # (and so a ZMQ identity) of its own.
+    other = BlockingKernelClient(connection_file=k.km.connection_file)
+    other.load_connection_file()
+    assert other.session.bsession != k.kc.session.bsession
+    other.start_channels()
+    try:
+        other.wait_for_ready(timeout=60)
+        mine = k.kc.execute("print('from the first')")
+        theirs = other.execute("print('from the second')")
+
+        def reply_to(kc):
+            return kc.get_shell_msg(timeout=60)["parent_header"]["msg_id"]
+
+        # Each reply reaches the client that asked, the other none of
+        # its neighbour's: the first reply each one gets is its own.
+        assert reply_to(k.kc) == mine
+        assert reply_to(other) == theirs
+
+        def streams(kc):
+            texts = {}
+            while len(texts) < 2:
+                m = kc.get_iopub_msg(timeout=60)
+                if m["msg_type"] == "stream":
+                    texts[m["parent_header"]["msg_id"]] = \
+                        m["content"]["text"]
+            return texts
+
+        expected = {mine: "from the first\n", theirs: "from the second\n"}
+        assert streams(k.kc) == expected
+        assert streams(other) == expected
+    finally:
+        other.stop_channels()
 
 
 def test_input_roundtrip(kernelspecs, start_kernel):

@@ -1,13 +1,14 @@
 """More of a kernel's life as a notebook user sees it: the job's time limit,
-the kernel's own stdout and stderr in the Jupyter server log, and a kernel
-that does not exit when asked to shut down."""
+the kernel's own stdout and stderr in the Jupyter server log, a kernel
+that does not exit when asked to shut down, and a network blip between the
+login node and the kernel's node."""
 import os
 import re
 import subprocess
 import time
 
-from conftest import (ME, RUNTIME_DIR, job_gone, run_cell, runtime_dirs,
-                      squeue, wait_until)
+from conftest import (ME, RUNTIME_DIR, inspect, job_gone, kernel_json,
+                      run_cell, runtime_dirs, squeue, wait_until)
 
 
 def my_procs(conn_file, job, step, pids=()):
@@ -105,3 +106,43 @@ def test_kernel_that_ignores_shutdown(kernelspecs, start_kernel):
     assert not k.km.is_alive()
     assert_nothing_left(conn_file, job, step,
                         pids=(kernel_pid, node_shim_pid, k.shim_pid))
+
+
+def test_link_cut_the_kernel_carries_on(kernelspecs, start_kernel):
+    """The connection between the shims is cut under a running kernel (a
+    network blip) and the node cannot be reached for a while: the output
+    the kernel made and the cell the user ran meanwhile wait, the login
+    shim connects again once it can, and the same kernel, with its
+    variables, answers."""
+    k = start_kernel(kernelspecs.add("blip", ["-w", "n2"]))
+    step_dir = k.step_dir()
+    port = kernel_json(k.kc, f"json.load(open({step_dir + '/relay.json'!r}))"
+                       "['port']")
+    marker = f"{step_dir}/printed"
+    content, _, _ = run_cell(
+        k.kc, "import os, threading\nx = 6 * 7\npid = os.getpid()\n"
+        "def later():\n"
+        "    print('said during the cut', flush=True)\n"
+        f"    open({marker!r}, 'w').close()\n"
+        "threading.Timer(2.0, later).start()")
+    assert content["status"] == "ok"
+    inspect("firewall", "n2", "on")
+    try:
+        cut = inspect("cut-link", "n2", str(port))
+        assert cut.strip(), "there was no link connection to cut"
+        wait_until(lambda: os.path.exists(marker), 30,
+                   "the kernel to print while the link is down")
+        # The same kernel, the same variables: "42 True".
+        msg_id = k.kc.execute("print(x, pid == os.getpid())")
+    finally:
+        inspect("firewall", "n2", "off")
+    reply = k.kc.get_shell_msg(timeout=60)
+    assert reply["parent_header"]["msg_id"] == msg_id
+    assert reply["content"]["status"] == "ok"
+    texts = []
+    while not any(t.startswith("42") for t in texts):
+        m = k.kc.get_iopub_msg(timeout=60)
+        if m["msg_type"] == "stream":
+            texts.append(m["content"]["text"])
+    assert texts == ["said during the cut\n", "42 True\n"]
+    assert k.shim.poll() is None
