@@ -102,13 +102,56 @@ static int from_kernel(void *arg, int ch, const uint8_t *frames, size_t len)
 	return 0;
 }
 
-/* link.h's deliver: a message from the other shim onto our side. */
-static int from_link(void *arg, int ch, const uint8_t *f, size_t len)
+/* zmtp.h's on_part: a part of a message too big to wait for, as one
+ * record of its own. */
+static int from_kernel_part(void *arg, int ch, enum sj_zmtp_part what,
+			    const uint8_t *data, size_t n, size_t total,
+			    int more, int first, int last)
 {
 	struct sj_channels *c = arg;
 	struct sj_err err;
 	int r;
 
+	if (sj_link_msg_begin(&c->link, ch | (first ? 0 : SJ_LINK_CONT),
+			      &err))
+		return -1;
+	if (what == SJ_ZMTP_PART_FRAME)
+		r = sj_link_msg_frame(&c->link, data, n, &err);
+	else if (what == SJ_ZMTP_PART_START)
+		r = sj_link_msg_frame_start(&c->link, total, more, data, n,
+					    &err);
+	else
+		r = sj_link_msg_piece(&c->link, data, n, &err);
+	if (r)
+		return -1;
+	if (!last)
+		sj_link_msg_more(&c->link);
+	if (sj_link_msg_end(&c->link, &err))
+		return -1;
+	if (last)
+		c->forwarded[ch][1]++;
+	return 0;
+}
+
+/* link.h's deliver: a record from the other shim onto our side. */
+static int from_link(void *arg, int kind, const uint8_t *f, size_t len)
+{
+	struct sj_channels *c = arg;
+	int ch = kind & ~(SJ_LINK_CONT | SJ_LINK_MORE);
+	struct sj_err err;
+	int r;
+
+	if (kind != ch) {
+		/* A message in parts: only ever toward Jupyter. */
+		if (c->front == NULL)
+			return -1;
+		r = sj_zfront_stream(c->front, kind, f, len, &err);
+		if (r < 0)
+			return -1;
+		if (!(kind & SJ_LINK_MORE))
+			c->forwarded[ch][1]++;
+		return 0;
+	}
 	if (c->kernel != NULL) {
 		if (sj_zmtp_send(c->kernel, ch, f, len, &err))
 			return -1;
@@ -162,7 +205,7 @@ int sj_channels_open_kernel(struct sj_channels *c,
 	if (c->kernel == NULL)
 		return sj_err_set(err, "out of memory");
 	return sj_zmtp_open(c->kernel, e->endpoint, rid, sizeof(rid),
-			    from_kernel, c, note, arg, err);
+			    from_kernel, from_kernel_part, c, note, arg, err);
 }
 
 int sj_channels_link_client(struct sj_channels *c, const char *host,

@@ -152,8 +152,19 @@ int sj_link_frames_valid(const uint8_t *f, size_t len)
 	while (i < len) {
 		if (len - i < 4)
 			return 0;
-		uint32_t n = sj_get_be32(f + i);
+		uint32_t h = sj_get_be32(f + i);
+		uint32_t n = h & SJ_LINK_LEN_MASK;
 		i += 4;
+		if ((h & SJ_LINK_START) && (h & SJ_LINK_PIECE))
+			return 0;
+		if (h & SJ_LINK_START) {
+			/* A flag byte, the frame's whole length. */
+			if (len - i < 5 || f[i] > 1 ||
+			    sj_get_be32(f + i + 1) > SJ_LINK_RECORD_MAX ||
+			    sj_get_be32(f + i + 1) < n)
+				return 0;
+			i += 5;
+		}
 		if (n > len - i)
 			return 0;
 		i += n;
@@ -382,7 +393,8 @@ static int on_record(struct sj_link *L, struct sj_link_conn *c,
 		note(L, 1, "login side connected from %s", c->peer);
 		return go_live(L, c, err) ? -1 : 0;
 	}
-	if (n == 0 || p[0] >= SJ_NCHANNELS ||
+	if (n == 0 ||
+	    (p[0] & ~(SJ_LINK_CONT | SJ_LINK_MORE)) >= SJ_NCHANNELS ||
 	    !sj_link_frames_valid(p + 1, n - 1)) {
 		note(L, 0, "link: %s sent a malformed message; dropped",
 		     c->peer);
@@ -650,7 +662,7 @@ int sj_link_service(struct sj_link *L, struct sj_err *err)
 
 /* ---------------------------------------------------------------- messages */
 
-int sj_link_msg_begin(struct sj_link *L, int ch, struct sj_err *err)
+int sj_link_msg_begin(struct sj_link *L, int kind, struct sj_err *err)
 {
 	struct sj_buf *b = L->live != NULL ? &L->live->out : &L->backlog;
 
@@ -658,26 +670,62 @@ int sj_link_msg_begin(struct sj_link *L, int ch, struct sj_err *err)
 		return sj_err_set(err, "out of memory");
 	L->rec_buf = b;
 	L->rec_start = b->len;
-	b->p[b->len + 4] = (uint8_t)ch;
+	b->p[b->len + 4] = (uint8_t)kind;
 	b->len += 5;
 	return 0;
 }
 
-int sj_link_msg_frame(struct sj_link *L, const void *data, size_t len,
-		      struct sj_err *err)
+/* One entry: its header word, the start's flag byte and length, bytes. */
+static int put_entry(struct sj_link *L, uint32_t head, const uint8_t *extra,
+		     size_t xn, const void *data, size_t len,
+		     struct sj_err *err)
 {
 	struct sj_buf *b = L->rec_buf;
 
 	if (len > SJ_LINK_RECORD_MAX)
 		return sj_err_set(err, "a frame of %zu bytes is over the "
 				  "link's limit", len);
-	if (sj_buf_reserve(b, 4 + len))
+	if (sj_buf_reserve(b, 4 + xn + len))
 		return sj_err_set(err, "out of memory");
-	sj_put_be32(b->p + b->len, (uint32_t)len);
+	sj_put_be32(b->p + b->len, head | (uint32_t)len);
+	b->len += 4;
+	if (xn > 0)
+		memcpy(b->p + b->len, extra, xn);
+	b->len += xn;
 	if (len > 0)
-		memcpy(b->p + b->len + 4, data, len);
-	b->len += 4 + len;
+		memcpy(b->p + b->len, data, len);
+	b->len += len;
 	return 0;
+}
+
+int sj_link_msg_frame(struct sj_link *L, const void *data, size_t len,
+		      struct sj_err *err)
+{
+	return put_entry(L, 0, NULL, 0, data, len, err);
+}
+
+int sj_link_msg_frame_start(struct sj_link *L, size_t total, int more,
+			    const void *data, size_t len, struct sj_err *err)
+{
+	uint8_t extra[5] = { (uint8_t)(more != 0) };
+
+	if (total > SJ_LINK_RECORD_MAX)
+		return sj_err_set(err, "a frame of %zu bytes is over the "
+				  "link's limit", total);
+	sj_put_be32(extra + 1, (uint32_t)total);
+	return put_entry(L, SJ_LINK_START, extra, sizeof(extra), data, len,
+			 err);
+}
+
+int sj_link_msg_piece(struct sj_link *L, const void *data, size_t len,
+		      struct sj_err *err)
+{
+	return put_entry(L, SJ_LINK_PIECE, NULL, 0, data, len, err);
+}
+
+void sj_link_msg_more(struct sj_link *L)
+{
+	L->rec_buf->p[L->rec_start + 4] |= SJ_LINK_MORE;
 }
 
 int sj_link_msg_end(struct sj_link *L, struct sj_err *err)

@@ -17,9 +17,11 @@
  * shim's only once that HELLO has authenticated, so a port scanner or a
  * replayed greeting never displaces the real one.
  *
- * Plaintext of a record: one byte of kind (a channel number, or HELLO),
- * then the message's frames, each a 4-byte big-endian length and its
- * bytes.
+ * Plaintext of a record: one byte of kind (a channel number and flags, or
+ * HELLO), then entries: a whole frame, each a 4-byte big-endian length
+ * and its bytes, or the START or a PIECE of a frame too big to wait for
+ * (below).  A message is one record, or, from the node shim when it is
+ * big, several: the hops then overlap and no shim holds it whole.
  *
  * Messages written while no connection is up wait in a backlog, in clear,
  * in this process only, and are sealed once one is: Jupyter's first iopub
@@ -46,7 +48,19 @@
 /* Connections accepted but not yet proven to be the login shim's. */
 #define SJ_LINK_PENDING 4
 
-enum { SJ_LINK_HELLO = 0x80 };
+/* The kind byte: a channel (0-4), the flags below, or HELLO. */
+enum {
+	SJ_LINK_CONT = 0x08,	/* continues this channel's open message */
+	SJ_LINK_MORE = 0x10,	/* the message goes on in a later record */
+	SJ_LINK_HELLO = 0x80,
+};
+/* An entry's header word: the length of its bytes and two flags.  A
+ * START entry (the first piece of a frame too big to wait for) is
+ * followed by a byte (1: another frame follows this one in the message)
+ * and the frame's whole length; PIECE entries bring the rest. */
+#define SJ_LINK_START 0x80000000u
+#define SJ_LINK_PIECE 0x40000000u
+#define SJ_LINK_LEN_MASK 0x3fffffffu
 
 struct sj_link_keys {
 	uint8_t self_public[SJ_LINK_KEY_BYTES];
@@ -72,10 +86,11 @@ struct sj_link_conn {
 	struct sj_buf in, out;
 };
 
-/* Called for every message that arrives: ch is its channel, frames the
- * frames as described above (already checked to be well formed), valid
- * until it returns.  Returns 0, or -1 to fail the link's caller. */
-typedef int (*sj_link_deliver_fn)(void *arg, int ch, const uint8_t *frames,
+/* Called for every record that arrives: kind its kind byte (channel and
+ * flags), entries the entries as described above (already checked to be
+ * well formed), valid until it returns.  Returns 0, or -1 to fail the
+ * link's caller. */
+typedef int (*sj_link_deliver_fn)(void *arg, int kind, const uint8_t *entries,
 				  size_t len);
 
 struct sj_link {
@@ -127,10 +142,19 @@ int sj_link_open_server(struct sj_link *L, int listen_fd, int grace_s,
  * deliver failed or the link cannot go on. */
 int sj_link_service(struct sj_link *L, struct sj_err *err);
 
-/* One message out: begin, a frame at a time, end. */
-int sj_link_msg_begin(struct sj_link *L, int ch, struct sj_err *err);
+/* One record out: begin (kind: the channel, with SJ_LINK_CONT if it goes
+ * on with a message begun in an earlier record), entries, end.  A whole
+ * message is one record of whole frames; a message too big to wait for
+ * goes in several, the last without SJ_LINK_MORE (sj_link_msg_more sets
+ * it on the record being written). */
+int sj_link_msg_begin(struct sj_link *L, int kind, struct sj_err *err);
 int sj_link_msg_frame(struct sj_link *L, const void *data, size_t len,
 		      struct sj_err *err);
+int sj_link_msg_frame_start(struct sj_link *L, size_t total, int more,
+			    const void *data, size_t len, struct sj_err *err);
+int sj_link_msg_piece(struct sj_link *L, const void *data, size_t len,
+		      struct sj_err *err);
+void sj_link_msg_more(struct sj_link *L);
 int sj_link_msg_end(struct sj_link *L, struct sj_err *err);
 
 /* Writes what the socket takes now; the rest goes when it is writable. */
@@ -154,7 +178,7 @@ int sj_link_seal(struct sj_buf *b, size_t start, const uint8_t *key,
 		 uint64_t n, struct sj_err *err);
 int sj_link_open_record(uint8_t *rec, size_t len, const uint8_t *key,
 			uint64_t n, uint8_t **plain, size_t *plen);
-/* Checks that frames[0..len) is a sequence of (length, bytes). */
+/* Checks that entries[0..len) are well formed (see SJ_LINK_START). */
 int sj_link_frames_valid(const uint8_t *frames, size_t len);
 
 #endif

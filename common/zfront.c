@@ -154,6 +154,7 @@ static int on_accept(struct sj_zfront *f, int ch, struct sj_err *err)
 		}
 		p->fd = fd;
 		p->ch = ch;
+		p->serial = ++f->next_serial;
 		p->state = SJ_ZMTP_GREETING;
 		f->peer[ch][slot] = p;
 		sj_zmtp_greeting(g);
@@ -468,6 +469,118 @@ int sj_zfront_send(struct sj_zfront *f, int ch, const uint8_t *fr,
 		return 0;
 	}
 	return 1;
+}
+
+/* The entry at e: header word, START's more flag and total, its bytes. */
+struct entry {
+	uint32_t head;
+	int more;
+	size_t total;
+	const uint8_t *data;
+	size_t n;
+};
+
+static size_t next_entry(const uint8_t *e, size_t at, struct entry *x)
+{
+	x->head = sj_get_be32(e + at);
+	x->n = x->head & SJ_LINK_LEN_MASK;
+	at += 4;
+	x->more = 0;
+	x->total = x->n;
+	if (x->head & SJ_LINK_START) {
+		x->more = e[at];
+		x->total = sj_get_be32(e + at + 1);
+		at += 5;
+	}
+	x->data = e + at;
+	return at + x->n;
+}
+
+static void choose_targets(struct sj_zfront *f, int ch,
+			   struct sj_zfront_stream *st, const struct entry *x)
+{
+	st->n = 0;
+	for (int i = 0; i < SJ_ZFRONT_MAX_PEERS; i++) {
+		struct sj_zfront_peer *p = f->peer[ch][i];
+		int want;
+
+		if (p == NULL || p->state != SJ_ZMTP_OPEN)
+			continue;
+		want = is_router(ch) ?
+		       p->rid_len == x->n && !(x->head & SJ_LINK_START) &&
+		       memcmp(p->rid, x->data, x->n) == 0 :
+		       subscribed(p, x->data, x->n);
+		if (want) {
+			st->slot[st->n] = i;
+			st->serial[st->n] = p->serial;
+			st->n++;
+		}
+	}
+}
+
+int sj_zfront_stream(struct sj_zfront *f, int kind, const uint8_t *e,
+		     size_t len, struct sj_err *err)
+{
+	int ch = kind & ~(SJ_LINK_CONT | SJ_LINK_MORE);
+	struct sj_zfront_stream *st = &f->stream[ch];
+	size_t at = 0;
+	struct entry x;
+
+	if (!(kind & SJ_LINK_CONT)) {
+		if (len == 0)
+			return 0;
+		size_t next = next_entry(e, 0, &x);
+		choose_targets(f, ch, st, &x);
+		st->active = 1;
+		if (is_router(ch))
+			at = next;	/* the routing id goes no further */
+	}
+	if (!st->active)
+		return 0;	/* the rest of a message with nobody to go to */
+	while (at < len) {
+		at = next_entry(e, at, &x);
+		for (int i = 0; i < st->n; i++) {
+			struct sj_zfront_peer *p = f->peer[ch][st->slot[i]];
+			uint8_t flags;
+			int r;
+
+			if (p == NULL || p->serial != st->serial[i])
+				continue;	/* gone meanwhile */
+			if (x.head & SJ_LINK_PIECE) {
+				r = sj_buf_reserve(&p->out, x.n);
+				if (r == 0 && x.n > 0) {
+					memcpy(p->out.p + p->out.len, x.data,
+					       x.n);
+					p->out.len += x.n;
+				}
+			} else if (x.head & SJ_LINK_START) {
+				flags = x.more ? SJ_ZMTP_MORE : 0;
+				r = sj_zmtp_put_head(&p->out, flags, x.total);
+				if (r == 0 && sj_buf_reserve(&p->out, x.n) == 0) {
+					if (x.n > 0)
+						memcpy(p->out.p + p->out.len,
+						       x.data, x.n);
+					p->out.len += x.n;
+				} else {
+					r = -1;
+				}
+			} else {
+				/* A whole frame: the message goes on after
+				 * it unless it is the last entry of its last
+				 * record. */
+				int more = at < len || (kind & SJ_LINK_MORE);
+
+				r = sj_zmtp_put_frame(&p->out, more ?
+						      SJ_ZMTP_MORE : 0,
+						      x.data, x.n);
+			}
+			if (r)
+				return sj_err_set(err, "out of memory");
+		}
+	}
+	if (!(kind & SJ_LINK_MORE))
+		st->active = 0;
+	return 0;
 }
 
 void sj_zfront_flush(struct sj_zfront *f)

@@ -43,6 +43,16 @@ struct sj_zfront_peer {
 	size_t rid_len;
 	struct sj_buf in, out;
 	struct sj_buf subs;	/* XPUB: each prefix, 4-byte length first */
+	uint32_t serial;	/* tells this peer from a later one in its slot */
+};
+
+/* A message from the kernel arriving in parts (link.h, SJ_LINK_MORE):
+ * the clients it goes to, chosen when its first part came. */
+struct sj_zfront_stream {
+	int active;
+	int n;
+	int slot[SJ_ZFRONT_MAX_PEERS];
+	uint32_t serial[SJ_ZFRONT_MAX_PEERS];
 };
 
 /* A message from a client: rid (NULL on iopub, where only subscriptions
@@ -57,6 +67,8 @@ struct sj_zfront {
 	char ipc_path[SJ_NCHANNELS][128];	/* unlinked at close */
 	struct sj_zfront_peer *peer[SJ_NCHANNELS][SJ_ZFRONT_MAX_PEERS];
 	uint32_t next_id;
+	uint32_t next_serial;
+	struct sj_zfront_stream stream[SJ_NCHANNELS];
 	sj_zfront_message_fn on_message;
 	void *arg;
 	sj_note_fn note;
@@ -73,6 +85,11 @@ int sj_zfront_service(struct sj_zfront *f, struct sj_err *err);
  * memory. */
 int sj_zfront_send(struct sj_zfront *f, int ch, const uint8_t *frames,
 		   size_t len, struct sj_err *err);
+/* One record of a message in parts (kind with SJ_LINK_MORE and/or
+ * SJ_LINK_CONT): its frames and pieces go on to the clients the first
+ * record chose.  Returns 0, or -1 when out of memory. */
+int sj_zfront_stream(struct sj_zfront *f, int kind, const uint8_t *entries,
+		     size_t len, struct sj_err *err);
 void sj_zfront_flush(struct sj_zfront *f);
 /* Gives the clients up to timeout_ms to take what is queued. */
 void sj_zfront_flush_wait(struct sj_zfront *f, int timeout_ms);

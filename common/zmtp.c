@@ -64,6 +64,33 @@ long sj_zmtp_parse_frame(const uint8_t *p, size_t avail, uint8_t *flags,
 	return (long)(head + size);
 }
 
+/* A frame's header alone: 1 with its flags, header length and body
+ * length, 0 if more bytes are needed, -1 if malformed. */
+static int parse_head(const uint8_t *p, size_t avail, uint8_t *flags,
+		      size_t *head, size_t *size)
+{
+	if (avail < 2)
+		return 0;
+	*flags = p[0];
+	if (p[0] & ~(F_MORE | F_LONG | F_COMMAND))
+		return -1;
+	if (!(p[0] & F_LONG)) {
+		*head = 2;
+		*size = p[1];
+		return 1;
+	}
+	if (avail < 9)
+		return 0;
+	uint64_t v = 0;
+	for (int i = 1; i <= 8; i++)
+		v = v << 8 | p[i];
+	if (v > SJ_LINK_RECORD_MAX)
+		return -1;
+	*head = 9;
+	*size = (size_t)v;
+	return 1;
+}
+
 int sj_zmtp_frame_next(const uint8_t *frames, size_t len, size_t *off,
 		       const uint8_t **data, size_t *n)
 {
@@ -79,26 +106,31 @@ int sj_zmtp_frame_next(const uint8_t *frames, size_t len, size_t *off,
 	return 1;
 }
 
-int sj_zmtp_put_frame(struct sj_buf *b, uint8_t flags, const void *data,
-		      size_t n)
+int sj_zmtp_put_head(struct sj_buf *b, uint8_t flags, size_t n)
 {
-	if (sj_buf_reserve(b, 9 + n))
+	if (sj_buf_reserve(b, 9))
 		return -1;
 	uint8_t *p = b->p + b->len;
 	if (n > 255) {
 		p[0] = flags | F_LONG;
 		for (int i = 0; i < 8; i++)
 			p[1 + i] = (uint8_t)((uint64_t)n >> (56 - 8 * i));
-		p += 9;
 		b->len += 9;
 	} else {
 		p[0] = flags;
 		p[1] = (uint8_t)n;
-		p += 2;
 		b->len += 2;
 	}
+	return 0;
+}
+
+int sj_zmtp_put_frame(struct sj_buf *b, uint8_t flags, const void *data,
+		      size_t n)
+{
+	if (sj_buf_reserve(b, 9 + n) || sj_zmtp_put_head(b, flags, n))
+		return -1;
 	if (n > 0)
-		memcpy(p, data, n);
+		memcpy(b->p + b->len, data, n);
 	b->len += n;
 	return 0;
 }
@@ -325,6 +357,8 @@ static void drop(struct sj_zmtp *z, struct sj_zmtp_conn *c, const char *why)
 	c->out_armed = 0;
 	/* What was on its way is lost with the connection, as in libzmq. */
 	c->in.off = c->in.len = 0;
+	c->streaming = 0;
+	c->frame_left = 0;
 	c->out.off = c->out.len = 0;
 	if (arm_retry(z))
 		note(z, 0, "zmtp: timerfd_settime: %s", strerror(errno));
@@ -435,6 +469,60 @@ static int conn_input(struct sj_zmtp *z, struct sj_zmtp_conn *c, int ch)
 				return -1;
 			continue;
 		}
+		if (c->frame_left > 0) {
+			/* More of a frame that is going on in pieces. */
+			size_t take = avail < c->frame_left ? avail :
+				      c->frame_left;
+			int last;
+
+			if (take == 0)
+				break;
+			c->frame_left -= take;
+			last = c->frame_left == 0 && !c->frame_more;
+			if (z->on_part(z->arg, ch, SJ_ZMTP_PART_PIECE, p, take, 0,
+				       0, 0, last))
+				return -1;
+			b->off += take;
+			if (last)
+				c->streaming = 0;
+			continue;
+		}
+		if (c->streaming) {
+			size_t head, size;
+			int r = parse_head(p, avail, &flags, &head, &size);
+
+			if (r == 0)
+				break;
+			if (r < 0 || (flags & F_COMMAND)) {
+				note(z, 0, "kernel socket %s sent a malformed "
+				     "frame", c->endpoint);
+				return 1;
+			}
+			int more = (flags & F_MORE) != 0, first = c->first;
+			if (avail - head >= size) {
+				if (z->on_part(z->arg, ch, SJ_ZMTP_PART_FRAME,
+					       p + head, size, size, more, first,
+					       !more))
+					return -1;
+				b->off += head + size;
+				c->first = 0;
+				c->streaming = more;
+				continue;
+			}
+			/* Too big to wait for: on in pieces, if it is big
+			 * enough to be worth it and some of it is here. */
+			if (size < SJ_ZMTP_STREAM_MIN || avail == head)
+				break;
+			size_t have = avail - head;
+			if (z->on_part(z->arg, ch, SJ_ZMTP_PART_START, p + head,
+				       have, size, more, first, 0))
+				return -1;
+			b->off += head + have;
+			c->first = 0;
+			c->frame_left = size - have;
+			c->frame_more = more;
+			continue;
+		}
 		/* A whole message, or wait for the rest of it. */
 		int command, nframes;
 		long ml = sj_zmtp_message_len(p, avail, &command, &nframes);
@@ -445,8 +533,13 @@ static int conn_input(struct sj_zmtp *z, struct sj_zmtp_conn *c, int ch)
 			return 1;
 		}
 		if (ml == 0) {
-			if (avail > 0 && sj_buf_reserve(b, READ_CHUNK))
-				return -1;
+			/* A message this big goes on as it arrives: no shim
+			 * holds all of it, and the hops overlap. */
+			if (avail >= SJ_ZMTP_STREAM_MIN) {
+				c->streaming = 1;
+				c->first = 1;
+				continue;
+			}
 			break;
 		}
 		size_t end = (size_t)ml;
@@ -574,8 +667,9 @@ void sj_zmtp_flush(struct sj_zmtp *z)
 
 int sj_zmtp_open(struct sj_zmtp *z, const char *const *endpoints,
 		 const uint8_t *rid, size_t rid_len,
-		 sj_zmtp_message_fn on_message, void *arg,
-		 sj_note_fn note_fn, void *note_arg, struct sj_err *err)
+		 sj_zmtp_message_fn on_message, sj_zmtp_part_fn on_part,
+		 void *arg, sj_note_fn note_fn, void *note_arg,
+		 struct sj_err *err)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
 
@@ -588,6 +682,7 @@ int sj_zmtp_open(struct sj_zmtp *z, const char *const *endpoints,
 	memcpy(z->rid, rid, rid_len);
 	z->rid_len = rid_len;
 	z->on_message = on_message;
+	z->on_part = on_part;
 	z->arg = arg;
 	z->note = note_fn;
 	z->note_arg = note_arg;

@@ -50,6 +50,10 @@ struct sj_zmtp_conn {
 	char endpoint[300];
 	struct sj_buf in, out;
 	struct sj_buf queue;	/* written while not open */
+	int streaming;		/* a message going on in parts */
+	int first;		/* no part of it has gone yet */
+	size_t frame_left;	/* bytes of a frame in pieces still to come */
+	int frame_more;		/* that frame is not the message's last */
 	struct sj_buf subs;	/* SUB: every subscription, to send again */
 };
 
@@ -58,6 +62,20 @@ struct sj_zmtp_conn {
 typedef int (*sj_zmtp_message_fn)(void *arg, int ch, const uint8_t *frames,
 				  size_t len);
 
+/* Past this much of a message waiting (or of a frame), it goes on in
+ * parts as it arrives rather than whole. */
+#define SJ_ZMTP_STREAM_MIN (64 * 1024)
+
+/* A part of such a message: a whole frame (total = n), the first n bytes
+ * of a frame of total bytes (START), or more bytes of it (PIECE).  more:
+ * another frame follows the frame; first: the message's first part;
+ * last: the message's last. */
+enum sj_zmtp_part { SJ_ZMTP_PART_FRAME, SJ_ZMTP_PART_START,
+		    SJ_ZMTP_PART_PIECE };
+typedef int (*sj_zmtp_part_fn)(void *arg, int ch, enum sj_zmtp_part what,
+			       const uint8_t *data, size_t n, size_t total,
+			       int more, int first, int last);
+
 struct sj_zmtp {
 	int epfd;		/* ours; the caller waits on it */
 	int timer_fd;		/* reconnects */
@@ -65,6 +83,7 @@ struct sj_zmtp {
 	size_t rid_len;
 	struct sj_zmtp_conn c[SJ_NCHANNELS];
 	sj_zmtp_message_fn on_message;
+	sj_zmtp_part_fn on_part;
 	void *arg;
 	sj_note_fn note;
 	void *note_arg;
@@ -75,8 +94,9 @@ struct sj_zmtp {
  * and stdin DEALERs. */
 int sj_zmtp_open(struct sj_zmtp *z, const char *const *endpoints,
 		 const uint8_t *rid, size_t rid_len,
-		 sj_zmtp_message_fn on_message, void *arg,
-		 sj_note_fn note, void *note_arg, struct sj_err *err);
+		 sj_zmtp_message_fn on_message, sj_zmtp_part_fn on_part,
+		 void *arg, sj_note_fn note, void *note_arg,
+		 struct sj_err *err);
 /* Does what is ready without blocking; call when z->epfd is readable. */
 int sj_zmtp_service(struct sj_zmtp *z, struct sj_err *err);
 /* Queues one message for channel ch; frames in the link's layout (a
@@ -106,6 +126,8 @@ long sj_zmtp_parse_frame(const uint8_t *p, size_t avail, uint8_t *flags,
 void sj_zmtp_greeting(uint8_t g[SJ_ZMTP_GREETING_BYTES]);
 int sj_zmtp_put_frame(struct sj_buf *b, uint8_t flags, const void *data,
 		      size_t n);
+/* A frame's header alone, for a body of n bytes that follows later. */
+int sj_zmtp_put_head(struct sj_buf *b, uint8_t flags, size_t n);
 int sj_zmtp_put_ready(struct sj_buf *out, const char *type,
 		      const uint8_t *rid, size_t rid_len);
 /* A READY command's socket type (NUL-terminated into type) and Identity

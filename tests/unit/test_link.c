@@ -125,6 +125,22 @@ static void test_frames_valid(void **state)
 		(const uint8_t *)"\0\0\0\3ab", 6));
 	assert_false(sj_link_frames_valid(
 		(const uint8_t *)"\xff\xff\xff\xff", 4));
+	/* START: 2 bytes of a 5-byte frame, another frame after it; PIECE:
+	 * 3 more. */
+	assert_true(sj_link_frames_valid(
+		(const uint8_t *)"\x80\0\0\2\1\0\0\0\5ab", 11));
+	assert_true(sj_link_frames_valid(
+		(const uint8_t *)"\x40\0\0\3cde", 7));
+	/* A START whose piece is longer than its frame, a bad more flag,
+	 * both flags at once, a START cut short. */
+	assert_false(sj_link_frames_valid(
+		(const uint8_t *)"\x80\0\0\2\1\0\0\0\1ab", 11));
+	assert_false(sj_link_frames_valid(
+		(const uint8_t *)"\x80\0\0\2\2\0\0\0\5ab", 11));
+	assert_false(sj_link_frames_valid(
+		(const uint8_t *)"\xc0\0\0\0", 4));
+	assert_false(sj_link_frames_valid(
+		(const uint8_t *)"\x80\0\0\0\1\0", 6));
 }
 
 /* ------------------------------------------- both ends over loopback */

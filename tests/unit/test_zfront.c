@@ -221,6 +221,43 @@ static void test_with_libzmq_clients(void **state)
 	recv_text(&f, picky, text, sizeof(text));
 	assert_string_equal(text, "zzz-topic");
 
+	/* A message in parts: the routing id and the start of a frame, then
+	 * its last piece; the client gets one whole frame. */
+	uint8_t rec[64];
+	size_t rl = msg(rec, 1, "alice", (size_t)5);
+	sj_put_be32(rec + rl, SJ_LINK_START | 5);
+	memcpy(rec + rl + 4, "\0\0\0\0\x0a" "hello", 10);
+	rl += 14;
+	assert_ok(sj_zfront_stream(&f, SJ_SHELL | SJ_LINK_MORE, rec, rl, &err),
+		  err);
+	sj_put_be32(rec, SJ_LINK_PIECE | 5);
+	memcpy(rec + 4, "world", 5);
+	assert_ok(sj_zfront_stream(&f, SJ_SHELL | SJ_LINK_CONT, rec, 9, &err),
+		  err);
+	recv_text(&f, alice, text, sizeof(text));
+	assert_string_equal(text, "helloworld");
+	/* On iopub, to the subscribers of its topic only, in three parts. */
+	rl = msg(rec, 1, "status", (size_t)6);
+	sj_put_be32(rec + rl, SJ_LINK_START | 2);
+	memcpy(rec + rl + 4, "\0\0\0\0\x06" "ab", 7);
+	rl += 11;
+	assert_ok(sj_zfront_stream(&f, SJ_IOPUB | SJ_LINK_MORE, rec, rl, &err),
+		  err);
+	sj_put_be32(rec, SJ_LINK_PIECE | 2);
+	memcpy(rec + 4, "cd", 2);
+	assert_ok(sj_zfront_stream(&f, SJ_IOPUB | SJ_LINK_CONT | SJ_LINK_MORE,
+				   rec, 6, &err), err);
+	memcpy(rec + 4, "ef", 2);
+	assert_ok(sj_zfront_stream(&f, SJ_IOPUB | SJ_LINK_CONT, rec, 6, &err),
+		  err);
+	assert_int_equal(sj_zfront_send(&f, SJ_IOPUB, buf,
+					msg(buf, 1, "zzz-after", (size_t)9),
+					&err), 0);
+	recv_text(&f, sub, text, sizeof(text));
+	assert_string_equal(text, "status|abcdef");
+	recv_text(&f, picky, text, sizeof(text));
+	assert_string_equal(text, "zzz-after");
+
 	void *s[] = { alice, anon, hb, sub, picky };
 	for (size_t i = 0; i < sizeof(s) / sizeof(*s); i++) {
 		int zero = 0;

@@ -18,7 +18,14 @@
 
 #define MAX_GOT 16
 
+struct parts {
+	int n, starts, firsts, lasts;
+	size_t bytes, total;
+	char head[16];		/* the first frame, whole */
+};
+
 struct got {
+	struct parts parts;
 	int n;
 	int ch[MAX_GOT];
 	int nframes[MAX_GOT];
@@ -41,6 +48,36 @@ static int on_message(void *arg, int ch, const uint8_t *frames, size_t len)
 		g->nframes[g->n]++;
 	}
 	g->n++;
+	return 0;
+}
+
+/* A big message's parts: counted, and their bytes checked to be 'y'. */
+static int on_part(void *arg, int ch, enum sj_zmtp_part what,
+		   const uint8_t *data, size_t n, size_t total, int more,
+		   int first, int last)
+{
+	struct parts *p = &((struct got *)arg)->parts;
+
+	assert_int_equal(ch, SJ_IOPUB);
+	p->n++;
+	p->firsts += first;
+	p->lasts += last;
+	if (first) {
+		/* The topic frame, whole, then the big one begins. */
+		assert_int_equal(what, SJ_ZMTP_PART_FRAME);
+		assert_true(more);
+		assert_true(n < sizeof(p->head));
+		memcpy(p->head, data, n);
+		return 0;
+	}
+	if (what == SJ_ZMTP_PART_START) {
+		p->starts++;
+		p->total = total;
+		assert_false(more);
+	}
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(data[i], 'y');
+	p->bytes += n;
 	return 0;
 }
 
@@ -103,8 +140,8 @@ static void test_against_libzmq(void **state)
 		eps[ch] = ep[ch];
 	}
 	/* We start first: the kernel binds later, as it does on a node. */
-	assert_ok(sj_zmtp_open(&z, eps, rid, sizeof(rid), on_message, &g,
-			       NULL, NULL, &err), err);
+	assert_ok(sj_zmtp_open(&z, eps, rid, sizeof(rid), on_message, on_part,
+			       &g, NULL, NULL, &err), err);
 	uint8_t buf[512];
 	static const char *const sub[] = { "\x01" };
 	static const char *const req[] = { "<IDS|MSG>", "sig", "header",
@@ -177,6 +214,28 @@ static void test_against_libzmq(void **state)
 		}
 	}
 	assert_true(got_big);
+
+	/* A message too big to wait for goes on in parts as it arrives: the
+	 * topic frame, the start of the big frame with its whole length,
+	 * the rest in pieces; nothing of it as a whole message. */
+	size_t mb = 1 << 20;
+	char *y = malloc(mb);
+	assert_non_null(y);
+	memset(y, 'y', mb);
+	int whole_before = g.n;
+	assert_int_equal(zmq_send(sock[SJ_IOPUB], "big", 3, ZMQ_SNDMORE), 3);
+	assert_int_equal(zmq_send(sock[SJ_IOPUB], y, mb, 0), (int)mb);
+	free(y);
+	for (int i = 0; i < 500 && g.parts.lasts == 0; i++)
+		pump(&z);
+	assert_int_equal(g.n, whole_before);
+	assert_int_equal(g.parts.firsts, 1);
+	assert_int_equal(g.parts.lasts, 1);
+	assert_int_equal(g.parts.starts, 1);
+	assert_string_equal(g.parts.head, "big");
+	assert_int_equal(g.parts.total, mb);
+	assert_int_equal(g.parts.bytes, mb);
+	assert_true(g.parts.n >= 3);
 
 	sj_zmtp_close(&z);
 	for (int ch = 0; ch < SJ_NCHANNELS; ch++) {
