@@ -141,6 +141,12 @@ static int from_link(void *arg, int kind, const uint8_t *f, size_t len)
 	struct sj_err err;
 	int r;
 
+	if (c->front != NULL && c->link.epoch != c->epoch) {
+		/* A new connection: parts of messages that were on their
+		 * way on the old one are lost, so those messages are. */
+		sj_zfront_abort_stream(c->front, -1);
+		c->epoch = c->link.epoch;
+	}
 	if (kind != ch) {
 		/* A message in parts: only ever toward Jupyter. */
 		if (c->front == NULL)

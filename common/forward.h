@@ -44,6 +44,7 @@ struct sj_channels {
 						   [1] toward Jupyter */
 	uint64_t dropped[SJ_NCHANNELS];		/* unroutable replies */
 	int shutdown_replied;	/* a shutdown_reply went toward Jupyter */
+	unsigned epoch;		/* the link connection messages came on */
 };
 
 /* Login: listens where Jupyter's clients connect.  Call before anything

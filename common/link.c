@@ -284,6 +284,7 @@ static int go_live(struct sj_link *L, struct sj_link_conn *c,
 	c->state = SJ_CONN_LIVE;
 	L->live = c;
 	L->ever_live = 1;
+	L->epoch++;
 	if (L->server && arm_timer(L, 0))
 		return sj_err_errno(err, errno, "timerfd_settime");
 	while (b->off < b->len) {

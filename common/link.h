@@ -103,6 +103,7 @@ struct sj_link {
 	int grace_s;		/* server: how long without the client */
 	int gone;		/* server: the grace time ran out */
 	int ever_live;
+	unsigned epoch;		/* connections that went live so far */
 	struct sj_link_keys keys;
 	struct sj_link_conn *live;
 	struct sj_link_conn *pending[SJ_LINK_PENDING];

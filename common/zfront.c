@@ -442,6 +442,7 @@ int sj_zfront_send(struct sj_zfront *f, int ch, const uint8_t *fr,
 {
 	size_t n0;
 
+	sj_zfront_abort_stream(f, ch);	/* one left unfinished */
 	if (len < 4)
 		return 1;	/* an empty message has no one to go to */
 	n0 = sj_get_be32(fr);
@@ -518,6 +519,27 @@ static void choose_targets(struct sj_zfront *f, int ch,
 	}
 }
 
+void sj_zfront_abort_stream(struct sj_zfront *f, int ch)
+{
+	for (int c = ch < 0 ? 0 : ch; c < (ch < 0 ? SJ_NCHANNELS : ch + 1);
+	     c++) {
+		struct sj_zfront_stream *st = &f->stream[c];
+
+		for (int i = 0; st->active && i < st->n; i++) {
+			struct sj_zfront_peer *p = f->peer[c][st->slot[i]];
+
+			if (p != NULL && p->serial == st->serial[i]) {
+				note(f, 1, "%s channel: a client dropped: the "
+				     "message it was getting in parts was cut",
+				     sj_channel_name(c));
+				peer_free(f, p);
+			}
+		}
+		st->active = 0;
+		st->n = 0;
+	}
+}
+
 int sj_zfront_stream(struct sj_zfront *f, int kind, const uint8_t *e,
 		     size_t len, struct sj_err *err)
 {
@@ -527,6 +549,7 @@ int sj_zfront_stream(struct sj_zfront *f, int kind, const uint8_t *e,
 	struct entry x;
 
 	if (!(kind & SJ_LINK_CONT)) {
+		sj_zfront_abort_stream(f, ch);	/* one left unfinished */
 		if (len == 0)
 			return 0;
 		size_t next = next_entry(e, 0, &x);

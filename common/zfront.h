@@ -90,6 +90,12 @@ int sj_zfront_send(struct sj_zfront *f, int ch, const uint8_t *frames,
  * record chose.  Returns 0, or -1 when out of memory. */
 int sj_zfront_stream(struct sj_zfront *f, int kind, const uint8_t *entries,
 		     size_t len, struct sj_err *err);
+/* A message in parts that will not be finished (its next part was lost
+ * with a link connection, or a new message began): the clients that got
+ * its first parts have a ZeroMQ frame that never ends, so they are
+ * disconnected (libzmq reconnects them at once; the message is lost, as
+ * a whole message lost on the way would be).  ch < 0: every channel. */
+void sj_zfront_abort_stream(struct sj_zfront *f, int ch);
 void sj_zfront_flush(struct sj_zfront *f);
 /* Gives the clients up to timeout_ms to take what is queued. */
 void sj_zfront_flush_wait(struct sj_zfront *f, int timeout_ms);
