@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 
 void sj_notef(sj_note_fn fn, void *arg, int debug, const char *fmt, ...)
 {
@@ -19,17 +20,44 @@ void sj_notef(sj_note_fn fn, void *arg, int debug, const char *fmt, ...)
 	fn(arg, debug, msg);
 }
 
-int sj_evio_watch(int epfd, int op, int fd, void *ptr, int out_armed)
+int sj_evio_open(int *epfd, int *timer_fd, uint64_t timer_tag,
+		 struct sj_err *err)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = timer_tag };
+
+	*timer_fd = -1;
+	*epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (*epfd < 0)
+		return sj_err_errno(err, errno, "epoll_create1");
+	*timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (*timer_fd < 0)
+		return sj_err_errno(err, errno, "timerfd_create");
+	if (epoll_ctl(*epfd, EPOLL_CTL_ADD, *timer_fd, &ev))
+		return sj_err_errno(err, errno, "epoll_ctl");
+	return 0;
+}
+
+int sj_evio_arm(int timer_fd, long ms)
+{
+	struct itimerspec its = {
+		.it_value = { .tv_sec = ms / 1000,
+			      .tv_nsec = (ms % 1000) * 1000000L },
+	};
+
+	return timerfd_settime(timer_fd, 0, &its, NULL);
+}
+
+int sj_evio_watch(int epfd, int op, int fd, uint64_t tag, int out_armed)
 {
 	struct epoll_event ev = {
 		.events = EPOLLIN | (out_armed ? EPOLLOUT : 0),
-		.data.ptr = ptr,
+		.data.u64 = tag,
 	};
 
 	return epoll_ctl(epfd, op, fd, &ev);
 }
 
-int sj_evio_send(int epfd, int fd, void *ptr, struct sj_buf *out,
+int sj_evio_send(int epfd, int fd, uint64_t tag, struct sj_buf *out,
 		 int *out_armed)
 {
 	while (out->off < out->len) {
@@ -49,8 +77,28 @@ int sj_evio_send(int epfd, int fd, void *ptr, struct sj_buf *out,
 	int want = out->off < out->len;
 	if (want != *out_armed) {
 		*out_armed = want;
-		if (sj_evio_watch(epfd, EPOLL_CTL_MOD, fd, ptr, want))
+		if (sj_evio_watch(epfd, EPOLL_CTL_MOD, fd, tag, want))
 			return -1;
 	}
 	return 0;
+}
+
+ssize_t sj_evio_recv(int fd, struct sj_buf *in, size_t chunk)
+{
+	ssize_t got;
+
+	sj_buf_compact(in);
+	if (sj_buf_reserve(in, chunk))
+		return -2;
+	do
+		got = recv(fd, in->p + in->len, in->cap - in->len, 0);
+	while (got < 0 && errno == EINTR);
+	if (got == 0) {
+		errno = 0;
+		return -1;
+	}
+	if (got < 0)
+		return errno == EAGAIN ? 0 : -1;
+	in->len += (size_t)got;
+	return got;
 }

@@ -3,11 +3,19 @@
  * its ZMTP peer of the kernel, its ZMTP server for Jupyter): a
  * non-blocking socket in an epoll set whose output waits in a buffer, and
  * a line for the shim's log.
+ *
+ * Each fd is registered with a 64-bit tag of its owner's choosing, not a
+ * pointer: a connection freed while handling one event of a batch can
+ * then never be mistaken for a later one allocated at the same address.
  */
 #ifndef SJ_EVIO_H
 #define SJ_EVIO_H
 
+#include <stdint.h>
+#include <sys/types.h>
+
 #include "buf.h"
+#include "sj_err.h"
 
 /* A connection made, lost or refused: one line, for the shim's log;
  * debug lines show with --shim-verbose only. */
@@ -16,13 +24,27 @@ typedef void (*sj_note_fn)(void *arg, int debug, const char *msg);
 void sj_notef(sj_note_fn fn, void *arg, int debug, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
+/* A new epoll set (*epfd) with a non-blocking timerfd (*timer_fd) in it
+ * under timer_tag.  On failure both are -1 or ours to close. */
+int sj_evio_open(int *epfd, int *timer_fd, uint64_t timer_tag,
+		 struct sj_err *err);
+/* Arms the timer once, ms from now (0 disarms it). */
+int sj_evio_arm(int timer_fd, long ms);
+
 /* Registers (op EPOLL_CTL_ADD) or updates (EPOLL_CTL_MOD) fd in epfd
- * with data.ptr: EPOLLIN always, EPOLLOUT when out_armed. */
-int sj_evio_watch(int epfd, int op, int fd, void *ptr, int out_armed);
+ * under tag: EPOLLIN always, EPOLLOUT when out_armed. */
+int sj_evio_watch(int epfd, int op, int fd, uint64_t tag, int out_armed);
 
 /* Sends what fd takes of out, then arms EPOLLOUT while bytes remain (and
  * disarms it after).  Returns 0, or -1 if the connection is broken. */
-int sj_evio_send(int epfd, int fd, void *ptr, struct sj_buf *out,
+int sj_evio_send(int epfd, int fd, uint64_t tag, struct sj_buf *out,
 		 int *out_armed);
+
+/* One read of up to chunk bytes (or more, if the buffer has the room)
+ * onto in, after making room.  Returns the bytes read, 0 if there were
+ * none (EAGAIN), -1 if the connection is closed or broken (errno 0 for a
+ * close), -2 when out of memory.  One read per wake-up: what it took is
+ * handled before more is read, so a stream never piles up. */
+ssize_t sj_evio_recv(int fd, struct sj_buf *in, size_t chunk);
 
 #endif

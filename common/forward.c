@@ -67,6 +67,9 @@ static int from_jupyter(void *arg, int ch, const uint8_t *rid, size_t rid_len,
 	size_t off = 0, n;
 	struct sj_err err;
 
+	/* zfront.c refuses a message too big for the link before it gets
+	 * here: what can fail is memory.  A failed msg_ call leaves no half
+	 * record behind. */
 	if (sj_link_msg_begin(&c->link, ch, &err) ||
 	    (rid != NULL && sj_link_msg_frame(&c->link, rid, rid_len, &err)))
 		return -1;
@@ -148,13 +151,14 @@ static int from_link(void *arg, int kind, const uint8_t *f, size_t len)
 		c->epoch = c->link.epoch;
 	}
 	if (kind != ch) {
-		/* A message in parts: only ever toward Jupyter. */
-		if (c->front == NULL)
-			return -1;
+		/* A message in parts: only ever toward Jupyter (the link
+		 * refuses one from the login shim). */
 		r = sj_zfront_stream(c->front, kind, f, len, &err);
 		if (r < 0)
 			return -1;
-		if (!(kind & SJ_LINK_MORE))
+		if (r == 1 && !(kind & SJ_LINK_CONT))
+			c->dropped[ch]++;
+		else if (r == 0 && !(kind & SJ_LINK_MORE))
 			c->forwarded[ch][1]++;
 		return 0;
 	}

@@ -18,7 +18,8 @@
 #include "curvekey.h"
 #include "evio.h"
 
-static const uint8_t MAGIC[4] = { 'S', 'J', 'L', '1' };
+/* The greeting's first bytes; the last one is the protocol's version. */
+static const uint8_t MAGIC[4] = { 'S', 'J', 'L', '2' };
 static const char LABEL[] = "spank-jupyter link 1";
 
 /* A read asks for at least this much room: big messages arrive in few
@@ -33,8 +34,17 @@ static const char LABEL[] = "spank-jupyter link 1";
  * wait for its SYN retransmissions (1, 2, 4, ... s) after a network
  * outage ends. */
 #define CONNECT_TIMEOUT_MS 1000
+/* A connection whose server has not proven itself this long after
+ * connecting is given up and made anew: something else may hold the port
+ * (the node shim gone, another program there), or the node shim is stuck. */
+#define HANDSHAKE_TIMEOUT_MS 5000
 /* The first record of an unproven connection is a HELLO: kind only. */
 #define HELLO_RECORD_MAX 64
+/* epoll data of the listening socket and the timer; a connection's is
+ * its serial, from FIRST_SERIAL on. */
+#define TAG_LISTEN 0
+#define TAG_TIMER 1
+#define FIRST_SERIAL 2
 /* A peer silent this long with data unacknowledged, or with keepalives
  * unanswered, is gone (a node that failed, a cable pulled). */
 #define USER_TIMEOUT_MS 15000
@@ -145,7 +155,7 @@ int sj_link_open_record(uint8_t *rec, size_t len, const uint8_t *key,
 	return 0;
 }
 
-int sj_link_frames_valid(const uint8_t *f, size_t len)
+int sj_link_frames_valid(const uint8_t *f, size_t len, int parts)
 {
 	size_t i = 0;
 
@@ -156,6 +166,8 @@ int sj_link_frames_valid(const uint8_t *f, size_t len)
 		uint32_t n = h & SJ_LINK_LEN_MASK;
 		i += 4;
 		if ((h & SJ_LINK_START) && (h & SJ_LINK_PIECE))
+			return 0;
+		if (!parts && (h & (SJ_LINK_START | SJ_LINK_PIECE)))
 			return 0;
 		if (h & SJ_LINK_START) {
 			/* A flag byte, the frame's whole length. */
@@ -178,17 +190,23 @@ int sj_link_frames_valid(const uint8_t *f, size_t len)
 
 static int arm_timer(struct sj_link *L, long ms)
 {
-	struct itimerspec its = {
-		.it_value = { .tv_sec = ms / 1000,
-			      .tv_nsec = (ms % 1000) * 1000000L },
-	};
+	return sj_evio_arm(L->timer_fd, ms);
+}
 
-	return timerfd_settime(L->timer_fd, 0, &its, NULL);
+static void arm_timer_or_note(struct sj_link *L, long ms)
+{
+	if (arm_timer(L, ms))
+		note(L, 0, "link: timerfd_settime: %s", strerror(errno));
 }
 
 static int watch(struct sj_link *L, struct sj_link_conn *c, int op)
 {
-	return sj_evio_watch(L->epfd, op, c->fd, c, c->out_armed);
+	return sj_evio_watch(L->epfd, op, c->fd, c->serial, c->out_armed);
+}
+
+static int conn_write(struct sj_link *L, struct sj_link_conn *c)
+{
+	return sj_evio_send(L->epfd, c->fd, c->serial, &c->out, &c->out_armed);
 }
 
 static void conn_free(struct sj_link *L, struct sj_link_conn *c)
@@ -203,6 +221,46 @@ static void conn_free(struct sj_link *L, struct sj_link_conn *c)
 	sj_buf_free(&c->out);
 	sodium_memzero(c, sizeof(*c));
 	free(c);
+}
+
+/* The unproven connections are kept in the order they came, oldest
+ * first, so the one that gives way to a newcomer is always the oldest. */
+static void pending_remove(struct sj_link *L, const struct sj_link_conn *c)
+{
+	for (int i = 0; i < SJ_LINK_PENDING; i++) {
+		if (L->pending[i] != c)
+			continue;
+		memmove(L->pending + i, L->pending + i + 1,
+			(size_t)(SJ_LINK_PENDING - 1 - i) *
+			sizeof(L->pending[0]));
+		L->pending[SJ_LINK_PENDING - 1] = NULL;
+		return;
+	}
+}
+
+static void pending_add(struct sj_link *L, struct sj_link_conn *c)
+{
+	int i = 0;
+
+	if (L->pending[SJ_LINK_PENDING - 1] != NULL) {
+		struct sj_link_conn *oldest = L->pending[0];
+
+		pending_remove(L, oldest);
+		conn_free(L, oldest);
+	}
+	while (L->pending[i] != NULL)
+		i++;
+	L->pending[i] = c;
+}
+
+static struct sj_link_conn *conn_by_serial(struct sj_link *L, uint64_t s)
+{
+	if (L->live != NULL && L->live->serial == s)
+		return L->live;
+	for (int i = 0; i < SJ_LINK_PENDING && L->pending[i] != NULL; i++)
+		if (L->pending[i]->serial == s)
+			return L->pending[i];
+	return NULL;
 }
 
 static void sockopts(int fd)
@@ -243,6 +301,7 @@ static struct sj_link_conn *conn_new(struct sj_link *L, int fd,
 		return NULL;
 	c->fd = fd;
 	c->state = st;
+	c->serial = L->next_serial++;
 	c->out_armed = st == SJ_CONN_CONNECTING;
 	crypto_box_keypair(c->e_public, c->e_secret);
 	if (sj_buf_reserve(&c->out, SJ_LINK_GREETING_BYTES) ||
@@ -257,11 +316,6 @@ static struct sj_link_conn *conn_new(struct sj_link *L, int fd,
 	return c;
 }
 
-static int conn_write(struct sj_link *L, struct sj_link_conn *c)
-{
-	return sj_evio_send(L->epfd, c->fd, c, &c->out, &c->out_armed);
-}
-
 /* Seals a plaintext record (kind + frames) onto c's output. */
 static int seal_onto(struct sj_link_conn *c, const uint8_t *plain,
 		     size_t len, struct sj_err *err)
@@ -272,21 +326,31 @@ static int seal_onto(struct sj_link_conn *c, const uint8_t *plain,
 		return sj_err_set(err, "out of memory");
 	memcpy(c->out.p + start + 4, plain, len);
 	c->out.len = start + 4 + len;
-	return sj_link_seal(&c->out, start, c->tx_key, c->tx_n++, err);
+	if (sj_link_seal(&c->out, start, c->tx_key, c->tx_n++, err)) {
+		c->out.len = start;
+		return -1;
+	}
+	return 0;
 }
 
-/* c becomes the live connection: the backlog goes out on it. */
+static const uint8_t hello = SJ_LINK_HELLO;
+
+/* c has proven itself: it becomes the live connection, and the backlog
+ * goes out on it (after the server's HELLO, its proof in turn). */
 static int go_live(struct sj_link *L, struct sj_link_conn *c,
 		   struct sj_err *err)
 {
 	struct sj_buf *b = &L->backlog;
 
+	pending_remove(L, c);
 	c->state = SJ_CONN_LIVE;
 	L->live = c;
 	L->ever_live = 1;
 	L->epoch++;
-	if (L->server && arm_timer(L, 0))
+	if (arm_timer(L, 0))
 		return sj_err_errno(err, errno, "timerfd_settime");
+	if (L->server && seal_onto(c, &hello, 1, err))
+		return -1;
 	while (b->off < b->len) {
 		uint32_t n = sj_get_be32(b->p + b->off);
 
@@ -306,15 +370,11 @@ static void lost_live(struct sj_link *L)
 	L->live = NULL;
 	if (L->server) {
 		note(L, 1, "login side %s disconnected", c->peer);
-		if (arm_timer(L, (long)L->grace_s * 1000))
-			note(L, 0, "link: timerfd_settime: %s",
-			     strerror(errno));
+		arm_timer_or_note(L, (long)L->grace_s * 1000);
 	} else {
 		note(L, 1, "link to %s:%d lost; reconnecting", L->host,
 		     L->port);
-		if (arm_timer(L, RECONNECT_MS))
-			note(L, 0, "link: timerfd_settime: %s",
-			     strerror(errno));
+		arm_timer_or_note(L, RECONNECT_MS);
 	}
 	conn_free(L, c);
 }
@@ -326,24 +386,30 @@ static void conn_drop(struct sj_link *L, struct sj_link_conn *c)
 		lost_live(L);
 		return;
 	}
-	for (int i = 0; i < SJ_LINK_PENDING; i++)
-		if (L->pending[i] == c)
-			L->pending[i] = NULL;
-	if (!L->server && arm_timer(L, RECONNECT_MS))
-		note(L, 0, "link: timerfd_settime: %s", strerror(errno));
+	pending_remove(L, c);
+	if (!L->server)
+		arm_timer_or_note(L, RECONNECT_MS);
 	conn_free(L, c);
 }
 
+/* The peer's greeting: keys; the client proves itself at once.  Returns
+ * 0, 1 to drop the connection, -1 on a failure of ours. */
 static int greeted(struct sj_link *L, struct sj_link_conn *c,
 		   struct sj_err *err)
 {
 	const uint8_t *g = c->in.p + c->in.off;
-	static const uint8_t hello = SJ_LINK_HELLO;
 	int r;
 
 	if (memcmp(g, MAGIC, sizeof(MAGIC)) != 0) {
-		note(L, 0, "link: refused %s: not the link protocol",
-		     c->peer);
+		if (memcmp(g, MAGIC, sizeof(MAGIC) - 1) == 0 &&
+		    g[3] >= '0' && g[3] <= '9')
+			note(L, 0, "link: refused %s: it speaks version %c "
+			     "of the link protocol, this shim version %c "
+			     "(install the same spank-jupyter on login and "
+			     "compute nodes)", c->peer, g[3], MAGIC[3]);
+		else
+			note(L, 0, "link: refused %s: not the link protocol",
+			     c->peer);
 		return 1;
 	}
 	r = sj_link_derive(&L->keys, L->server, c->e_secret, c->e_public,
@@ -354,20 +420,39 @@ static int greeted(struct sj_link *L, struct sj_link_conn *c,
 		note(L, 0, "link: refused %s: an unusable key", c->peer);
 		return 1;
 	}
-	if (L->server) {
-		c->state = SJ_CONN_UNPROVEN;
-		return 0;
-	}
-	/* Client: prove ourselves, then send. */
-	if (seal_onto(c, &hello, 1, err))
+	c->state = SJ_CONN_UNPROVEN;
+	if (!L->server && seal_onto(c, &hello, 1, err))
 		return -1;
-	if (L->live != NULL)
-		lost_live(L);
-	for (int i = 0; i < SJ_LINK_PENDING; i++)
-		if (L->pending[i] == c)
-			L->pending[i] = NULL;
-	note(L, 1, "link to %s:%d up", L->host, L->port);
-	return go_live(L, c, err);
+	return 0;
+}
+
+/* The first record of a connection, which must be the peer's HELLO.
+ * Returns 0, 1 to drop the connection, -1 on a failure of ours. */
+static int first_record(struct sj_link *L, struct sj_link_conn *c,
+			const uint8_t *p, size_t n, struct sj_err *err)
+{
+	if (n != 1 || p[0] != SJ_LINK_HELLO) {
+		if (L->server)
+			note(L, 0, "link: refused %s: it did not begin with "
+			     "a HELLO", c->peer);
+		else
+			note(L, 0, "link: %s did not answer with a HELLO; "
+			     "connecting again", c->peer);
+		return 1;
+	}
+	if (L->live != NULL) {
+		/* Only the login shim can prove itself: this is it, back
+		 * before we noticed that its old connection had died. */
+		note(L, 1, "login side reconnected from %s; the "
+		     "connection from %s is dropped", c->peer, L->live->peer);
+		conn_free(L, L->live);
+		L->live = NULL;
+	}
+	if (L->server)
+		note(L, 1, "login side connected from %s", c->peer);
+	else
+		note(L, 1, "link to %s:%d up", L->host, L->port);
+	return go_live(L, c, err) ? -1 : 0;
 }
 
 /* Handles one opened record.  Returns 0, 1 to drop the connection, -1 if
@@ -375,30 +460,17 @@ static int greeted(struct sj_link *L, struct sj_link_conn *c,
 static int on_record(struct sj_link *L, struct sj_link_conn *c,
 		     const uint8_t *p, size_t n, struct sj_err *err)
 {
-	if (c->state == SJ_CONN_UNPROVEN) {
-		if (n != 1 || p[0] != SJ_LINK_HELLO) {
-			note(L, 0, "link: refused %s: it did not begin with "
-			     "a HELLO", c->peer);
-			return 1;
-		}
-		for (int i = 0; i < SJ_LINK_PENDING; i++)
-			if (L->pending[i] == c)
-				L->pending[i] = NULL;
-		if (L->live != NULL) {
-			note(L, 1, "login side reconnected from %s; the "
-			     "connection from %s is dropped", c->peer,
-			     L->live->peer);
-			conn_free(L, L->live);
-			L->live = NULL;
-		}
-		note(L, 1, "login side connected from %s", c->peer);
-		return go_live(L, c, err) ? -1 : 0;
-	}
-	if (n == 0 ||
+	int parts;
+
+	if (c->state == SJ_CONN_UNPROVEN)
+		return first_record(L, c, p, n, err);
+	/* Only the node shim (the server) sends messages in parts. */
+	parts = n > 0 && (p[0] & (SJ_LINK_CONT | SJ_LINK_MORE));
+	if (n == 0 || (parts && L->server) ||
 	    (p[0] & ~(SJ_LINK_CONT | SJ_LINK_MORE)) >= SJ_NCHANNELS ||
-	    !sj_link_frames_valid(p + 1, n - 1)) {
-		note(L, 0, "link: %s sent a malformed message; dropped",
-		     c->peer);
+	    !sj_link_frames_valid(p + 1, n - 1, parts)) {
+		note(L, 0, "link: %s sent a malformed message; connection "
+		     "dropped", c->peer);
 		return 1;
 	}
 	if (L->deliver(L->deliver_arg, p[0], p + 1, n - 1))
@@ -406,32 +478,13 @@ static int on_record(struct sj_link *L, struct sj_link_conn *c,
 	return 0;
 }
 
-/* Reads what is there and handles every whole record.  Returns 0, 1 if
- * the connection is to be dropped, -1 on a failure of ours. */
-static int conn_read(struct sj_link *L, struct sj_link_conn *c,
-		     struct sj_err *err)
+/* Handles every whole record in c's input.  Returns 0, 1 if the
+ * connection is to be dropped, -1 on a failure of ours. */
+static int conn_input(struct sj_link *L, struct sj_link_conn *c,
+		      struct sj_err *err)
 {
 	struct sj_buf *b = &c->in;
-	ssize_t got;
 
-	/* One read per wake-up: what it took is handled before more is
-	 * read, so a stream never piles up here. */
-	sj_buf_compact(b);
-	if (sj_buf_reserve(b, READ_CHUNK))
-		return sj_err_set(err, "out of memory");
-	do
-		got = recv(c->fd, b->p + b->len, b->cap - b->len, 0);
-	while (got < 0 && errno == EINTR);
-	if (got < 0 && errno != EAGAIN) {
-		note(L, 1, "link: %s: %s", c->peer, strerror(errno));
-		return 1;
-	}
-	if (got == 0) {
-		note(L, 1, "link: %s closed the connection", c->peer);
-		return 1;
-	}
-	if (got > 0)
-		b->len += (size_t)got;
 	for (;;) {
 		size_t have = b->len - b->off;
 		int r;
@@ -469,15 +522,18 @@ static int conn_read(struct sj_link *L, struct sj_link_conn *c,
 		size_t plen;
 		if (sj_link_open_record(b->p + b->off, 4 + rl, c->rx_key,
 					c->rx_n, &plain, &plen)) {
-			if (c->state == SJ_CONN_UNPROVEN) {
-				L->refused++;
-				note(L, 0, "link: refused %s: it does not hold "
-				     "the login shim's key", c->peer);
-			} else {
+			if (c->state != SJ_CONN_UNPROVEN)
 				note(L, 0, "link: a record from %s failed "
 				     "authentication; connection dropped",
 				     c->peer);
-			}
+			else if (L->server)
+				note(L, 0, "link: refused %s: it does not hold "
+				     "the login shim's key", c->peer);
+			else
+				note(L, 0, "link: refused %s: it does not hold "
+				     "the node shim's key", c->peer);
+			if (c->state == SJ_CONN_UNPROVEN)
+				L->refused++;
 			return 1;
 		}
 		c->rx_n++;
@@ -488,6 +544,23 @@ static int conn_read(struct sj_link *L, struct sj_link_conn *c,
 	}
 	sj_buf_consumed(b);
 	return 0;
+}
+
+static int conn_read(struct sj_link *L, struct sj_link_conn *c,
+		     struct sj_err *err)
+{
+	ssize_t got = sj_evio_recv(c->fd, &c->in, READ_CHUNK);
+
+	if (got == -2)
+		return sj_err_set(err, "out of memory");
+	if (got < 0) {
+		if (errno == 0)
+			note(L, 1, "link: %s closed the connection", c->peer);
+		else
+			note(L, 1, "link: %s: %s", c->peer, strerror(errno));
+		return 1;
+	}
+	return got > 0 ? conn_input(L, c, err) : 0;
 }
 
 static int connect_now(struct sj_link *L, struct sj_err *err)
@@ -526,7 +599,7 @@ static int connect_now(struct sj_link *L, struct sj_err *err)
 		return sj_err_set(err, "link: out of memory");
 	}
 	snprintf(c->peer, sizeof(c->peer), "%s:%d", L->host, L->port);
-	L->pending[0] = c;
+	pending_add(L, c);
 	return arm_timer(L, CONNECT_TIMEOUT_MS) ?
 	       sj_err_errno(err, errno, "timerfd_settime") : 0;
 }
@@ -536,7 +609,6 @@ static int on_accept(struct sj_link *L, struct sj_err *err)
 	for (;;) {
 		int fd = accept4(L->listen_fd, NULL, NULL,
 				 SOCK_NONBLOCK | SOCK_CLOEXEC);
-		int slot = -1;
 
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
@@ -548,28 +620,18 @@ static int on_accept(struct sj_link *L, struct sj_err *err)
 			return 0;
 		}
 		sockopts(fd);
-		for (int i = 0; i < SJ_LINK_PENDING && slot < 0; i++)
-			if (L->pending[i] == NULL)
-				slot = i;
-		if (slot < 0) {
-			/* The oldest unproven one makes room, so strangers
-			 * that connect and stay silent cannot fill the
-			 * slots for good.  A steady flood of more than
-			 * SJ_LINK_PENDING connections per handshake time
-			 * can still push the login shim's out: a denial of
-			 * service, never a way in. */
-			conn_free(L, L->pending[0]);
-			memmove(L->pending, L->pending + 1,
-				(SJ_LINK_PENDING - 1) * sizeof(L->pending[0]));
-			slot = SJ_LINK_PENDING - 1;
-		}
+		/* With all slots taken, the oldest unproven connection makes
+		 * room, so strangers that connect and stay silent cannot fill
+		 * them for good.  A steady flood of more than SJ_LINK_PENDING
+		 * connections per handshake time can still push the login
+		 * shim's out: a denial of service, never a way in. */
 		struct sj_link_conn *c = conn_new(L, fd, SJ_CONN_GREETING);
 		if (c == NULL) {
 			close(fd);
 			return sj_err_set(err, "link: out of memory");
 		}
 		peer_name(fd, c->peer, sizeof(c->peer));
-		L->pending[slot] = c;
+		pending_add(L, c);
 		if (conn_write(L, c))
 			conn_drop(L, c);
 	}
@@ -578,6 +640,7 @@ static int on_accept(struct sj_link *L, struct sj_err *err)
 static int on_timer(struct sj_link *L, struct sj_err *err)
 {
 	uint64_t ticks;
+	struct sj_link_conn *c = L->pending[0];
 
 	if (read(L->timer_fd, &ticks, sizeof(ticks)) != sizeof(ticks))
 		return 0;	/* disarmed meanwhile */
@@ -586,15 +649,18 @@ static int on_timer(struct sj_link *L, struct sj_err *err)
 			L->gone = 1;
 		return 0;
 	}
-	if (L->live == NULL && L->pending[0] != NULL &&
-	    L->pending[0]->state == SJ_CONN_CONNECTING) {
+	if (L->live != NULL)
+		return 0;
+	if (c == NULL)
+		return connect_now(L, err);
+	if (c->state == SJ_CONN_CONNECTING)
 		note(L, 1, "link: no answer from %s:%d; connecting again",
 		     L->host, L->port);
-		conn_drop(L, L->pending[0]);	/* arms the retry */
-		return 0;
-	}
-	if (L->live == NULL && L->pending[0] == NULL)
-		return connect_now(L, err);
+	else
+		note(L, 0, "link: %s:%d did not complete the link's "
+		     "handshake within %d ms; connecting again", L->host,
+		     L->port, L->handshake_ms);
+	conn_drop(L, c);	/* arms the retry */
 	return 0;
 }
 
@@ -617,6 +683,8 @@ static int on_conn(struct sj_link *L, struct sj_link_conn *c, uint32_t ev,
 			return 0;
 		}
 		c->state = SJ_CONN_GREETING;
+		if (arm_timer(L, L->handshake_ms))
+			return sj_err_errno(err, errno, "timerfd_settime");
 	}
 	if (ev & (EPOLLIN | EPOLLERR | EPOLLHUP)) {
 		r = conn_read(L, c, err);
@@ -639,22 +707,19 @@ int sj_link_service(struct sj_link *L, struct sj_err *err)
 	if (n < 0)
 		return errno == EINTR ? 0 :
 		       sj_err_errno(err, errno, "link: epoll_wait");
-	/* A connection may be freed while handling an earlier event: look
-	 * each one up again before touching it. */
 	for (int i = 0; i < n; i++) {
-		void *p = ev[i].data.ptr;
-		int known = p == L->live;
+		uint64_t tag = ev[i].data.u64;
+		struct sj_link_conn *c;
 
-		for (int j = 0; j < SJ_LINK_PENDING && !known; j++)
-			known = p == L->pending[j];
-		if (p == &L->listen_fd) {
+		if (tag == TAG_LISTEN) {
 			if (on_accept(L, err))
 				return -1;
-		} else if (p == &L->timer_fd) {
+		} else if (tag == TAG_TIMER) {
 			if (on_timer(L, err))
 				return -1;
-		} else if (known) {
-			if (on_conn(L, p, ev[i].events, err))
+		} else if ((c = conn_by_serial(L, tag)) != NULL) {
+			/* (None if it was dropped by an earlier event.) */
+			if (on_conn(L, c, ev[i].events, err))
 				return -1;
 		}
 	}
@@ -663,10 +728,20 @@ int sj_link_service(struct sj_link *L, struct sj_err *err)
 
 /* ---------------------------------------------------------------- messages */
 
+/* Takes back the record being written, as if it had not been begun: a
+ * failed message leaves nothing half-written to be sealed later. */
+static void rec_abort(struct sj_link *L)
+{
+	if (L->rec_buf != NULL)
+		L->rec_buf->len = L->rec_start;
+	L->rec_buf = NULL;
+}
+
 int sj_link_msg_begin(struct sj_link *L, int kind, struct sj_err *err)
 {
 	struct sj_buf *b = L->live != NULL ? &L->live->out : &L->backlog;
 
+	rec_abort(L);
 	if (sj_buf_reserve(b, 5))
 		return sj_err_set(err, "out of memory");
 	L->rec_buf = b;
@@ -682,12 +757,22 @@ static int put_entry(struct sj_link *L, uint32_t head, const uint8_t *extra,
 		     struct sj_err *err)
 {
 	struct sj_buf *b = L->rec_buf;
+	size_t used;
 
-	if (len > SJ_LINK_RECORD_MAX)
-		return sj_err_set(err, "a frame of %zu bytes is over the "
-				  "link's limit", len);
-	if (sj_buf_reserve(b, 4 + xn + len))
+	if (b == NULL)
+		return sj_err_set(err, "link: no message begun");
+	used = b->len - L->rec_start - 4 + SJ_LINK_TAG_BYTES;
+	if (len > SJ_LINK_LEN_MASK ||
+	    4 + xn + len > SJ_LINK_RECORD_MAX - used) {
+		rec_abort(L);
+		return sj_err_set(err, "a message over the link's limit of %u "
+				  "bytes", SJ_LINK_RECORD_MAX -
+				  SJ_LINK_TAG_BYTES);
+	}
+	if (sj_buf_reserve(b, 4 + xn + len)) {
+		rec_abort(L);
 		return sj_err_set(err, "out of memory");
+	}
 	sj_put_be32(b->p + b->len, head | (uint32_t)len);
 	b->len += 4;
 	if (xn > 0)
@@ -710,9 +795,11 @@ int sj_link_msg_frame_start(struct sj_link *L, size_t total, int more,
 {
 	uint8_t extra[5] = { (uint8_t)(more != 0) };
 
-	if (total > SJ_LINK_RECORD_MAX)
+	if (total > SJ_LINK_LEN_MASK || total < len) {
+		rec_abort(L);
 		return sj_err_set(err, "a frame of %zu bytes is over the "
 				  "link's limit", total);
+	}
 	sj_put_be32(extra + 1, (uint32_t)total);
 	return put_entry(L, SJ_LINK_START, extra, sizeof(extra), data, len,
 			 err);
@@ -726,7 +813,13 @@ int sj_link_msg_piece(struct sj_link *L, const void *data, size_t len,
 
 void sj_link_msg_more(struct sj_link *L)
 {
-	L->rec_buf->p[L->rec_start + 4] |= SJ_LINK_MORE;
+	if (L->rec_buf != NULL)
+		L->rec_buf->p[L->rec_start + 4] |= SJ_LINK_MORE;
+}
+
+void sj_link_msg_abort(struct sj_link *L)
+{
+	rec_abort(L);
 }
 
 int sj_link_msg_end(struct sj_link *L, struct sj_err *err)
@@ -734,18 +827,19 @@ int sj_link_msg_end(struct sj_link *L, struct sj_err *err)
 	struct sj_buf *b = L->rec_buf;
 	size_t start = L->rec_start;
 
+	if (b == NULL)
+		return sj_err_set(err, "link: no message begun");
 	L->rec_buf = NULL;
 	if (b == &L->backlog) {
-		size_t n = b->len - start - 4;
-
-		if (n > SJ_LINK_RECORD_MAX - SJ_LINK_TAG_BYTES)
-			return sj_err_set(err, "a message of %zu bytes is "
-					  "over the link's limit", n);
-		sj_put_be32(b->p + start, (uint32_t)n);
+		/* put_entry kept it within the limit. */
+		sj_put_be32(b->p + start, (uint32_t)(b->len - start - 4));
 		return 0;
 	}
-	if (sj_link_seal(b, start, L->live->tx_key, L->live->tx_n++, err))
+	if (sj_link_seal(b, start, L->live->tx_key, L->live->tx_n, err)) {
+		b->len = start;
 		return -1;
+	}
+	L->live->tx_n++;
 	if (b->len - b->off >= EAGER_FLUSH)
 		return sj_link_flush(L, err);
 	return 0;
@@ -808,8 +902,6 @@ static int open_common(struct sj_link *L, int server,
 		       sj_note_fn note_fn, void *note_arg,
 		       struct sj_err *err)
 {
-	struct epoll_event ev = { .events = EPOLLIN };
-
 	memset(L, 0, sizeof(*L));
 	L->server = server;
 	L->epfd = L->listen_fd = L->timer_fd = -1;
@@ -818,18 +910,12 @@ static int open_common(struct sj_link *L, int server,
 	L->deliver_arg = deliver_arg;
 	L->note = note_fn;
 	L->note_arg = note_arg;
+	L->handshake_ms = HANDSHAKE_TIMEOUT_MS;
+	L->next_serial = FIRST_SERIAL;
 	if (sodium_init() < 0)
 		return sj_err_set(err, "link: libsodium failed to start");
-	L->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (L->epfd < 0)
-		return sj_err_errno(err, errno, "link: epoll_create1");
-	L->timer_fd = timerfd_create(CLOCK_MONOTONIC,
-				     TFD_NONBLOCK | TFD_CLOEXEC);
-	if (L->timer_fd < 0)
-		return sj_err_errno(err, errno, "link: timerfd_create");
-	ev.data.ptr = &L->timer_fd;
-	if (epoll_ctl(L->epfd, EPOLL_CTL_ADD, L->timer_fd, &ev))
-		return sj_err_errno(err, errno, "link: epoll_ctl");
+	if (sj_evio_open(&L->epfd, &L->timer_fd, TAG_TIMER, err))
+		return sj_err_wrap(err, "link");
 	return 0;
 }
 
@@ -855,8 +941,6 @@ int sj_link_open_server(struct sj_link *L, int listen_fd, int grace_s,
 			sj_note_fn note_fn, void *note_arg,
 			struct sj_err *err)
 {
-	struct epoll_event ev = { .events = EPOLLIN };
-
 	if (open_common(L, 1, keys, deliver, deliver_arg, note_fn,
 			note_arg, err)) {
 		close(listen_fd);
@@ -864,8 +948,7 @@ int sj_link_open_server(struct sj_link *L, int listen_fd, int grace_s,
 	}
 	L->listen_fd = listen_fd;
 	L->grace_s = grace_s;
-	ev.data.ptr = &L->listen_fd;
-	if (epoll_ctl(L->epfd, EPOLL_CTL_ADD, listen_fd, &ev))
+	if (sj_evio_watch(L->epfd, EPOLL_CTL_ADD, listen_fd, TAG_LISTEN, 0))
 		return sj_err_errno(err, errno, "link: epoll_ctl");
 	if (arm_timer(L, (long)grace_s * 1000))
 		return sj_err_errno(err, errno, "link: timerfd_settime");

@@ -7,15 +7,17 @@
  * learnt the other's static X25519 public key from the MUNGE-sealed
  * rendezvous; docs/link.md has the protocol and why it replaced CURVE.
  *
- * On connect both ends send a greeting, "SJL1" and a fresh ephemeral public
+ * On connect both ends send a greeting, "SJL2" and a fresh ephemeral public
  * key (36 bytes), and derive two session keys from four Diffie-Hellman
  * results (ephemeral and static, both ways) and all four public keys.  A
  * record is a 4-byte big-endian length and a ChaCha20-Poly1305 ciphertext
  * of that length; the nonce is the record's number in its direction, so
- * a record cannot be dropped, replayed or moved unnoticed.  The client's
- * first record is a HELLO; the server takes a connection as the login
- * shim's only once that HELLO has authenticated, so a port scanner or a
- * replayed greeting never displaces the real one.
+ * a record cannot be dropped, replayed or moved unnoticed.  Each end's
+ * first record is a HELLO: the server takes a connection as the login
+ * shim's only once the client's HELLO has authenticated, so a port scanner
+ * or a replayed greeting never displaces the real one, and answers with
+ * its own; the client sends its messages only once that has
+ * authenticated, so nothing goes to whatever else may hold the port.
  *
  * Plaintext of a record: one byte of kind (a channel number and flags, or
  * HELLO), then entries: a whole frame, each a 4-byte big-endian length
@@ -43,7 +45,7 @@
 #define SJ_LINK_KEY_BYTES 32
 #define SJ_LINK_GREETING_BYTES 36
 #define SJ_LINK_TAG_BYTES 16
-/* Largest record accepted: a message bigger than this ends the link. */
+/* Largest record accepted; a message bigger than this is refused. */
 #define SJ_LINK_RECORD_MAX (1u << 30)
 /* Connections accepted but not yet proven to be the login shim's. */
 #define SJ_LINK_PENDING 4
@@ -71,12 +73,13 @@ struct sj_link_keys {
 enum sj_conn_state {
 	SJ_CONN_CONNECTING,	/* client: connect() in progress */
 	SJ_CONN_GREETING,	/* waiting for the peer's greeting */
-	SJ_CONN_UNPROVEN,	/* server: keys made, HELLO not yet seen */
+	SJ_CONN_UNPROVEN,	/* keys made, the peer's HELLO not yet seen */
 	SJ_CONN_LIVE,
 };
 
 struct sj_link_conn {
 	int fd;
+	uint64_t serial;		/* its epoll tag: never reused */
 	enum sj_conn_state state;
 	int out_armed;			/* EPOLLOUT registered */
 	char peer[80];			/* "ADDR:PORT", for messages */
@@ -103,9 +106,12 @@ struct sj_link {
 	int grace_s;		/* server: how long without the client */
 	int gone;		/* server: the grace time ran out */
 	int ever_live;
+	int handshake_ms;	/* client: how long a server may take */
 	unsigned epoch;		/* connections that went live so far */
+	uint64_t next_serial;
 	struct sj_link_keys keys;
 	struct sj_link_conn *live;
+	/* Not live yet, oldest first (the client has at most one). */
 	struct sj_link_conn *pending[SJ_LINK_PENDING];
 	struct sj_buf backlog;	/* plaintext records while nothing is live */
 	struct sj_buf *rec_buf;	/* the record being written, or NULL */
@@ -157,6 +163,9 @@ int sj_link_msg_piece(struct sj_link *L, const void *data, size_t len,
 		      struct sj_err *err);
 void sj_link_msg_more(struct sj_link *L);
 int sj_link_msg_end(struct sj_link *L, struct sj_err *err);
+/* Forgets the message being written.  A msg_ call that fails has done so
+ * already: nothing half-written is ever sealed. */
+void sj_link_msg_abort(struct sj_link *L);
 
 /* Writes what the socket takes now; the rest goes when it is writable. */
 int sj_link_flush(struct sj_link *L, struct sj_err *err);
@@ -179,7 +188,9 @@ int sj_link_seal(struct sj_buf *b, size_t start, const uint8_t *key,
 		 uint64_t n, struct sj_err *err);
 int sj_link_open_record(uint8_t *rec, size_t len, const uint8_t *key,
 			uint64_t n, uint8_t **plain, size_t *plen);
-/* Checks that entries[0..len) are well formed (see SJ_LINK_START). */
-int sj_link_frames_valid(const uint8_t *frames, size_t len);
+/* Checks that entries[0..len) are well formed (see SJ_LINK_START); parts:
+ * whether START and PIECE entries may be among them (a record of a
+ * message in parts) or only whole frames. */
+int sj_link_frames_valid(const uint8_t *frames, size_t len, int parts);
 
 #endif

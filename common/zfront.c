@@ -15,9 +15,12 @@
 #include "evio.h"
 
 #define READ_CHUNK (64 * 1024)
-#define HANDSHAKE_FRAME_MAX 4096
-/* A subscription longer than this is refused with its client. */
-#define SUB_MAX 1024
+/* Subscriptions one client may hold (Jupyter's hold one); more, or one
+ * longer than SJ_ZMTP_TOPIC_MAX, and the client is dropped. */
+#define SUBS_PER_PEER 32
+/* A message from a client goes to the kernel in one record of the link:
+ * a bigger one drops its client (libzmq would take it whole). */
+#define MESSAGE_MAX (SJ_LINK_RECORD_MAX - SJ_LINK_TAG_BYTES)
 
 /*
  * Jupyter picks its ports by binding port 0 and closing again, then starts
@@ -82,27 +85,41 @@ static int listen_on(struct sj_zfront *f, int ch, const char *ep,
 	if (listen(fd, 64) != 0)
 		return sj_err_errno(err, errno, "cannot listen for the %s "
 				    "channel on %s", sj_channel_name(ch), ep);
-	struct epoll_event ev = { .events = EPOLLIN,
-				  .data.u64 = (uint64_t)ch };
-	if (epoll_ctl(f->epfd, EPOLL_CTL_ADD, fd, &ev) != 0)
+	if (sj_evio_watch(f->epfd, EPOLL_CTL_ADD, fd, (uint64_t)ch, 0) != 0)
 		return sj_err_errno(err, errno, "epoll_ctl");
 	return 0;
 }
 
 /* ------------------------------------------------------------ peers */
 
+/* A peer's epoll tag: its serial, channel and slot.  Serials start at 1,
+ * so a peer's tag is never a listening socket's (its channel, 0-4), and
+ * never repeat, so an event for a peer already freed finds nobody. */
+static uint64_t tag_of(const struct sj_zfront_peer *p)
+{
+	return (uint64_t)p->serial << 16 | (uint64_t)p->ch << 8 |
+	       (uint64_t)p->slot;
+}
+
+static struct sj_zfront_peer *peer_of_tag(struct sj_zfront *f, uint64_t tag)
+{
+	unsigned ch = (tag >> 8) & 0xff, slot = tag & 0xff;
+	struct sj_zfront_peer *p;
+
+	if (ch >= SJ_NCHANNELS || slot >= SJ_ZFRONT_MAX_PEERS)
+		return NULL;
+	p = f->peer[ch][slot];
+	return p != NULL && tag_of(p) == tag ? p : NULL;
+}
+
 static int watch(struct sj_zfront *f, struct sj_zfront_peer *p, int op)
 {
-	return sj_evio_watch(f->epfd, op, p->fd, p, p->out_armed);
+	return sj_evio_watch(f->epfd, op, p->fd, tag_of(p), p->out_armed);
 }
 
 static void peer_free(struct sj_zfront *f, struct sj_zfront_peer *p)
 {
-	struct sj_zfront_peer **slot = f->peer[p->ch];
-
-	for (int i = 0; i < SJ_ZFRONT_MAX_PEERS; i++)
-		if (slot[i] == p)
-			slot[i] = NULL;
+	f->peer[p->ch][p->slot] = NULL;
 	if (p->fd >= 0) {
 		(void)epoll_ctl(f->epfd, EPOLL_CTL_DEL, p->fd, NULL);
 		close(p->fd);
@@ -115,7 +132,37 @@ static void peer_free(struct sj_zfront *f, struct sj_zfront_peer *p)
 
 static int peer_write(struct sj_zfront *f, struct sj_zfront_peer *p)
 {
-	return sj_evio_send(f->epfd, p->fd, p, &p->out, &p->out_armed);
+	return sj_evio_send(f->epfd, p->fd, tag_of(p), &p->out, &p->out_armed);
+}
+
+static size_t unsent_bytes(const struct sj_zfront_peer *p)
+{
+	return p->out.len - p->out.off;
+}
+
+/* A free slot on ch.  With all taken, the oldest client still in its
+ * handshake makes room (one that connects and says nothing must not hold
+ * a slot for good); with all of them open, none: -1. */
+static int free_slot(struct sj_zfront *f, int ch)
+{
+	struct sj_zfront_peer *oldest = NULL;
+
+	for (int i = 0; i < SJ_ZFRONT_MAX_PEERS; i++) {
+		struct sj_zfront_peer *p = f->peer[ch][i];
+
+		if (p == NULL)
+			return i;
+		if (p->state != SJ_ZMTP_OPEN &&
+		    (oldest == NULL || p->serial < oldest->serial))
+			oldest = p;
+	}
+	if (oldest == NULL)
+		return -1;
+	int slot = oldest->slot;
+	note(f, 1, "%s channel: a client that never finished its handshake "
+	     "makes room for a new one", sj_channel_name(ch));
+	peer_free(f, oldest);
+	return slot;
 }
 
 static int on_accept(struct sj_zfront *f, int ch, struct sj_err *err)
@@ -125,7 +172,7 @@ static int on_accept(struct sj_zfront *f, int ch, struct sj_err *err)
 	for (;;) {
 		int fd = accept4(f->listen_fd[ch], NULL, NULL,
 				 SOCK_NONBLOCK | SOCK_CLOEXEC);
-		int slot = -1, one = 1;
+		int slot, one = 1;
 
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
@@ -135,9 +182,7 @@ static int on_accept(struct sj_zfront *f, int ch, struct sj_err *err)
 				     sj_channel_name(ch), strerror(errno));
 			return 0;
 		}
-		for (int i = 0; i < SJ_ZFRONT_MAX_PEERS && slot < 0; i++)
-			if (f->peer[ch][i] == NULL)
-				slot = i;
+		slot = free_slot(f, ch);
 		if (slot < 0) {
 			note(f, 0, "%s channel: more than %d clients; one "
 			     "more refused", sj_channel_name(ch),
@@ -154,6 +199,7 @@ static int on_accept(struct sj_zfront *f, int ch, struct sj_err *err)
 		}
 		p->fd = fd;
 		p->ch = ch;
+		p->slot = slot;
 		p->serial = ++f->next_serial;
 		p->state = SJ_ZMTP_GREETING;
 		f->peer[ch][slot] = p;
@@ -239,35 +285,94 @@ static int peer_ready(struct sj_zfront *f, struct sj_zfront_peer *p,
 	return 0;
 }
 
+/* Where topic is in p's subscriptions: its offset, or -1. */
+static long sub_find(const struct sj_zfront_peer *p, const uint8_t *topic,
+		     size_t n)
+{
+	const struct sj_buf *s = &p->subs;
+
+	for (size_t i = 0; i < s->len;) {
+		size_t l = sj_get_be32(s->p + i);
+
+		if (l == n && memcmp(s->p + i + 4, topic, l) == 0)
+			return (long)i;
+		i += 4 + l;
+	}
+	return -1;
+}
+
 /* A subscription (1) or unsubscription (0) from an iopub client.
  * Returns 1 if it travels on toward the kernel, 0 if not, -1 to drop the
- * client. */
+ * client.  Like libzmq's, a client's subscriptions are a set. */
 static int subscription(struct sj_zfront_peer *p, const uint8_t *body,
 			size_t n)
 {
 	struct sj_buf *s = &p->subs;
+	long at;
 
-	if (n == 0 || body[0] > 1 || n - 1 > SUB_MAX)
+	if (n == 0 || body[0] > 1 || n - 1 > SJ_ZMTP_TOPIC_MAX)
 		return -1;
+	at = sub_find(p, body + 1, n - 1);
 	if (body[0] == 1) {
-		if (sj_buf_reserve(s, 4 + n - 1))
+		if (at >= 0)
+			return 0;
+		if (p->nsubs == SUBS_PER_PEER ||
+		    sj_buf_reserve(s, 4 + n - 1))
 			return -1;
 		sj_put_be32(s->p + s->len, (uint32_t)(n - 1));
 		memcpy(s->p + s->len + 4, body + 1, n - 1);
 		s->len += 4 + n - 1;
+		p->nsubs++;
 		return 1;
 	}
-	for (size_t i = 0; i < s->len;) {
-		size_t l = sj_get_be32(s->p + i);
+	if (at >= 0) {
+		size_t i = (size_t)at, l = 4 + n - 1;
 
-		if (l == n - 1 && memcmp(s->p + i + 4, body + 1, l) == 0) {
-			memmove(s->p + i, s->p + i + 4 + l,
-				s->len - i - 4 - l);
-			s->len -= 4 + l;
-			break;
-		}
-		i += 4 + l;
+		memmove(s->p + i, s->p + i + l, s->len - i - l);
+		s->len -= l;
+		p->nsubs--;
 	}
+	return 0;
+}
+
+/* The size of p's message so far, as one link record: a bigger one could
+ * not go on, and is not waited for. */
+static size_t link_size(const struct sj_zfront_peer *p)
+{
+	const struct sj_zmtp_scan *s = &p->scan;
+
+	return 1 + (is_router(p->ch) ? 4 + p->rid_len : 0) +
+	       4 * s->frames + s->body +
+	       (s->next_size > 0 ? 4 + s->next_size : 0);
+}
+
+/* One message from an open peer (at q, len bytes).  Returns 0, 1 to drop
+ * the peer, -1 if delivery failed. */
+static int peer_message(struct sj_zfront *f, struct sj_zfront_peer *p,
+			const uint8_t *q, size_t len, int command,
+			size_t nframes)
+{
+	const uint8_t *body;
+	uint8_t flags;
+	size_t n;
+	int r = -1;
+
+	if (command)
+		return 0;	/* PING and the like: nothing for us */
+	if (is_router(p->ch))
+		return f->on_message(f->arg, p->ch, p->rid, p->rid_len, q,
+				     len) ? -1 : 0;
+	/* iopub: one frame, a (un)subscription. */
+	if (nframes == 1 && sj_zmtp_parse_frame(q, len, &flags, &body, &n) > 0)
+		r = subscription(p, body, n);
+	if (r < 0) {
+		note(f, 0, "iopub channel: a client sent something other than "
+		     "a subscription, or more than %d; dropped",
+		     SUBS_PER_PEER);
+		return 1;
+	}
+	if (r == 1 && f->on_message(f->arg, p->ch, NULL, 0, q, len))
+		return -1;
 	return 0;
 }
 
@@ -276,68 +381,53 @@ static int peer_input(struct sj_zfront *f, struct sj_zfront_peer *p)
 {
 	struct sj_buf *b = &p->in;
 
-	for (;;) {
-		const uint8_t *q = b->p + b->off, *body;
-		size_t avail = b->len - b->off, n, end;
-		uint8_t flags;
-		long fl;
-		int command, nframes;
+	while (p->state != SJ_ZMTP_OPEN) {
+		const uint8_t *body;
+		size_t n;
+		int r = sj_zmtp_handshake(b, &p->state, &body, &n);
 
-		if (p->state == SJ_ZMTP_GREETING) {
-			if (avail < SJ_ZMTP_GREETING_BYTES)
-				break;
-			if (!sj_zmtp_greeting_ok(q)) {
-				note(f, 0, "%s channel: a client that does not "
-				     "speak ZMTP 3 with the NULL mechanism; "
-				     "dropped", sj_channel_name(p->ch));
-				return 1;
-			}
-			b->off += SJ_ZMTP_GREETING_BYTES;
-			p->state = SJ_ZMTP_READY_WAIT;
-			continue;
-		}
-		if (p->state == SJ_ZMTP_READY_WAIT) {
-			fl = sj_zmtp_parse_frame(q, avail, &flags, &body, &n);
-			if (fl == 0 && avail > HANDSHAKE_FRAME_MAX)
-				fl = -1;
-			if (fl == 0)
-				break;
-			if (fl < 0 || !(flags & SJ_ZMTP_COMMAND) ||
-			    peer_ready(f, p, body, n))
-				return 1;
-			b->off += (size_t)fl;
-			continue;
-		}
-		fl = sj_zmtp_message_len(q, avail, &command, &nframes);
-		if (fl < 0)
+		if (r == 0)
+			goto done;
+		if (r == -1) {
+			note(f, 0, "%s channel: a client that does not speak "
+			     "ZMTP 3 with the NULL mechanism; dropped",
+			     sj_channel_name(p->ch));
 			return 1;
-		if (fl == 0)
-			break;
-		end = (size_t)fl;
-		if (!command && is_router(p->ch)) {
-			if (f->on_message(f->arg, p->ch, p->rid, p->rid_len, q,
-					  end))
-				return -1;
-		} else if (!command) {
-			/* iopub: one frame, a (un)subscription. */
-			int r = -1;
-
-			if (nframes == 1 &&
-			    sj_zmtp_parse_frame(q, end, &flags, &body, &n) > 0)
-				r = subscription(p, body, n);
-
-			if (r < 0) {
-				note(f, 0, "iopub channel: a client sent "
-				     "something other than a subscription; "
-				     "dropped");
-				return 1;
-			}
-			if (r == 1 && f->on_message(f->arg, p->ch, NULL, 0, q,
-						    end))
-				return -1;
 		}
+		if (r == -2) {
+			note(f, 0, "%s channel: a client without a READY; "
+			     "dropped", sj_channel_name(p->ch));
+			return 1;
+		}
+		if (peer_ready(f, p, body, n))
+			return 1;
+	}
+	for (;;) {
+		const uint8_t *q = b->p + b->off;
+		int command, r = sj_zmtp_scan(&p->scan, q, b->len - b->off,
+					      &command);
+
+		if (r < 0) {
+			note(f, 0, "%s channel: a client sent a malformed "
+			     "frame; dropped", sj_channel_name(p->ch));
+			return 1;
+		}
+		if (link_size(p) > MESSAGE_MAX) {
+			note(f, 0, "%s channel: a client sent a message of "
+			     "more than %u bytes, over the link's limit; "
+			     "dropped", sj_channel_name(p->ch), MESSAGE_MAX);
+			return 1;
+		}
+		if (r == 0)
+			break;
+		size_t end = p->scan.end, nframes = p->scan.frames;
+		memset(&p->scan, 0, sizeof(p->scan));
+		r = peer_message(f, p, q, end, command, nframes);
+		if (r != 0)
+			return r;
 		b->off += end;
 	}
+done:
 	sj_buf_consumed(b);
 	return 0;
 }
@@ -348,39 +438,19 @@ static int peer_event(struct sj_zfront *f, struct sj_zfront_peer *p,
 	int r = 0;
 
 	if (ev & (EPOLLIN | EPOLLERR | EPOLLHUP)) {
-		struct sj_buf *b = &p->in;
-		ssize_t got;
+		ssize_t got = sj_evio_recv(p->fd, &p->in, READ_CHUNK);
 
-		sj_buf_compact(b);
-		if (sj_buf_reserve(b, READ_CHUNK))
+		if (got == -2)
 			return sj_err_set(err, "out of memory");
-		do
-			got = recv(p->fd, b->p + b->len, b->cap - b->len, 0);
-		while (got < 0 && errno == EINTR);
-		if (got == 0 || (got < 0 && errno != EAGAIN))
-			r = 1;
-		else if (got > 0) {
-			b->len += (size_t)got;
-			r = peer_input(f, p);
-			if (r < 0)
-				return sj_err_set(err, "%s channel: delivery "
-						  "failed",
-						  sj_channel_name(p->ch));
-		}
+		r = got < 0 ? 1 : got > 0 ? peer_input(f, p) : 0;
+		if (r < 0)
+			return sj_err_set(err, "%s channel: delivery failed",
+					  sj_channel_name(p->ch));
 	}
 	if (r == 0 && p->out.off < p->out.len && peer_write(f, p))
 		r = 1;
 	if (r == 1)
 		peer_free(f, p);
-	return 0;
-}
-
-static int known(struct sj_zfront *f, void *ptr)
-{
-	for (int ch = 0; ch < SJ_NCHANNELS; ch++)
-		for (int i = 0; i < SJ_ZFRONT_MAX_PEERS; i++)
-			if (f->peer[ch][i] == ptr)
-				return 1;
 	return 0;
 }
 
@@ -393,11 +463,14 @@ int sj_zfront_service(struct sj_zfront *f, struct sj_err *err)
 		return errno == EINTR ? 0 :
 		       sj_err_errno(err, errno, "epoll_wait");
 	for (int i = 0; i < n; i++) {
-		if (ev[i].data.u64 < SJ_NCHANNELS) {
-			if (on_accept(f, (int)ev[i].data.u64, err))
+		uint64_t tag = ev[i].data.u64;
+		struct sj_zfront_peer *p;
+
+		if (tag < SJ_NCHANNELS) {
+			if (on_accept(f, (int)tag, err))
 				return -1;
-		} else if (known(f, ev[i].data.ptr) &&
-			   peer_event(f, ev[i].data.ptr, ev[i].events, err)) {
+		} else if ((p = peer_of_tag(f, tag)) != NULL &&
+			   peer_event(f, p, ev[i].events, err)) {
 			return -1;
 		}
 	}
@@ -418,6 +491,21 @@ static int subscribed(const struct sj_zfront_peer *p, const uint8_t *topic,
 			return 1;
 		i += 4 + l;
 	}
+	return 0;
+}
+
+/* Whether p takes a new message: not while it has more than the
+ * high-water mark unread (libzmq drops there too), so a client that
+ * stops reading costs a bounded amount of memory. */
+static int below_hwm(struct sj_zfront *f, struct sj_zfront_peer *p)
+{
+	if (unsent_bytes(p) <= SJ_ZFRONT_HWM)
+		return 1;
+	if (p->hwm_dropped++ == 0)
+		note(f, 0, "%s channel: a client is not reading; messages "
+		     "for it are dropped while it has more than %d MiB "
+		     "unread", sj_channel_name(p->ch), SJ_ZFRONT_HWM >> 20);
+	f->hwm_dropped++;
 	return 0;
 }
 
@@ -451,7 +539,7 @@ int sj_zfront_send(struct sj_zfront *f, int ch, const uint8_t *fr,
 			struct sj_zfront_peer *p = f->peer[ch][i];
 
 			if (p != NULL && p->state == SJ_ZMTP_OPEN &&
-			    subscribed(p, fr + 4, n0) &&
+			    subscribed(p, fr + 4, n0) && below_hwm(f, p) &&
 			    put_frames(p, fr, 0, len))
 				return sj_err_set(err, "out of memory");
 		}
@@ -465,6 +553,8 @@ int sj_zfront_send(struct sj_zfront *f, int ch, const uint8_t *fr,
 			continue;
 		if (4 + n0 == len)
 			return 0;	/* nothing after the id */
+		if (!below_hwm(f, p))
+			return 1;
 		if (put_frames(p, fr, 4 + n0, len))
 			return sj_err_set(err, "out of memory");
 		return 0;
@@ -497,6 +587,11 @@ static size_t next_entry(const uint8_t *e, size_t at, struct entry *x)
 	return at + x->n;
 }
 
+/* The clients a message in parts goes to, by its first entry: on a
+ * router channel the one whose routing id it is (a whole frame: an id is
+ * never split), on iopub those subscribed to its topic (the node shim
+ * puts the whole topic, or SJ_ZMTP_TOPIC_MAX bytes of it, in the first
+ * part). */
 static void choose_targets(struct sj_zfront *f, int ch,
 			   struct sj_zfront_stream *st, const struct entry *x)
 {
@@ -511,7 +606,7 @@ static void choose_targets(struct sj_zfront *f, int ch,
 		       p->rid_len == x->n && !(x->head & SJ_LINK_START) &&
 		       memcmp(p->rid, x->data, x->n) == 0 :
 		       subscribed(p, x->data, x->n);
-		if (want) {
+		if (want && below_hwm(f, p)) {
 			st->slot[st->n] = i;
 			st->serial[st->n] = p->serial;
 			st->n++;
@@ -519,25 +614,75 @@ static void choose_targets(struct sj_zfront *f, int ch,
 	}
 }
 
+/* Drops the clients a stream on ch was going to. */
+static void stream_drop_clients(struct sj_zfront *f, int ch,
+				const char *why)
+{
+	struct sj_zfront_stream *st = &f->stream[ch];
+
+	for (int i = 0; st->active && i < st->n; i++) {
+		struct sj_zfront_peer *p = f->peer[ch][st->slot[i]];
+
+		if (p != NULL && p->serial == st->serial[i]) {
+			note(f, 1, "%s channel: a client dropped: %s",
+			     sj_channel_name(ch), why);
+			peer_free(f, p);
+		}
+	}
+	st->active = 0;
+	st->n = 0;
+	st->frame_left = 0;
+	st->frame_more = 0;
+}
+
 void sj_zfront_abort_stream(struct sj_zfront *f, int ch)
 {
 	for (int c = ch < 0 ? 0 : ch; c < (ch < 0 ? SJ_NCHANNELS : ch + 1);
-	     c++) {
-		struct sj_zfront_stream *st = &f->stream[c];
+	     c++)
+		stream_drop_clients(f, c, "the message it was getting in "
+				    "parts was cut");
+}
 
-		for (int i = 0; st->active && i < st->n; i++) {
-			struct sj_zfront_peer *p = f->peer[c][st->slot[i]];
-
-			if (p != NULL && p->serial == st->serial[i]) {
-				note(f, 1, "%s channel: a client dropped: the "
-				     "message it was getting in parts was cut",
-				     sj_channel_name(c));
-				peer_free(f, p);
-			}
-		}
-		st->active = 0;
-		st->n = 0;
+/* Checks one entry of a message in parts against what came before it:
+ * pieces add up to the length their START promised, and a frame only
+ * begins after the last one ended.  0 if it fits. */
+static int stream_entry_fits(struct sj_zfront_stream *st,
+			     const struct entry *x)
+{
+	if (x->head & SJ_LINK_PIECE) {
+		if (x->n > st->frame_left)
+			return -1;
+		st->frame_left -= x->n;
+		return 0;
 	}
+	if (st->frame_left > 0)
+		return -1;
+	if (x->head & SJ_LINK_START) {
+		st->frame_left = x->total - x->n;
+		st->frame_more = x->more;
+	}
+	return 0;
+}
+
+/* Writes one entry of a message in parts to p. */
+static int stream_put(struct sj_zfront_peer *p, const struct entry *x,
+		      int more_after)
+{
+	if (x->head & SJ_LINK_START) {
+		if (sj_zmtp_put_head(&p->out, x->more ? SJ_ZMTP_MORE : 0,
+				     x->total))
+			return -1;
+	} else if (!(x->head & SJ_LINK_PIECE)) {
+		return sj_zmtp_put_frame(&p->out,
+					 more_after ? SJ_ZMTP_MORE : 0,
+					 x->data, x->n);
+	}
+	if (sj_buf_reserve(&p->out, x->n))
+		return -1;
+	if (x->n > 0)
+		memcpy(p->out.p + p->out.len, x->data, x->n);
+	p->out.len += x->n;
+	return 0;
 }
 
 int sj_zfront_stream(struct sj_zfront *f, int kind, const uint8_t *e,
@@ -551,58 +696,62 @@ int sj_zfront_stream(struct sj_zfront *f, int kind, const uint8_t *e,
 	if (!(kind & SJ_LINK_CONT)) {
 		sj_zfront_abort_stream(f, ch);	/* one left unfinished */
 		if (len == 0)
-			return 0;
+			return 1;
 		size_t next = next_entry(e, 0, &x);
+		if (is_router(ch) && (x.head & SJ_LINK_START))
+			return 1;	/* no routing id: nobody to go to */
 		choose_targets(f, ch, st, &x);
-		st->active = 1;
+		st->active = !is_router(ch) || st->n > 0;
 		if (is_router(ch))
 			at = next;	/* the routing id goes no further */
 	}
 	if (!st->active)
-		return 0;	/* the rest of a message with nobody to go to */
+		return 1;	/* the rest of a message with nobody to go to */
 	while (at < len) {
 		at = next_entry(e, at, &x);
+		if (stream_entry_fits(st, &x)) {
+			note(f, 0, "%s channel: the parts of a message from "
+			     "the node shim do not add up; dropped",
+			     sj_channel_name(ch));
+			stream_drop_clients(f, ch, "its message was malformed");
+			return 1;
+		}
+		/* A whole frame: the message goes on after it unless it is
+		 * the last entry of its last record. */
+		int more_after = at < len || (kind & SJ_LINK_MORE);
+		if (!(x.head & (SJ_LINK_START | SJ_LINK_PIECE)))
+			st->frame_more = more_after;
 		for (int i = 0; i < st->n; i++) {
 			struct sj_zfront_peer *p = f->peer[ch][st->slot[i]];
-			uint8_t flags;
-			int r;
 
 			if (p == NULL || p->serial != st->serial[i])
 				continue;	/* gone meanwhile */
-			if (x.head & SJ_LINK_PIECE) {
-				r = sj_buf_reserve(&p->out, x.n);
-				if (r == 0 && x.n > 0) {
-					memcpy(p->out.p + p->out.len, x.data,
-					       x.n);
-					p->out.len += x.n;
-				}
-			} else if (x.head & SJ_LINK_START) {
-				flags = x.more ? SJ_ZMTP_MORE : 0;
-				r = sj_zmtp_put_head(&p->out, flags, x.total);
-				if (r == 0 && sj_buf_reserve(&p->out, x.n) == 0) {
-					if (x.n > 0)
-						memcpy(p->out.p + p->out.len,
-						       x.data, x.n);
-					p->out.len += x.n;
-				} else {
-					r = -1;
-				}
-			} else {
-				/* A whole frame: the message goes on after
-				 * it unless it is the last entry of its last
-				 * record. */
-				int more = at < len || (kind & SJ_LINK_MORE);
-
-				r = sj_zmtp_put_frame(&p->out, more ?
-						      SJ_ZMTP_MORE : 0,
-						      x.data, x.n);
-			}
-			if (r)
+			if (stream_put(p, &x, more_after))
 				return sj_err_set(err, "out of memory");
 		}
 	}
-	if (!(kind & SJ_LINK_MORE))
+	if (!(kind & SJ_LINK_MORE)) {
+		if (st->frame_left > 0 || st->frame_more) {
+			stream_drop_clients(f, ch, "its message ended "
+					    "inside a frame");
+			return 1;
+		}
 		st->active = 0;
+		return 0;
+	}
+	/* A client far behind a message still coming would hold it all:
+	 * it is dropped (libzmq reconnects it; the message is lost). */
+	for (int i = 0; i < st->n; i++) {
+		struct sj_zfront_peer *p = f->peer[ch][st->slot[i]];
+
+		if (p != NULL && p->serial == st->serial[i] &&
+		    unsent_bytes(p) > SJ_ZFRONT_STREAM_LAG) {
+			note(f, 0, "%s channel: a client more than %d MiB "
+			     "behind a message in parts; dropped",
+			     sj_channel_name(ch), SJ_ZFRONT_STREAM_LAG >> 20);
+			peer_free(f, p);
+		}
+	}
 	return 0;
 }
 

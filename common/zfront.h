@@ -33,16 +33,25 @@
 /* Clients per channel: Jupyter has one per open notebook view, and tools
  * that attach (jupyter console --existing) add one each. */
 #define SJ_ZFRONT_MAX_PEERS 64
+/* A client with more than this unread gets no new messages: they are
+ * dropped for it, as libzmq drops at its high-water mark. */
+#define SJ_ZFRONT_HWM (16 << 20)
+/* A client this far behind a message in parts that is still coming is
+ * dropped (the message cannot be dropped half-sent). */
+#define SJ_ZFRONT_STREAM_LAG (64 << 20)
 
 struct sj_zfront_peer {
 	int fd;
-	int ch;
+	int ch, slot;			/* where it is in sj_zfront.peer */
 	enum sj_zmtp_state state;	/* GREETING, READY_WAIT or OPEN */
 	int out_armed;
 	uint8_t rid[SJ_ZMTP_RID_MAX];
 	size_t rid_len;
 	struct sj_buf in, out;
+	struct sj_zmtp_scan scan;	/* the message arriving */
 	struct sj_buf subs;	/* XPUB: each prefix, 4-byte length first */
+	int nsubs;
+	uint64_t hwm_dropped;	/* messages it missed by not reading */
 	uint32_t serial;	/* tells this peer from a later one in its slot */
 };
 
@@ -50,6 +59,8 @@ struct sj_zfront_peer {
  * the clients it goes to, chosen when its first part came. */
 struct sj_zfront_stream {
 	int active;
+	size_t frame_left;	/* bytes still due of a STARTed frame */
+	int frame_more;		/* the last frame begun is not the last */
 	int n;
 	int slot[SJ_ZFRONT_MAX_PEERS];
 	uint32_t serial[SJ_ZFRONT_MAX_PEERS];
@@ -68,6 +79,7 @@ struct sj_zfront {
 	struct sj_zfront_peer *peer[SJ_NCHANNELS][SJ_ZFRONT_MAX_PEERS];
 	uint32_t next_id;
 	uint32_t next_serial;
+	uint64_t hwm_dropped;	/* messages not sent to a client not reading */
 	struct sj_zfront_stream stream[SJ_NCHANNELS];
 	sj_zfront_message_fn on_message;
 	void *arg;
@@ -87,7 +99,9 @@ int sj_zfront_send(struct sj_zfront *f, int ch, const uint8_t *frames,
 		   size_t len, struct sj_err *err);
 /* One record of a message in parts (kind with SJ_LINK_MORE and/or
  * SJ_LINK_CONT): its frames and pieces go on to the clients the first
- * record chose.  Returns 0, or -1 when out of memory. */
+ * record chose.  Returns 0, 1 if the message goes to nobody (no client
+ * with its routing id, or its parts do not add up: the clients that got
+ * some are dropped), -1 when out of memory. */
 int sj_zfront_stream(struct sj_zfront *f, int kind, const uint8_t *entries,
 		     size_t len, struct sj_err *err);
 /* A message in parts that will not be finished (its next part was lost

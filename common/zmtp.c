@@ -32,38 +32,6 @@ static const char *const type_name[] = {
 
 /* ------------------------------------------------------------- the wire */
 
-long sj_zmtp_parse_frame(const uint8_t *p, size_t avail, uint8_t *flags,
-			 const uint8_t **body, size_t *n)
-{
-	size_t head, size;
-
-	if (avail < 2)
-		return 0;
-	*flags = p[0];
-	if (p[0] & ~(F_MORE | F_LONG | F_COMMAND))
-		return -1;
-	if (p[0] & F_LONG) {
-		uint64_t v = 0;
-
-		if (avail < 9)
-			return 0;
-		for (int i = 1; i <= 8; i++)
-			v = v << 8 | p[i];
-		if (v > SJ_LINK_RECORD_MAX)
-			return -1;
-		head = 9;
-		size = (size_t)v;
-	} else {
-		head = 2;
-		size = p[1];
-	}
-	if (avail - head < size)
-		return 0;
-	*body = p + head;
-	*n = size;
-	return (long)(head + size);
-}
-
 /* A frame's header alone: 1 with its flags, header length and body
  * length, 0 if more bytes are needed, -1 if malformed. */
 static int parse_head(const uint8_t *p, size_t avail, uint8_t *flags,
@@ -89,6 +57,21 @@ static int parse_head(const uint8_t *p, size_t avail, uint8_t *flags,
 	*head = 9;
 	*size = (size_t)v;
 	return 1;
+}
+
+long sj_zmtp_parse_frame(const uint8_t *p, size_t avail, uint8_t *flags,
+			 const uint8_t **body, size_t *n)
+{
+	size_t head, size;
+	int r = parse_head(p, avail, flags, &head, &size);
+
+	if (r <= 0)
+		return r;
+	if (avail - head < size)
+		return 0;
+	*body = p + head;
+	*n = size;
+	return (long)(head + size);
 }
 
 int sj_zmtp_frame_next(const uint8_t *frames, size_t len, size_t *off,
@@ -150,35 +133,77 @@ int sj_zmtp_greeting_ok(const uint8_t *g)
 {
 	static const uint8_t null_mech[20] = "NULL";
 
-	return g[0] == 0xff && (g[9] & 1) && g[10] >= 3 &&
+	return g[0] == 0xff && g[9] == 0x7f && g[10] >= 3 &&
 	       memcmp(g + 12, null_mech, sizeof(null_mech)) == 0;
+}
+
+int sj_zmtp_scan(struct sj_zmtp_scan *s, const uint8_t *p, size_t avail,
+		 int *command)
+{
+	*command = 0;
+	s->next_size = 0;
+	while (s->end < avail) {
+		uint8_t flags;
+		size_t head, size;
+		int r = parse_head(p + s->end, avail - s->end, &flags, &head,
+				   &size);
+
+		if (r <= 0)
+			return r;
+		if (avail - s->end - head < size) {
+			s->next_size = size;
+			return 0;
+		}
+		s->end += head + size;
+		s->frames++;
+		s->body += size;
+		if (flags & F_COMMAND) {
+			*command = 1;
+			return 1;
+		}
+		if (!(flags & F_MORE))
+			return 1;
+	}
+	return 0;
 }
 
 long sj_zmtp_message_len(const uint8_t *p, size_t avail, int *command,
 			 int *nframes)
 {
-	size_t end = 0, n;
-	const uint8_t *body;
+	struct sj_zmtp_scan s = { 0 };
+	int r = sj_zmtp_scan(&s, p, avail, command);
+
+	*nframes = (int)s.frames;
+	return r <= 0 ? r : (long)s.end;
+}
+
+int sj_zmtp_handshake(struct sj_buf *in, enum sj_zmtp_state *state,
+		      const uint8_t **body, size_t *n)
+{
+	const uint8_t *p = in->p + in->off;
+	size_t avail = in->len - in->off;
 	uint8_t flags;
+	long fl;
 
-	*command = 0;
-	*nframes = 0;
-	while (end < avail) {
-		long fl = sj_zmtp_parse_frame(p + end, avail - end, &flags,
-					      &body, &n);
-
-		if (fl <= 0)
-			return fl;
-		end += (size_t)fl;
-		++*nframes;
-		if (flags & F_COMMAND) {
-			*command = 1;
-			return (long)end;
-		}
-		if (!(flags & F_MORE))
-			return (long)end;
+	if (*state == SJ_ZMTP_GREETING) {
+		if (avail < SJ_ZMTP_GREETING_BYTES)
+			return 0;
+		if (!sj_zmtp_greeting_ok(p))
+			return -1;
+		in->off += SJ_ZMTP_GREETING_BYTES;
+		*state = SJ_ZMTP_READY_WAIT;
+		p += SJ_ZMTP_GREETING_BYTES;
+		avail -= SJ_ZMTP_GREETING_BYTES;
 	}
-	return 0;
+	fl = sj_zmtp_parse_frame(p, avail, &flags, body, n);
+	if (fl == 0 && avail > HANDSHAKE_FRAME_MAX)
+		return -2;
+	if (fl == 0)
+		return 0;
+	if (fl < 0 || !(flags & F_COMMAND))
+		return -2;
+	in->off += (size_t)fl;
+	return 1;
 }
 
 static int put_property(struct sj_buf *b, const char *name,
@@ -329,18 +354,24 @@ int sj_zmtp_parse_endpoint(const char *ep, struct sockaddr_storage *sa,
 
 /* ------------------------------------------------------- connections */
 
-static int arm_retry(struct sj_zmtp *z)
-{
-	struct itimerspec its = {
-		.it_value = { .tv_nsec = RETRY_MS * 1000000L },
-	};
+/* epoll tags: a connection's channel and its connection's number, so an
+ * event of a connection already dropped is known for what it is. */
+#define TAG_TIMER 0xffu
 
-	return timerfd_settime(z->timer_fd, 0, &its, NULL);
+static uint64_t tag_of(const struct sj_zmtp *z, const struct sj_zmtp_conn *c)
+{
+	return (uint64_t)c->gen << 8 | (uint64_t)(c - z->c);
 }
 
 static int watch(struct sj_zmtp *z, struct sj_zmtp_conn *c, int op)
 {
-	return sj_evio_watch(z->epfd, op, c->fd, c, c->out_armed);
+	return sj_evio_watch(z->epfd, op, c->fd, tag_of(z, c), c->out_armed);
+}
+
+static int conn_write(struct sj_zmtp *z, struct sj_zmtp_conn *c)
+{
+	return sj_evio_send(z->epfd, c->fd, tag_of(z, c), &c->out,
+			    &c->out_armed);
 }
 
 static void drop(struct sj_zmtp *z, struct sj_zmtp_conn *c, const char *why)
@@ -357,10 +388,11 @@ static void drop(struct sj_zmtp *z, struct sj_zmtp_conn *c, const char *why)
 	c->out_armed = 0;
 	/* What was on its way is lost with the connection, as in libzmq. */
 	c->in.off = c->in.len = 0;
+	memset(&c->scan, 0, sizeof(c->scan));
 	c->streaming = 0;
 	c->frame_left = 0;
 	c->out.off = c->out.len = 0;
-	if (arm_retry(z))
+	if (sj_evio_arm(z->timer_fd, RETRY_MS))
 		note(z, 0, "zmtp: timerfd_settime: %s", strerror(errno));
 }
 
@@ -379,6 +411,7 @@ static int start_connect(struct sj_zmtp *z, struct sj_zmtp_conn *c)
 				 sizeof(one));
 	}
 	c->fd = fd;
+	c->gen++;
 	c->state = SJ_ZMTP_CONNECTING;
 	c->out_armed = 1;
 	sj_zmtp_greeting(g);
@@ -396,11 +429,6 @@ static int start_connect(struct sj_zmtp *z, struct sj_zmtp_conn *c)
 		drop(z, c, strerror(errno));
 	}
 	return 0;
-}
-
-static int conn_write(struct sj_zmtp *z, struct sj_zmtp_conn *c)
-{
-	return sj_evio_send(z->epfd, c->fd, c, &c->out, &c->out_armed);
 }
 
 /* The handshake is done: what waited goes out, a SUB's subscriptions
@@ -426,148 +454,137 @@ static int opened(struct sj_zmtp *z, struct sj_zmtp_conn *c)
 	return 0;
 }
 
+/* A message too big to wait for, part by part.  Returns 1 when a part
+ * went on, 0 if more bytes are needed, 2 if the connection is to be
+ * dropped, -1 if the callback failed. */
+static int stream_step(struct sj_zmtp *z, struct sj_zmtp_conn *c, int ch)
+{
+	struct sj_buf *b = &c->in;
+	const uint8_t *p = b->p + b->off;
+	size_t avail = b->len - b->off, head, size;
+	uint8_t flags;
+
+	if (c->frame_left > 0) {
+		/* More of a frame that is going on in pieces. */
+		size_t take = avail < c->frame_left ? avail : c->frame_left;
+		int last;
+
+		if (take == 0)
+			return 0;
+		c->frame_left -= take;
+		last = c->frame_left == 0 && !c->frame_more;
+		if (z->on_part(z->arg, ch, SJ_ZMTP_PART_PIECE, p, take, 0, 0,
+			       0, last))
+			return -1;
+		b->off += take;
+		if (last)
+			c->streaming = 0;
+		return 1;
+	}
+	int r = parse_head(p, avail, &flags, &head, &size);
+	if (r == 0)
+		return 0;
+	if (r < 0 || (flags & F_COMMAND)) {
+		note(z, 0, "kernel socket %s sent a malformed frame",
+		     c->endpoint);
+		return 2;
+	}
+	int more = (flags & F_MORE) != 0, first = c->first;
+	if (avail - head >= size) {
+		if (z->on_part(z->arg, ch, SJ_ZMTP_PART_FRAME, p + head, size,
+			       size, more, first, !more))
+			return -1;
+		b->off += head + size;
+		c->first = 0;
+		c->streaming = more;
+		return 1;
+	}
+	/* Too big to wait for: on in pieces, if it is big enough to be worth
+	 * it and some of it is here.  A message's first piece holds the
+	 * whole of any topic a subscription could match (zfront.c matches
+	 * on it). */
+	size_t have = avail - head;
+	if (size < SJ_ZMTP_STREAM_MIN || have == 0 ||
+	    (first && have < SJ_ZMTP_TOPIC_MAX))
+		return 0;
+	if (z->on_part(z->arg, ch, SJ_ZMTP_PART_START, p + head, have, size,
+		       more, first, 0))
+		return -1;
+	b->off += head + have;
+	c->first = 0;
+	c->frame_left = size - have;
+	c->frame_more = more;
+	return 1;
+}
+
 /* Handles what has arrived.  Returns 0, 1 to drop the connection, -1 if
  * the message callback failed. */
 static int conn_input(struct sj_zmtp *z, struct sj_zmtp_conn *c, int ch)
 {
 	struct sj_buf *b = &c->in;
 
+	while (c->state != SJ_ZMTP_OPEN) {
+		const uint8_t *body;
+		size_t n;
+		int r = sj_zmtp_handshake(b, &c->state, &body, &n);
+
+		if (r == 0)
+			goto done;
+		if (r == -1) {
+			note(z, 0, "kernel socket %s does not speak ZMTP 3 "
+			     "with the NULL mechanism", c->endpoint);
+			return 1;
+		}
+		if (r == -2 || !sj_zmtp_ready_ok(body, n, c->type)) {
+			note(z, 0, "kernel socket %s is not a %s's peer",
+			     c->endpoint, type_name[c->type]);
+			return 1;
+		}
+		if (opened(z, c))
+			return -1;
+	}
 	for (;;) {
-		const uint8_t *p = b->p + b->off, *body;
-		size_t avail = b->len - b->off, n;
-		uint8_t flags;
-		long fl;
-
-		if (c->state == SJ_ZMTP_GREETING) {
-			if (avail < SJ_ZMTP_GREETING_BYTES)
-				break;
-			if (!sj_zmtp_greeting_ok(p)) {
-				note(z, 0, "kernel socket %s does not speak "
-				     "ZMTP 3 with the NULL mechanism",
-				     c->endpoint);
-				return 1;
-			}
-			b->off += SJ_ZMTP_GREETING_BYTES;
-			c->state = SJ_ZMTP_READY_WAIT;
-			continue;
-		}
-		if (c->state == SJ_ZMTP_READY_WAIT) {
-			fl = sj_zmtp_parse_frame(p, avail, &flags, &body, &n);
-			if (fl == 0 && avail > HANDSHAKE_FRAME_MAX)
-				fl = -1;
-			if (fl == 0)
-				break;
-			if (fl < 0 || !(flags & F_COMMAND) ||
-			    !sj_zmtp_ready_ok(body, n, c->type)) {
-				note(z, 0, "kernel socket %s is not a %s's "
-				     "peer", c->endpoint,
-				     type_name[c->type]);
-				return 1;
-			}
-			b->off += (size_t)fl;
-			if (opened(z, c))
-				return -1;
-			continue;
-		}
-		if (c->frame_left > 0) {
-			/* More of a frame that is going on in pieces. */
-			size_t take = avail < c->frame_left ? avail :
-				      c->frame_left;
-			int last;
-
-			if (take == 0)
-				break;
-			c->frame_left -= take;
-			last = c->frame_left == 0 && !c->frame_more;
-			if (z->on_part(z->arg, ch, SJ_ZMTP_PART_PIECE, p, take, 0,
-				       0, 0, last))
-				return -1;
-			b->off += take;
-			if (last)
-				c->streaming = 0;
-			continue;
-		}
 		if (c->streaming) {
-			size_t head, size;
-			int r = parse_head(p, avail, &flags, &head, &size);
+			int r = stream_step(z, c, ch);
 
 			if (r == 0)
 				break;
-			if (r < 0 || (flags & F_COMMAND)) {
-				note(z, 0, "kernel socket %s sent a malformed "
-				     "frame", c->endpoint);
-				return 1;
-			}
-			int more = (flags & F_MORE) != 0, first = c->first;
-			if (avail - head >= size) {
-				if (z->on_part(z->arg, ch, SJ_ZMTP_PART_FRAME,
-					       p + head, size, size, more, first,
-					       !more))
-					return -1;
-				b->off += head + size;
-				c->first = 0;
-				c->streaming = more;
-				continue;
-			}
-			/* Too big to wait for: on in pieces, if it is big
-			 * enough to be worth it and some of it is here. */
-			if (size < SJ_ZMTP_STREAM_MIN || avail == head)
-				break;
-			size_t have = avail - head;
-			if (z->on_part(z->arg, ch, SJ_ZMTP_PART_START, p + head,
-				       have, size, more, first, 0))
+			if (r < 0)
 				return -1;
-			b->off += head + have;
-			c->first = 0;
-			c->frame_left = size - have;
-			c->frame_more = more;
+			if (r == 2)
+				return 1;
 			continue;
 		}
 		/* A whole message, or wait for the rest of it. */
-		int command, nframes;
-		long ml = sj_zmtp_message_len(p, avail, &command, &nframes);
+		const uint8_t *p = b->p + b->off;
+		size_t avail = b->len - b->off;
+		int command, r = sj_zmtp_scan(&c->scan, p, avail, &command);
 
-		if (ml < 0) {
+		if (r < 0) {
 			note(z, 0, "kernel socket %s sent a malformed frame",
 			     c->endpoint);
 			return 1;
 		}
-		if (ml == 0) {
+		if (r == 0) {
 			/* A message this big goes on as it arrives: no shim
 			 * holds all of it, and the hops overlap. */
 			if (avail >= SJ_ZMTP_STREAM_MIN) {
+				memset(&c->scan, 0, sizeof(c->scan));
 				c->streaming = 1;
 				c->first = 1;
 				continue;
 			}
 			break;
 		}
-		size_t end = (size_t)ml;
+		size_t end = c->scan.end;
+		memset(&c->scan, 0, sizeof(c->scan));
 		if (!command && z->on_message(z->arg, ch, p, end))
 			return -1;
 		b->off += end;
 	}
+done:
 	sj_buf_consumed(b);
 	return 0;
-}
-
-static int conn_read(struct sj_zmtp *z, struct sj_zmtp_conn *c, int ch)
-{
-	struct sj_buf *b = &c->in;
-	ssize_t got;
-
-	sj_buf_compact(b);
-	if (sj_buf_reserve(b, READ_CHUNK))
-		return -1;
-	do
-		got = recv(c->fd, b->p + b->len, b->cap - b->len, 0);
-	while (got < 0 && errno == EINTR);
-	if (got == 0)
-		return 1;
-	if (got < 0)
-		return errno == EAGAIN ? 0 : 1;
-	b->len += (size_t)got;
-	return conn_input(z, c, ch);
 }
 
 static int on_conn(struct sj_zmtp *z, struct sj_zmtp_conn *c, uint32_t ev,
@@ -590,7 +607,12 @@ static int on_conn(struct sj_zmtp *z, struct sj_zmtp_conn *c, uint32_t ev,
 		c->state = SJ_ZMTP_GREETING;
 	}
 	if (ev & (EPOLLIN | EPOLLERR | EPOLLHUP)) {
-		r = conn_read(z, c, ch);
+		ssize_t got = sj_evio_recv(c->fd, &c->in, READ_CHUNK);
+
+		if (got == -2)
+			return sj_err_set(err, "%s channel: out of memory",
+					  sj_channel_name(ch));
+		r = got < 0 ? 1 : got > 0 ? conn_input(z, c, ch) : 0;
 		if (r < 0)
 			return sj_err_set(err, "%s channel: out of memory or "
 					  "delivery failed",
@@ -612,7 +634,9 @@ int sj_zmtp_service(struct sj_zmtp *z, struct sj_err *err)
 		return errno == EINTR ? 0 :
 		       sj_err_errno(err, errno, "zmtp: epoll_wait");
 	for (int i = 0; i < n; i++) {
-		if (ev[i].data.ptr == &z->timer_fd) {
+		uint64_t tag = ev[i].data.u64;
+
+		if (tag == TAG_TIMER) {
 			uint64_t t;
 
 			if (read(z->timer_fd, &t, sizeof(t)) != sizeof(t))
@@ -624,30 +648,59 @@ int sj_zmtp_service(struct sj_zmtp *z, struct sj_err *err)
 							    "zmtp: connect");
 			continue;
 		}
-		struct sj_zmtp_conn *c = ev[i].data.ptr;
-		if (c->fd >= 0 && on_conn(z, c, ev[i].events, err))
+		struct sj_zmtp_conn *c = &z->c[tag & 0xff];
+		if (c->fd >= 0 && tag_of(z, c) == tag &&
+		    on_conn(z, c, ev[i].events, err))
 			return -1;
 	}
 	return 0;
+}
+
+/* A subscription from Jupyter's side: kept once (sent again on every
+ * connection as it opens) and sent if it is new.  Unsubscriptions are
+ * not expected (the login shim keeps them) and go nowhere. */
+static int subscribe(struct sj_zmtp_conn *c, const uint8_t *f, size_t len)
+{
+	const uint8_t *s = c->subs.p;
+	size_t n, i;
+
+	if (len < 4 || (n = sj_get_be32(f)) + 4 != len || n == 0 ||
+	    f[4] != 1)
+		return 0;
+	for (i = 0; i < c->subs.len;) {
+		size_t head, size;
+		uint8_t flags;
+
+		(void)parse_head(s + i, c->subs.len - i, &flags, &head, &size);
+		if (size == n && memcmp(s + i + head, f + 4, n) == 0)
+			return 0;	/* the kernel has it already */
+		i += head + size;
+	}
+	if (c->nsubs < SJ_ZMTP_SUBS_MAX) {
+		if (sj_zmtp_put_frame(&c->subs, 0, f + 4, n))
+			return -1;
+		c->nsubs++;
+	}
+	return c->state == SJ_ZMTP_OPEN ?
+	       sj_zmtp_put_frame(&c->out, 0, f + 4, n) : 0;
 }
 
 int sj_zmtp_send(struct sj_zmtp *z, int ch, const uint8_t *f, size_t len,
 		 struct sj_err *err)
 {
 	struct sj_zmtp_conn *c = &z->c[ch];
-	int open = c->state == SJ_ZMTP_OPEN;
-	/* A SUB's subscriptions are kept, and sent on every connection
-	 * as it opens; a DEALER's messages wait in the queue. */
-	struct sj_buf *keep = c->type == SJ_ZMTP_SUB ? &c->subs :
-			      open ? NULL : &c->queue;
+	/* A DEALER's messages wait in the queue while it is not open. */
+	struct sj_buf *to = c->state == SJ_ZMTP_OPEN ? &c->out : &c->queue;
 	size_t i = 0;
 
+	if (c->type == SJ_ZMTP_SUB)
+		return subscribe(c, f, len) ?
+		       sj_err_set(err, "out of memory") : 0;
 	while (i < len) {
 		size_t n = sj_get_be32(f + i);
 		uint8_t flags = i + 4 + n < len ? F_MORE : 0;
 
-		if ((open && sj_zmtp_put_frame(&c->out, flags, f + i + 4, n)) ||
-		    (keep != NULL && sj_zmtp_put_frame(keep, flags, f + i + 4, n)))
+		if (sj_zmtp_put_frame(to, flags, f + i + 4, n))
 			return sj_err_set(err, "out of memory");
 		i += 4 + n;
 	}
@@ -671,8 +724,6 @@ int sj_zmtp_open(struct sj_zmtp *z, const char *const *endpoints,
 		 void *arg, sj_note_fn note_fn, void *note_arg,
 		 struct sj_err *err)
 {
-	struct epoll_event ev = { .events = EPOLLIN };
-
 	memset(z, 0, sizeof(*z));
 	z->epfd = z->timer_fd = -1;
 	for (int ch = 0; ch < SJ_NCHANNELS; ch++)
@@ -686,16 +737,8 @@ int sj_zmtp_open(struct sj_zmtp *z, const char *const *endpoints,
 	z->arg = arg;
 	z->note = note_fn;
 	z->note_arg = note_arg;
-	z->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (z->epfd < 0)
-		return sj_err_errno(err, errno, "zmtp: epoll_create1");
-	z->timer_fd = timerfd_create(CLOCK_MONOTONIC,
-				     TFD_NONBLOCK | TFD_CLOEXEC);
-	if (z->timer_fd < 0)
-		return sj_err_errno(err, errno, "zmtp: timerfd_create");
-	ev.data.ptr = &z->timer_fd;
-	if (epoll_ctl(z->epfd, EPOLL_CTL_ADD, z->timer_fd, &ev))
-		return sj_err_errno(err, errno, "zmtp: epoll_ctl");
+	if (sj_evio_open(&z->epfd, &z->timer_fd, TAG_TIMER, err))
+		return sj_err_wrap(err, "zmtp");
 	for (int ch = 0; ch < SJ_NCHANNELS; ch++) {
 		struct sj_zmtp_conn *c = &z->c[ch];
 

@@ -12,7 +12,7 @@
  * routing id in READY (the kernel's ROUTER then addresses replies, and
  * stdin's input_request, to it); a SUB sends subscriptions as messages
  * whose first byte is 1 (subscribe) or 0 (unsubscribe), and sends them
- * all again when it reconnects.  Messages written before a connection is
+ * all again when it reconnects (here: each distinct one once).  Messages written before a connection is
  * up wait, as libzmq's would.  The kernel binds a moment after we start,
  * so a refused connect is retried every 10 ms.
  */
@@ -29,6 +29,11 @@
 
 #define SJ_ZMTP_GREETING_BYTES 64
 #define SJ_ZMTP_RID_MAX 255
+/* The longest subscription (topic prefix) a client may make. */
+#define SJ_ZMTP_TOPIC_MAX 1024
+/* Distinct subscriptions the node shim keeps to send again on a new
+ * connection to the kernel (Jupyter makes one: everything). */
+#define SJ_ZMTP_SUBS_MAX 256
 
 enum sj_zmtp_type { SJ_ZMTP_DEALER, SJ_ZMTP_SUB };
 
@@ -40,8 +45,18 @@ enum sj_zmtp_state {
 	SJ_ZMTP_OPEN,
 };
 
+/* Where sj_zmtp_scan got to in a message still arriving: parsing goes on
+ * from there, not from the message's start, on every read. */
+struct sj_zmtp_scan {
+	size_t end;		/* whole frames so far end here */
+	size_t frames;		/* how many */
+	size_t body;		/* their bodies' bytes */
+	size_t next_size;	/* the body of the frame being waited for */
+};
+
 struct sj_zmtp_conn {
 	int fd;
+	uint32_t gen;		/* counts connections: part of the epoll tag */
 	enum sj_zmtp_type type;
 	enum sj_zmtp_state state;
 	int out_armed;
@@ -50,11 +65,13 @@ struct sj_zmtp_conn {
 	char endpoint[300];
 	struct sj_buf in, out;
 	struct sj_buf queue;	/* written while not open */
+	struct sj_zmtp_scan scan;
 	int streaming;		/* a message going on in parts */
 	int first;		/* no part of it has gone yet */
 	size_t frame_left;	/* bytes of a frame in pieces still to come */
 	int frame_more;		/* that frame is not the message's last */
-	struct sj_buf subs;	/* SUB: every subscription, to send again */
+	struct sj_buf subs;	/* SUB: each subscription, to send again */
+	int nsubs;
 };
 
 /* Called for each whole message from the kernel; frames holds its ZMTP
@@ -63,7 +80,8 @@ typedef int (*sj_zmtp_message_fn)(void *arg, int ch, const uint8_t *frames,
 				  size_t len);
 
 /* Past this much of a message waiting (or of a frame), it goes on in
- * parts as it arrives rather than whole. */
+ * parts as it arrives rather than whole.  A message's first part is
+ * whole, or at least SJ_ZMTP_TOPIC_MAX bytes of its first frame. */
 #define SJ_ZMTP_STREAM_MIN (64 * 1024)
 
 /* A part of such a message: a whole frame (total = n), the first n bytes
@@ -116,6 +134,18 @@ int sj_zmtp_frame_next(const uint8_t *frames, size_t len, size_t *off,
  * bytes are needed, -1 if a frame is malformed. */
 long sj_zmtp_message_len(const uint8_t *p, size_t avail, int *command,
 			 int *nframes);
+/* The same, going on from where s (zeroed for a new message) got to:
+ * 1 when the message is whole (s->end its length; *command if it is a
+ * command), 0 if more bytes are needed, -1 if a frame is malformed. */
+int sj_zmtp_scan(struct sj_zmtp_scan *s, const uint8_t *p, size_t avail,
+		 int *command);
+/* The handshake as it arrives on in (either end): the greeting, then the
+ * peer's READY.  Returns 1 with the READY command's body (consumed from
+ * in; *state is then READY_WAIT, for the caller to check the body and
+ * open), 0 if more bytes are needed, -1 if the greeting is not ZMTP 3
+ * with the NULL mechanism, -2 if no READY command follows it. */
+int sj_zmtp_handshake(struct sj_buf *in, enum sj_zmtp_state *state,
+		      const uint8_t **body, size_t *n);
 
 /* The pieces the unit tests check on their own.  Parses one frame at p:
  * returns its total length, 0 if more bytes are needed, -1 if malformed;

@@ -58,7 +58,7 @@ def test_kernel_ports_loopback_or_ipc_only(kernelspecs, start_kernel):
         "\n".join(s.line for s in exposed)
 
 
-LINK_MAGIC = b"SJL1"
+LINK_MAGIC = b"SJL2"
 LINK_LABEL = b"spank-jupyter link 1\0"
 
 
@@ -158,6 +158,9 @@ def test_relay_refuses_strangers(kernelspecs, start_kernel):
     for junk in (zmtp, b"GET / HTTP/1.0\r\nHost: n2\r\nAccept: */*\r\n\r\n"):
         got = raw_client(addr, port, junk)
         assert len(got) == 36 and got[:4] == LINK_MAGIC, got[:80]
+    # A login shim of another version of the protocol.
+    got = raw_client(addr, port, b"SJL1" + bytes(32))
+    assert len(got) == 36 and got[:4] == LINK_MAGIC, got[:80]
 
     # The real client still works, and the server log says what happened.
     assert k.kc.kernel_info(reply=True, timeout=30)["content"]["status"] == \
@@ -172,11 +175,15 @@ def test_relay_refuses_strangers(kernelspecs, start_kernel):
                              "key", log)
         no_hello = re.findall(stranger + r"a record of \d+ bytes", log)
         junk = re.findall(stranger + "not the link protocol", log)
-        return log if (len(keyless), len(no_hello), len(junk)) == \
-            (1, 1, 2) else None
+        other = re.findall(stranger + "it speaks version 1 of the link "
+                           "protocol, this shim version 2 [(]install the "
+                           "same spank-jupyter on login and compute nodes",
+                           log)
+        return log if (len(keyless), len(no_hello), len(junk),
+                       len(other)) == (1, 1, 2, 1) else None
 
     try:
-        log = wait_until(refusals, 30, "the four refusals in the shim's log")
+        log = wait_until(refusals, 30, "the five refusals in the shim's log")
     except AssertionError as e:
         raise AssertionError(f"{e}\nshim log:\n{k.shim_log()}") from None
     assert "login side reconnected" not in log

@@ -117,30 +117,37 @@ static void test_seal_open(void **state)
 static void test_frames_valid(void **state)
 {
 	(void)state;
-	assert_true(sj_link_frames_valid((const uint8_t *)"", 0));
+	assert_true(sj_link_frames_valid((const uint8_t *)"", 0, 1));
 	assert_true(sj_link_frames_valid(
-		(const uint8_t *)"\0\0\0\0\0\0\0\2ab", 10));
-	assert_false(sj_link_frames_valid((const uint8_t *)"\0\0\0", 3));
+		(const uint8_t *)"\0\0\0\0\0\0\0\2ab", 10, 1));
+	assert_false(sj_link_frames_valid((const uint8_t *)"\0\0\0", 3, 1));
 	assert_false(sj_link_frames_valid(
-		(const uint8_t *)"\0\0\0\3ab", 6));
+		(const uint8_t *)"\0\0\0\3ab", 6, 1));
 	assert_false(sj_link_frames_valid(
-		(const uint8_t *)"\xff\xff\xff\xff", 4));
+		(const uint8_t *)"\xff\xff\xff\xff", 4, 1));
 	/* START: 2 bytes of a 5-byte frame, another frame after it; PIECE:
 	 * 3 more. */
 	assert_true(sj_link_frames_valid(
-		(const uint8_t *)"\x80\0\0\2\1\0\0\0\5ab", 11));
+		(const uint8_t *)"\x80\0\0\2\1\0\0\0\5ab", 11, 1));
 	assert_true(sj_link_frames_valid(
-		(const uint8_t *)"\x40\0\0\3cde", 7));
+		(const uint8_t *)"\x40\0\0\3cde", 7, 1));
 	/* A START whose piece is longer than its frame, a bad more flag,
 	 * both flags at once, a START cut short. */
 	assert_false(sj_link_frames_valid(
-		(const uint8_t *)"\x80\0\0\2\1\0\0\0\1ab", 11));
+		(const uint8_t *)"\x80\0\0\2\1\0\0\0\1ab", 11, 1));
 	assert_false(sj_link_frames_valid(
-		(const uint8_t *)"\x80\0\0\2\2\0\0\0\5ab", 11));
+		(const uint8_t *)"\x80\0\0\2\2\0\0\0\5ab", 11, 1));
 	assert_false(sj_link_frames_valid(
-		(const uint8_t *)"\xc0\0\0\0", 4));
+		(const uint8_t *)"\xc0\0\0\0", 4, 1));
 	assert_false(sj_link_frames_valid(
-		(const uint8_t *)"\x80\0\0\0\1\0", 6));
+		(const uint8_t *)"\x80\0\0\0\1\0", 6, 1));
+	/* Outside a message in parts, only whole frames. */
+	assert_true(sj_link_frames_valid(
+		(const uint8_t *)"\0\0\0\0\0\0\0\2ab", 10, 0));
+	assert_false(sj_link_frames_valid(
+		(const uint8_t *)"\x80\0\0\2\1\0\0\0\5ab", 11, 0));
+	assert_false(sj_link_frames_valid(
+		(const uint8_t *)"\0\0\0\0\x40\0\0\3cde", 11, 0));
 }
 
 /* ------------------------------------------- both ends over loopback */
@@ -254,6 +261,35 @@ static struct end *serve(struct pair *p, int *port)
 	return s;
 }
 
+/* A server end, and a client end that has (if connect) been opened
+ * toward it with the matching keys. */
+struct duo {
+	struct pair p;
+	struct end *c, *s;
+	int port;
+};
+
+static void duo_open(struct duo *d, int connect)
+{
+	struct sj_err err = { "" };
+
+	d->c = calloc(1, sizeof(*d->c));
+	assert_non_null(d->c);
+	d->s = serve(&d->p, &d->port);
+	if (connect)
+		assert_ok(sj_link_open_client(&d->c->L, "127.0.0.1", d->port,
+					      &d->p.client, got, d->c, noted,
+					      d->c, &err), err);
+}
+
+static void duo_close(struct duo *d)
+{
+	end_free(d->c);
+	end_free(d->s);
+	free(d->c);
+	free(d->s);
+}
+
 static void test_both_ends(void **state)
 {
 	struct pair p;
@@ -354,6 +390,219 @@ static void test_strangers_refused(void **state)
 	free(s);
 }
 
+/* A plain TCP connection to the loopback port: a stranger. */
+static int stranger(int port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+				   .sin_port = htons((uint16_t)port) };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	return fd;
+}
+
+static int npending(const struct sj_link *L)
+{
+	int n = 0;
+
+	for (int i = 0; i < SJ_LINK_PENDING; i++)
+		n += L->pending[i] != NULL;
+	return n;
+}
+
+/* Services one end until cond holds (or 5 s of nothing happening). */
+#define SERVE(e, cond) do { \
+	for (int spins_ = 0; !(cond) && spins_ < 500; spins_++) { \
+		struct pollfd p_ = { .fd = (e)->L.epfd, .events = POLLIN }; \
+		struct sj_err e_ = { "" }; \
+		assert_true(poll(&p_, 1, 10) >= 0); \
+		assert_ok(sj_link_service(&(e)->L, &e_), e_); \
+	} \
+	assert_true(cond); \
+} while (0)
+
+/* With all unproven slots taken, the oldest connection gives way to a
+ * newcomer, whatever slot it is in: strangers that connect and wait, one
+ * leaving, cannot push the login shim out. */
+static void test_oldest_unproven_gives_way(void **state)
+{
+	struct duo d;
+	struct sj_err err = { "" };
+	int fd[SJ_LINK_PENDING + 1];
+
+	(void)state;
+	duo_open(&d, 0);
+	for (int i = 0; i < SJ_LINK_PENDING; i++) {
+		fd[i] = stranger(d.port);
+		SERVE(d.s, npending(&d.s->L) == i + 1);
+	}
+	close(fd[0]);		/* the first leaves: a slot is free */
+	SERVE(d.s, npending(&d.s->L) == SJ_LINK_PENDING - 1);
+	/* The login shim connects; the server takes its connection before
+	 * the client has so much as sent its greeting. */
+	assert_ok(sj_link_open_client(&d.c->L, "127.0.0.1", d.port,
+				      &d.p.client, got, d.c, noted, d.c,
+				      &err), err);
+	send_msg(d.c, SJ_SHELL, "<IDS|MSG>", "kernel_info_request");
+	SERVE(d.s, npending(&d.s->L) == SJ_LINK_PENDING);
+	uint64_t login = d.s->L.pending[SJ_LINK_PENDING - 1]->serial;
+	/* One more stranger: the oldest (the second) gives way, not the
+	 * newest. */
+	fd[SJ_LINK_PENDING] = stranger(d.port);
+	SERVE(d.s, d.s->L.next_serial == login + 2);
+	assert_int_equal(npending(&d.s->L), SJ_LINK_PENDING);
+	assert_int_equal(d.s->L.pending[SJ_LINK_PENDING - 2]->serial, login);
+	PUMP(d.c, d.s, d.s->n == 1 && d.c->L.live != NULL &&
+	     d.s->L.live != NULL);
+	check_msg(d.s, 0, SJ_SHELL, "<IDS|MSG>", "kernel_info_request");
+	for (int i = 1; i <= SJ_LINK_PENDING; i++)
+		close(fd[i]);
+	duo_close(&d);
+}
+
+/* Only the node shim sends messages in parts, and a whole message holds
+ * whole frames only: a client breaking either rule loses its connection
+ * (not the node shim its life), and the link goes on. */
+static void test_parts_from_the_client_refused(void **state)
+{
+	struct duo d;
+	struct sj_err err = { "" };
+
+	(void)state;
+	duo_open(&d, 1);
+	PUMP(d.c, d.s, d.c->L.live != NULL && d.s->L.live != NULL);
+	assert_int_equal(d.s->L.epoch, 1);
+
+	assert_ok(sj_link_msg_begin(&d.c->L, SJ_SHELL | SJ_LINK_MORE, &err),
+		  err);
+	assert_ok(sj_link_msg_frame(&d.c->L, "id", 2, &err), err);
+	assert_ok(sj_link_msg_end(&d.c->L, &err), err);
+	PUMP(d.c, d.s, d.s->L.epoch == 2 && d.s->L.live != NULL);
+	assert_non_null(strstr(d.s->notes, "sent a malformed message"));
+
+	assert_ok(sj_link_msg_begin(&d.c->L, SJ_SHELL, &err), err);
+	assert_ok(sj_link_msg_frame_start(&d.c->L, 10, 0, "abc", 3, &err),
+		  err);
+	assert_ok(sj_link_msg_end(&d.c->L, &err), err);
+	PUMP(d.c, d.s, d.s->L.epoch == 3 && d.s->L.live != NULL);
+
+	send_msg(d.c, SJ_SHELL, "<IDS|MSG>", "after");
+	PUMP(d.c, d.s, d.s->n == 1);
+	check_msg(d.s, 0, SJ_SHELL, "<IDS|MSG>", "after");
+	duo_close(&d);
+}
+
+/* A message over the link's limit is refused with an error that says so,
+ * and leaves nothing behind: the next message is the next to arrive. */
+static void test_message_over_the_limit(void **state)
+{
+	struct duo d;
+	struct sj_err err = { "" };
+	static const char some[64];
+
+	(void)state;
+	duo_open(&d, 1);
+	/* Into the backlog (not connected yet), then onto the live one. */
+	for (int round = 0; round < 2; round++) {
+		struct sj_link *L = &d.c->L;
+
+		assert_ok(sj_link_msg_begin(L, SJ_SHELL, &err), err);
+		assert_ok(sj_link_msg_frame(L, some, sizeof(some), &err), err);
+		/* The length alone is judged: no such buffer is read. */
+		assert_fails(sj_link_msg_frame(L, some, SJ_LINK_RECORD_MAX,
+					       &err),
+			     err, "over the link's limit");
+		assert_fails(sj_link_msg_end(L, &err), err,
+			     "no message begun");
+		assert_ok(sj_link_msg_begin(L, SJ_SHELL, &err), err);
+		assert_fails(sj_link_msg_frame_start(L, SJ_LINK_RECORD_MAX, 0,
+						     some, 1, &err),
+			     err, "over the link's limit");
+		send_msg(d.c, SJ_CONTROL, "next", round ? "live" : "backlog");
+		PUMP(d.c, d.s, d.s->n == round + 1 && L->live != NULL);
+		check_msg(d.s, round, SJ_CONTROL, "next",
+			  round ? "live" : "backlog");
+	}
+	duo_close(&d);
+}
+
+/* Something else on the node shim's port (the shim gone, another
+ * program there) that greets but cannot prove itself: the login shim
+ * sends it nothing of the backlog, gives up after its handshake time,
+ * tries again, and delivers everything once the real one is back. */
+static void test_impostor_gets_nothing(void **state)
+{
+	struct pair p;
+	struct end *c = calloc(1, sizeof(*c)), *s;
+	struct sj_err err = { "" };
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	socklen_t sl = sizeof(sin);
+	int lfd, port, one = 1, accepted = 0;
+	uint8_t greeting[SJ_LINK_GREETING_BYTES] = { 'S', 'J', 'L', '2' };
+
+	(void)state;
+	assert_non_null(c);
+	make_pair(&p);
+	lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	assert_true(lfd >= 0);
+	assert_int_equal(setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one,
+				    sizeof(one)), 0);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(listen(lfd, 8), 0);
+	assert_int_equal(getsockname(lfd, (struct sockaddr *)&sin, &sl), 0);
+	port = ntohs(sin.sin_port);
+	randombytes_buf(greeting + 4, 32);
+
+	assert_ok(sj_link_open_client(&c->L, "127.0.0.1", port, &p.client,
+				      got, c, noted, c, &err), err);
+	c->L.handshake_ms = 200;
+	send_msg(c, SJ_SHELL, "<IDS|MSG>", "execute_request");
+	/* Two connections in turn, each greeted and then left waiting. */
+	int conn[2] = { -1, -1 };
+	for (int spins = 0; accepted < 2 && spins < 300; spins++) {
+		struct pollfd pf[2] = { { .fd = c->L.epfd, .events = POLLIN },
+					{ .fd = lfd, .events = POLLIN } };
+
+		assert_true(poll(pf, 2, 10) >= 0);
+		assert_ok(sj_link_service(&c->L, &err), err);
+		if (pf[1].revents & POLLIN) {
+			conn[accepted] = accept4(lfd, NULL, NULL, 0);
+			assert_true(conn[accepted] >= 0);
+			assert_int_equal(write(conn[accepted], greeting,
+					       sizeof(greeting)),
+					 (ssize_t)sizeof(greeting));
+			accepted++;
+		}
+	}
+	assert_int_equal(accepted, 2);
+	assert_null(c->L.live);
+	assert_non_null(strstr(c->notes, "did not complete the link's "
+			       "handshake"));
+	/* What the first one got: the client's greeting and HELLO (17 + 4
+	 * bytes), nothing of the message waiting. */
+	uint8_t buf[4096];
+	ssize_t n = read(conn[0], buf, sizeof(buf));
+	assert_int_equal(n, SJ_LINK_GREETING_BYTES + 4 + 17);
+	assert_memory_equal(buf, "SJL2", 4);
+	close(conn[0]);
+	close(conn[1]);
+
+	/* The real node shim comes back on that port. */
+	s = calloc(1, sizeof(*s));
+	assert_non_null(s);
+	assert_ok(sj_link_open_server(&s->L, lfd, 30, &p.server, got, s,
+				      noted, s, &err), err);
+	PUMP(c, s, s->n == 1 && c->L.live != NULL);
+	check_msg(s, 0, SJ_SHELL, "<IDS|MSG>", "execute_request");
+	end_free(c);
+	end_free(s);
+	free(c);
+	free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -362,6 +611,10 @@ int main(void)
 		cmocka_unit_test(test_frames_valid),
 		cmocka_unit_test(test_both_ends),
 		cmocka_unit_test(test_strangers_refused),
+		cmocka_unit_test(test_oldest_unproven_gives_way),
+		cmocka_unit_test(test_parts_from_the_client_refused),
+		cmocka_unit_test(test_message_over_the_limit),
+		cmocka_unit_test(test_impostor_gets_nothing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

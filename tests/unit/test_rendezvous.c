@@ -192,7 +192,7 @@ static void test_hello_round_trip(void **state)
 	if (text == NULL)
 		fail_msg("%s", err.msg);
 	assert_string_equal(text,
-		"sjrdv=2\ntype=hello\n"
+		"sjrdv=3\ntype=hello\n"
 		"nonce=" NONCE "\nnode_nonce=" NONCE2 "\n"
 		"node=n1\naddr=10.77.0.11\n"
 		"relay_port=65535\n"
@@ -428,14 +428,14 @@ static void test_decode_shape(void **state)
 		     "rendezvous HELLO: contains a NUL byte");
 	/* Version and type lines. */
 	/* Version 1 carried five relay ports (ZMQ CURVE). */
-	snprintf(buf, sizeof(buf), "sjrdv=1\n%s", strchr(text, '\n') + 1);
+	snprintf(buf, sizeof(buf), "sjrdv=2\n%s", strchr(text, '\n') + 1);
 	assert_fails(sj_hello_decode(buf, strlen(buf), &h, &err), err,
-		     "unsupported version \"sjrdv=1\" (this end speaks "
-		     "sjrdv=2)");
+		     "unsupported version \"sjrdv=2\" (this end speaks "
+		     "sjrdv=3)");
 	snprintf(buf, sizeof(buf), "GET / HTTP/1.0\r\n\r\n");
 	assert_fails(sj_hello_decode(buf, strlen(buf), &h, &err), err,
 		     "rendezvous HELLO: not a rendezvous message");
-	snprintf(buf, sizeof(buf), "sjrdv=2\ntype=hellox\n%s",
+	snprintf(buf, sizeof(buf), "sjrdv=3\ntype=hellox\n%s",
 		 strstr(text, "nonce="));
 	assert_fails(sj_hello_decode(buf, strlen(buf), &h, &err), err,
 		     "expected \"type=hello\", got \"type=hellox\"");
@@ -466,7 +466,7 @@ static int welcome_with_key(const char *keyline, struct sj_welcome *out,
 {
 	char buf[2048];
 
-	snprintf(buf, sizeof(buf), "sjrdv=2\ntype=welcome\nnonce=" NONCE
+	snprintf(buf, sizeof(buf), "sjrdv=3\ntype=welcome\nnonce=" NONCE
 		 "\nnode_nonce=" NONCE2 "\n%s\nsignature_scheme=hmac-sha256\n"
 		 "client_key=%s\ntransport=tcp\n", keyline, PUB_ESC);
 	return sj_welcome_decode(buf, strlen(buf), out, err);

@@ -123,6 +123,14 @@ static int recv_multipart(void *s, char out[][64], int max)
 	return n;
 }
 
+static void close_sock(void *s)
+{
+	int zero = 0;
+
+	zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof(zero));
+	zmq_close(s);
+}
+
 static void test_against_libzmq(void **state)
 {
 	struct tmp *t = *state;
@@ -280,6 +288,9 @@ static void test_handshake_checks(void **state)
 
 	(void)state;
 	assert_true(sj_zmtp_greeting_ok(g));
+	g[9] = 0x01;		/* the signature's last byte is 0x7f */
+	assert_false(sj_zmtp_greeting_ok(g));
+	g[9] = 0x7f;
 	g[10] = 2;
 	assert_false(sj_zmtp_greeting_ok(g));
 	g[10] = 3;
@@ -317,12 +328,122 @@ static void test_endpoints(void **state)
 	assert_int_equal(sj_zmtp_parse_endpoint("ipc://", &sa, &sl), -1);
 }
 
+/* A message scanned as it arrives, a byte at a time: each call goes on
+ * from where the last stopped, and says what frame it waits for. */
+static void test_scan_goes_on(void **state)
+{
+	uint8_t m[2 + 3 + 9 + 300 + 2];
+	struct sj_zmtp_scan sc = { 0 };
+	int command = -1, r = 0;
+	size_t i;
+
+	(void)state;
+	memcpy(m, "\x01\x03" "abc", 5);
+	m[5] = 0x03;		/* MORE, long: 300 bytes */
+	memset(m + 6, 0, 8);
+	m[12] = 0x01;
+	m[13] = 0x2c;
+	memset(m + 14, 'x', 300);
+	memcpy(m + 314, "\x00\x00", 2);
+	for (i = 1; i <= sizeof(m); i++) {
+		r = sj_zmtp_scan(&sc, m, i, &command);
+		if (r != 0)
+			break;
+		if (i >= 14 && i < 314)
+			assert_int_equal(sc.next_size, 300);
+	}
+	assert_int_equal(r, 1);
+	assert_int_equal(i, sizeof(m));
+	assert_int_equal(command, 0);
+	assert_int_equal(sc.end, sizeof(m));
+	assert_int_equal(sc.frames, 3);
+	assert_int_equal(sc.body, 303);
+	/* A bad flag anywhere is malformed, also past what was scanned. */
+	struct sj_zmtp_scan s2 = { 0 };
+	m[314] = 0x40;
+	assert_int_equal(sj_zmtp_scan(&s2, m, 100, &command), 0);
+	assert_int_equal(sj_zmtp_scan(&s2, m, sizeof(m), &command), -1);
+}
+
+/* Subscriptions reach the kernel once each, however often Jupyter's
+ * side makes them, and all of them again when the kernel's socket comes
+ * back; an unsubscription from the link goes nowhere (the login shim
+ * keeps those). */
+static void test_subscriptions_kept_once(void **state)
+{
+	struct tmp *t = *state;
+	struct got g = { 0 };
+	struct sj_zmtp z;
+	struct sj_err err = { "" };
+	char ep[SJ_NCHANNELS][300], f[4][64];
+	const char *eps[SJ_NCHANNELS];
+	static const uint8_t rid[] = { 0x81, 'r' };
+	void *ctx = zmq_ctx_new();
+	uint8_t buf[64];
+	int one = 1;
+
+	for (int ch = 0; ch < SJ_NCHANNELS; ch++) {
+		snprintf(ep[ch], sizeof(ep[ch]), "ipc://%s/s-%d", t->dir, ch);
+		eps[ch] = ep[ch];
+	}
+	assert_ok(sj_zmtp_open(&z, eps, rid, sizeof(rid), on_message, on_part,
+			       &g, NULL, NULL, &err), err);
+	static const char *const all[] = { "\x01" }, *const some[] = {
+		"\x01" "some" };
+	assert_ok(sj_zmtp_send(&z, SJ_IOPUB, buf, link_frames(buf, all, 1),
+			       &err), err);
+	assert_ok(sj_zmtp_send(&z, SJ_IOPUB, buf, link_frames(buf, all, 1),
+			       &err), err);
+	for (int round = 0; round < 2; round++) {
+		/* A verbose XPUB shows every subscription that arrives. */
+		void *xpub = zmq_socket(ctx, ZMQ_XPUB);
+		assert_int_equal(zmq_setsockopt(xpub, ZMQ_XPUB_VERBOSE, &one,
+						sizeof(one)), 0);
+		assert_int_equal(zmq_bind(xpub, ep[SJ_IOPUB]), 0);
+		if (round == 0) {
+			assert_ok(sj_zmtp_send(&z, SJ_IOPUB, buf,
+					       link_frames(buf, some, 1),
+					       &err), err);
+			assert_ok(sj_zmtp_send(&z, SJ_IOPUB, buf,
+					       link_frames(buf, all, 1),
+					       &err), err);
+			sj_put_be32(buf, 1);	/* one frame: the byte 0 */
+			buf[4] = 0;
+			assert_ok(sj_zmtp_send(&z, SJ_IOPUB, buf, 5, &err),
+				  err);
+		}
+		int n = 0, subs_all = 0, subs_some = 0;
+		for (int i = 0; i < 100; i++) {
+			pump(&z);
+			int r = zmq_recv(xpub, f[0], sizeof(f[0]) - 1,
+					 ZMQ_DONTWAIT);
+			if (r < 0)
+				continue;
+			n++;
+			subs_all += r == 1 && f[0][0] == 1;
+			subs_some += r == 5 && memcmp(f[0], "\x01" "some", 5)
+				     == 0;
+		}
+		assert_int_equal(n, 2);
+		assert_int_equal(subs_all, 1);
+		assert_int_equal(subs_some, 1);
+		close_sock(xpub);	/* the kernel's socket goes away */
+		for (int i = 0; i < 20; i++)
+			pump(&z);
+	}
+	sj_zmtp_close(&z);
+	zmq_ctx_term(ctx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_against_libzmq,
 						tmpdir_setup, tmpdir_teardown),
 		cmocka_unit_test(test_parse_frame),
+		cmocka_unit_test(test_scan_goes_on),
+		cmocka_unit_test_setup_teardown(test_subscriptions_kept_once,
+						tmpdir_setup, tmpdir_teardown),
 		cmocka_unit_test(test_handshake_checks),
 		cmocka_unit_test(test_endpoints),
 	};
