@@ -136,6 +136,17 @@ static int from_kernel_part(void *arg, int ch, enum sj_zmtp_part what,
 	return 0;
 }
 
+/* A new link connection: parts of messages that were on their way on
+ * the old one are lost, so those messages are, and the clients that got
+ * their first parts are disconnected (their frame would never end). */
+static void new_link_epoch(struct sj_channels *c)
+{
+	if (c->front != NULL && c->link.epoch != c->epoch) {
+		sj_zfront_abort_stream(c->front, -1);
+		c->epoch = c->link.epoch;
+	}
+}
+
 /* link.h's deliver: a record from the other shim onto our side. */
 static int from_link(void *arg, int kind, const uint8_t *f, size_t len)
 {
@@ -144,12 +155,7 @@ static int from_link(void *arg, int kind, const uint8_t *f, size_t len)
 	struct sj_err err;
 	int r;
 
-	if (c->front != NULL && c->link.epoch != c->epoch) {
-		/* A new connection: parts of messages that were on their
-		 * way on the old one are lost, so those messages are. */
-		sj_zfront_abort_stream(c->front, -1);
-		c->epoch = c->link.epoch;
-	}
+	new_link_epoch(c);
 	if (kind != ch) {
 		/* A message in parts: only ever toward Jupyter (the link
 		 * refuses one from the login shim). */
@@ -377,6 +383,7 @@ static int loop_round(struct fwd_loop *L, struct sj_channels *c,
 		L->link_ready = 0;
 		if (sj_link_service(&c->link, err))
 			return -1;
+		new_link_epoch(c);	/* also when nothing came on it yet */
 		if (c->link.gone)
 			*stop = 1;
 	}

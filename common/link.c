@@ -172,7 +172,7 @@ int sj_link_frames_valid(const uint8_t *f, size_t len, int parts)
 		if (h & SJ_LINK_START) {
 			/* A flag byte, the frame's whole length. */
 			if (len - i < 5 || f[i] > 1 ||
-			    sj_get_be32(f + i + 1) > SJ_LINK_RECORD_MAX ||
+			    sj_get_be32(f + i + 1) > SJ_LINK_LEN_MASK ||
 			    sj_get_be32(f + i + 1) < n)
 				return 0;
 			i += 5;

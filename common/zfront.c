@@ -19,17 +19,20 @@
  * longer than SJ_ZMTP_TOPIC_MAX, and the client is dropped. */
 #define SUBS_PER_PEER 32
 /* A message from a client goes to the kernel in one record of the link:
- * a bigger one drops its client (libzmq would take it whole). */
+ * a bigger one drops its client (libzmq would take it whole).  On iopub
+ * only a subscription comes: kind, one frame, its flag and topic. */
 #define MESSAGE_MAX (SJ_LINK_RECORD_MAX - SJ_LINK_TAG_BYTES)
+#define SUBSCRIPTION_MAX (1 + 4 + 1 + SJ_ZMTP_TOPIC_MAX)
 
 /*
  * Jupyter picks its ports by binding port 0 and closing again, then starts
- * us and at once connects its clients.  A connect attempt made before we
- * have bound can take one of those very ports as its source port for a
- * moment; the bind then fails although nothing keeps the port.  No event
- * says when it is free again, so: a short, bounded retry.
+ * us and at once connects its clients.  Until we have bound them, any
+ * other socket on the machine may take one of those very ports: a connect
+ * attempt as its source port for a moment, another login shim's
+ * rendezvous socket (port 0) until its kernel has answered.  No event says
+ * when it is free again, so: a bounded retry, 10 s at most.
  */
-#define BIND_RETRIES 200
+#define BIND_RETRIES 1000
 #define BIND_RETRY_NS (10 * 1000000L)
 
 #define note(f, debug, ...) sj_notef((f)->note, (f)->note_arg, debug, __VA_ARGS__)
@@ -92,9 +95,10 @@ static int listen_on(struct sj_zfront *f, int ch, const char *ep,
 
 /* ------------------------------------------------------------ peers */
 
-/* A peer's epoll tag: its serial, channel and slot.  Serials start at 1,
- * so a peer's tag is never a listening socket's (its channel, 0-4), and
- * never repeat, so an event for a peer already freed finds nobody. */
+/* A peer's epoll tag: its serial (48 bits: they never wrap), channel and
+ * slot.  Serials start at 1, so a peer's tag is never a listening
+ * socket's (its channel, 0-4), and never repeat, so an event for a peer
+ * already freed finds nobody. */
 static uint64_t tag_of(const struct sj_zfront_peer *p)
 {
 	return (uint64_t)p->serial << 16 | (uint64_t)p->ch << 8 |
@@ -412,10 +416,16 @@ static int peer_input(struct sj_zfront *f, struct sj_zfront_peer *p)
 			     "frame; dropped", sj_channel_name(p->ch));
 			return 1;
 		}
-		if (link_size(p) > MESSAGE_MAX) {
+		if (is_router(p->ch) && link_size(p) > MESSAGE_MAX) {
 			note(f, 0, "%s channel: a client sent a message of "
 			     "more than %u bytes, over the link's limit; "
 			     "dropped", sj_channel_name(p->ch), MESSAGE_MAX);
+			return 1;
+		}
+		if (!is_router(p->ch) && link_size(p) > SUBSCRIPTION_MAX) {
+			note(f, 0, "iopub channel: a client sent a message of "
+			     "more than %d bytes, too long for a "
+			     "subscription; dropped", SUBSCRIPTION_MAX);
 			return 1;
 		}
 		if (r == 0)

@@ -52,7 +52,7 @@ struct sj_zfront_peer {
 	struct sj_buf subs;	/* XPUB: each prefix, 4-byte length first */
 	int nsubs;
 	uint64_t hwm_dropped;	/* messages it missed by not reading */
-	uint32_t serial;	/* tells this peer from a later one in its slot */
+	uint64_t serial;	/* tells this peer from a later one in its slot */
 };
 
 /* A message from the kernel arriving in parts (link.h, SJ_LINK_MORE):
@@ -63,7 +63,7 @@ struct sj_zfront_stream {
 	int frame_more;		/* the last frame begun is not the last */
 	int n;
 	int slot[SJ_ZFRONT_MAX_PEERS];
-	uint32_t serial[SJ_ZFRONT_MAX_PEERS];
+	uint64_t serial[SJ_ZFRONT_MAX_PEERS];
 };
 
 /* A message from a client: rid (NULL on iopub, where only subscriptions
@@ -78,7 +78,7 @@ struct sj_zfront {
 	char ipc_path[SJ_NCHANNELS][128];	/* unlinked at close */
 	struct sj_zfront_peer *peer[SJ_NCHANNELS][SJ_ZFRONT_MAX_PEERS];
 	uint32_t next_id;
-	uint32_t next_serial;
+	uint64_t next_serial;
 	uint64_t hwm_dropped;	/* messages not sent to a client not reading */
 	struct sj_zfront_stream stream[SJ_NCHANNELS];
 	sj_zfront_message_fn on_message;

@@ -52,7 +52,7 @@ static int parse_head(const uint8_t *p, size_t avail, uint8_t *flags,
 	uint64_t v = 0;
 	for (int i = 1; i <= 8; i++)
 		v = v << 8 | p[i];
-	if (v > SJ_LINK_RECORD_MAX)
+	if (v > SJ_LINK_LEN_MASK)	/* the most a link entry can carry */
 		return -1;
 	*head = 9;
 	*size = (size_t)v;
@@ -657,15 +657,19 @@ int sj_zmtp_service(struct sj_zmtp *z, struct sj_err *err)
 }
 
 /* A subscription from Jupyter's side: kept once (sent again on every
- * connection as it opens) and sent if it is new.  Unsubscriptions are
- * not expected (the login shim keeps them) and go nowhere. */
+ * connection as it opens) and sent if it is new.  Once everything is
+ * subscribed to (the empty prefix, what Jupyter asks for), nothing more
+ * is: the login shim gives each client only what it subscribed to.
+ * Unsubscriptions are not expected (the login shim keeps them) and go
+ * nowhere. */
 static int subscribe(struct sj_zmtp_conn *c, const uint8_t *f, size_t len)
 {
+	static const uint8_t everything[] = { 0, 0, 0, 1, 1 };
 	const uint8_t *s = c->subs.p;
 	size_t n, i;
 
 	if (len < 4 || (n = sj_get_be32(f)) + 4 != len || n == 0 ||
-	    f[4] != 1)
+	    f[4] != 1 || c->subs_all)
 		return 0;
 	for (i = 0; i < c->subs.len;) {
 		size_t head, size;
@@ -676,11 +680,15 @@ static int subscribe(struct sj_zmtp_conn *c, const uint8_t *f, size_t len)
 			return 0;	/* the kernel has it already */
 		i += head + size;
 	}
-	if (c->nsubs < SJ_ZMTP_SUBS_MAX) {
-		if (sj_zmtp_put_frame(&c->subs, 0, f + 4, n))
-			return -1;
-		c->nsubs++;
+	if (c->nsubs == SJ_ZMTP_SUBS_MAX) {
+		/* Full: everything instead, which covers them all. */
+		f = everything;
+		n = 1;
 	}
+	if (sj_zmtp_put_frame(&c->subs, 0, f + 4, n))
+		return -1;
+	c->nsubs++;
+	c->subs_all = n == 1;
 	return c->state == SJ_ZMTP_OPEN ?
 	       sj_zmtp_put_frame(&c->out, 0, f + 4, n) : 0;
 }

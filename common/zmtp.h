@@ -32,7 +32,8 @@
 /* The longest subscription (topic prefix) a client may make. */
 #define SJ_ZMTP_TOPIC_MAX 1024
 /* Distinct subscriptions the node shim keeps to send again on a new
- * connection to the kernel (Jupyter makes one: everything). */
+ * connection to the kernel (Jupyter makes one: everything); past this,
+ * it subscribes to everything. */
 #define SJ_ZMTP_SUBS_MAX 256
 
 enum sj_zmtp_type { SJ_ZMTP_DEALER, SJ_ZMTP_SUB };
@@ -72,6 +73,7 @@ struct sj_zmtp_conn {
 	int frame_more;		/* that frame is not the message's last */
 	struct sj_buf subs;	/* SUB: each subscription, to send again */
 	int nsubs;
+	int subs_all;		/* one of them is to everything */
 };
 
 /* Called for each whole message from the kernel; frames holds its ZMTP

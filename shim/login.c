@@ -294,20 +294,23 @@ int login_main(const struct shim_args *a)
 		shim_error("%s", err.msg);
 		return 2;
 	}
-	/* Before any thread exists: the janitor is a fork. */
+	/* Before any thread exists: the janitor is a fork (and before any
+	 * socket is open, so that it holds none). */
 	if (janitor_start(&janitor, &err) ||
-	    proc_signals_init(&l.sfd, &err) ||
-	    rdv_server_open(&r, a->rendezvous_host, &err) ||
-	    sj_curve_keypair(pub, sec, &err))
+	    proc_signals_init(&l.sfd, &err))
 		goto fail;
 
+	/* Jupyter's ports first: they are free only since Jupyter closed
+	 * them, and the rendezvous socket's port 0 could be any of them. */
 	memset(&jo, 0, sizeof(jo));
 	for (int c = 0; c < SJ_NCHANNELS; c++) {
 		if (sj_connfile_endpoint(&l.cf, c, ep[c], sizeof(ep[c]), &err))
 			goto fail;
 		jo.endpoint[c] = ep[c];
 	}
-	if (sj_channels_open_jupyter(&ch, &jo, shim_note, NULL, &err))
+	if (sj_channels_open_jupyter(&ch, &jo, shim_note, NULL, &err) ||
+	    rdv_server_open(&r, a->rendezvous_host, &err) ||
+	    sj_curve_keypair(pub, sec, &err))
 		goto fail;
 
 	if (choose_allocation(&l, &al, janitor, &err))

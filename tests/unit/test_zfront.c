@@ -479,7 +479,7 @@ static void test_client_limits(void **state)
 	open_front(*state, "l", &f, &g, ep);
 	int big = raw_client(ep[SJ_SHELL], "DEALER");
 	for (int i = 0; i < 8; i++)
-		head[1 + i] = (uint8_t)((uint64_t)SJ_LINK_RECORD_MAX >>
+		head[1 + i] = (uint8_t)((uint64_t)SJ_LINK_LEN_MASK >>
 					(56 - 8 * i));
 	write_all(big, head, sizeof(head));
 	assert_true(closed_by_server(&f, big));
@@ -527,6 +527,14 @@ static void test_client_limits(void **state)
 	assert_non_null(strstr(g.notes, "iopub channel: a client sent "
 			       "something other than a subscription, or "
 			       "more than 32"));
+	close(sub);
+	/* On iopub only subscriptions come: a longer message is refused at
+	 * its header. */
+	sub = raw_client(ep[SJ_IOPUB], "SUB");
+	uint8_t lhead[9] = { 0x02, 0, 0, 0, 0, 0, 0, 0x08, 0 };	/* 2 KiB */
+	write_all(sub, lhead, sizeof(lhead));
+	assert_true(closed_by_server(&f, sub));
+	assert_non_null(strstr(g.notes, "too long for a subscription"));
 	close(sub);
 	close(lots);
 	sj_zfront_close(&f);
@@ -631,7 +639,7 @@ static void test_parts_that_do_not_add_up(void **state)
 
 	/* A frame of 10 promised, 5 + 3 delivered, and the message ends. */
 	for (int round = 0; round < 2; round++) {
-		uint32_t serial = 0;
+		uint64_t serial = 0;
 
 		for (int k = 0; k < 500 && serial == 0; k++) {
 			pump(&f);	/* alice is back */

@@ -365,22 +365,70 @@ static void test_scan_goes_on(void **state)
 	assert_int_equal(sj_zmtp_scan(&s2, m, sizeof(m), &command), -1);
 }
 
+/* Receives what a verbose XPUB gets within 100 rounds: the number of
+ * subscriptions, and whether "\x01" + topic was among them. */
+static int xpub_count(struct sj_zmtp *z, void *xpub, const char *topic,
+		      int *seen)
+{
+	char f[64];
+	int n = 0;
+
+	*seen = 0;
+	for (int i = 0; i < 100; i++) {
+		int r;
+
+		pump(z);
+		while ((r = zmq_recv(xpub, f, sizeof(f) - 1,
+				     ZMQ_DONTWAIT)) >= 0) {
+			n++;
+			*seen += r == (int)strlen(topic) + 1 && f[0] == 1 &&
+				 memcmp(f + 1, topic, strlen(topic)) == 0;
+		}
+	}
+	return n;
+}
+
+static void *verbose_xpub(void *ctx, const char *ep)
+{
+	void *xpub = zmq_socket(ctx, ZMQ_XPUB);
+	int one = 1;
+
+	assert_non_null(xpub);
+	assert_int_equal(zmq_setsockopt(xpub, ZMQ_XPUB_VERBOSE, &one,
+					sizeof(one)), 0);
+	assert_int_equal(zmq_bind(xpub, ep), 0);
+	return xpub;
+}
+
+static void sub_send(struct sj_zmtp *z, const char *topic)
+{
+	uint8_t buf[64];
+	struct sj_err err = { "" };
+	size_t n = strlen(topic);
+
+	sj_put_be32(buf, (uint32_t)(n + 1));
+	buf[4] = 1;
+	memcpy(buf + 5, topic, n);
+	assert_ok(sj_zmtp_send(z, SJ_IOPUB, buf, n + 5, &err), err);
+}
+
 /* Subscriptions reach the kernel once each, however often Jupyter's
  * side makes them, and all of them again when the kernel's socket comes
- * back; an unsubscription from the link goes nowhere (the login shim
- * keeps those). */
+ * back; once everything is subscribed to, nothing more is sent; an
+ * unsubscription from the link goes nowhere (the login shim keeps
+ * those); past 256 topics the node shim subscribes to everything. */
 static void test_subscriptions_kept_once(void **state)
 {
 	struct tmp *t = *state;
 	struct got g = { 0 };
 	struct sj_zmtp z;
 	struct sj_err err = { "" };
-	char ep[SJ_NCHANNELS][300], f[4][64];
+	char ep[SJ_NCHANNELS][300];
 	const char *eps[SJ_NCHANNELS];
 	static const uint8_t rid[] = { 0x81, 'r' };
 	void *ctx = zmq_ctx_new();
 	uint8_t buf[64];
-	int one = 1;
+	int seen;
 
 	for (int ch = 0; ch < SJ_NCHANNELS; ch++) {
 		snprintf(ep[ch], sizeof(ep[ch]), "ipc://%s/s-%d", t->dir, ch);
@@ -388,49 +436,45 @@ static void test_subscriptions_kept_once(void **state)
 	}
 	assert_ok(sj_zmtp_open(&z, eps, rid, sizeof(rid), on_message, on_part,
 			       &g, NULL, NULL, &err), err);
-	static const char *const all[] = { "\x01" }, *const some[] = {
-		"\x01" "some" };
-	assert_ok(sj_zmtp_send(&z, SJ_IOPUB, buf, link_frames(buf, all, 1),
-			       &err), err);
-	assert_ok(sj_zmtp_send(&z, SJ_IOPUB, buf, link_frames(buf, all, 1),
-			       &err), err);
+	sub_send(&z, "some");
+	sub_send(&z, "");
+	sub_send(&z, "");
 	for (int round = 0; round < 2; round++) {
-		/* A verbose XPUB shows every subscription that arrives. */
-		void *xpub = zmq_socket(ctx, ZMQ_XPUB);
-		assert_int_equal(zmq_setsockopt(xpub, ZMQ_XPUB_VERBOSE, &one,
-						sizeof(one)), 0);
-		assert_int_equal(zmq_bind(xpub, ep[SJ_IOPUB]), 0);
+		void *xpub = verbose_xpub(ctx, ep[SJ_IOPUB]);
+
 		if (round == 0) {
-			assert_ok(sj_zmtp_send(&z, SJ_IOPUB, buf,
-					       link_frames(buf, some, 1),
-					       &err), err);
-			assert_ok(sj_zmtp_send(&z, SJ_IOPUB, buf,
-					       link_frames(buf, all, 1),
-					       &err), err);
+			sub_send(&z, "some");
+			sub_send(&z, "other");	/* "" has it covered */
 			sj_put_be32(buf, 1);	/* one frame: the byte 0 */
 			buf[4] = 0;
 			assert_ok(sj_zmtp_send(&z, SJ_IOPUB, buf, 5, &err),
 				  err);
 		}
-		int n = 0, subs_all = 0, subs_some = 0;
-		for (int i = 0; i < 100; i++) {
-			pump(&z);
-			int r = zmq_recv(xpub, f[0], sizeof(f[0]) - 1,
-					 ZMQ_DONTWAIT);
-			if (r < 0)
-				continue;
-			n++;
-			subs_all += r == 1 && f[0][0] == 1;
-			subs_some += r == 5 && memcmp(f[0], "\x01" "some", 5)
-				     == 0;
-		}
-		assert_int_equal(n, 2);
-		assert_int_equal(subs_all, 1);
-		assert_int_equal(subs_some, 1);
+		assert_int_equal(xpub_count(&z, xpub, "some", &seen), 2);
+		assert_int_equal(seen, 1);
 		close_sock(xpub);	/* the kernel's socket goes away */
 		for (int i = 0; i < 20; i++)
 			pump(&z);
 	}
+	sj_zmtp_close(&z);
+
+	/* 256 distinct topics, then one more: everything instead. */
+	for (int ch = 0; ch < SJ_NCHANNELS; ch++)
+		snprintf(ep[ch], sizeof(ep[ch]), "ipc://%s/m-%d", t->dir, ch);
+	memset(&g, 0, sizeof(g));
+	assert_ok(sj_zmtp_open(&z, eps, rid, sizeof(rid), on_message, on_part,
+			       &g, NULL, NULL, &err), err);
+	for (int i = 0; i <= SJ_ZMTP_SUBS_MAX; i++) {
+		char topic[16];
+
+		snprintf(topic, sizeof(topic), "t%d", i);
+		sub_send(&z, topic);
+	}
+	void *xpub = verbose_xpub(ctx, ep[SJ_IOPUB]);
+	assert_int_equal(xpub_count(&z, xpub, "", &seen),
+			 SJ_ZMTP_SUBS_MAX + 1);
+	assert_int_equal(seen, 1);
+	close_sock(xpub);
 	sj_zmtp_close(&z);
 	zmq_ctx_term(ctx);
 }
