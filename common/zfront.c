@@ -289,16 +289,19 @@ static int peer_ready(struct sj_zfront *f, struct sj_zfront_peer *p,
 	return 0;
 }
 
-/* Where topic is in p's subscriptions: its offset, or -1. */
+/* Where in p's subscriptions the first one is that equals topic (or,
+ * with prefix, that is a prefix of it, as a message's topic is matched):
+ * its offset, or -1. */
 static long sub_find(const struct sj_zfront_peer *p, const uint8_t *topic,
-		     size_t n)
+		     size_t n, int prefix)
 {
 	const struct sj_buf *s = &p->subs;
 
 	for (size_t i = 0; i < s->len;) {
 		size_t l = sj_get_be32(s->p + i);
 
-		if (l == n && memcmp(s->p + i + 4, topic, l) == 0)
+		if ((prefix ? l <= n : l == n) &&
+		    memcmp(s->p + i + 4, topic, l) == 0)
 			return (long)i;
 		i += 4 + l;
 	}
@@ -316,7 +319,7 @@ static int subscription(struct sj_zfront_peer *p, const uint8_t *body,
 
 	if (n == 0 || body[0] > 1 || n - 1 > SJ_ZMTP_TOPIC_MAX)
 		return -1;
-	at = sub_find(p, body + 1, n - 1);
+	at = sub_find(p, body + 1, n - 1, 0);
 	if (body[0] == 1) {
 		if (at >= 0)
 			return 0;
@@ -492,16 +495,7 @@ int sj_zfront_service(struct sj_zfront *f, struct sj_err *err)
 static int subscribed(const struct sj_zfront_peer *p, const uint8_t *topic,
 		      size_t n)
 {
-	const struct sj_buf *s = &p->subs;
-
-	for (size_t i = 0; i < s->len;) {
-		size_t l = sj_get_be32(s->p + i);
-
-		if (l <= n && memcmp(s->p + i + 4, topic, l) == 0)
-			return 1;
-		i += 4 + l;
-	}
-	return 0;
+	return sub_find(p, topic, n, 1) >= 0;
 }
 
 /* Whether p takes a new message: not while it has more than the

@@ -141,10 +141,7 @@ static void test_with_libzmq_clients(void **state)
 	void *ctx = zmq_ctx_new();
 
 	assert_non_null(ctx);
-	for (int ch = 0; ch < SJ_NCHANNELS; ch++) {
-		snprintf(ep[ch], sizeof(ep[ch]), "ipc://%s/j-%d", t->dir, ch);
-		eps[ch] = ep[ch];
-	}
+	ipc_endpoints(t, "j", ep, eps, SJ_NCHANNELS);
 	assert_ok(sj_zfront_open(&f, eps, on_message, &g, NULL, NULL, &err),
 		  err);
 
@@ -289,12 +286,8 @@ static void test_with_libzmq_clients(void **state)
 					    (size_t)1), &err), 1);
 
 	void *s[] = { alice, anon, hb, sub, picky };
-	for (size_t i = 0; i < sizeof(s) / sizeof(*s); i++) {
-		int zero = 0;
-
-		zmq_setsockopt(s[i], ZMQ_LINGER, &zero, sizeof(zero));
-		zmq_close(s[i]);
-	}
+	for (size_t i = 0; i < sizeof(s) / sizeof(*s); i++)
+		close_zmq(s[i]);
 	zmq_ctx_term(ctx);
 	sj_zfront_close(&f);
 	/* The ipc socket files are gone with it. */
@@ -312,10 +305,7 @@ static void test_refuses_wrong_peers(void **state)
 	const char *eps[SJ_NCHANNELS];
 	void *ctx = zmq_ctx_new();
 
-	for (int ch = 0; ch < SJ_NCHANNELS; ch++) {
-		snprintf(ep[ch], sizeof(ep[ch]), "ipc://%s/w-%d", t->dir, ch);
-		eps[ch] = ep[ch];
-	}
+	ipc_endpoints(t, "w", ep, eps, SJ_NCHANNELS);
 	assert_ok(sj_zfront_open(&f, eps, on_message, &g, NULL, NULL, &err),
 		  err);
 	/* A PUB on the shell port is no client of a ROUTER. */
@@ -328,9 +318,7 @@ static void test_refuses_wrong_peers(void **state)
 	assert_int_equal(g.n, 0);
 	for (int i = 0; i < SJ_ZFRONT_MAX_PEERS; i++)
 		assert_null(f.peer[SJ_SHELL][i]);
-	int zero = 0;
-	zmq_setsockopt(pub, ZMQ_LINGER, &zero, sizeof(zero));
-	zmq_close(pub);
+	close_zmq(pub);
 	zmq_ctx_term(ctx);
 	sj_zfront_close(&f);
 }
@@ -342,10 +330,7 @@ static void open_front(struct tmp *t, const char *prefix, struct sj_zfront *f,
 	const char *eps[SJ_NCHANNELS];
 	struct sj_err err = { "" };
 
-	for (int ch = 0; ch < SJ_NCHANNELS; ch++) {
-		snprintf(ep[ch], 300, "ipc://%s/%s-%d", t->dir, prefix, ch);
-		eps[ch] = ep[ch];
-	}
+	ipc_endpoints(t, prefix, ep, eps, SJ_NCHANNELS);
 	assert_ok(sj_zfront_open(f, eps, on_message, g, noted, g, &err), err);
 }
 
@@ -420,14 +405,6 @@ static int closed_by_server(struct sj_zfront *f, int fd)
 		}
 	}
 	return 0;
-}
-
-static void close_zmq(void *s)
-{
-	int zero = 0;
-
-	zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof(zero));
-	zmq_close(s);
 }
 
 /* Clients that connect and never finish their handshake do not hold the

@@ -123,14 +123,6 @@ static int recv_multipart(void *s, char out[][64], int max)
 	return n;
 }
 
-static void close_sock(void *s)
-{
-	int zero = 0;
-
-	zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof(zero));
-	zmq_close(s);
-}
-
 static void test_against_libzmq(void **state)
 {
 	struct tmp *t = *state;
@@ -143,10 +135,7 @@ static void test_against_libzmq(void **state)
 	void *ctx = zmq_ctx_new(), *sock[SJ_NCHANNELS];
 
 	assert_non_null(ctx);
-	for (int ch = 0; ch < SJ_NCHANNELS; ch++) {
-		snprintf(ep[ch], sizeof(ep[ch]), "ipc://%s/k-%d", t->dir, ch);
-		eps[ch] = ep[ch];
-	}
+	ipc_endpoints(t, "k", ep, eps, SJ_NCHANNELS);
 	/* We start first: the kernel binds later, as it does on a node. */
 	assert_ok(sj_zmtp_open(&z, eps, rid, sizeof(rid), on_message, on_part,
 			       &g, NULL, NULL, &err), err);
@@ -246,12 +235,8 @@ static void test_against_libzmq(void **state)
 	assert_true(g.parts.n >= 3);
 
 	sj_zmtp_close(&z);
-	for (int ch = 0; ch < SJ_NCHANNELS; ch++) {
-		int zero = 0;
-
-		zmq_setsockopt(sock[ch], ZMQ_LINGER, &zero, sizeof(zero));
-		zmq_close(sock[ch]);
-	}
+	for (int ch = 0; ch < SJ_NCHANNELS; ch++)
+		close_zmq(sock[ch]);
 	zmq_ctx_term(ctx);
 }
 
@@ -430,10 +415,7 @@ static void test_subscriptions_kept_once(void **state)
 	uint8_t buf[64];
 	int seen;
 
-	for (int ch = 0; ch < SJ_NCHANNELS; ch++) {
-		snprintf(ep[ch], sizeof(ep[ch]), "ipc://%s/s-%d", t->dir, ch);
-		eps[ch] = ep[ch];
-	}
+	ipc_endpoints(t, "s", ep, eps, SJ_NCHANNELS);
 	assert_ok(sj_zmtp_open(&z, eps, rid, sizeof(rid), on_message, on_part,
 			       &g, NULL, NULL, &err), err);
 	sub_send(&z, "some");
@@ -452,15 +434,14 @@ static void test_subscriptions_kept_once(void **state)
 		}
 		assert_int_equal(xpub_count(&z, xpub, "some", &seen), 2);
 		assert_int_equal(seen, 1);
-		close_sock(xpub);	/* the kernel's socket goes away */
+		close_zmq(xpub);	/* the kernel's socket goes away */
 		for (int i = 0; i < 20; i++)
 			pump(&z);
 	}
 	sj_zmtp_close(&z);
 
 	/* 256 distinct topics, then one more: everything instead. */
-	for (int ch = 0; ch < SJ_NCHANNELS; ch++)
-		snprintf(ep[ch], sizeof(ep[ch]), "ipc://%s/m-%d", t->dir, ch);
+	ipc_endpoints(t, "m", ep, eps, SJ_NCHANNELS);
 	memset(&g, 0, sizeof(g));
 	assert_ok(sj_zmtp_open(&z, eps, rid, sizeof(rid), on_message, on_part,
 			       &g, NULL, NULL, &err), err);
@@ -474,7 +455,7 @@ static void test_subscriptions_kept_once(void **state)
 	assert_int_equal(xpub_count(&z, xpub, "", &seen),
 			 SJ_ZMTP_SUBS_MAX + 1);
 	assert_int_equal(seen, 1);
-	close_sock(xpub);
+	close_zmq(xpub);
 	sj_zmtp_close(&z);
 	zmq_ctx_term(ctx);
 }

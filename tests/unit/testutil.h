@@ -71,6 +71,28 @@ static inline int tmpdir_teardown(void **state)
 	return rc == 0 ? 0 : -1;
 }
 
+/* n ipc endpoints in the test's directory, "ipc://DIR/PREFIX-I", with
+ * pointers to them in eps. */
+static inline void ipc_endpoints(struct tmp *t, const char *prefix,
+				 char ep[][300], const char **eps, int n)
+{
+	for (int i = 0; i < n; i++) {
+		snprintf(ep[i], 300, "ipc://%s/%s-%d", t->dir, prefix, i);
+		eps[i] = ep[i];
+	}
+}
+
+#ifdef ZMQ_VERSION
+/* Closes a libzmq socket at once, whatever it still has to send. */
+static inline void close_zmq(void *s)
+{
+	int zero = 0;
+
+	zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof(zero));
+	zmq_close(s);
+}
+#endif
+
 /* Writes exactly len bytes to path (0600), failing the test otherwise. */
 static inline void write_raw(const char *path, const char *data, size_t len)
 {
