@@ -20,6 +20,35 @@ void sj_notef(sj_note_fn fn, void *arg, int debug, const char *fmt, ...)
 	fn(arg, debug, msg);
 }
 
+static void note_held(sj_note_fn fn, void *arg, uint64_t held)
+{
+	if (held > 0)
+		sj_notef(fn, arg, 0, "(%llu lines about refused connections "
+			 "were not written: at most %d a minute)",
+			 (unsigned long long)held, SJ_RATELIMIT_BURST);
+}
+
+void sj_notef_limited(struct sj_ratelimit *rl, sj_note_fn fn, void *arg,
+		      const char *fmt, ...)
+{
+	char msg[400];
+	uint64_t held;
+	va_list ap;
+
+	if (fn == NULL || !sj_ratelimit_allow(rl, sj_monotonic_ms(), &held))
+		return;
+	note_held(fn, arg, held);
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fn(arg, 0, msg);
+}
+
+void sj_note_flush(struct sj_ratelimit *rl, sj_note_fn fn, void *arg)
+{
+	note_held(fn, arg, sj_ratelimit_flush(rl));
+}
+
 int sj_evio_open(int *epfd, int *timer_fd, uint64_t timer_tag,
 		 struct sj_err *err)
 {

@@ -15,6 +15,7 @@
 #include <sys/types.h>
 
 #include "buf.h"
+#include "ratelimit.h"
 #include "sj_err.h"
 
 /* A connection made, lost or refused: one line, for the shim's log;
@@ -23,6 +24,13 @@ typedef void (*sj_note_fn)(void *arg, int debug, const char *msg);
 
 void sj_notef(sj_note_fn fn, void *arg, int debug, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/* A line that somebody else can cause (a refused connection), through rl:
+ * see ratelimit.h.  Always at level 0: an admin must see the first. */
+void sj_notef_limited(struct sj_ratelimit *rl, sj_note_fn fn, void *arg,
+		      const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* The count rl holds back, if any, as one line. */
+void sj_note_flush(struct sj_ratelimit *rl, sj_note_fn fn, void *arg);
 
 /* A new epoll set (*epfd) with a non-blocking timerfd (*timer_fd) in it
  * under timer_tag.  On failure both are -1 or ours to close. */

@@ -195,14 +195,15 @@ static int from_link(void *arg, int kind, const uint8_t *f, size_t len)
 }
 
 int sj_channels_open_jupyter(struct sj_channels *c,
-			     const struct sj_endpoints *e, sj_note_fn note,
+			     const struct sj_endpoints *e,
+			     const struct sj_zfront_auth *auth, sj_note_fn note,
 			     void *arg, struct sj_err *err)
 {
 	memset(c, 0, sizeof(*c));
 	c->front = calloc(1, sizeof(*c->front));
 	if (c->front == NULL)
 		return sj_err_set(err, "out of memory");
-	return sj_zfront_open(c->front, e->endpoint, from_jupyter, c, note,
+	return sj_zfront_open(c->front, e->endpoint, auth, from_jupyter, c, note,
 			      arg, err);
 }
 

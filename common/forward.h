@@ -51,7 +51,8 @@ struct sj_channels {
  * can connect (Jupyter connects as soon as it has started us).  note
  * hears of clients refused and connections made and lost. */
 int sj_channels_open_jupyter(struct sj_channels *c,
-			     const struct sj_endpoints *e, sj_note_fn note,
+			     const struct sj_endpoints *e,
+			     const struct sj_zfront_auth *auth, sj_note_fn note,
 			     void *arg, struct sj_err *err);
 /* Node: starts connecting to the kernel's sockets. */
 int sj_channels_open_kernel(struct sj_channels *c,

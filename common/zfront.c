@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "evio.h"
+#include "peercred.h"
 
 #define READ_CHUNK (64 * 1024)
 /* Subscriptions one client may hold (Jupyter's hold one); more, or one
@@ -23,6 +24,9 @@
  * only a subscription comes: kind, one frame, its flag and topic. */
 #define MESSAGE_MAX (SJ_LINK_RECORD_MAX - SJ_LINK_TAG_BYTES)
 #define SUBSCRIPTION_MAX (1 + 4 + 1 + SJ_ZMTP_TOPIC_MAX)
+/* Heartbeat pings are not signed: from a client on another host only a
+ * ping's size (jupyter_client's is 4 bytes, a uuid 36) crosses the link. */
+#define REMOTE_PING_MAX 256
 
 /*
  * Jupyter picks its ports by binding port 0 and closing again, then starts
@@ -169,6 +173,64 @@ static int free_slot(struct sj_zfront *f, int ch)
 	return slot;
 }
 
+#define refused(f, ...) \
+	sj_notef_limited(&(f)->refusals, (f)->note, (f)->note_arg, __VA_ARGS__)
+
+static int is_loopback(const struct sockaddr_storage *sa)
+{
+	if (sa->ss_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr)
+			>> 24) == 127;
+	if (sa->ss_family == AF_INET6) {
+		const struct in6_addr *a =
+			&((const struct sockaddr_in6 *)sa)->sin6_addr;
+
+		return IN6_IS_ADDR_LOOPBACK(a) ||
+		       (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+	}
+	return sa->ss_family == AF_UNIX;
+}
+
+/* Whether the client on fd may stay: 1 as a local client of the owner
+ * (or root, if root_too), 2 as a remote one whose messages are to be checked, 0 not
+ * (and the line says why). */
+static int admitted(struct sj_zfront *f, int ch, int fd)
+{
+	struct sockaddr_storage sa;
+	socklen_t sl = sizeof(sa);
+	enum sj_peer_kind kind;
+	struct sj_err e;
+	uid_t uid;
+
+	if (sj_peer_uid(fd, &kind, &uid, &e) != 0) {
+		refused(f, "%s channel: a client refused: who it is cannot be "
+			"known (%s)", sj_channel_name(ch), e.msg);
+		return 0;
+	}
+	if (kind == SJ_PEER_LOCAL) {
+		if (uid == f->owner || (uid == 0 && f->root_too))
+			return 1;
+		refused(f, "%s channel: a client of uid %u refused: only the "
+			"kernel's owner (uid %u) may connect",
+			sj_channel_name(ch), (unsigned)uid,
+			(unsigned)f->owner);
+		return 0;
+	}
+	/* Not a socket of this host's: from loopback that means it has
+	 * gone already. */
+	if (getpeername(fd, (struct sockaddr *)&sa, &sl) != 0 ||
+	    is_loopback(&sa))
+		return 0;
+	if (!f->can_check) {
+		refused(f, "%s channel: a client on another host refused: "
+			"without a key and hmac-sha256 or hmac-sha512 in the "
+			"connection file its messages cannot be checked",
+			sj_channel_name(ch));
+		return 0;
+	}
+	return 2;
+}
+
 static int on_accept(struct sj_zfront *f, int ch, struct sj_err *err)
 {
 	uint8_t g[SJ_ZMTP_GREETING_BYTES];
@@ -182,15 +244,20 @@ static int on_accept(struct sj_zfront *f, int ch, struct sj_err *err)
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
 			if (errno != EAGAIN)
-				note(f, 0, "%s channel: accept: %s",
-				     sj_channel_name(ch), strerror(errno));
+				refused(f, "%s channel: accept: %s",
+					sj_channel_name(ch), strerror(errno));
 			return 0;
+		}
+		int who = admitted(f, ch, fd);
+		if (who == 0) {
+			close(fd);
+			continue;
 		}
 		slot = free_slot(f, ch);
 		if (slot < 0) {
-			note(f, 0, "%s channel: more than %d clients; one "
-			     "more refused", sj_channel_name(ch),
-			     SJ_ZFRONT_MAX_PEERS);
+			refused(f, "%s channel: more than %d clients; one "
+				"more refused", sj_channel_name(ch),
+				SJ_ZFRONT_MAX_PEERS);
 			close(fd);
 			continue;
 		}
@@ -202,6 +269,7 @@ static int on_accept(struct sj_zfront *f, int ch, struct sj_err *err)
 			return sj_err_set(err, "out of memory");
 		}
 		p->fd = fd;
+		p->remote = who == 2;
 		p->ch = ch;
 		p->slot = slot;
 		p->serial = ++f->next_serial;
@@ -259,10 +327,10 @@ static int peer_ready(struct sj_zfront *f, struct sj_zfront_peer *p,
 
 	if (sj_zmtp_ready_parse(body, n, type, sizeof(type), &id, &idlen) ||
 	    !peer_type_ok(p->ch, type)) {
-		note(f, 0, "%s channel: a client that is not a %s's peer "
-		     "(%s); dropped", sj_channel_name(p->ch),
-		     is_router(p->ch) ? "ROUTER" : "XPUB",
-		     type[0] ? type : "no READY");
+		refused(f, "%s channel: a client that is not a %s's peer "
+			"(%s); dropped", sj_channel_name(p->ch),
+			is_router(p->ch) ? "ROUTER" : "XPUB",
+			type[0] ? type : "no READY");
 		return 1;
 	}
 	if (is_router(p->ch)) {
@@ -270,9 +338,9 @@ static int peer_ready(struct sj_zfront *f, struct sj_zfront_peer *p,
 		 * starting with 0 (ours are); a duplicate is refused. */
 		if (idlen > 0 && idlen <= sizeof(p->rid) && id[0] != 0) {
 			if (rid_taken(f, p->ch, id, idlen)) {
-				note(f, 0, "%s channel: a second client with "
-				     "the same identity; dropped",
-				     sj_channel_name(p->ch));
+				refused(f, "%s channel: a second client with "
+					"the same identity; dropped",
+					sj_channel_name(p->ch));
 				return 1;
 			}
 			memcpy(p->rid, id, idlen);
@@ -366,6 +434,22 @@ static int peer_message(struct sj_zfront *f, struct sj_zfront_peer *p,
 
 	if (command)
 		return 0;	/* PING and the like: nothing for us */
+	if (p->remote && p->ch == SJ_HB && len > REMOTE_PING_MAX) {
+		refused(f, "hb channel: a client on another host sent a ping "
+			"of more than %d bytes; dropped", REMOTE_PING_MAX);
+		return 1;
+	}
+	if (p->remote && is_router(p->ch) && p->ch != SJ_HB) {
+		struct sj_err e;
+
+		if (sj_jsign_check_zmtp(&f->sign, q, len, &e) != 0) {
+			refused(f, "%s channel: a client on another host sent "
+				"%s; not forwarded", sj_channel_name(p->ch),
+				e.msg);
+			return ++p->bad_signatures >=
+			       SJ_ZFRONT_BAD_SIGNATURES;
+		}
+	}
 	if (is_router(p->ch))
 		return f->on_message(f->arg, p->ch, p->rid, p->rid_len, q,
 				     len) ? -1 : 0;
@@ -373,9 +457,9 @@ static int peer_message(struct sj_zfront *f, struct sj_zfront_peer *p,
 	if (nframes == 1 && sj_zmtp_parse_frame(q, len, &flags, &body, &n) > 0)
 		r = subscription(p, body, n);
 	if (r < 0) {
-		note(f, 0, "iopub channel: a client sent something other than "
-		     "a subscription, or more than %d; dropped",
-		     SUBS_PER_PEER);
+		refused(f, "iopub channel: a client sent something other than "
+			"a subscription, or more than %d; dropped",
+			SUBS_PER_PEER);
 		return 1;
 	}
 	if (r == 1 && f->on_message(f->arg, p->ch, NULL, 0, q, len))
@@ -396,14 +480,14 @@ static int peer_input(struct sj_zfront *f, struct sj_zfront_peer *p)
 		if (r == 0)
 			goto done;
 		if (r == -1) {
-			note(f, 0, "%s channel: a client that does not speak "
-			     "ZMTP 3 with the NULL mechanism; dropped",
-			     sj_channel_name(p->ch));
+			refused(f, "%s channel: a client that does not speak "
+				"ZMTP 3 with the NULL mechanism; dropped",
+				sj_channel_name(p->ch));
 			return 1;
 		}
 		if (r == -2) {
-			note(f, 0, "%s channel: a client without a READY; "
-			     "dropped", sj_channel_name(p->ch));
+			refused(f, "%s channel: a client without a READY; "
+				"dropped", sj_channel_name(p->ch));
 			return 1;
 		}
 		if (peer_ready(f, p, body, n))
@@ -415,20 +499,20 @@ static int peer_input(struct sj_zfront *f, struct sj_zfront_peer *p)
 					      &command);
 
 		if (r < 0) {
-			note(f, 0, "%s channel: a client sent a malformed "
-			     "frame; dropped", sj_channel_name(p->ch));
+			refused(f, "%s channel: a client sent a malformed "
+				"frame; dropped", sj_channel_name(p->ch));
 			return 1;
 		}
 		if (is_router(p->ch) && link_size(p) > MESSAGE_MAX) {
-			note(f, 0, "%s channel: a client sent a message of "
-			     "more than %u bytes, over the link's limit; "
-			     "dropped", sj_channel_name(p->ch), MESSAGE_MAX);
+			refused(f, "%s channel: a client sent a message of "
+				"more than %u bytes, over the link's limit; "
+				"dropped", sj_channel_name(p->ch), MESSAGE_MAX);
 			return 1;
 		}
 		if (!is_router(p->ch) && link_size(p) > SUBSCRIPTION_MAX) {
-			note(f, 0, "iopub channel: a client sent a message of "
-			     "more than %d bytes, too long for a "
-			     "subscription; dropped", SUBSCRIPTION_MAX);
+			refused(f, "iopub channel: a client sent a message of "
+				"more than %d bytes, too long for a "
+				"subscription; dropped", SUBSCRIPTION_MAX);
 			return 1;
 		}
 		if (r == 0)
@@ -811,10 +895,19 @@ void sj_zfront_flush_wait(struct sj_zfront *f, int timeout_ms)
 /* ------------------------------------------------------------ open/close */
 
 int sj_zfront_open(struct sj_zfront *f, const char *const *endpoints,
+		   const struct sj_zfront_auth *auth,
 		   sj_zfront_message_fn on_message, void *arg,
 		   sj_note_fn note_fn, void *note_arg, struct sj_err *err)
 {
+	struct sj_err e;
+
 	memset(f, 0, sizeof(*f));
+	f->owner = auth->owner;
+	f->root_too = auth->root_too;
+	/* Without a signature to check, clients on other hosts are refused
+	 * (admitted() says why). */
+	f->can_check = auth->key[0] != '\0' &&
+		       sj_jsign_init(&f->sign, auth->key, auth->scheme, &e) == 0;
 	for (int ch = 0; ch < SJ_NCHANNELS; ch++)
 		f->listen_fd[ch] = -1;
 	f->on_message = on_message;
@@ -846,4 +939,6 @@ void sj_zfront_close(struct sj_zfront *f)
 	if (f->epfd >= 0)
 		close(f->epfd);
 	f->epfd = -1;
+	sj_note_flush(&f->refusals, f->note, f->note_arg);
+	sj_jsign_wipe(&f->sign);
 }

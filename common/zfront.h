@@ -17,6 +17,15 @@
  * that is a prefix of its first frame; subscriptions travel on toward the
  * kernel, unsubscriptions do not (the kernel's output then still reaches
  * the node shim, which is harmless).
+ *
+ * Unlike a kernel's libzmq, it takes only its owner's clients: a client
+ * whose socket is on this host must belong to the owner's uid (or root,
+ * if root_too), else it is closed before
+ * the greeting (peercred.h).  A client on another host (the connection
+ * file names an address other machines reach) has no uid we can learn:
+ * every message it sends must carry the connection file's signature
+ * (jsign.h), or it is dropped here, and after SJ_ZFRONT_BAD_SIGNATURES
+ * the client is.
  */
 #ifndef SJ_ZFRONT_H
 #define SJ_ZFRONT_H
@@ -24,9 +33,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <sys/types.h>
+
 #include "buf.h"
 #include "connfile.h"
+#include "jsign.h"
 #include "link.h"
+#include "ratelimit.h"
 #include "sj_err.h"
 #include "zmtp.h"
 
@@ -40,8 +53,14 @@
  * dropped (the message cannot be dropped half-sent). */
 #define SJ_ZFRONT_STREAM_LAG (64 << 20)
 
+/* Messages with a wrong signature a remote client may send before it is
+ * dropped (one may be a mistake; a stream of them is not). */
+#define SJ_ZFRONT_BAD_SIGNATURES 3
+
 struct sj_zfront_peer {
 	int fd;
+	int remote;		/* on another host: its messages are checked */
+	unsigned bad_signatures;
 	int ch, slot;			/* where it is in sj_zfront.peer */
 	enum sj_zmtp_state state;	/* GREETING, READY_WAIT or OPEN */
 	int out_armed;
@@ -72,8 +91,20 @@ typedef int (*sj_zfront_message_fn)(void *arg, int ch, const uint8_t *rid,
 				    size_t rid_len, const uint8_t *frames,
 				    size_t len);
 
+/* Whom the clients must be, and the key to check remote ones' messages. */
+struct sj_zfront_auth {
+	uid_t owner;
+	int root_too;			/* root's clients are admitted too */
+	const char *key, *scheme;	/* from the connection file */
+};
+
 struct sj_zfront {
 	int epfd;		/* ours; the caller waits on it */
+	uid_t owner;
+	int root_too;
+	struct sj_jsign sign;	/* wiped at close */
+	int can_check;		/* sign works: remote clients may connect */
+	struct sj_ratelimit refusals;	/* lines about refused clients */
 	int listen_fd[SJ_NCHANNELS];
 	char ipc_path[SJ_NCHANNELS][128];	/* unlinked at close */
 	struct sj_zfront_peer *peer[SJ_NCHANNELS][SJ_ZFRONT_MAX_PEERS];
@@ -87,8 +118,10 @@ struct sj_zfront {
 	void *note_arg;
 };
 
-/* Listens on the five endpoints (as sj_connfile_endpoint writes them). */
+/* Listens on the five endpoints (as sj_connfile_endpoint writes them)
+ * for auth's owner's clients. */
 int sj_zfront_open(struct sj_zfront *f, const char *const *endpoints,
+		   const struct sj_zfront_auth *auth,
 		   sj_zfront_message_fn on_message, void *arg,
 		   sj_note_fn note, void *note_arg, struct sj_err *err);
 int sj_zfront_service(struct sj_zfront *f, struct sj_err *err);

@@ -308,7 +308,12 @@ int login_main(const struct shim_args *a)
 			goto fail;
 		jo.endpoint[c] = ep[c];
 	}
-	if (sj_channels_open_jupyter(&ch, &jo, shim_note, NULL, &err) ||
+	/* Root reads the connection file and can trace us anyway:
+	 * refusing root's clients would protect nothing. */
+	struct sj_zfront_auth auth = { .owner = getuid(), .root_too = 1,
+				       .key = l.cf.key,
+				       .scheme = l.cf.signature_scheme };
+	if (sj_channels_open_jupyter(&ch, &jo, &auth, shim_note, NULL, &err) ||
 	    rdv_server_open(&r, a->rendezvous_host, &err) ||
 	    sj_curve_keypair(pub, sec, &err))
 		goto fail;

@@ -8,6 +8,8 @@
 #include <cmocka.h>
 #include <poll.h>
 #include <stdio.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <stdlib.h>
@@ -64,6 +66,15 @@ static int on_message(void *arg, int ch, const uint8_t *rid, size_t rid_len,
 	g->nframes[g->n] = (size_t)i;
 	g->n++;
 	return 0;
+}
+
+/* The test's own uid as the owner; root only if it is the owner. */
+static const struct sj_zfront_auth *me(void)
+{
+	static struct sj_zfront_auth a = { .key = "", .scheme = "" };
+
+	a.owner = getuid();
+	return &a;
 }
 
 static void pump(struct sj_zfront *f)
@@ -142,7 +153,7 @@ static void test_with_libzmq_clients(void **state)
 
 	assert_non_null(ctx);
 	ipc_endpoints(t, "j", ep, eps, SJ_NCHANNELS);
-	assert_ok(sj_zfront_open(&f, eps, on_message, &g, NULL, NULL, &err),
+	assert_ok(sj_zfront_open(&f, eps, me(), on_message, &g, NULL, NULL, &err),
 		  err);
 
 	void *alice = zmq_socket(ctx, ZMQ_DEALER);
@@ -306,7 +317,7 @@ static void test_refuses_wrong_peers(void **state)
 	void *ctx = zmq_ctx_new();
 
 	ipc_endpoints(t, "w", ep, eps, SJ_NCHANNELS);
-	assert_ok(sj_zfront_open(&f, eps, on_message, &g, NULL, NULL, &err),
+	assert_ok(sj_zfront_open(&f, eps, me(), on_message, &g, NULL, NULL, &err),
 		  err);
 	/* A PUB on the shell port is no client of a ROUTER. */
 	void *pub = zmq_socket(ctx, ZMQ_PUB);
@@ -331,7 +342,7 @@ static void open_front(struct tmp *t, const char *prefix, struct sj_zfront *f,
 	struct sj_err err = { "" };
 
 	ipc_endpoints(t, prefix, ep, eps, SJ_NCHANNELS);
-	assert_ok(sj_zfront_open(f, eps, on_message, g, noted, g, &err), err);
+	assert_ok(sj_zfront_open(f, eps, me(), on_message, g, noted, g, &err), err);
 }
 
 static void write_all(int fd, const void *p, size_t n)
@@ -388,10 +399,12 @@ static int npeers(const struct sj_zfront *f, int ch)
 	return n;
 }
 
-/* Whether fd was closed by the server (after what it sent us). */
-static int closed_by_server(struct sj_zfront *f, int fd)
+/* What a client gets before the server closes: the bytes, or -1 if it
+ * is still open after ~5 s. */
+static long bytes_before_close(struct sj_zfront *f, int fd)
 {
 	uint8_t buf[4096];
+	long got = 0;
 
 	for (int i = 0; i < 500; i++) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
@@ -401,10 +414,17 @@ static int closed_by_server(struct sj_zfront *f, int fd)
 			ssize_t r = read(fd, buf, sizeof(buf));
 
 			if (r <= 0)
-				return 1;
+				return got;
+			got += r;
 		}
 	}
-	return 0;
+	return -1;
+}
+
+/* Whether fd was closed by the server (after what it sent us). */
+static int closed_by_server(struct sj_zfront *f, int fd)
+{
+	return bytes_before_close(f, fd) >= 0;
 }
 
 /* Clients that connect and never finish their handshake do not hold the
@@ -657,9 +677,115 @@ static void test_parts_that_do_not_add_up(void **state)
 	sj_zfront_close(&f);
 }
 
+/* Five loopback TCP endpoints on ports that were free a moment ago. */
+static void tcp_endpoints(char ep[][300], const char **eps)
+{
+	for (int i = 0; i < SJ_NCHANNELS; i++) {
+		struct sockaddr_in sa = { .sin_family = AF_INET };
+		socklen_t sl = sizeof(sa);
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		assert_true(fd >= 0);
+		assert_int_equal(bind(fd, (struct sockaddr *)&sa, sl), 0);
+		assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl),
+				 0);
+		close(fd);
+		snprintf(ep[i], 300, "tcp://127.0.0.1:%d", ntohs(sa.sin_port));
+		eps[i] = ep[i];
+	}
+}
+
+/* Connects a plain socket to a zfront endpoint (ipc or tcp). */
+static int plain_connect(const char *ep)
+{
+	struct sockaddr_storage sa;
+	socklen_t sl;
+	int fd;
+
+	assert_int_equal(sj_zmtp_parse_endpoint(ep, &sa, &sl), 0);
+	fd = socket(sa.ss_family, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sl), 0);
+	return fd;
+}
+
+
+/* A client whose socket is not the owner's is closed before it gets a
+ * byte, on ipc (SO_PEERCRED) and on loopback TCP (socket diagnostics);
+ * the owner's gets the greeting and stays.  The owner here is a uid
+ * other than ours, so the test needs no second account: it is what
+ * another user's client looks like to the server. */
+static void owner_only(struct tmp *t, int tcp)
+{
+	struct got g = { 0 };
+	struct sj_zfront f;
+	struct sj_zfront_auth other = { .owner = getuid() + 1, .key = "",
+					.scheme = "" };
+	struct sj_err err = { "" };
+	char ep[SJ_NCHANNELS][300];
+	const char *eps[SJ_NCHANNELS];
+
+	if (tcp)
+		tcp_endpoints(ep, eps);
+	else
+		ipc_endpoints(t, "o", ep, eps, SJ_NCHANNELS);
+	assert_ok(sj_zfront_open(&f, eps, &other, on_message, &g, noted, &g,
+				 &err), err);
+	for (int ch = 0; ch < SJ_NCHANNELS; ch++) {
+		int fd = plain_connect(ep[ch]);
+
+		assert_int_equal(bytes_before_close(&f, fd), 0);
+		close(fd);
+		assert_int_equal(npeers(&f, ch), 0);
+	}
+	assert_non_null(strstr(g.notes, "only the kernel's owner"));
+	/* A flood of them: five lines, then one with the count. */
+	for (int i = 0; i < 40; i++) {
+		int fd = plain_connect(ep[SJ_SHELL]);
+
+		assert_int_equal(bytes_before_close(&f, fd), 0);
+		close(fd);
+	}
+	sj_zfront_close(&f);
+	int lines = 0;
+	for (const char *n = g.notes; (n = strchr(n, '\n')) != NULL; n++)
+		lines++;
+	assert_int_equal(lines, SJ_RATELIMIT_BURST + 1);
+	assert_non_null(strstr(g.notes, "(40 lines about refused "
+				      "connections were not written"));
+
+	/* The owner's client: greeted, and kept. */
+	memset(&g, 0, sizeof(g));
+	if (tcp)
+		tcp_endpoints(ep, eps);
+	assert_ok(sj_zfront_open(&f, eps, me(), on_message, &g, noted, &g,
+				 &err), err);
+	int fd = plain_connect(ep[SJ_CONTROL]);
+	assert_int_equal(bytes_before_close(&f, fd), -1);
+	assert_int_equal(npeers(&f, SJ_CONTROL), 1);
+	assert_string_equal(g.notes, "");
+	close(fd);
+	sj_zfront_close(&f);
+}
+
+static void test_owner_only_ipc(void **state)
+{
+	owner_only(*state, 0);
+}
+
+static void test_owner_only_tcp(void **state)
+{
+	owner_only(*state, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_owner_only_ipc,
+						tmpdir_setup, tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_owner_only_tcp,
+						tmpdir_setup, tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(test_with_libzmq_clients,
 						tmpdir_setup, tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(test_refuses_wrong_peers,

@@ -1,0 +1,113 @@
+#include "jsign.h"
+
+#include <sodium.h>
+#include <string.h>
+
+#include "zmtp.h"
+
+#define DELIMITER "<IDS|MSG>"
+
+int sj_jsign_init(struct sj_jsign *s, const char *key, const char *scheme,
+		  struct sj_err *err)
+{
+	size_t n = strlen(key);
+
+	memset(s, 0, sizeof(*s));
+	if (n == 0)
+		return 0;
+	if (n > sizeof(s->key))
+		return sj_err_set(err, "the connection file's key is longer "
+				  "than %zu bytes", sizeof(s->key));
+	if (strcmp(scheme, "hmac-sha256") == 0)
+		s->digest = 256;
+	else if (strcmp(scheme, "hmac-sha512") == 0)
+		s->digest = 512;
+	else
+		return sj_err_set(err, "signature scheme \"%s\": only "
+				  "hmac-sha256 and hmac-sha512 can be checked",
+				  scheme);
+	memcpy(s->key, key, n);
+	s->key_len = n;
+	return 0;
+}
+
+void sj_jsign_wipe(struct sj_jsign *s)
+{
+	sodium_memzero(s, sizeof(*s));
+}
+
+void sj_jsign_hex(const struct sj_jsign *s, const uint8_t *const part[4],
+		  const size_t part_len[4], char *hex)
+{
+	uint8_t mac[crypto_auth_hmacsha512_BYTES];
+	size_t maclen;
+
+	if (s->digest == 512) {
+		crypto_auth_hmacsha512_state st;
+
+		crypto_auth_hmacsha512_init(&st, s->key, s->key_len);
+		for (int i = 0; i < 4; i++)
+			crypto_auth_hmacsha512_update(&st, part[i],
+						      part_len[i]);
+		crypto_auth_hmacsha512_final(&st, mac);
+		sodium_memzero(&st, sizeof(st));
+		maclen = crypto_auth_hmacsha512_BYTES;
+	} else {
+		crypto_auth_hmacsha256_state st;
+
+		crypto_auth_hmacsha256_init(&st, s->key, s->key_len);
+		for (int i = 0; i < 4; i++)
+			crypto_auth_hmacsha256_update(&st, part[i],
+						      part_len[i]);
+		crypto_auth_hmacsha256_final(&st, mac);
+		sodium_memzero(&st, sizeof(st));
+		maclen = crypto_auth_hmacsha256_BYTES;
+	}
+	sodium_bin2hex(hex, SJ_JSIGN_HEX_MAX + 1, mac, maclen);
+}
+
+int sj_jsign_check_zmtp(const struct sj_jsign *s, const uint8_t *frames,
+			size_t len, struct sj_err *err)
+{
+	const uint8_t *part[4], *sig = NULL, *body;
+	size_t part_len[4], sig_len = 0, n, off = 0;
+	int after = -1;		/* frames seen after the delimiter */
+	char want[SJ_JSIGN_HEX_MAX + 1];
+	uint8_t flags;
+
+	while (off < len && after < 5) {
+		long fl = sj_zmtp_parse_frame(frames + off, len - off, &flags,
+					      &body, &n);
+
+		if (fl <= 0)
+			return sj_err_set(err, "a malformed frame");
+		off += (size_t)fl;
+		if (after < 0) {
+			if (n == strlen(DELIMITER) &&
+			    memcmp(body, DELIMITER, n) == 0)
+				after = 0;
+			continue;
+		}
+		if (after == 0) {
+			sig = body;
+			sig_len = n;
+		} else {
+			part[after - 1] = body;
+			part_len[after - 1] = n;
+		}
+		after++;
+	}
+	if (after < 5)
+		return sj_err_set(err, "not a Jupyter message (no \"%s\" "
+				  "and five frames after it)", DELIMITER);
+	if (s->digest == 0)
+		return 0;
+	sj_jsign_hex(s, part, part_len, want);
+	if (sig_len != strlen(want) ||
+	    sodium_memcmp(sig, want, sig_len) != 0) {
+		sodium_memzero(want, sizeof(want));
+		return sj_err_set(err, "a message with a wrong signature");
+	}
+	sodium_memzero(want, sizeof(want));
+	return 0;
+}

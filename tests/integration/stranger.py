@@ -1,0 +1,77 @@
+"""What another user on the login node can do to a kernel's login shim.
+
+Run as that user (sj-inspect as-other), or as the kernel's owner to show
+that the same script does reach an open port.  Prints one JSON object.
+
+  stranger.py probe UID           every TCP port UID listens on (read from
+                                  /proc/net/tcp, as any user can): the
+                                  bytes each sent before it closed
+  stranger.py listen PORT SECONDS subscribes to everything on the iopub
+                                  port for SECONDS; the messages it got
+"""
+import concurrent.futures
+import json
+import socket
+import sys
+import time
+
+import zmq
+
+
+def listening_ports(uid):
+    ports = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as f:
+            next(f)
+            for line in f:
+                fields = line.split()
+                local, state, owner = fields[1], fields[3], int(fields[7])
+                if state == "0A" and owner == uid:
+                    ports.append(int(local.rsplit(":", 1)[1], 16))
+    return sorted(set(ports))
+
+
+def probe(port):
+    """Bytes the port sends a silent client, and whether it then closed."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    got, closed = b"", False
+    try:
+        while True:
+            d = s.recv(4096)
+            if not d:
+                closed = True
+                break
+            got += d
+    except socket.timeout:
+        pass
+    except ConnectionResetError:
+        closed = True
+    finally:
+        s.close()
+    return {"bytes": len(got), "closed": closed}
+
+
+def listen(port, seconds):
+    ctx = zmq.Context()
+    sub = ctx.socket(zmq.SUB)
+    sub.setsockopt(zmq.LINGER, 0)
+    sub.setsockopt(zmq.SUBSCRIBE, b"")
+    sub.connect(f"tcp://127.0.0.1:{port}")
+    got = []
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if sub.poll(100):
+            got.append([f.decode("utf-8", "replace")[:200]
+                        for f in sub.recv_multipart()])
+    sub.close()
+    ctx.term()
+    return got
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "probe":
+        ports = listening_ports(int(sys.argv[2]))
+        with concurrent.futures.ThreadPoolExecutor(len(ports) or 1) as ex:
+            print(json.dumps(dict(zip(ports, ex.map(probe, ports)))))
+    else:
+        print(json.dumps(listen(int(sys.argv[2]), float(sys.argv[3]))))
