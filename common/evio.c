@@ -76,18 +76,29 @@ int sj_evio_arm(int timer_fd, long ms)
 	return timerfd_settime(timer_fd, 0, &its, NULL);
 }
 
-int sj_evio_watch(int epfd, int op, int fd, uint64_t tag, int out_armed)
+int sj_evio_watch(int epfd, int op, int fd, uint64_t tag, unsigned ev)
 {
-	struct epoll_event ev = {
-		.events = EPOLLIN | (out_armed ? EPOLLOUT : 0),
+	struct epoll_event e = {
+		.events = (ev & SJ_EV_HELD ? 0 : EPOLLIN) |
+			  (ev & SJ_EV_OUT ? EPOLLOUT : 0),
 		.data.u64 = tag,
 	};
 
-	return epoll_ctl(epfd, op, fd, &ev);
+	return epoll_ctl(epfd, op, fd, &e);
+}
+
+int sj_evio_hold(int epfd, int fd, uint64_t tag, unsigned *ev, int hold)
+{
+	unsigned want = hold ? *ev | SJ_EV_HELD : *ev & ~(unsigned)SJ_EV_HELD;
+
+	if (want == *ev)
+		return 0;
+	*ev = want;
+	return fd < 0 ? 0 : sj_evio_watch(epfd, EPOLL_CTL_MOD, fd, tag, want);
 }
 
 int sj_evio_send(int epfd, int fd, uint64_t tag, struct sj_buf *out,
-		 int *out_armed)
+		 unsigned *ev)
 {
 	while (out->off < out->len) {
 		ssize_t n = send(fd, out->p + out->off, out->len - out->off,
@@ -103,9 +114,10 @@ int sj_evio_send(int epfd, int fd, uint64_t tag, struct sj_buf *out,
 		out->off += (size_t)n;
 	}
 	sj_buf_consumed(out);
-	int want = out->off < out->len;
-	if (want != *out_armed) {
-		*out_armed = want;
+	unsigned want = out->off < out->len ? *ev | SJ_EV_OUT :
+			*ev & ~(unsigned)SJ_EV_OUT;
+	if (want != *ev) {
+		*ev = want;
 		if (sj_evio_watch(epfd, EPOLL_CTL_MOD, fd, tag, want))
 			return -1;
 	}

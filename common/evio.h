@@ -39,14 +39,23 @@ int sj_evio_open(int *epfd, int *timer_fd, uint64_t timer_tag,
 /* Arms the timer once, ms from now (0 disarms it). */
 int sj_evio_arm(int timer_fd, long ms);
 
+/* What an fd is registered for; its owner keeps these flags with it. */
+enum {
+	SJ_EV_OUT = 1,	/* EPOLLOUT: output is waiting */
+	SJ_EV_HELD = 2,	/* no EPOLLIN: its input waits (backpressure) */
+};
+
 /* Registers (op EPOLL_CTL_ADD) or updates (EPOLL_CTL_MOD) fd in epfd
- * under tag: EPOLLIN always, EPOLLOUT when out_armed. */
-int sj_evio_watch(int epfd, int op, int fd, uint64_t tag, int out_armed);
+ * under tag: EPOLLIN unless ev has SJ_EV_HELD, EPOLLOUT if SJ_EV_OUT. */
+int sj_evio_watch(int epfd, int op, int fd, uint64_t tag, unsigned ev);
+/* Holds fd's input (stops reading it: its sender is slowed by TCP) or
+ * lets it go on; updates *ev and the registration if that changes. */
+int sj_evio_hold(int epfd, int fd, uint64_t tag, unsigned *ev, int hold);
 
 /* Sends what fd takes of out, then arms EPOLLOUT while bytes remain (and
  * disarms it after).  Returns 0, or -1 if the connection is broken. */
 int sj_evio_send(int epfd, int fd, uint64_t tag, struct sj_buf *out,
-		 int *out_armed);
+		 unsigned *ev);
 
 /* One read of up to chunk bytes (or more, if the buffer has the room)
  * onto in, after making room.  Returns the bytes read, 0 if there were

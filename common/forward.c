@@ -236,13 +236,14 @@ int sj_channels_link_client(struct sj_channels *c, const char *host,
 }
 
 int sj_channels_link_server(struct sj_channels *c, int listen_fd,
-			    int grace_s, const struct sj_link_keys *keys,
+			    int grace_s, const char *peer_only,
+			    const struct sj_link_keys *keys,
 			    sj_note_fn note, void *arg,
 			    struct sj_err *err)
 {
 	c->link_open = 1;
-	return sj_link_open_server(&c->link, listen_fd, grace_s, keys,
-				   from_link, c, note, arg, err);
+	return sj_link_open_server(&c->link, listen_fd, grace_s, peer_only,
+				   keys, from_link, c, note, arg, err);
 }
 
 void sj_channels_close(struct sj_channels *c, int linger_ms)
@@ -352,6 +353,25 @@ static void retire_if_done(struct fwd_loop *L, int i)
 	}
 }
 
+/* Whether a queue of n bytes holds its input, held already or not. */
+static int over_bound(int held, size_t n)
+{
+	return n > (held ? SJ_FWD_QUEUE_LOW : SJ_FWD_QUEUE_HIGH);
+}
+
+/* Backpressure: see forward.h. */
+static int hold_inputs(struct sj_channels *c)
+{
+	int r;
+
+	c->hold_local = over_bound(c->hold_local, sj_link_queued(&c->link));
+	if (c->front != NULL)
+		return sj_zfront_hold(c->front, c->hold_local);
+	c->hold_link = over_bound(c->hold_link, sj_zmtp_queued(c->kernel));
+	r = sj_zmtp_hold(c->kernel, c->hold_local);
+	return sj_link_hold(&c->link, c->hold_link) || r ? -1 : 0;
+}
+
 /* One wake-up: waits up to timeout_ms (-1: for ever) unless something is
  * already known to be ready, then forwards and calls the ready watches.
  * Returns the number of messages moved, or -1; sets *stop when a watch
@@ -401,6 +421,8 @@ static int loop_round(struct fwd_loop *L, struct sj_channels *c,
 		sj_zfront_flush(c->front);
 	else
 		sj_zmtp_flush(c->kernel);
+	if (hold_inputs(c))
+		return sj_err_errno(err, errno, "epoll_ctl");
 	while (L->wready != 0) {
 		int i = __builtin_ctz(L->wready);
 		struct sj_fwd_watch *w = &L->w[i];

@@ -16,6 +16,16 @@
  * routing id, because the kernel routes input_request with the identities
  * of the shell request.  Each shim is one thread: no ZeroMQ library, so
  * no I/O thread to hand every message to and back.
+ *
+ * Every queue has a bound.  When more than SJ_FWD_QUEUE_HIGH bytes wait
+ * to go out on the link (or, on the node, to the kernel), the input that
+ * feeds that queue is no longer read until less than SJ_FWD_QUEUE_LOW
+ * wait: the clients' requests on the login side (zfront), the kernel's
+ * output or the link on the node side.  The sender is slowed by TCP, as
+ * between two libzmq sockets; nothing is dropped here that libzmq would
+ * not drop (iopub for a subscriber that does not read, zfront.h).  The
+ * login shim always reads the link: its clients' queues drop at their
+ * high-water mark instead.
  */
 #ifndef SJ_FORWARD_H
 #define SJ_FORWARD_H
@@ -28,6 +38,9 @@
 #include "sj_err.h"
 #include "zfront.h"
 #include "zmtp.h"
+
+#define SJ_FWD_QUEUE_HIGH (8u << 20)
+#define SJ_FWD_QUEUE_LOW (2u << 20)
 
 /* Jupyter's five endpoints (login) or the kernel's (node), as
  * sj_connfile_endpoint writes them. */
@@ -45,6 +58,8 @@ struct sj_channels {
 	uint64_t dropped[SJ_NCHANNELS];		/* unroutable replies */
 	int shutdown_replied;	/* a shutdown_reply went toward Jupyter */
 	unsigned epoch;		/* the link connection messages came on */
+	int hold_local;		/* the link is full: its feeders wait */
+	int hold_link;		/* node: the kernel is full: the link waits */
 };
 
 /* Login: listens where Jupyter's clients connect.  Call before anything
@@ -66,7 +81,8 @@ int sj_channels_link_client(struct sj_channels *c, const char *host,
 			    sj_note_fn note, void *arg,
 			    struct sj_err *err);
 int sj_channels_link_server(struct sj_channels *c, int listen_fd,
-			    int grace_s, const struct sj_link_keys *keys,
+			    int grace_s, const char *peer_only,
+			    const struct sj_link_keys *keys,
 			    sj_note_fn note, void *arg,
 			    struct sj_err *err);
 

@@ -187,6 +187,9 @@ int sj_link_frames_valid(const uint8_t *f, size_t len, int parts)
 /* ------------------------------------------------------------ connections */
 
 #define note(L, debug, ...) sj_notef((L)->note, (L)->note_arg, debug, __VA_ARGS__)
+/* What a stranger can make us write: bounded (ratelimit.h). */
+#define refused(L, ...) \
+	sj_notef_limited(&(L)->refusals, (L)->note, (L)->note_arg, __VA_ARGS__)
 
 static int arm_timer(struct sj_link *L, long ms)
 {
@@ -201,12 +204,27 @@ static void arm_timer_or_note(struct sj_link *L, long ms)
 
 static int watch(struct sj_link *L, struct sj_link_conn *c, int op)
 {
-	return sj_evio_watch(L->epfd, op, c->fd, c->serial, c->out_armed);
+	return sj_evio_watch(L->epfd, op, c->fd, c->serial, c->ev);
+}
+
+int sj_link_hold(struct sj_link *L, int hold)
+{
+	struct sj_link_conn *c = L->live;
+
+	return c == NULL ? 0 :
+	       sj_evio_hold(L->epfd, c->fd, c->serial, &c->ev, hold);
+}
+
+size_t sj_link_queued(const struct sj_link *L)
+{
+	const struct sj_link_conn *c = L->live;
+
+	return L->backlog.len + (c != NULL ? c->out.len - c->out.off : 0);
 }
 
 static int conn_write(struct sj_link *L, struct sj_link_conn *c)
 {
-	return sj_evio_send(L->epfd, c->fd, c->serial, &c->out, &c->out_armed);
+	return sj_evio_send(L->epfd, c->fd, c->serial, &c->out, &c->ev);
 }
 
 static void conn_free(struct sj_link *L, struct sj_link_conn *c)
@@ -302,7 +320,7 @@ static struct sj_link_conn *conn_new(struct sj_link *L, int fd,
 	c->fd = fd;
 	c->state = st;
 	c->serial = L->next_serial++;
-	c->out_armed = st == SJ_CONN_CONNECTING;
+	c->ev = st == SJ_CONN_CONNECTING ? SJ_EV_OUT : 0;
 	crypto_box_keypair(c->e_public, c->e_secret);
 	if (sj_buf_reserve(&c->out, SJ_LINK_GREETING_BYTES) ||
 	    watch(L, c, EPOLL_CTL_ADD)) {
@@ -403,13 +421,13 @@ static int greeted(struct sj_link *L, struct sj_link_conn *c,
 	if (memcmp(g, MAGIC, sizeof(MAGIC)) != 0) {
 		if (memcmp(g, MAGIC, sizeof(MAGIC) - 1) == 0 &&
 		    g[3] >= '0' && g[3] <= '9')
-			note(L, 0, "link: refused %s: it speaks version %c "
-			     "of the link protocol, this shim version %c "
-			     "(install the same spank-jupyter on login and "
-			     "compute nodes)", c->peer, g[3], MAGIC[3]);
+			refused(L, "link: refused %s: it speaks version %c "
+				"of the link protocol, this shim version %c "
+				"(install the same spank-jupyter on login and "
+				"compute nodes)", c->peer, g[3], MAGIC[3]);
 		else
-			note(L, 0, "link: refused %s: not the link protocol",
-			     c->peer);
+			refused(L, "link: refused %s: not the link protocol",
+				c->peer);
 		return 1;
 	}
 	r = sj_link_derive(&L->keys, L->server, c->e_secret, c->e_public,
@@ -417,7 +435,7 @@ static int greeted(struct sj_link *L, struct sj_link_conn *c,
 	sodium_memzero(c->e_secret, sizeof(c->e_secret));
 	c->in.off += SJ_LINK_GREETING_BYTES;
 	if (r != 0) {
-		note(L, 0, "link: refused %s: an unusable key", c->peer);
+		refused(L, "link: refused %s: an unusable key", c->peer);
 		return 1;
 	}
 	c->state = SJ_CONN_UNPROVEN;
@@ -433,8 +451,8 @@ static int first_record(struct sj_link *L, struct sj_link_conn *c,
 {
 	if (n != 1 || p[0] != SJ_LINK_HELLO) {
 		if (L->server)
-			note(L, 0, "link: refused %s: it did not begin with "
-			     "a HELLO", c->peer);
+			refused(L, "link: refused %s: it did not begin with "
+				"a HELLO", c->peer);
 		else
 			note(L, 0, "link: %s did not answer with a HELLO; "
 			     "connecting again", c->peer);
@@ -504,8 +522,8 @@ static int conn_input(struct sj_link *L, struct sj_link_conn *c,
 			     SJ_LINK_RECORD_MAX;
 		if (rl < SJ_LINK_TAG_BYTES || rl > max) {
 			if (c->state == SJ_CONN_UNPROVEN)
-				note(L, 0, "link: refused %s: a record of %u "
-				     "bytes", c->peer, rl);
+				refused(L, "link: refused %s: a record of %u "
+					"bytes", c->peer, rl);
 			else
 				note(L, 0, "link: %s sent a record of %u "
 				     "bytes; connection dropped", c->peer,
@@ -527,11 +545,11 @@ static int conn_input(struct sj_link *L, struct sj_link_conn *c,
 				     "authentication; connection dropped",
 				     c->peer);
 			else if (L->server)
-				note(L, 0, "link: refused %s: it does not hold "
-				     "the login shim's key", c->peer);
+				refused(L, "link: refused %s: it does not hold "
+					"the login shim's key", c->peer);
 			else
-				note(L, 0, "link: refused %s: it does not hold "
-				     "the node shim's key", c->peer);
+				refused(L, "link: refused %s: it does not hold "
+					"the node shim's key", c->peer);
 			if (c->state == SJ_CONN_UNPROVEN)
 				L->refused++;
 			return 1;
@@ -604,9 +622,56 @@ static int connect_now(struct sj_link *L, struct sj_err *err)
 	       sj_err_errno(err, errno, "timerfd_settime") : 0;
 }
 
+/* An address as it compares: an IPv4-mapped IPv6 address as IPv4. */
+static void addr_plain(const struct sockaddr_storage *in,
+		       struct sockaddr_storage *out)
+{
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)in;
+
+	memset(out, 0, sizeof(*out));
+	if (in->ss_family == AF_INET6 &&
+	    IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)out;
+
+		s4->sin_family = AF_INET;
+		memcpy(&s4->sin_addr, &s6->sin6_addr.s6_addr[12], 4);
+	} else if (in->ss_family == AF_INET) {
+		out->ss_family = AF_INET;
+		((struct sockaddr_in *)out)->sin_addr =
+			((const struct sockaddr_in *)in)->sin_addr;
+	} else if (in->ss_family == AF_INET6) {
+		out->ss_family = AF_INET6;
+		((struct sockaddr_in6 *)out)->sin6_addr = s6->sin6_addr;
+	}
+}
+
+/* Whether fd's peer is at the one address connections are taken from. */
+static int from_peer_only(struct sj_link *L, int fd)
+{
+	struct sockaddr_storage ss, a;
+	socklen_t sl = sizeof(ss);
+
+	if (L->peer_only.ss_family == 0)
+		return 1;
+	if (getpeername(fd, (struct sockaddr *)&ss, &sl) != 0)
+		return 0;
+	addr_plain(&ss, &a);
+	if (a.ss_family != L->peer_only.ss_family)
+		return 0;
+	if (a.ss_family == AF_INET)
+		return memcmp(&((struct sockaddr_in *)&a)->sin_addr,
+			      &((struct sockaddr_in *)&L->peer_only)->sin_addr,
+			      4) == 0;
+	return memcmp(&((struct sockaddr_in6 *)&a)->sin6_addr,
+		      &((struct sockaddr_in6 *)&L->peer_only)->sin6_addr,
+		      16) == 0;
+}
+
+/* Takes up to SJ_LINK_ACCEPT_BATCH new connections; the rest wait for
+ * the next turn, after what the ones already here have sent is read. */
 static int on_accept(struct sj_link *L, struct sj_err *err)
 {
-	for (;;) {
+	for (int taken = 0; taken < SJ_LINK_ACCEPT_BATCH;) {
 		int fd = accept4(L->listen_fd, NULL, NULL,
 				 SOCK_NONBLOCK | SOCK_CLOEXEC);
 
@@ -616,15 +681,24 @@ static int on_accept(struct sj_link *L, struct sj_err *err)
 			if (errno == EAGAIN)
 				return 0;
 			/* Out of descriptors, say: the ones we have go on. */
-			note(L, 0, "link: accept: %s", strerror(errno));
+			refused(L, "link: accept: %s", strerror(errno));
 			return 0;
 		}
+		if (!from_peer_only(L, fd)) {
+			char peer[80];
+
+			peer_name(fd, peer, sizeof(peer));
+			refused(L, "link: refused %s: not the login shim's "
+				"address (%s)", peer, L->peer_only_text);
+			close(fd);
+			continue;
+		}
+		taken++;
 		sockopts(fd);
 		/* With all slots taken, the oldest unproven connection makes
 		 * room, so strangers that connect and stay silent cannot fill
-		 * them for good.  A steady flood of more than SJ_LINK_PENDING
-		 * connections per handshake time can still push the login
-		 * shim's out: a denial of service, never a way in. */
+		 * them for good (SJ_LINK_PENDING says why the login shim's
+		 * is not pushed out). */
 		struct sj_link_conn *c = conn_new(L, fd, SJ_CONN_GREETING);
 		if (c == NULL) {
 			close(fd);
@@ -635,6 +709,7 @@ static int on_accept(struct sj_link *L, struct sj_err *err)
 		if (conn_write(L, c))
 			conn_drop(L, c);
 	}
+	return 0;
 }
 
 static int on_timer(struct sj_link *L, struct sj_err *err)
@@ -701,28 +776,28 @@ static int on_conn(struct sj_link *L, struct sj_link_conn *c, uint32_t ev,
 int sj_link_service(struct sj_link *L, struct sj_err *err)
 {
 	struct epoll_event ev[SJ_LINK_PENDING + 3];
-	int n;
+	int n, accept = 0, timer = 0;
 
 	n = epoll_wait(L->epfd, ev, SJ_LINK_PENDING + 3, 0);
 	if (n < 0)
 		return errno == EINTR ? 0 :
 		       sj_err_errno(err, errno, "link: epoll_wait");
+	/* Connections first: a newcomer accepted before them could push
+	 * out one whose proof is already waiting to be read. */
 	for (int i = 0; i < n; i++) {
 		uint64_t tag = ev[i].data.u64;
 		struct sj_link_conn *c;
 
-		if (tag == TAG_LISTEN) {
-			if (on_accept(L, err))
-				return -1;
-		} else if (tag == TAG_TIMER) {
-			if (on_timer(L, err))
-				return -1;
-		} else if ((c = conn_by_serial(L, tag)) != NULL) {
-			/* (None if it was dropped by an earlier event.) */
-			if (on_conn(L, c, ev[i].events, err))
-				return -1;
-		}
+		if (tag == TAG_LISTEN)
+			accept = 1;
+		else if (tag == TAG_TIMER)
+			timer = 1;
+		else if ((c = conn_by_serial(L, tag)) != NULL &&
+			 on_conn(L, c, ev[i].events, err))
+			return -1;	/* (none if dropped by an earlier event) */
 	}
+	if ((timer && on_timer(L, err)) || (accept && on_accept(L, err)))
+		return -1;
 	return 0;
 }
 
@@ -936,7 +1011,7 @@ int sj_link_open_client(struct sj_link *L, const char *host, int port,
 }
 
 int sj_link_open_server(struct sj_link *L, int listen_fd, int grace_s,
-			const struct sj_link_keys *keys,
+			const char *peer_only, const struct sj_link_keys *keys,
 			sj_link_deliver_fn deliver, void *deliver_arg,
 			sj_note_fn note_fn, void *note_arg,
 			struct sj_err *err)
@@ -947,6 +1022,26 @@ int sj_link_open_server(struct sj_link *L, int listen_fd, int grace_s,
 		return -1;
 	}
 	L->listen_fd = listen_fd;
+	if (peer_only != NULL) {
+		struct addrinfo hints = { .ai_flags = AI_NUMERICHOST,
+					  .ai_socktype = SOCK_STREAM };
+		struct addrinfo *ai = NULL;
+		struct sockaddr_storage ss;
+
+		if (getaddrinfo(peer_only, NULL, &hints, &ai) != 0 ||
+		    ai->ai_addrlen > sizeof(ss)) {
+			if (ai != NULL)
+				freeaddrinfo(ai);
+			return sj_err_set(err, "link: %s is not a numeric "
+					  "address", peer_only);
+		}
+		memset(&ss, 0, sizeof(ss));
+		memcpy(&ss, ai->ai_addr, ai->ai_addrlen);
+		freeaddrinfo(ai);
+		addr_plain(&ss, &L->peer_only);
+		snprintf(L->peer_only_text, sizeof(L->peer_only_text), "%s",
+			 peer_only);
+	}
 	L->grace_s = grace_s;
 	if (sj_evio_watch(L->epfd, EPOLL_CTL_ADD, listen_fd, TAG_LISTEN, 0))
 		return sj_err_errno(err, errno, "link: epoll_ctl");
@@ -972,4 +1067,5 @@ void sj_link_close(struct sj_link *L)
 	L->listen_fd = L->timer_fd = L->epfd = -1;
 	sj_buf_free(&L->backlog);
 	sodium_memzero(&L->keys, sizeof(L->keys));
+	sj_note_flush(&L->refusals, L->note, L->note_arg);
 }

@@ -36,6 +36,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "buf.h"
 #include "connfile.h"
@@ -47,8 +48,14 @@
 #define SJ_LINK_TAG_BYTES 16
 /* Largest record accepted; a message bigger than this is refused. */
 #define SJ_LINK_RECORD_MAX (1u << 30)
-/* Connections accepted but not yet proven to be the login shim's. */
-#define SJ_LINK_PENDING 4
+/* Connections accepted but not yet proven to be the login shim's.  Many
+ * more than one: a newcomer pushes out the oldest, so for the login
+ * shim's to be pushed out before its HELLO is read, this many others
+ * must arrive from its own host within one round trip. */
+#define SJ_LINK_PENDING 64
+/* Connections taken per turn of the event loop; then the connections
+ * already there are read first. */
+#define SJ_LINK_ACCEPT_BATCH 16
 
 /* The kind byte: a channel (0-4), the flags below, or HELLO. */
 enum {
@@ -81,7 +88,7 @@ struct sj_link_conn {
 	int fd;
 	uint64_t serial;		/* its epoll tag: never reused */
 	enum sj_conn_state state;
-	int out_armed;			/* EPOLLOUT registered */
+	unsigned ev;			/* SJ_EV_ flags it is registered with */
 	char peer[80];			/* "ADDR:PORT", for messages */
 	uint8_t e_public[SJ_LINK_KEY_BYTES], e_secret[SJ_LINK_KEY_BYTES];
 	uint8_t tx_key[SJ_LINK_KEY_BYTES], rx_key[SJ_LINK_KEY_BYTES];
@@ -121,6 +128,11 @@ struct sj_link {
 	sj_note_fn note;
 	void *note_arg;
 	uint64_t refused;	/* connections that failed to prove */
+	struct sj_ratelimit refusals;	/* lines about them */
+	/* server: the only address a connection is taken from (family 0:
+	 * any) */
+	struct sockaddr_storage peer_only;
+	char peer_only_text[64];
 };
 
 /* The keys as the rendezvous carries them: Z85 text (curvekey.h). */
@@ -131,15 +143,17 @@ int sj_link_keys_from_z85(struct sj_link_keys *k, const char *self_public,
 /* Client: connects to host:port now and again whenever the connection is
  * lost.  Server: accepts on listen_fd (a listening socket, ours from now
  * on); gone is set once no proven client has been there for grace_s
- * seconds (counted from now, until the first one comes).  keys is copied
- * and the caller's copy may be wiped. */
+ * seconds (counted from now, until the first one comes), and takes
+ * connections from the numeric address peer_only alone (NULL: from any;
+ * others are closed before a byte is read or sent).  keys is copied and
+ * the caller's copy may be wiped. */
 int sj_link_open_client(struct sj_link *L, const char *host, int port,
 			const struct sj_link_keys *keys,
 			sj_link_deliver_fn deliver, void *deliver_arg,
 			sj_note_fn note, void *note_arg,
 			struct sj_err *err);
 int sj_link_open_server(struct sj_link *L, int listen_fd, int grace_s,
-			const struct sj_link_keys *keys,
+			const char *peer_only, const struct sj_link_keys *keys,
 			sj_link_deliver_fn deliver, void *deliver_arg,
 			sj_note_fn note, void *note_arg,
 			struct sj_err *err);
@@ -166,6 +180,13 @@ int sj_link_msg_end(struct sj_link *L, struct sj_err *err);
 /* Forgets the message being written.  A msg_ call that fails has done so
  * already: nothing half-written is ever sealed. */
 void sj_link_msg_abort(struct sj_link *L);
+
+/* Bytes waiting to go out: in the backlog and on the live connection. */
+size_t sj_link_queued(const struct sj_link *L);
+/* Stops (hold) or resumes reading the live connection: while the other
+ * side's records cannot be passed on, they wait in TCP.  Call again
+ * after a new connection goes live. */
+int sj_link_hold(struct sj_link *L, int hold);
 
 /* Writes what the socket takes now; the rest goes when it is writable. */
 int sj_link_flush(struct sj_link *L, struct sj_err *err);

@@ -14,8 +14,8 @@
 #define RELAYINFO_MAX_BYTES 4096
 
 static const char *const key_names[] = {
-	"address", "port", "fd", "server_public", "server_secret",
-	"client_public",
+	"address", "login_address", "port", "fd", "server_public",
+	"server_secret", "client_public",
 };
 
 static int valid_address(const char *a)
@@ -32,6 +32,10 @@ static int check(const struct sj_relayinfo *ri, struct sj_err *err)
 	    !valid_address(ri->address))
 		return sj_err_set(err, "\"address\" is not a numeric IPv4 or "
 				  "IPv6 address");
+	if (strnlen(ri->login_address, sizeof(ri->login_address)) ==
+	    sizeof(ri->login_address) || !valid_address(ri->login_address))
+		return sj_err_set(err, "\"login_address\" is not a numeric "
+				  "IPv4 or IPv6 address");
 	if (ri->port < 1 || ri->port > 65535)
 		return sj_err_set(err, "\"port\": %d is out of range 1-65535",
 				  ri->port);
@@ -62,6 +66,8 @@ int sj_relayinfo_write(const char *path, const struct sj_relayinfo *ri,
 	 * refuses a NULL one. */
 	if (root == NULL ||
 	    json_object_set_new(root, "address", json_string(ri->address)) ||
+	    json_object_set_new(root, "login_address",
+				json_string(ri->login_address)) ||
 	    json_object_set_new(root, "port", json_integer(ri->port)) ||
 	    json_object_set_new(root, "fd", json_integer(ri->fd)) ||
 	    json_object_set_new(root, "server_public",
@@ -116,6 +122,20 @@ static int get_int(json_t *root, const char *name, int *v,
 	return 0;
 }
 
+static int get_address(json_t *root, const char *name, char buf[64],
+		       struct sj_err *err)
+{
+	json_t *v = json_object_get(root, name);
+
+	if (v == NULL)
+		return sj_err_set(err, "\"%s\" is missing", name);
+	if (!json_is_string(v) || json_string_length(v) >= 64)
+		return sj_err_set(err, "\"%s\" is not a numeric IPv4 or "
+				  "IPv6 address", name);
+	memcpy(buf, json_string_value(v), json_string_length(v) + 1);
+	return 0;
+}
+
 static int parse(const char *text, size_t len, struct sj_relayinfo *out,
 		 struct sj_err *err)
 {
@@ -144,19 +164,9 @@ static int parse(const char *text, size_t len, struct sj_relayinfo *out,
 			goto out;
 		}
 	}
-	v = json_object_get(root, "address");
-	if (v == NULL) {
-		sj_err_set(err, "\"address\" is missing");
-		goto out;
-	}
-	if (!json_is_string(v) ||
-	    json_string_length(v) >= sizeof(ri.address)) {
-		sj_err_set(err, "\"address\" is not a numeric IPv4 or IPv6 "
-			   "address");
-		goto out;
-	}
-	memcpy(ri.address, json_string_value(v), json_string_length(v) + 1);
-	if (get_int(root, "port", &ri.port, err) ||
+	if (get_address(root, "address", ri.address, err) ||
+	    get_address(root, "login_address", ri.login_address, err) ||
+	    get_int(root, "port", &ri.port, err) ||
 	    get_int(root, "fd", &ri.fd, err) ||
 	    get_key(root, "server_public", ri.server_public, err) ||
 	    get_key(root, "server_secret", ri.server_secret, err) ||

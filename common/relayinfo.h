@@ -20,6 +20,9 @@
 
 struct sj_relayinfo {
 	char address[64];			/* where the relay listens */
+	/* The login shim's address, as the rendezvous reached it: the link
+	 * is taken from there only. */
+	char login_address[64];
 	int port;
 	int fd;					/* inherited listening socket */
 	char server_public[SJ_Z85_KEY_LEN + 1];

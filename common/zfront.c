@@ -120,9 +120,18 @@ static struct sj_zfront_peer *peer_of_tag(struct sj_zfront *f, uint64_t tag)
 	return p != NULL && tag_of(p) == tag ? p : NULL;
 }
 
+/* The channels whose input waits while the link is full: requests.  A
+ * ping or a subscription is small and comes seldom. */
+static int holdable(int ch)
+{
+	return ch == SJ_SHELL || ch == SJ_STDIN || ch == SJ_CONTROL;
+}
+
 static int watch(struct sj_zfront *f, struct sj_zfront_peer *p, int op)
 {
-	return sj_evio_watch(f->epfd, op, p->fd, tag_of(p), p->out_armed);
+	if (f->held && holdable(p->ch))
+		p->ev |= SJ_EV_HELD;
+	return sj_evio_watch(f->epfd, op, p->fd, tag_of(p), p->ev);
 }
 
 static void peer_free(struct sj_zfront *f, struct sj_zfront_peer *p)
@@ -140,7 +149,7 @@ static void peer_free(struct sj_zfront *f, struct sj_zfront_peer *p)
 
 static int peer_write(struct sj_zfront *f, struct sj_zfront_peer *p)
 {
-	return sj_evio_send(f->epfd, p->fd, tag_of(p), &p->out, &p->out_armed);
+	return sj_evio_send(f->epfd, p->fd, tag_of(p), &p->out, &p->ev);
 }
 
 static size_t unsent_bytes(const struct sj_zfront_peer *p)
@@ -921,6 +930,28 @@ int sj_zfront_open(struct sj_zfront *f, const char *const *endpoints,
 		if (listen_on(f, ch, endpoints[ch], err))
 			return -1;
 	return 0;
+}
+
+int sj_zfront_hold(struct sj_zfront *f, int hold)
+{
+	int rv = 0;
+
+	hold = hold != 0;
+	if (hold == f->held)
+		return 0;
+	f->held = hold;
+	for (int ch = 0; ch < SJ_NCHANNELS; ch++) {
+		if (!holdable(ch))
+			continue;
+		for (int i = 0; i < SJ_ZFRONT_MAX_PEERS; i++) {
+			struct sj_zfront_peer *p = f->peer[ch][i];
+
+			if (p != NULL && sj_evio_hold(f->epfd, p->fd,
+						      tag_of(p), &p->ev, hold))
+				rv = -1;
+		}
+	}
+	return rv;
 }
 
 void sj_zfront_close(struct sj_zfront *f)

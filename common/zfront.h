@@ -63,7 +63,7 @@ struct sj_zfront_peer {
 	unsigned bad_signatures;
 	int ch, slot;			/* where it is in sj_zfront.peer */
 	enum sj_zmtp_state state;	/* GREETING, READY_WAIT or OPEN */
-	int out_armed;
+	unsigned ev;		/* SJ_EV_ flags it is registered with */
 	uint8_t rid[SJ_ZMTP_RID_MAX];
 	size_t rid_len;
 	struct sj_buf in, out;
@@ -111,6 +111,7 @@ struct sj_zfront {
 	uint32_t next_id;
 	uint64_t next_serial;
 	uint64_t hwm_dropped;	/* messages not sent to a client not reading */
+	int held;		/* requests wait (sj_zfront_hold) */
 	struct sj_zfront_stream stream[SJ_NCHANNELS];
 	sj_zfront_message_fn on_message;
 	void *arg;
@@ -144,6 +145,11 @@ int sj_zfront_stream(struct sj_zfront *f, int kind, const uint8_t *entries,
  * a whole message lost on the way would be).  ch < 0: every channel. */
 void sj_zfront_abort_stream(struct sj_zfront *f, int ch);
 void sj_zfront_flush(struct sj_zfront *f);
+/* Stops (hold) or resumes reading the clients' requests (shell, stdin,
+ * control): while the link cannot take more, they wait in the clients'
+ * sockets and libzmq queues, not in our memory.  Returns -1 if epoll
+ * failed for one. */
+int sj_zfront_hold(struct sj_zfront *f, int hold);
 /* Gives the clients up to timeout_ms to take what is queued. */
 void sj_zfront_flush_wait(struct sj_zfront *f, int timeout_ms);
 void sj_zfront_close(struct sj_zfront *f);

@@ -363,15 +363,48 @@ static uint64_t tag_of(const struct sj_zmtp *z, const struct sj_zmtp_conn *c)
 	return (uint64_t)c->gen << 8 | (uint64_t)(c - z->c);
 }
 
+/* The kernel's sockets whose output waits while the link is full: all
+ * but the heartbeat, whose echo is small and says the kernel lives. */
+static int holdable(const struct sj_zmtp *z, const struct sj_zmtp_conn *c)
+{
+	return c != &z->c[SJ_HB];
+}
+
 static int watch(struct sj_zmtp *z, struct sj_zmtp_conn *c, int op)
 {
-	return sj_evio_watch(z->epfd, op, c->fd, tag_of(z, c), c->out_armed);
+	if (z->held && holdable(z, c))
+		c->ev |= SJ_EV_HELD;
+	return sj_evio_watch(z->epfd, op, c->fd, tag_of(z, c), c->ev);
+}
+
+int sj_zmtp_hold(struct sj_zmtp *z, int hold)
+{
+	int rv = 0;
+
+	z->held = hold != 0;
+	for (int ch = 0; ch < SJ_NCHANNELS; ch++) {
+		struct sj_zmtp_conn *c = &z->c[ch];
+
+		if (holdable(z, c) && c->fd >= 0 &&
+		    sj_evio_hold(z->epfd, c->fd, tag_of(z, c), &c->ev, hold))
+			rv = -1;
+	}
+	return rv;
+}
+
+size_t sj_zmtp_queued(const struct sj_zmtp *z)
+{
+	size_t n = 0;
+
+	for (int ch = 0; ch < SJ_NCHANNELS; ch++)
+		n += z->c[ch].out.len - z->c[ch].out.off + z->c[ch].queue.len;
+	return n;
 }
 
 static int conn_write(struct sj_zmtp *z, struct sj_zmtp_conn *c)
 {
 	return sj_evio_send(z->epfd, c->fd, tag_of(z, c), &c->out,
-			    &c->out_armed);
+			    &c->ev);
 }
 
 static void drop(struct sj_zmtp *z, struct sj_zmtp_conn *c, const char *why)
@@ -385,7 +418,7 @@ static void drop(struct sj_zmtp *z, struct sj_zmtp_conn *c, const char *why)
 	}
 	c->fd = -1;
 	c->state = SJ_ZMTP_WAITING;
-	c->out_armed = 0;
+	c->ev = 0;
 	/* What was on its way is lost with the connection, as in libzmq. */
 	c->in.off = c->in.len = 0;
 	memset(&c->scan, 0, sizeof(c->scan));
@@ -413,7 +446,7 @@ static int start_connect(struct sj_zmtp *z, struct sj_zmtp_conn *c)
 	c->fd = fd;
 	c->gen++;
 	c->state = SJ_ZMTP_CONNECTING;
-	c->out_armed = 1;
+	c->ev = SJ_EV_OUT;
 	sj_zmtp_greeting(g);
 	c->out.off = c->out.len = 0;
 	if (sj_buf_reserve(&c->out, sizeof(g)))

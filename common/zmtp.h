@@ -60,7 +60,7 @@ struct sj_zmtp_conn {
 	uint32_t gen;		/* counts connections: part of the epoll tag */
 	enum sj_zmtp_type type;
 	enum sj_zmtp_state state;
-	int out_armed;
+	unsigned ev;		/* SJ_EV_ flags it is registered with */
 	struct sockaddr_storage sa;
 	socklen_t salen;
 	char endpoint[300];
@@ -102,6 +102,7 @@ struct sj_zmtp {
 	uint8_t rid[SJ_ZMTP_RID_MAX];
 	size_t rid_len;
 	struct sj_zmtp_conn c[SJ_NCHANNELS];
+	int held;		/* the kernel's output waits (sj_zmtp_hold) */
 	sj_zmtp_message_fn on_message;
 	sj_zmtp_part_fn on_part;
 	void *arg;
@@ -125,6 +126,13 @@ int sj_zmtp_send(struct sj_zmtp *z, int ch, const uint8_t *frames,
 		 size_t len, struct sj_err *err);
 /* Writes what the sockets take now. */
 void sj_zmtp_flush(struct sj_zmtp *z);
+/* Bytes waiting for the kernel to read. */
+size_t sj_zmtp_queued(const struct sj_zmtp *z);
+/* Stops (hold) or resumes reading what the kernel sends (but its
+ * heartbeat): while the link cannot take more, it waits in the kernel's
+ * own queues, where libzmq drops at its high-water mark as it always
+ * would for a slow peer. */
+int sj_zmtp_hold(struct sj_zmtp *z, int hold);
 void sj_zmtp_close(struct sj_zmtp *z);
 
 /* Walks the frames of a message: returns 1 and the next frame, or 0 at

@@ -211,8 +211,9 @@ int node_main(const struct shim_args *a)
 	explicit_bzero(ri.server_secret, sizeof(ri.server_secret));
 	int lfd = ri.fd;
 	ri.fd = -1;	/* the link's now, closed with it */
-	int r = sj_channels_link_server(&ch, lfd, LOGIN_GRACE_S, &keys,
-					shim_note, NULL, &err);
+	int r = sj_channels_link_server(&ch, lfd, LOGIN_GRACE_S,
+					ri.login_address, &keys, shim_note,
+					NULL, &err);
 	sodium_memzero(&keys, sizeof(keys));
 	if (r)
 		goto fail;

@@ -62,6 +62,17 @@ int sj_relay_addr_of_socket(int fd, struct sj_relay_addr *a,
 	return addr_set(a, (struct sockaddr *)&ss, len, err);
 }
 
+int sj_relay_addr_of_peer(int fd, struct sj_relay_addr *a,
+			  struct sj_err *err)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getpeername(fd, (struct sockaddr *)&ss, &len) != 0)
+		return sj_err_errno(err, errno, "getpeername");
+	return addr_set(a, (struct sockaddr *)&ss, len, err);
+}
+
 int sj_relay_addr_parse(const char *s, struct sj_relay_addr *a,
 			struct sj_err *err)
 {

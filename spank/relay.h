@@ -25,6 +25,9 @@ struct sj_relay_addr {
 int sj_relay_addr_of_socket(int fd, struct sj_relay_addr *a,
 			    struct sj_err *err);
 
+/* The address of fd's peer (the login shim, on the rendezvous socket). */
+int sj_relay_addr_of_peer(int fd, struct sj_relay_addr *a,
+			  struct sj_err *err);
 /* relay_address from plugstack.conf: a numeric IPv4 or IPv6 address. */
 int sj_relay_addr_parse(const char *s, struct sj_relay_addr *a,
 			struct sj_err *err);

@@ -285,6 +285,9 @@ int sj_stepd_task_init(spank_t sp, int ac, char **av)
 		goto fail;
 
 	what = "relay";
+	if (sj_relay_addr_of_peer(fd, &addr, &err) != 0)
+		goto fail;
+	memcpy(ri.login_address, addr.text, sizeof(ri.login_address));
 	if (context.config->relay_address[0] != '\0') {
 		if (sj_relay_addr_parse(context.config->relay_address, &addr,
 					&err) != 0)

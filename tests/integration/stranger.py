@@ -8,6 +8,8 @@ that the same script does reach an open port.  Prints one JSON object.
                                   bytes each sent before it closed
   stranger.py listen PORT SECONDS subscribes to everything on the iopub
                                   port for SECONDS; the messages it got
+  stranger.py knock ADDR PORT     connects, sends a link greeting, and
+                                  reports what came back before the close
 """
 import concurrent.futures
 import json
@@ -31,11 +33,12 @@ def listening_ports(uid):
     return sorted(set(ports))
 
 
-def probe(port):
-    """Bytes the port sends a silent client, and whether it then closed."""
-    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+def probe(port, addr="127.0.0.1", send=b""):
+    """Bytes the port sends a client, and whether it then closed."""
+    s = socket.create_connection((addr, port), timeout=5)
     got, closed = b"", False
     try:
+        s.sendall(send)
         while True:
             d = s.recv(4096)
             if not d:
@@ -73,5 +76,8 @@ if __name__ == "__main__":
         ports = listening_ports(int(sys.argv[2]))
         with concurrent.futures.ThreadPoolExecutor(len(ports) or 1) as ex:
             print(json.dumps(dict(zip(ports, ex.map(probe, ports)))))
+    elif sys.argv[1] == "knock":
+        print(json.dumps(probe(int(sys.argv[3]), sys.argv[2],
+                               b"SJL2" + bytes(32))))
     else:
         print(json.dumps(listen(int(sys.argv[2]), float(sys.argv[3]))))

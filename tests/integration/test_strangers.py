@@ -7,7 +7,8 @@ import re
 import subprocess
 import sys
 
-from conftest import (INSPECT, MY_UID, OTHER_UID, run_cell, wait_until)
+from conftest import (INSPECT, LOGIN_ADDR, MY_UID, OTHER_UID, kernel_json,
+                      node_addr, run_cell, wait_until)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 STRANGER = [sys.executable, os.path.join(HERE, "stranger.py")]
@@ -70,3 +71,84 @@ def test_login_ports_refuse_other_users(kernelspecs, start_kernel):
     wait_until(lambda: refused.search(k.shim_log()), 30,
                "the refusal in the server log")
     assert len(refused.findall(k.shim_log())) <= 5, k.shim_log()
+
+
+def test_relay_takes_only_the_login_shims_address(kernelspecs, start_kernel):
+    """The node shim takes the link from the address its rendezvous came
+    from: another user on another node gets the connection closed before
+    a byte, where before it got the relay's greeting."""
+    k = start_kernel(kernelspecs.add("relay-addr", ["-w", "n2"]))
+    relay = kernel_json(
+        k.kc, f"json.load(open({k.step_dir() + '/relay.json'!r}))")
+    assert relay["login_address"] == LOGIN_ADDR
+    knock = STRANGER + ["knock", relay["address"], str(relay["port"])]
+    r = subprocess.run(INSPECT + ["as-other-on", "n3"] + knock,
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout) == {"bytes": 0, "closed": True}
+    # From the login host the same knock is answered (and then refused by
+    # its key, as test_relay_refuses_strangers shows): the probe can tell.
+    mine = json.loads(subprocess.run(knock, capture_output=True, text=True,
+                                     timeout=60, check=True).stdout)
+    assert mine["bytes"] == 36, mine
+
+    content, out, _ = run_cell(k.kc, "print(6 * 7)")
+    assert out == "42\n"
+    line = re.compile(r"link: refused %s:\d+: not the login shim's address "
+                      r"\(%s\)" % (re.escape(node_addr("n3")),
+                                    re.escape(LOGIN_ADDR)))
+    wait_until(lambda: line.search(k.shim_log()), 30,
+               "the refusal in the server log")
+
+
+def vm_hwm_mib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        kib = int(re.search(r"^VmHWM:\s+(\d+) kB", f.read(), re.M).group(1))
+    return kib / 1024
+
+
+def test_queues_bounded_under_a_flood(kernelspecs, start_kernel):
+    """A client that sends faster than the kernel reads (512 MiB at the
+    shell port while the kernel sleeps in a cell) is slowed down, not
+    buffered: both shims stay far below what was sent, and the kernel
+    goes on afterwards.  Before the bounds, the node shim held all of it."""
+    import threading
+    import zmq
+
+    k = start_kernel(kernelspecs.add("flood", ["-w", "n3"]))
+    node_shim = kernel_json(k.kc, "os.getppid()")
+    msg_id = k.kc.execute("import time; time.sleep(20)")
+    ctx = zmq.Context()
+    dealer = ctx.socket(zmq.DEALER)
+    dealer.setsockopt(zmq.LINGER, 0)
+    dealer.setsockopt(zmq.SNDTIMEO, 3000)
+    dealer.connect(f"tcp://127.0.0.1:{shim_ports(k)['shell']}")
+    junk = os.urandom(256 << 10)
+    sent = [0]
+
+    def flood():
+        for _ in range(2048):		# 512 MiB
+            try:
+                dealer.send_multipart([b"<IDS|MSG>", b"junk", junk])
+            except zmq.Again:
+                break		# the shims stopped taking more
+            sent[0] += len(junk)
+
+    t = threading.Thread(target=flood)
+    t.start()
+    t.join(60)
+    assert not t.is_alive()
+    login_mib, node_mib = vm_hwm_mib(k.shim_pid), vm_hwm_mib(node_shim)
+    print(f"flood: {sent[0] >> 20} MiB taken from the client; peak "
+          f"resident login shim {login_mib:.1f} MiB, node shim "
+          f"{node_mib:.1f} MiB")
+    assert login_mib < 64 and node_mib < 64, (login_mib, node_mib)
+    dealer.close()
+    ctx.term()
+
+    reply = k.kc.get_shell_msg(timeout=120)
+    while reply["parent_header"].get("msg_id") != msg_id:
+        reply = k.kc.get_shell_msg(timeout=120)
+    assert reply["content"]["status"] == "ok"
+    content, out, _ = run_cell(k.kc, "print(6 * 7)", timeout=300)
+    assert out == "42\n"

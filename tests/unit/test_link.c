@@ -195,26 +195,28 @@ static int listener(int *port)
 	assert_true(fd >= 0);
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	assert_int_equal(listen(fd, 8), 0);
+	assert_int_equal(listen(fd, 256), 0);
 	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &sl), 0);
 	*port = ntohs(sin.sin_port);
 	return fd;
 }
 
+/* Services both ends once, waiting up to 10 ms for something. */
+#define PUMP_ONCE(a, b) do { \
+	struct pollfd p_[2] = { { .fd = (a)->L.epfd, .events = POLLIN }, \
+				{ .fd = (b)->L.epfd, .events = POLLIN } }; \
+	struct sj_err e_ = { "" }; \
+	assert_true(poll(p_, 2, 10) >= 0); \
+	assert_ok(sj_link_service(&(a)->L, &e_), e_); \
+	assert_ok(sj_link_service(&(b)->L, &e_), e_); \
+	assert_ok(sj_link_flush(&(a)->L, &e_), e_); \
+	assert_ok(sj_link_flush(&(b)->L, &e_), e_); \
+} while (0)
+
 /* Services both ends until cond holds (or 5 s of nothing happening). */
 #define PUMP(a, b, cond) do { \
-	for (int spins_ = 0; !(cond) && spins_ < 500; spins_++) { \
-		struct pollfd p_[2] = { { .fd = (a)->L.epfd, \
-					  .events = POLLIN }, \
-					{ .fd = (b)->L.epfd, \
-					  .events = POLLIN } }; \
-		struct sj_err e_ = { "" }; \
-		assert_true(poll(p_, 2, 10) >= 0); \
-		assert_ok(sj_link_service(&(a)->L, &e_), e_); \
-		assert_ok(sj_link_service(&(b)->L, &e_), e_); \
-		assert_ok(sj_link_flush(&(a)->L, &e_), e_); \
-		assert_ok(sj_link_flush(&(b)->L, &e_), e_); \
-	} \
+	for (int spins_ = 0; !(cond) && spins_ < 500; spins_++) \
+		PUMP_ONCE(a, b); \
 	assert_true(cond); \
 } while (0)
 
@@ -256,8 +258,9 @@ static struct end *serve(struct pair *p, int *port)
 
 	assert_non_null(s);
 	make_pair(p);
-	assert_ok(sj_link_open_server(&s->L, listener(port), 30, &p->server,
-				      got, s, noted, s, &err), err);
+	assert_ok(sj_link_open_server(&s->L, listener(port), 30, "127.0.0.1",
+				      &p->server, got, s, noted, s, &err),
+		  err);
 	return s;
 }
 
@@ -390,17 +393,29 @@ static void test_strangers_refused(void **state)
 	free(s);
 }
 
-/* A plain TCP connection to the loopback port: a stranger. */
-static int stranger(int port)
+/* A plain TCP connection to the loopback port from the address from
+ * (127.0.0.1 if 0): a stranger. */
+static int stranger_from(int port, uint32_t from)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET,
 				   .sin_port = htons((uint16_t)port) };
+	struct sockaddr_in src = { .sin_family = AF_INET };
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 
 	assert_true(fd >= 0);
+	if (from != 0) {
+		src.sin_addr.s_addr = htonl(from);
+		assert_int_equal(bind(fd, (struct sockaddr *)&src,
+				      sizeof(src)), 0);
+	}
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	assert_int_equal(connect(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
 	return fd;
+}
+
+static int stranger(int port)
+{
+	return stranger_from(port, 0);
 }
 
 static int npending(const struct sj_link *L)
@@ -458,6 +473,107 @@ static void test_oldest_unproven_gives_way(void **state)
 	     d.s->L.live != NULL);
 	check_msg(d.s, 0, SJ_SHELL, "<IDS|MSG>", "kernel_info_request");
 	for (int i = 1; i <= SJ_LINK_PENDING; i++)
+		close(fd[i]);
+	duo_close(&d);
+}
+
+/* A held connection is not read: what the other end sends waits in TCP
+ * (and then in its sender's queue, which sj_link_queued counts) until
+ * the hold is let go, and nothing is lost. */
+static void test_hold(void **state)
+{
+	struct duo d;
+
+	(void)state;
+	duo_open(&d, 1);
+	PUMP(d.c, d.s, d.c->L.live != NULL && d.s->L.live != NULL);
+	assert_int_equal(sj_link_queued(&d.c->L), 0);
+	assert_int_equal(sj_link_hold(&d.s->L, 1), 0);
+	for (int i = 0; i < 40; i++)
+		send_msg(d.c, SJ_SHELL, "<IDS|MSG>", "execute_request");
+	for (int i = 0; i < 50; i++)
+		PUMP_ONCE(d.c, d.s);
+	assert_int_equal(d.s->n, 0);
+	/* Far more than TCP buffers: the rest stays with the sender. */
+	char *big = malloc(16 << 20);
+	assert_non_null(big);
+	memset(big, 'b', 16 << 20);
+	big[(16 << 20) - 1] = '\0';
+	send_msg(d.c, SJ_SHELL, "<IDS|MSG>", big);
+	for (int i = 0; i < 50; i++)
+		PUMP_ONCE(d.c, d.s);
+	assert_int_equal(d.s->n, 0);
+	assert_true(sj_link_queued(&d.c->L) > (8u << 20));
+	assert_int_equal(sj_link_hold(&d.s->L, 0), 0);
+	PUMP(d.c, d.s, d.s->n == 41);
+	check_msg(d.s, 39, SJ_SHELL, "<IDS|MSG>", "execute_request");
+	check_msg(d.s, 40, SJ_SHELL, "<IDS|MSG>", big);
+	assert_int_equal(sj_link_queued(&d.c->L), 0);
+	free(big);
+	duo_close(&d);
+}
+
+/* The node shim takes the link only from the login shim's address (the
+ * one its rendezvous came from): a connection from any other is closed
+ * before it gets a byte, and holds no slot. */
+static void test_only_from_the_login_address(void **state)
+{
+	struct duo d;
+	uint8_t buf[64];
+
+	(void)state;
+	duo_open(&d, 1);
+	int fd = stranger_from(d.port, 0x7f000002);	/* 127.0.0.2 */
+	PUMP(d.c, d.s, d.c->L.live != NULL && d.s->L.live != NULL &&
+	     strstr(d.s->notes, "not the login shim's address") != NULL);
+	assert_int_equal(read(fd, buf, sizeof(buf)), 0);
+	assert_int_equal(npending(&d.s->L), 0);
+	assert_non_null(strstr(d.s->notes, "link: refused 127.0.0.2:"));
+	assert_non_null(strstr(d.s->notes, "(127.0.0.1)"));
+	close(fd);
+	duo_close(&d);
+}
+
+/* Strangers from the login shim's own host that connect right behind it,
+ * many more than there are slots, and send a greeting each: the login
+ * shim's connection is read before any of them can push it out. */
+static void test_flood_behind_the_login_shim(void **state)
+{
+	struct duo d;
+	struct sj_err err = { "" };
+	enum { N = 3 * SJ_LINK_PENDING };
+	int fd[N];
+	uint8_t greeting[SJ_LINK_GREETING_BYTES] = "SJL2";
+
+	(void)state;
+	duo_open(&d, 0);
+	assert_ok(sj_link_open_client(&d.c->L, "127.0.0.1", d.port,
+				      &d.p.client, got, d.c, noted, d.c,
+				      &err), err);
+	send_msg(d.c, SJ_SHELL, "<IDS|MSG>", "kernel_info_request");
+	/* The client's greeting is on its way before anybody else's. */
+	for (int i = 0; i < 50 && d.c->L.pending[0]->out.len >
+			       d.c->L.pending[0]->out.off; i++) {
+		struct pollfd pf = { .fd = d.c->L.epfd, .events = POLLIN };
+
+		assert_true(poll(&pf, 1, 10) >= 0);
+		assert_ok(sj_link_service(&d.c->L, &err), err);
+	}
+	for (int i = 0; i < N; i++) {
+		fd[i] = stranger(d.port);
+		randombytes_buf(greeting + 4, sizeof(greeting) - 4);
+		assert_int_equal(write(fd[i], greeting, sizeof(greeting)),
+				 (ssize_t)sizeof(greeting));
+	}
+	/* The first connection the server takes is the login shim's, and
+	 * that very one goes live: it was never pushed out (a client pushed
+	 * out would connect again, and win once the flood is over). */
+	uint64_t first = d.s->L.next_serial;
+	PUMP(d.c, d.s, d.s->n == 1 && d.c->L.live != NULL &&
+	     d.s->L.live != NULL);
+	check_msg(d.s, 0, SJ_SHELL, "<IDS|MSG>", "kernel_info_request");
+	assert_int_equal(d.s->L.live->serial, first);
+	for (int i = 0; i < N; i++)
 		close(fd[i]);
 	duo_close(&d);
 }
@@ -593,8 +709,8 @@ static void test_impostor_gets_nothing(void **state)
 	/* The real node shim comes back on that port. */
 	s = calloc(1, sizeof(*s));
 	assert_non_null(s);
-	assert_ok(sj_link_open_server(&s->L, lfd, 30, &p.server, got, s,
-				      noted, s, &err), err);
+	assert_ok(sj_link_open_server(&s->L, lfd, 30, NULL, &p.server, got,
+				      s, noted, s, &err), err);
 	PUMP(c, s, s->n == 1 && c->L.live != NULL);
 	check_msg(s, 0, SJ_SHELL, "<IDS|MSG>", "execute_request");
 	end_free(c);
@@ -612,6 +728,9 @@ int main(void)
 		cmocka_unit_test(test_both_ends),
 		cmocka_unit_test(test_strangers_refused),
 		cmocka_unit_test(test_oldest_unproven_gives_way),
+		cmocka_unit_test(test_only_from_the_login_address),
+		cmocka_unit_test(test_hold),
+		cmocka_unit_test(test_flood_behind_the_login_shim),
 		cmocka_unit_test(test_parts_from_the_client_refused),
 		cmocka_unit_test(test_message_over_the_limit),
 		cmocka_unit_test(test_impostor_gets_nothing),

@@ -25,6 +25,7 @@ static void fill(struct sj_relayinfo *ri)
 
 	memset(ri, 0, sizeof(*ri));
 	strcpy(ri->address, "10.77.0.11");
+	strcpy(ri->login_address, "10.77.0.1");
 	ri->port = 40000;
 	ri->fd = 3;
 	assert_ok(sj_curve_keypair(ri->server_public, ri->server_secret, &err),
@@ -48,11 +49,13 @@ static void test_round_trip(void **state)
 	assert_memory_equal(&ri, &back, sizeof(ri));
 
 	strcpy(ri.address, "fd00::11");
+	strcpy(ri.login_address, "fd00::1");
 	ri.port = 65535;
 	ri.fd = 0;
 	assert_ok(sj_relayinfo_write(t->path, &ri, &err), err);
 	assert_ok(sj_relayinfo_load(t->path, &back, &err), err);
 	assert_string_equal(back.address, "fd00::11");
+	assert_string_equal(back.login_address, "fd00::1");
 	assert_int_equal(back.port, 65535);
 	assert_int_equal(back.fd, 0);
 }
@@ -67,6 +70,10 @@ static void test_write_refuses(void **state)
 	strcpy(ri.address, "n1");
 	assert_fails(sj_relayinfo_write(at(t, "r.json"), &ri, &err), err,
 		     "relay info: \"address\" is not a numeric IPv4 or IPv6");
+	fill(&ri);
+	strcpy(ri.login_address, "login");
+	assert_fails(sj_relayinfo_write(at(t, "r.json"), &ri, &err), err,
+		     "\"login_address\" is not a numeric IPv4 or IPv6");
 	fill(&ri);
 	ri.port = 0;
 	assert_fails(sj_relayinfo_write(at(t, "r.json"), &ri, &err), err,
@@ -115,7 +122,8 @@ static void write_info(const char *path, const char *addr, const char *port,
 		strcat(text, fd);
 		strcat(text, ", ");
 	}
-	strcat(text, "\"server_public\": \"" PUB "\", "
+	strcat(text, "\"login_address\": \"10.0.0.9\", "
+	       "\"server_public\": \"" PUB "\", "
 	       "\"server_secret\": \"" PUB "\", "
 	       "\"client_public\": \"" PUB "\"");
 	if (extra != NULL)
@@ -136,6 +144,7 @@ static void test_load_strict(void **state)
 	assert_int_equal(ri.port, 4);
 	assert_int_equal(ri.fd, 4);
 	assert_string_equal(ri.client_public, PUB);
+	assert_string_equal(ri.login_address, "10.0.0.9");
 
 	write_info(p, "\"10.0.0.1\"", GOOD_PORT, GOOD_PORT,
 		   ", \"extra\": 1");
@@ -148,6 +157,11 @@ static void test_load_strict(void **state)
 	write_info(p, "10", GOOD_PORT, GOOD_PORT, NULL);
 	assert_fails(sj_relayinfo_load(p, &ri, &err), err,
 		     "\"address\" is not a numeric");
+	write_text(p, "{\"address\": \"10.0.0.1\", \"port\": 4, \"fd\": 4, "
+		   "\"server_public\": \"" PUB "\", \"server_secret\": \""
+		   PUB "\", \"client_public\": \"" PUB "\"}");
+	assert_fails(sj_relayinfo_load(p, &ri, &err), err,
+		     "\"login_address\" is missing");
 	write_info(p, "\"10.0.0.1\"", "[1,2,3,4,5]", GOOD_PORT, NULL);
 	assert_fails(sj_relayinfo_load(p, &ri, &err), err,
 		     "\"port\" must be an integer");
@@ -172,7 +186,8 @@ static void test_load_strict(void **state)
 	write_text(p, "[]");
 	assert_fails(sj_relayinfo_load(p, &ri, &err), err,
 		     "not a JSON object");
-	write_text(p, "{\"address\": \"10.0.0.1\", \"port\": " GOOD_PORT
+	write_text(p, "{\"address\": \"10.0.0.1\", \"login_address\": "
+		  "\"10.0.0.9\", \"port\": " GOOD_PORT
 		  ", \"fd\": " GOOD_PORT ", \"server_public\": \"" PUB "\", "
 		  "\"server_secret\": \"" PUB "x\", \"client_public\": \""
 		  PUB "\"}");

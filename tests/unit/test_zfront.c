@@ -181,6 +181,32 @@ static void test_with_libzmq_clients(void **state)
 	assert_true(strcmp(g.text[0], "\x01") == 0 ||
 		    strcmp(g.text[1], "\x01") == 0);
 
+	/* While held, requests wait in the client (heartbeats do not);
+	 * let go, they come. */
+	assert_int_equal(sj_zfront_hold(&f, 1), 0);
+	assert_int_equal(zmq_send(alice, "<IDS|MSG>", 9, ZMQ_SNDMORE), 9);
+	assert_int_equal(zmq_send(alice, "held", 4, 0), 4);
+	assert_int_equal(zmq_send(hb, "ping", 4, 0), 4);
+	for (int i = 0; i < 500 && g.n < 3; i++)
+		pump(&f);
+	for (int i = 0; i < 20; i++)
+		pump(&f);
+	assert_int_equal(g.n, 3);
+	assert_int_equal(g.ch[2], SJ_HB);
+	/* (A REQ waits for its reply before it asks again.) */
+	assert_int_equal(sj_zfront_send(&f, SJ_HB, buf,
+					msg(buf, 3, g.rid[2], g.rid_len[2],
+					    "", (size_t)0, "ping", (size_t)4),
+					&err), 0);
+	recv_text(&f, hb, text, sizeof(text));
+	assert_string_equal(text, "ping");
+	assert_int_equal(sj_zfront_hold(&f, 0), 0);
+	for (int i = 0; i < 500 && g.n < 4; i++)
+		pump(&f);
+	assert_int_equal(g.n, 4);
+	assert_string_equal(g.text[3], "<IDS|MSG>|held");
+	g.n = 2;
+
 	/* A request arrives with its client's routing id first. */
 	assert_int_equal(zmq_send(alice, "<IDS|MSG>", 9, ZMQ_SNDMORE), 9);
 	assert_int_equal(zmq_send(alice, "request", 7, 0), 7);
