@@ -12,9 +12,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* sj_rmtree holds one descriptor per level; a user who builds a deeper tree
- * in the step directory gets an error (and a leftover directory) rather than
- * a root process that runs out of descriptors. */
+/* The removals hold one descriptor per level; a user who builds a deeper
+ * tree in the step directory gets an error (and a leftover directory)
+ * rather than a root process that runs out of descriptors. */
 #define RMTREE_MAX_DEPTH 128
 
 int sj_read_file(const char *path, size_t max, char **buf, size_t *len,
@@ -179,105 +179,155 @@ fail:
 	return rv;
 }
 
-int sj_mkdir_root(const char *path, mode_t mode, struct sj_err *err)
+/* Opens path as a directory without following a final symlink; if
+ * missing_ok, a missing one is success with *fd = -1. */
+static int open_dir_nofollow(const char *path, int missing_ok, int *fd,
+			     struct sj_err *err)
+{
+	*fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (*fd >= 0 || (errno == ENOENT && missing_ok))
+		return 0;
+	if (errno == ELOOP || errno == ENOTDIR)
+		return sj_err_set(err, "%s is not a directory (or is a symbolic "
+				  "link), refused", path);
+	return sj_err_errno(err, errno, "cannot open directory %s", path);
+}
+
+/* Checks the directory open at fd (path names it): owned by owner, and
+ * writable by group or others no more than mode allows. */
+static int check_dir(int fd, const char *path, uid_t owner, mode_t mode,
+		     struct sj_err *err)
 {
 	struct stat st;
-	int created = 1, fd, rv = -1;
 
+	if (fstat(fd, &st) != 0)
+		return sj_err_errno(err, errno, "cannot stat %s", path);
+	if (st.st_uid != owner && owner == 0)
+		return sj_err_set(err, "directory %s is owned by uid %ju, not "
+				  "root, refused", path, (uintmax_t)st.st_uid);
+	if (st.st_uid != owner)
+		return sj_err_set(err, "directory %s is owned by uid %ju, not "
+				  "uid %ju, refused", path,
+				  (uintmax_t)st.st_uid, (uintmax_t)owner);
+	/* Others could replace the per-step directories in it. */
+	if (st.st_mode & ~mode & (S_IWGRP | S_IWOTH))
+		return sj_err_set(err, "directory %s is writable by group or "
+				  "others (mode %04o), refused", path,
+				  (unsigned)(st.st_mode & 07777));
+	return 0;
+}
+
+int sj_open_owned_dir(const char *path, uid_t owner, int *fd,
+		      struct sj_err *err)
+{
+	if (open_dir_nofollow(path, 1, fd, err) != 0)
+		return -1;
+	if (*fd < 0)
+		return 0;
+	if (check_dir(*fd, path, owner, 0755, err) != 0) {
+		close(*fd);
+		*fd = -1;
+		return -1;
+	}
+	return 0;
+}
+
+int sj_mkdir_root(const char *path, mode_t mode, int *dirfd,
+		  struct sj_err *err)
+{
+	int created = 1, fd;
+
+	if (dirfd != NULL)
+		*dirfd = -1;
 	if (mkdir(path, mode) != 0) {
 		if (errno != EEXIST)
 			return sj_err_errno(err, errno, "cannot create "
 					    "directory %s", path);
 		created = 0;
 	}
-	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0) {
-		if (errno == ELOOP || errno == ENOTDIR)
-			return sj_err_set(err, "%s exists and is not a "
-					  "directory (or is a symbolic link), "
-					  "refused", path);
-		return sj_err_errno(err, errno, "cannot open directory %s",
-				    path);
+	if (open_dir_nofollow(path, 0, &fd, err) != 0)
+		return -1;
+	/* mkdir(2) applied the umask; check_dir tells if it was not ours. */
+	if (created && fchmod(fd, mode) != 0) {
+		sj_err_errno(err, errno, "chmod %s", path);
+		goto fail;
 	}
-	if (fstat(fd, &st) != 0) {
-		sj_err_errno(err, errno, "cannot stat %s", path);
-		goto out;
-	}
-	if (st.st_uid != 0) {
-		sj_err_set(err, "directory %s is owned by uid %ju, not root, "
-			   "refused", path, (uintmax_t)st.st_uid);
-		goto out;
-	}
-	if (created) {
-		/* mkdir(2) applied the umask. */
-		if (fchmod(fd, mode) != 0) {
-			sj_err_errno(err, errno, "chmod %s", path);
-			goto out;
-		}
-	} else if (st.st_mode & ~mode & (S_IWGRP | S_IWOTH)) {
-		/* Others could replace the per-step directories in it. */
-		sj_err_set(err, "directory %s is writable by group or others "
-			   "(mode %04o), refused", path,
-			   (unsigned)(st.st_mode & 07777));
-		goto out;
-	}
-	rv = 0;
-out:
+	if (check_dir(fd, path, 0, mode, err) != 0)
+		goto fail;
+	if (dirfd != NULL)
+		*dirfd = fd;
+	else
+		close(fd);
+	return 0;
+fail:
 	close(fd);
-	return rv;
+	return -1;
 }
 
-int sj_mkdir_private(const char *path, uid_t uid, gid_t gid,
-		     struct sj_err *err)
+int sj_mkdir_private_at(int dfd, const char *name, uid_t uid, gid_t gid,
+			struct sj_file_id *id, struct sj_err *err)
 {
 	struct stat st, lst;
 	int fd;
 
-	if (mkdir(path, 0700) != 0) {
+	if (mkdirat(dfd, name, 0700) != 0) {
 		if (errno == EEXIST)
-			return sj_err_set(err, "%s already exists", path);
+			return sj_err_set(err, "%s already exists", name);
 		return sj_err_errno(err, errno, "cannot create directory %s",
-				    path);
+				    name);
 	}
 	/* Work on the descriptor, so that what gets chowned is what we
 	 * made even if the name were replaced in between. */
-	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC);
 	if (fd < 0) {
-		sj_err_errno(err, errno, "cannot open directory %s", path);
+		sj_err_errno(err, errno, "cannot open directory %s", name);
 		goto fail;
 	}
 	if (fchown(fd, uid, gid) != 0) {
-		sj_err_errno(err, errno, "cannot chown %s to %ju:%ju", path,
+		sj_err_errno(err, errno, "cannot chown %s to %ju:%ju", name,
 			     (uintmax_t)uid, (uintmax_t)gid);
 		goto fail;
 	}
 	if (fchmod(fd, 0700) != 0) {
-		sj_err_errno(err, errno, "chmod %s", path);
+		sj_err_errno(err, errno, "chmod %s", name);
 		goto fail;
 	}
-	if (fstat(fd, &st) != 0 || lstat(path, &lst) != 0) {
-		sj_err_errno(err, errno, "cannot stat %s", path);
+	if (fstat(fd, &st) != 0 ||
+	    fstatat(dfd, name, &lst, AT_SYMLINK_NOFOLLOW) != 0) {
+		sj_err_errno(err, errno, "cannot stat %s", name);
 		goto fail;
 	}
 	if (!S_ISDIR(lst.st_mode) || lst.st_dev != st.st_dev ||
 	    lst.st_ino != st.st_ino || st.st_uid != uid || st.st_gid != gid ||
 	    (st.st_mode & 07777) != 0700) {
-		sj_err_set(err, "%s changed while it was being created", path);
+		sj_err_set(err, "%s changed while it was being created", name);
 		goto fail;
 	}
 	close(fd);
+	id->dev = st.st_dev;
+	id->ino = st.st_ino;
 	return 0;
 fail:
 	if (fd >= 0)
 		close(fd);
-	/* Best effort: the first error is the one worth reporting. */
-	(void)rmdir(path);
+	/* Best effort: the first error is the one worth reporting.  Only
+	 * ever an (empty) directory: AT_REMOVEDIR removes nothing else. */
+	(void)unlinkat(dfd, name, AT_REMOVEDIR);
 	return -1;
 }
 
+/* Which directories a removal may enter: those of the tree's owner, on
+ * the tree's file system. */
+struct tree_bounds {
+	uid_t owner;
+	dev_t dev;
+};
+
 /* Empties the directory open at dfd (which it closes) and everything
  * below; `path` names it in messages. */
-static int empty_dir(int dfd, const char *path, int depth, struct sj_err *err)
+static int empty_dir(int dfd, const char *path, const struct tree_bounds *b,
+		     int depth, struct sj_err *err)
 {
 	struct dirent *de;
 	DIR *d;
@@ -321,6 +371,7 @@ static int empty_dir(int dfd, const char *path, int depth, struct sj_err *err)
 			goto out;
 		}
 		if (!S_ISDIR(st.st_mode)) {
+			/* A symlink goes as a name, its target stays. */
 			if (unlinkat(dirfd(d), name, 0) != 0 &&
 			    errno != ENOENT) {
 				sj_err_errno(err, errno, "cannot remove %s/%s",
@@ -338,13 +389,32 @@ static int empty_dir(int dfd, const char *path, int depth, struct sj_err *err)
 				     name);
 			goto out;
 		}
+		if (fstat(cfd, &st) != 0) {
+			sj_err_errno(err, errno, "cannot stat %s/%s", path,
+				     name);
+			close(cfd);
+			goto out;
+		}
+		/* Someone else's directory, moved or mounted into the tree,
+		 * is not the owner's to empty, so not ours either. */
+		if (st.st_uid != b->owner || st.st_dev != b->dev) {
+			sj_err_set(err, "cannot remove %s/%s: a directory of "
+				   "uid %ju%s, not of the tree's owner (uid "
+				   "%ju), refused", path, name,
+				   (uintmax_t)st.st_uid,
+				   st.st_dev != b->dev ?
+				   " on another file system" : "",
+				   (uintmax_t)b->owner);
+			close(cfd);
+			goto out;
+		}
 		if (asprintf(&sub, "%s/%s", path, name) < 0) {
 			close(cfd);
 			sj_err_set(err, "cannot remove %s: out of memory",
 				   path);
 			goto out;
 		}
-		if (empty_dir(cfd, sub, depth + 1, err) != 0) {
+		if (empty_dir(cfd, sub, b, depth + 1, err) != 0) {
 			free(sub);
 			goto out;
 		}
@@ -362,6 +432,23 @@ out:
 	return rv;
 }
 
+/* Empties the directory open at fd (closing it); its owner and file
+ * system bound what gets entered. */
+static int empty_open_dir(int fd, const char *path, struct sj_err *err)
+{
+	struct tree_bounds b;
+	struct stat st;
+
+	if (fstat(fd, &st) != 0) {
+		sj_err_errno(err, errno, "cannot stat %s", path);
+		close(fd);
+		return -1;
+	}
+	b.owner = st.st_uid;
+	b.dev = st.st_dev;
+	return empty_dir(fd, path, &b, 0, err);
+}
+
 int sj_rmtree(const char *path, struct sj_err *err)
 {
 	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -377,10 +464,54 @@ int sj_rmtree(const char *path, struct sj_err *err)
 					    path);
 		return 0;
 	}
-	if (empty_dir(fd, path, 0, err) != 0)
+	if (empty_open_dir(fd, path, err) != 0)
 		return -1;
 	if (rmdir(path) != 0 && errno != ENOENT)
 		return sj_err_errno(err, errno, "cannot remove %s", path);
+	return 0;
+}
+
+int sj_rmtree_at(int dfd, const char *name, const struct sj_file_id *expect,
+		 struct sj_err *err)
+{
+	struct stat st;
+	int fd;
+
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+		if (errno == ENOENT)
+			return 0;
+		return sj_err_errno(err, errno, "cannot stat %s", name);
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		if (expect != NULL)
+			return sj_err_set(err, "%s is not a directory (or is a "
+					  "symbolic link), not removed", name);
+		if (unlinkat(dfd, name, 0) != 0 && errno != ENOENT)
+			return sj_err_errno(err, errno, "cannot remove %s",
+					    name);
+		return 0;
+	}
+	fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC);
+	if (fd < 0)
+		return sj_err_errno(err, errno, "cannot open %s", name);
+	if (expect != NULL) {
+		if (fstat(fd, &st) != 0) {
+			sj_err_errno(err, errno, "cannot stat %s", name);
+			close(fd);
+			return -1;
+		}
+		if (st.st_dev != expect->dev || st.st_ino != expect->ino) {
+			close(fd);
+			return sj_err_set(err, "%s is not the directory that "
+					  "was made (another inode), not "
+					  "removed", name);
+		}
+	}
+	if (empty_open_dir(fd, name, err) != 0)
+		return -1;
+	if (unlinkat(dfd, name, AT_REMOVEDIR) != 0 && errno != ENOENT)
+		return sj_err_errno(err, errno, "cannot remove %s", name);
 	return 0;
 }
 

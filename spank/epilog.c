@@ -4,7 +4,10 @@
  * slurmstepd removes a kernel step's directory when the step ends.  If
  * slurmstepd itself died (killed, out of memory), its directory stays;
  * the job epilog runs on every node of the job afterwards and removes
- * every <runtime_dir>/<job>.* that is left.  It never fails: a failing
+ * every <runtime_dir>/<job>.<digits> directory that is left.  It works
+ * through a descriptor of runtime_dir opened with task_init_privileged's
+ * checks (owned by root, not writable by others, not a symlink), so that
+ * only root can have put those names there.  It never fails: a failing
  * epilog drains the node.
  */
 #include <dirent.h>
@@ -14,6 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "fsutil.h"
 #include "plugin.h"
@@ -32,11 +36,12 @@ int sj_job_epilog(spank_t sp, int ac, char **av)
 {
 	struct sj_config config;
 	uint32_t job_id;
-	char prefix[32], path[4096];
+	char prefix[32];
 	struct dirent *de;
 	struct stat st;
 	struct sj_err err;
 	DIR *dir;
+	int fd;
 
 	/* Slurm calls no init in this process: the arguments come here. */
 	sj_config_defaults(&config);
@@ -49,31 +54,40 @@ int sj_job_epilog(spank_t sp, int ac, char **av)
 		slurm_error(SJ_LOG_PREFIX "job_epilog: no job id");
 		return 0;
 	}
-	dir = opendir(config.runtime_dir);
+	if (sj_open_owned_dir(config.runtime_dir, 0, &fd, &err) != 0) {
+		slurm_error(SJ_LOG_PREFIX "job_epilog: job %" PRIu32 ": "
+			    "nothing removed: %s", job_id, err.msg);
+		return 0;
+	}
+	if (fd < 0)		/* no kernel ever ran here */
+		return 0;
+	dir = fdopendir(fd);
 	if (dir == NULL) {
-		if (errno != ENOENT)
-			slurm_error(SJ_LOG_PREFIX "job_epilog: %s: %s",
-				    config.runtime_dir, strerror(errno));
+		slurm_error(SJ_LOG_PREFIX "job_epilog: %s: %s",
+			    config.runtime_dir, strerror(errno));
+		close(fd);
 		return 0;
 	}
 	snprintf(prefix, sizeof(prefix), "%" PRIu32 ".", job_id);
 	while ((de = readdir(dir)) != NULL) {
+		struct sj_file_id id;
+
 		if (!is_step_dir_of(de->d_name, prefix))
-			continue;
-		int n = snprintf(path, sizeof(path), "%s/%s",
-				 config.runtime_dir, de->d_name);
-		if (n < 0 || (size_t)n >= sizeof(path))
 			continue;
 		if (fstatat(dirfd(dir), de->d_name, &st,
 			    AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode))
 			continue;
-		if (sj_rmtree(path, &err) != 0)
+		/* That very directory, not what the name may be by now. */
+		id.dev = st.st_dev;
+		id.ino = st.st_ino;
+		if (sj_rmtree_at(dirfd(dir), de->d_name, &id, &err) != 0)
 			slurm_error(SJ_LOG_PREFIX "job_epilog: cannot remove "
-				    "%s: %s", path, err.msg);
+				    "%s/%s: %s", config.runtime_dir,
+				    de->d_name, err.msg);
 		else
-			slurm_info(SJ_LOG_PREFIX "job_epilog: removed %s, "
+			slurm_info(SJ_LOG_PREFIX "job_epilog: removed %s/%s, "
 				   "left by a step that did not clean up",
-				   path);
+				   config.runtime_dir, de->d_name);
 	}
 	closedir(dir);
 	return 0;

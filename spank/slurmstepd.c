@@ -7,19 +7,26 @@
  *   init_post_opt         stepd, root   decide; remember any problem
  *   task_init_privileged  task, root    create <runtime_dir>/<job>.<step>
  *   task_init             task, user    rendezvous, relay sockets, files
- *   task_exit, exit       stepd, root   remove the directory
+ *   task_exit, exit       stepd, root   remove the directory, if made
  *
  * init_post_opt never fails (that would drain the node); the problems it
  * and task_init_privileged find fail the task in task_init, with a message
  * that reaches srun's stderr.
  * task_init_privileged and task_init run in the forked task, so what they
- * learn stays there; the directory's name is known to stepd beforehand.
+ * learn stays there, except which directory task_init_privileged made: it
+ * tells stepd in a page shared across the fork (struct made_dir), and stepd
+ * removes that directory and nothing else.  Root only ever works below
+ * runtime_dir through a descriptor of it, opened with the same checks
+ * (owner root, not writable by others, no symlink) each time.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -43,6 +50,13 @@
 #define SLURM_INTERACTIVE_STEP (0xfffffffa)
 #endif
 
+/* What the task tells stepd: made is set (release) once id names the step
+ * directory task_init_privileged created. */
+struct made_dir {
+	atomic_int made;
+	struct sj_file_id id;
+};
+
 struct plugin_context {
 	int kernel_step;		/* a rendezvous, in a normal step */
 	int failed;			/* err says why the task must fail */
@@ -53,6 +67,8 @@ struct plugin_context {
 	uid_t uid;
 	gid_t gid;
 	char dir[PATH_MAX];		/* "" until known */
+	char name[32];			/* "<job>.<step>", in runtime_dir */
+	struct made_dir *made;		/* shared with the task; or NULL */
 };
 
 static struct plugin_context context;
@@ -135,20 +151,35 @@ int sj_stepd_post_opt(spank_t sp, int ac, char **av)
 	}
 	if (context.config == NULL)
 		return 0;
-	n = snprintf(context.dir, sizeof(context.dir), "%s/%" PRIu32 ".%" PRIu32,
-		     context.config->runtime_dir, context.job_id,
-		     context.step_id);
+	snprintf(context.name, sizeof(context.name), "%" PRIu32 ".%" PRIu32,
+		 context.job_id, context.step_id);
+	n = snprintf(context.dir, sizeof(context.dir), "%s/%s",
+		     context.config->runtime_dir, context.name);
 	if (n < 0 || (size_t)n >= sizeof(context.dir)) {
 		context.dir[0] = '\0';
 		fail_later("runtime_dir=%s is too long",
 			   context.config->runtime_dir);
+		return 0;
 	}
+	/* Before the fork of the task, so that both see the page. */
+	context.made = mmap(NULL, sizeof(*context.made),
+			    PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+			    -1, 0);
+	if (context.made == MAP_FAILED) {
+		context.made = NULL;
+		fail_later("cannot share a page with the task: %s",
+			   strerror(errno));
+		return 0;
+	}
+	atomic_init(&context.made->made, 0);
 	return 0;
 }
 
 int sj_stepd_task_init_privileged(spank_t sp, int ac, char **av)
 {
+	struct sj_file_id id;
 	struct sj_err err;
+	int rt = -1;
 
 	(void)sp;
 	(void)ac;
@@ -158,10 +189,20 @@ int sj_stepd_task_init_privileged(spank_t sp, int ac, char **av)
 	 * the task cleanly. */
 	if (!context.kernel_step || context.failed)
 		return 0;
-	if (sj_mkdir_root(context.config->runtime_dir, 0755, &err) != 0 ||
-	    sj_rmtree(context.dir, &err) != 0 ||
-	    sj_mkdir_private(context.dir, context.uid, context.gid, &err) != 0)
-		fail_later("step directory: %s", err.msg);
+	/* A directory of the same name is a leftover of this job (requeued)
+	 * in a directory only root can write: ours to remove. */
+	if (sj_mkdir_root(context.config->runtime_dir, 0755, &rt, &err) != 0 ||
+	    sj_rmtree_at(rt, context.name, NULL, &err) != 0 ||
+	    sj_mkdir_private_at(rt, context.name, context.uid, context.gid,
+				&id, &err) != 0) {
+		fail_later("step directory %s: %s", context.dir, err.msg);
+	} else {
+		context.made->id = id;
+		atomic_store_explicit(&context.made->made, 1,
+				      memory_order_release);
+	}
+	if (rt >= 0)
+		close(rt);
 	return 0;
 }
 
@@ -353,15 +394,34 @@ fail:
 	return rv;
 }
 
+/* Removes the step directory if task_init_privileged made it, and only
+ * that very one; never fails the step (root in stepd: log and go on). */
 static void remove_dir(const char *when)
 {
+	struct sj_file_id id;
 	struct sj_err err;
+	int rt;
 
-	if (!context.kernel_step || context.dir[0] == '\0')
+	if (!context.kernel_step || context.made == NULL ||
+	    !atomic_load_explicit(&context.made->made, memory_order_acquire))
 		return;
-	if (sj_rmtree(context.dir, &err) != 0)
-		slurm_error(SJ_LOG_PREFIX "%s: cannot remove %s: %s", when,
+	id = context.made->id;
+	if (sj_open_owned_dir(context.config->runtime_dir, 0, &rt, &err) != 0) {
+		slurm_error(SJ_LOG_PREFIX "%s: %s left in place: %s", when,
 			    context.dir, err.msg);
+		return;
+	}
+	if (rt < 0) {
+		slurm_error(SJ_LOG_PREFIX "%s: runtime_dir %s is gone", when,
+			    context.config->runtime_dir);
+	} else {
+		if (sj_rmtree_at(rt, context.name, &id, &err) != 0)
+			slurm_error(SJ_LOG_PREFIX "%s: cannot remove %s: %s",
+				    when, context.dir, err.msg);
+		close(rt);
+	}
+	/* Once is enough, whatever came of it: exit follows task_exit. */
+	atomic_store_explicit(&context.made->made, 0, memory_order_relaxed);
 }
 
 int sj_stepd_task_exit(spank_t sp, int ac, char **av)
@@ -380,6 +440,9 @@ int sj_stepd_exit(spank_t sp, int ac, char **av)
 	(void)ac;
 	(void)av;
 	remove_dir("exit");
+	if (context.made != NULL &&
+	    munmap(context.made, sizeof(*context.made)) != 0)
+		slurm_error(SJ_LOG_PREFIX "exit: munmap: %s", strerror(errno));
 	memset(&context, 0, sizeof(context));
 	return 0;
 }

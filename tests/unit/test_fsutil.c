@@ -266,19 +266,29 @@ static void test_rmtree_depth_limit(void **state)
 	assert_non_null(strstr(err.msg, "/deep/d/d/d/"));
 }
 
+/* A descriptor of the test's directory, for the *at() functions. */
+static int open_tmp(struct tmp *t)
+{
+	int fd = open(t->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	assert_true(fd >= 0);
+	return fd;
+}
+
 static void test_mkdir_private(void **state)
 {
 	struct tmp *t = *state;
 	struct sj_err err = { "" };
 	uid_t uid = geteuid() == 0 ? 65534 : geteuid();
 	gid_t gid = geteuid() == 0 ? 65534 : getegid();
+	struct sj_file_id id;
 	struct stat st;
 	mode_t old;
-	int rv;
+	int dfd = open_tmp(t), rv;
 
 	/* The mode must not come from the umask. */
 	old = umask(0277);
-	rv = sj_mkdir_private(at(t, "p"), uid, gid, &err);
+	rv = sj_mkdir_private_at(dfd, "p", uid, gid, &id, &err);
 	umask(old);
 	assert_ok(rv, err);
 	assert_int_equal(lstat(at(t, "p"), &st), 0);
@@ -286,19 +296,22 @@ static void test_mkdir_private(void **state)
 	assert_int_equal(st.st_mode & 07777, 0700);
 	assert_int_equal(st.st_uid, uid);
 	assert_int_equal(st.st_gid, gid);
+	/* id names that directory. */
+	assert_true(id.dev == st.st_dev && id.ino == st.st_ino);
 	/* An existing one (a stale step directory) is refused. */
-	assert_fails(sj_mkdir_private(at(t, "p"), uid, gid, &err), err,
-		     "already exists");
+	assert_fails(sj_mkdir_private_at(dfd, "p", uid, gid, &id, &err), err,
+		     "p already exists");
 	/* So is a symlink in its place, and it is not followed. */
 	assert_int_equal(mkdir(at(t, "target"), 0755), 0);
 	assert_int_equal(symlink("target", at(t, "l")), 0);
-	assert_fails(sj_mkdir_private(at(t, "l"), uid, gid, &err), err,
+	assert_fails(sj_mkdir_private_at(dfd, "l", uid, gid, &id, &err), err,
 		     "already exists");
 	assert_int_equal(stat(at(t, "target"), &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0755);
 	assert_int_equal(st.st_uid, geteuid());
-	assert_fails(sj_mkdir_private(at(t, "missing/p"), uid, gid, &err),
-		     err, "cannot create directory");
+	assert_fails(sj_mkdir_private_at(dfd, "missing/p", uid, gid, &id,
+					 &err), err, "cannot create directory");
+	close(dfd);
 }
 
 /* chown fails for an unprivileged caller: the half-made directory must not
@@ -307,14 +320,17 @@ static void test_mkdir_private_chown_fails(void **state)
 {
 	struct tmp *t = *state;
 	struct sj_err err = { "" };
+	struct sj_file_id id;
 	const char *p = at(t, "p");
+	int dfd = open_tmp(t);
 	pid_t pid;
 	int status;
 
 	if (geteuid() != 0) {
-		assert_fails(sj_mkdir_private(p, 0, 0, &err), err,
-			     "cannot chown");
+		assert_fails(sj_mkdir_private_at(dfd, "p", 0, 0, &id, &err),
+			     err, "cannot chown");
 		assert_false(exists(p));
+		close(dfd);
 		return;
 	}
 	assert_int_equal(chown(t->dir, 65534, 65534), 0);
@@ -325,7 +341,7 @@ static void test_mkdir_private_chown_fails(void **state)
 		    setresgid(65534, 65534, 65534) != 0 ||
 		    setresuid(65534, 65534, 65534) != 0)
 			_exit(2);
-		if (sj_mkdir_private(p, 0, 0, &err) != -1 ||
+		if (sj_mkdir_private_at(dfd, "p", 0, 0, &id, &err) != -1 ||
 		    strstr(err.msg, "cannot chown") == NULL)
 			_exit(3);
 		_exit(exists(p) ? 4 : 0);
@@ -333,15 +349,16 @@ static void test_mkdir_private_chown_fails(void **state)
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 0);
+	close(dfd);
 }
 
 static void test_mkdir_root(void **state)
 {
 	struct tmp *t = *state;
 	struct sj_err err = { "" };
-	struct stat st;
+	struct stat st, fst;
 	mode_t old;
-	int rv;
+	int rv, fd;
 
 	if (geteuid() != 0) {
 		print_message("needs root (directories owned by root); "
@@ -349,31 +366,185 @@ static void test_mkdir_root(void **state)
 		skip();
 	}
 	old = umask(077);
-	rv = sj_mkdir_root(at(t, "r"), 0755, &err);
+	rv = sj_mkdir_root(at(t, "r"), 0755, NULL, &err);
 	umask(old);
 	assert_ok(rv, err);
 	assert_int_equal(lstat(at(t, "r"), &st), 0);
 	assert_true(S_ISDIR(st.st_mode));
 	assert_int_equal(st.st_mode & 07777, 0755);
-	/* Existing: accepted. */
-	assert_ok(sj_mkdir_root(at(t, "r"), 0755, &err), err);
+	/* Existing: accepted, and left open for *at() calls. */
+	assert_ok(sj_mkdir_root(at(t, "r"), 0755, &fd, &err), err);
+	assert_true(fd >= 0);
+	assert_int_equal(fstat(fd, &fst), 0);
+	assert_true(fst.st_dev == st.st_dev && fst.st_ino == st.st_ino);
+	close(fd);
 	/* Owned by someone else. */
 	assert_int_equal(chown(at(t, "r"), 65534, 65534), 0);
-	assert_fails(sj_mkdir_root(at(t, "r"), 0755, &err), err,
+	assert_fails(sj_mkdir_root(at(t, "r"), 0755, &fd, &err), err,
 		     "is owned by uid 65534, not root, refused");
+	assert_int_equal(fd, -1);
 	/* Writable by others. */
 	assert_int_equal(mkdir(at(t, "w"), 0777), 0);
 	assert_int_equal(chmod(at(t, "w"), 0777), 0);
-	assert_fails(sj_mkdir_root(at(t, "w"), 0755, &err), err,
+	assert_fails(sj_mkdir_root(at(t, "w"), 0755, NULL, &err), err,
 		     "writable by group or others (mode 0777), refused");
 	/* A symlink to a good directory, and a file. */
 	assert_int_equal(mkdir(at(t, "good"), 0755), 0);
 	assert_int_equal(symlink("good", at(t, "l")), 0);
-	assert_fails(sj_mkdir_root(at(t, "l"), 0755, &err), err,
+	assert_fails(sj_mkdir_root(at(t, "l"), 0755, NULL, &err), err,
 		     "is not a directory (or is a symbolic link), refused");
 	write_raw(at(t, "file"), "x", 1);
-	assert_fails(sj_mkdir_root(at(t, "file"), 0755, &err), err,
+	assert_fails(sj_mkdir_root(at(t, "file"), 0755, NULL, &err), err,
 		     "is not a directory");
+}
+
+/* The checks root makes on runtime_dir before it works below it; the
+ * expected owner is ours, so that this runs as root and as a user. */
+static void test_open_owned_dir(void **state)
+{
+	struct tmp *t = *state;
+	struct sj_err err = { "" };
+	uid_t me = geteuid();
+	char buf[600];
+	int fd = 1234;
+
+	assert_int_equal(mkdir(at(t, "rt"), 0755), 0);
+	assert_int_equal(chmod(at(t, "rt"), 0755), 0);
+	assert_ok(sj_open_owned_dir(at(t, "rt"), me, &fd, &err), err);
+	assert_true(fd >= 0);
+	close(fd);
+	/* Missing: nothing to do, no error. */
+	assert_ok(sj_open_owned_dir(at(t, "none"), me, &fd, &err), err);
+	assert_int_equal(fd, -1);
+	/* Not owned by the expected uid. */
+	fd = 1234;
+	assert_fails(sj_open_owned_dir(at(t, "rt"), me + 1, &fd, &err), err,
+		     "refused");
+	snprintf(buf, sizeof(buf), "is owned by uid %ju, not uid %ju, refused",
+		 (uintmax_t)me, (uintmax_t)(me + 1));
+	assert_non_null(strstr(err.msg, buf));
+	assert_int_equal(fd, -1);
+	/* Writable by the group, or by others. */
+	assert_int_equal(chmod(at(t, "rt"), 0775), 0);
+	assert_fails(sj_open_owned_dir(at(t, "rt"), me, &fd, &err), err,
+		     "writable by group or others (mode 0775), refused");
+	assert_int_equal(chmod(at(t, "rt"), 01757), 0);
+	assert_fails(sj_open_owned_dir(at(t, "rt"), me, &fd, &err), err,
+		     "writable by group or others (mode 1757), refused");
+	/* A symlink to a good directory, and a file. */
+	assert_int_equal(chmod(at(t, "rt"), 0755), 0);
+	assert_int_equal(symlink("rt", at(t, "link")), 0);
+	assert_fails(sj_open_owned_dir(at(t, "link"), me, &fd, &err), err,
+		     "link is not a directory (or is a symbolic link), refused");
+	assert_int_equal(fd, -1);
+	write_raw(at(t, "file"), "x", 1);
+	assert_fails(sj_open_owned_dir(at(t, "file"), me, &fd, &err), err,
+		     "is not a directory");
+}
+
+/* A step directory full of things, with hooks a user could plant: the
+ * runtime_dir's descriptor stays the only way in. */
+static void make_step_tree(struct tmp *t, const char *outside)
+{
+	assert_int_equal(mkdir(at(t, "rt/5.0"), 0700), 0);
+	assert_int_equal(mkdir(at(t, "rt/5.0/a"), 0700), 0);
+	assert_int_equal(mkdir(at(t, "rt/5.0/a/b"), 0700), 0);
+	write_raw(at(t, "rt/5.0/kernel.json"), "{}", 2);
+	write_raw(at(t, "rt/5.0/a/b/f"), "x", 1);
+	assert_int_equal(mkfifo(at(t, "rt/5.0/a/fifo"), 0600), 0);
+	assert_int_equal(symlink(outside, at(t, "rt/5.0/dirlink")), 0);
+	assert_int_equal(symlink(outside, at(t, "rt/5.0/a/b/dirlink")), 0);
+}
+
+static void test_rmtree_at(void **state)
+{
+	struct tmp *t = *state;
+	struct sj_err err = { "" };
+	struct sj_file_id id;
+	char outside[512];
+	struct stat st;
+	int rt;
+
+	assert_int_equal(mkdir(at(t, "outside"), 0755), 0);
+	write_raw(at(t, "outside/keep"), "k", 1);
+	snprintf(outside, sizeof(outside), "%s", at(t, "outside"));
+	assert_int_equal(mkdir(at(t, "rt"), 0755), 0);
+	assert_ok(sj_open_owned_dir(at(t, "rt"), geteuid(), &rt, &err), err);
+
+	/* The very directory that was made: all of it goes, through its
+	 * symlinks to nowhere but their own names. */
+	make_step_tree(t, outside);
+	assert_int_equal(lstat(at(t, "rt/5.0"), &st), 0);
+	id.dev = st.st_dev;
+	id.ino = st.st_ino;
+	assert_ok(sj_rmtree_at(rt, "5.0", &id, &err), err);
+	assert_false(exists(at(t, "rt/5.0")));
+	assert_int_equal(count_entries(at(t, "rt")), 0);
+	assert_true(exists(at(t, "outside/keep")));
+	/* Gone already (task_exit, then exit): nothing to do. */
+	assert_ok(sj_rmtree_at(rt, "5.0", &id, &err), err);
+
+	/* Another directory under the same name: not the one made, so
+	 * nothing of it goes.  (The id of a live directory: a removed one's
+	 * inode number may come back at once.) */
+	make_step_tree(t, outside);
+	assert_int_equal(stat(at(t, "outside"), &st), 0);
+	id.dev = st.st_dev;
+	id.ino = st.st_ino;
+	assert_fails(sj_rmtree_at(rt, "5.0", &id, &err), err,
+		     "5.0 is not the directory that was made (another inode), "
+		     "not removed");
+	assert_true(exists(at(t, "rt/5.0/a/b/f")));
+
+	/* Without expect, whatever is there goes (a leftover). */
+	assert_ok(sj_rmtree_at(rt, "5.0", NULL, &err), err);
+	assert_false(exists(at(t, "rt/5.0")));
+	assert_true(exists(at(t, "outside/keep")));
+
+	/* A symlink in place of the step directory: never followed.  With
+	 * expect it is refused and stays; without, only the link goes. */
+	assert_int_equal(symlink(outside, at(t, "rt/5.0")), 0);
+	assert_fails(sj_rmtree_at(rt, "5.0", &id, &err), err,
+		     "5.0 is not a directory (or is a symbolic link), not "
+		     "removed");
+	assert_true(exists(at(t, "rt/5.0")));
+	assert_true(exists(at(t, "outside/keep")));
+	assert_ok(sj_rmtree_at(rt, "5.0", NULL, &err), err);
+	assert_false(exists(at(t, "rt/5.0")));
+	assert_true(exists(at(t, "outside/keep")));
+	assert_int_equal(count_entries(at(t, "outside")), 1);
+	close(rt);
+}
+
+/* Root empties only the tree owner's directories: another user's,
+ * moved into the tree, is refused with what is in it. */
+static void test_rmtree_at_owner_bound(void **state)
+{
+	struct tmp *t = *state;
+	struct sj_err err = { "" };
+	int rt;
+
+	if (geteuid() != 0) {
+		print_message("needs root (a directory of another uid); "
+			      "skipped\n");
+		skip();
+	}
+	assert_int_equal(mkdir(at(t, "rt"), 0755), 0);
+	assert_int_equal(mkdir(at(t, "rt/5.0"), 0700), 0);
+	assert_int_equal(mkdir(at(t, "rt/5.0/theirs"), 0755), 0);
+	write_raw(at(t, "rt/5.0/theirs/keep"), "k", 1);
+	assert_int_equal(chown(at(t, "rt/5.0"), 65534, 65534), 0);
+	assert_int_equal(chown(at(t, "rt/5.0/theirs"), 12345, 12345), 0);
+	assert_ok(sj_open_owned_dir(at(t, "rt"), 0, &rt, &err), err);
+	assert_fails(sj_rmtree_at(rt, "5.0", NULL, &err), err,
+		     "cannot remove 5.0/theirs: a directory of uid 12345, not "
+		     "of the tree's owner (uid 65534), refused");
+	assert_true(exists(at(t, "rt/5.0/theirs/keep")));
+	/* The same directory owned by the tree's owner goes. */
+	assert_int_equal(chown(at(t, "rt/5.0/theirs"), 65534, 65534), 0);
+	assert_ok(sj_rmtree_at(rt, "5.0", NULL, &err), err);
+	assert_false(exists(at(t, "rt/5.0")));
+	close(rt);
 }
 
 static void test_random_hex(void **state)
@@ -422,6 +593,12 @@ int main(void)
 						tmpdir_setup, tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(test_mkdir_root, tmpdir_setup,
 						tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_open_owned_dir,
+						tmpdir_setup, tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_rmtree_at, tmpdir_setup,
+						tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_rmtree_at_owner_bound,
+						tmpdir_setup, tmpdir_teardown),
 		cmocka_unit_test(test_random_hex),
 	};
 
