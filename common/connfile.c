@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "fsutil.h"
+#include "jsonwipe.h"
 
 #define SCHEME_SIZE sizeof(((struct sj_connfile *)0)->signature_scheme)
 
@@ -214,6 +215,7 @@ static int parse(const char *json, size_t len, struct sj_connfile *out,
 	rv = 0;
 out:
 	explicit_bzero(&cf, sizeof(cf));
+	sj_json_wipe_string(json_object_get(root, "key"));
 	json_decref(root);
 	return rv;
 }
@@ -269,13 +271,15 @@ char *sj_connfile_dump(const struct sj_connfile *cf, struct sj_err *err)
 				 json_string(cf->kernel_name))))
 		goto oom;
 	/* Jupyter writes its connection files the same way (indent 2). */
-	text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	text = sj_json_dump_secret(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	if (text == NULL)
 		goto oom;
+	sj_json_wipe_string(json_object_get(root, "key"));
 	json_decref(root);
 	return text;
 oom:
 	/* json_string() also fails on invalid UTF-8, not only on ENOMEM. */
+	sj_json_wipe_string(json_object_get(root, "key"));
 	json_decref(root);
 	sj_err_set(err, "connection file: cannot encode as JSON (out of "
 		   "memory, or a string that is not valid UTF-8)");

@@ -49,7 +49,8 @@ int sj_connfile_parse(const char *json, size_t len, struct sj_connfile *cf,
 int sj_connfile_load(const char *path, struct sj_connfile *cf,
 		     struct sj_err *err);
 
-/* Returns malloc'd JSON text; the caller frees it. */
+/* Returns malloc'd JSON text; the caller clears (it holds the key) and
+ * frees it. */
 char *sj_connfile_dump(const struct sj_connfile *cf, struct sj_err *err);
 
 /* Writes the file with mode 0600 atomically (temp file in the same

@@ -51,6 +51,76 @@ static int munge_error(munge_err_t e, munge_ctx_t ctx, struct sj_err *err)
 	}
 }
 
+/* What sj_seal asks for, and the least sj_unseal accepts. */
+#define SEAL_CIPHER MUNGE_CIPHER_AES256
+#define SEAL_MAC MUNGE_MAC_SHA256
+
+static const char *cipher_name(int c)
+{
+	switch (c) {
+	case MUNGE_CIPHER_NONE:
+		return "none";
+	case MUNGE_CIPHER_BLOWFISH:
+		return "blowfish";
+	case MUNGE_CIPHER_CAST5:
+		return "cast5";
+	case MUNGE_CIPHER_AES128:
+		return "aes128";
+	case MUNGE_CIPHER_AES256:
+		return "aes256";
+	default:
+		return "unknown";
+	}
+}
+
+static const char *mac_name(int m)
+{
+	switch (m) {
+	case MUNGE_MAC_NONE:
+		return "none";
+	case MUNGE_MAC_MD5:
+		return "md5";
+	case MUNGE_MAC_SHA1:
+		return "sha1";
+	case MUNGE_MAC_RIPEMD160:
+		return "ripemd160";
+	case MUNGE_MAC_SHA256:
+		return "sha256";
+	case MUNGE_MAC_SHA512:
+		return "sha512";
+	default:
+		return "unknown";
+	}
+}
+
+int sj_seal_strength_check(int cipher, int mac, struct sj_err *err)
+{
+	/* Both ends are ours and seal with SEAL_CIPHER and SEAL_MAC, so
+	 * anything weaker was made by something else. */
+	if (cipher != MUNGE_CIPHER_AES128 && cipher != MUNGE_CIPHER_AES256)
+		return sj_err_set(err, "munge: credential encrypted with %s "
+				  "(%d), not AES (refused)",
+				  cipher_name(cipher), cipher);
+	if (mac != MUNGE_MAC_SHA256 && mac != MUNGE_MAC_SHA512)
+		return sj_err_set(err, "munge: credential authenticated with "
+				  "%s (%d), not SHA-256 or SHA-512 (refused)",
+				  mac_name(mac), mac);
+	return 0;
+}
+
+static int check_strength(munge_ctx_t ctx, struct sj_err *err)
+{
+	int cipher = -1, mac = -1;
+	munge_err_t e;
+
+	e = munge_ctx_get(ctx, MUNGE_OPT_CIPHER_TYPE, &cipher);
+	if (e == EMUNGE_SUCCESS)
+		e = munge_ctx_get(ctx, MUNGE_OPT_MAC_TYPE, &mac);
+	if (e != EMUNGE_SUCCESS)
+		return munge_error(e, ctx, err);
+	return sj_seal_strength_check(cipher, mac, err);
+}
+
 int sj_seal(const char *payload, size_t len, uid_t uid, char **cred,
 	    struct sj_err *err)
 {
@@ -64,7 +134,14 @@ int sj_seal(const char *payload, size_t len, uid_t uid, char **cred,
 	ctx = munge_ctx_create();
 	if (ctx == NULL)
 		return sj_err_set(err, "munge: out of memory");
+	/* Pinned, not munged's default: a site's munged may be set to
+	 * encrypt with nothing or with a 64-bit-block cipher, and the
+	 * WELCOME carries the kernel's key. */
 	e = munge_ctx_set(ctx, MUNGE_OPT_UID_RESTRICTION, uid);
+	if (e == EMUNGE_SUCCESS)
+		e = munge_ctx_set(ctx, MUNGE_OPT_CIPHER_TYPE, SEAL_CIPHER);
+	if (e == EMUNGE_SUCCESS)
+		e = munge_ctx_set(ctx, MUNGE_OPT_MAC_TYPE, SEAL_MAC);
 	if (e != EMUNGE_SUCCESS) {
 		munge_error(e, ctx, err);
 		goto out;
@@ -101,6 +178,8 @@ int sj_unseal(const char *cred, uid_t expect_uid, char **payload,
 		munge_error(e, ctx, err);
 		goto out;
 	}
+	if (check_strength(ctx, err))
+		goto out;
 	if (uid != expect_uid) {
 		sj_err_set(err, "munge: credential made by uid %ju, expected "
 			   "uid %ju (refused)", (uintmax_t)uid,

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "fsutil.h"
+#include "jsonwipe.h"
 
 /* relay.json is ours on both ends, so anything we did not write is an
  * error; real ones are well under 1 KiB. */
@@ -79,7 +80,7 @@ int sj_relayinfo_write(const char *path, const struct sj_relayinfo *ri,
 		sj_err_set(err, "relay info: out of memory");
 		goto out;
 	}
-	text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	text = sj_json_dump_secret(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	if (text == NULL) {
 		sj_err_set(err, "relay info: out of memory");
 		goto out;
@@ -91,6 +92,7 @@ int sj_relayinfo_write(const char *path, const struct sj_relayinfo *ri,
 		sj_err_wrap(err, "relay info");
 out:
 	free(text);
+	sj_json_wipe_string(json_object_get(root, "server_secret"));
 	json_decref(root);
 	return rv;
 }
@@ -177,6 +179,7 @@ static int parse(const char *text, size_t len, struct sj_relayinfo *out,
 	rv = 0;
 out:
 	explicit_bzero(&ri, sizeof(ri));
+	sj_json_wipe_string(json_object_get(root, "server_secret"));
 	json_decref(root);
 	return rv;
 }

@@ -81,14 +81,20 @@ char *sj_welcome_encode(const struct sj_welcome *w, struct sj_err *err);
 int sj_welcome_decode(const char *text, size_t len, struct sj_welcome *w,
 		      struct sj_err *err);
 
-/* MUNGE: seal payload so that only `uid` can unseal it; unseal checks that
- * the credential was made by `expect_uid` and maps MUNGE's errors (expired,
- * replayed, rewound, unauthorised) to clear text.  *cred / *payload are
- * malloc'd; the caller frees them. */
+/* MUNGE: seal payload so that only `uid` can unseal it, encrypted with
+ * AES-256 and authenticated with HMAC-SHA-256 whatever munged's default;
+ * unseal refuses a credential with no or a weaker cipher (not AES) or MAC
+ * (not SHA-256/512), checks that it was made by `expect_uid`, and maps
+ * MUNGE's errors (expired, replayed, rewound, unauthorised) to clear text.
+ * *cred / *payload are malloc'd; the caller frees them. */
 int sj_seal(const char *payload, size_t len, uid_t uid, char **cred,
 	    struct sj_err *err);
 int sj_unseal(const char *cred, uid_t expect_uid, char **payload,
 	      size_t *len, struct sj_err *err);
+
+/* What sj_unseal accepts of a credential's MUNGE_OPT_CIPHER_TYPE and
+ * MUNGE_OPT_MAC_TYPE (munge.h numbers). */
+int sj_seal_strength_check(int cipher, int mac, struct sj_err *err);
 
 /* Framing on a connected stream socket, each bounded by timeout_ms (< 0:
  * no bound).  send never raises SIGPIPE.  recv hands back a malloc'd

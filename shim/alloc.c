@@ -1,6 +1,7 @@
 #include "alloc.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,43 +12,32 @@
 #include <unistd.h>
 
 #include "kernelstep.h"
+#include "lockdir.h"
 #include "log.h"
 #include "slurm.h"
-
-/* A directory only we can use: ours, 0700, not a symlink. */
-static int private_dir(const char *path, struct sj_err *err)
-{
-	struct stat st;
-
-	if (mkdir(path, 0700) != 0 && errno != EEXIST)
-		return sj_err_errno(err, errno, "mkdir %s", path);
-	if (lstat(path, &st) != 0)
-		return sj_err_errno(err, errno, "%s", path);
-	if (!S_ISDIR(st.st_mode) || st.st_uid != getuid() ||
-	    (st.st_mode & 077) != 0)
-		return sj_err_set(err, "%s must be a directory of yours with "
-				  "mode 0700", path);
-	return 0;
-}
 
 int alloc_init(struct alloc *al, const struct shim_args *a,
 	       struct sj_err *err)
 {
-	char dir[400];
-	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	char host[256];
+	struct sj_lockdir_env env = {
+		.xdg_runtime_dir = getenv("XDG_RUNTIME_DIR"),
+		.xdg_cache_home = getenv("XDG_CACHE_HOME"),
+		.home = getenv("HOME"),
+		.run_user = "/run/user",
+		.host = host,
+		.uid = getuid(),
+	};
 
 	memset(al, 0, sizeof(*al));
 	al->lock_fd = -1;
 	sj_alloc_job_name((const char *const *)a->slurm_argv, (size_t)a->slurm_argc, al->name,
 			  sizeof(al->name));
-	if (xdg != NULL && xdg[0] == '/' && strlen(xdg) < 300)
-		snprintf(dir, sizeof(dir), "%s/slurm-jupyter", xdg);
-	else
-		snprintf(dir, sizeof(dir), "/tmp/slurm-jupyter-%u",
-			 (unsigned)getuid());
-	if (private_dir(dir, err))
-		return -1;
-	snprintf(al->lock_dir, sizeof(al->lock_dir), "%s", dir);
+	if (sj_short_hostname(host, sizeof(host), err) ||
+	    sj_lockdir_choose(&env, &sj_lockdir_real_fs, al->lock_dir,
+			      sizeof(al->lock_dir), err))
+		return sj_err_wrap(err, "lock directory");
+	shim_debug("lock directory %s", al->lock_dir);
 	return 0;
 }
 
@@ -59,22 +49,53 @@ int alloc_lock_path(const char *lock_dir, const char *jobid, char *buf,
 	return n < 0 || (size_t)n >= len ? -1 : 0;
 }
 
+/*
+ * Opens a lock file (O_CREAT in flags: made if missing).  Only a regular
+ * file of ours will do: our directory admits nobody else, but root may
+ * have left something, and a lock we cannot trust is no lock.  On failure
+ * errno is kept (alloc_find tells ENOENT apart).
+ */
+static int open_lock(const char *path, int flags, struct sj_err *err)
+{
+	struct stat st;
+	int fd, e;
+
+	/* O_NONBLOCK: a FIFO in its place must not hang us. */
+	fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | flags,
+		  0600);
+	if (fd < 0) {
+		e = errno;
+		sj_err_errno(err, e, "%s", path);
+		errno = e;
+		return -1;
+	}
+	if (fstat(fd, &st) != 0) {
+		e = errno;
+		close(fd);
+		sj_err_errno(err, e, "%s", path);
+		errno = e;
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_uid != getuid()) {
+		close(fd);
+		sj_err_set(err, "%s is not a lock file of yours (a %s of uid "
+			   "%ju); remove it", path,
+			   S_ISREG(st.st_mode) ? "file" : "non-file",
+			   (uintmax_t)st.st_uid);
+		errno = EPERM;
+		return -1;
+	}
+	return fd;
+}
+
 static int lock_file(struct alloc *al, const char *jobid, int create,
 		     struct sj_err *err)
 {
 	if (alloc_lock_path(al->lock_dir, jobid, al->lock_path,
 			    sizeof(al->lock_path)))
 		return sj_err_set(err, "lock path too long");
-	al->lock_fd = open(al->lock_path, O_RDWR | O_CLOEXEC | O_NOFOLLOW |
-			   (create ? O_CREAT : 0), 0600);
-	if (al->lock_fd < 0) {
-		int e = errno;
-
-		sj_err_errno(err, e, "%s", al->lock_path);
-		errno = e;	/* alloc_find tells ENOENT apart */
-		return -1;
-	}
-	return 0;
+	al->lock_fd = open_lock(al->lock_path, create ? O_CREAT : 0, err);
+	return al->lock_fd < 0 ? -1 : 0;
 }
 
 static void unlock(struct alloc *al)
@@ -112,10 +133,9 @@ int alloc_lock(struct alloc *al, struct sj_err *err)
 	if (n < 0 || (size_t)n >= sizeof(tmp))
 		return sj_err_set(err, "lock path too long");
 	unlink(tmp);
-	fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-		  0600);
+	fd = open_lock(tmp, O_CREAT | O_EXCL, err);
 	if (fd < 0)
-		return sj_err_errno(err, errno, "%s", tmp);
+		return -1;
 	if (flock_retry(fd, LOCK_SH) != 0) {
 		int e = errno;
 
@@ -189,15 +209,19 @@ int alloc_find(struct alloc *al, int share, struct sj_err *err)
 void alloc_stamp_leave(const char *jobid, const char *lock_dir)
 {
 	char lock_path[512];
+	struct sj_err err;
 	int fd;
 
 	if (alloc_lock_path(lock_dir, jobid, lock_path, sizeof(lock_path)))
 		return;
 	/* No O_CREAT: without a file the allocation has gone already, or
 	 * its maker died before locking (its janitor handles that). */
-	fd = open(lock_path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
+	fd = open_lock(lock_path, 0, &err);
+	if (fd < 0) {
+		if (errno != ENOENT)
+			shim_error("not stamping: %s", err.msg);
 		return;
+	}
 	if (futimens(fd, NULL) != 0)
 		shim_debug("cannot stamp %s: %s", lock_path, strerror(errno));
 	close(fd);
@@ -220,6 +244,7 @@ void alloc_release_if_unused(const char *jobid, const char *lock_dir,
 			      unsigned linger)
 {
 	char lock_path[512];
+	struct sj_err err;
 	int fd;
 
 	if (alloc_lock_path(lock_dir, jobid, lock_path, sizeof(lock_path))) {
@@ -228,10 +253,9 @@ void alloc_release_if_unused(const char *jobid, const char *lock_dir,
 		return;
 	}
 	/* O_CREAT: the shim may have died before it took its lock. */
-	fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	fd = open_lock(lock_path, O_CREAT, &err);
 	if (fd < 0) {
-		shim_error("cannot open %s: %s; not releasing allocation %s",
-			   lock_path, strerror(errno), jobid);
+		shim_error("%s; not releasing allocation %s", err.msg, jobid);
 		return;
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {

@@ -290,14 +290,19 @@ int login_main(const struct shim_args *a)
 	int janitor = -1, rv = 1;
 
 	memset(&ch, 0, sizeof(ch));
+	/* Before any thread exists: the janitor is a fork (and before any
+	 * socket is open, so that it holds none, and before the key is
+	 * read, so that it never has a copy). */
+	if (janitor_start(&janitor, &err)) {
+		shim_error("%s", err.msg);
+		return 1;
+	}
 	if (sj_connfile_load(a->connection_file, &l.cf, &err)) {
 		shim_error("%s", err.msg);
+		close(janitor);
 		return 2;
 	}
-	/* Before any thread exists: the janitor is a fork (and before any
-	 * socket is open, so that it holds none). */
-	if (janitor_start(&janitor, &err) ||
-	    proc_signals_init(&l.sfd, &err))
+	if (proc_signals_init(&l.sfd, &err))
 		goto fail;
 
 	/* Jupyter's ports first: they are free only since Jupyter closed

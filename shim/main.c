@@ -7,7 +7,9 @@
 #include <stdlib.h>
 
 #include "args.h"
+#include "jsonwipe.h"
 #include "log.h"
+#include "proc.h"
 #include "shim.h"
 
 int main(int argc, char **argv)
@@ -16,6 +18,14 @@ int main(int argc, char **argv)
 	struct sj_err err;
 	int rv;
 
+	/* First: the key is read later, and nothing before it needs us to
+	 * be dumpable.  jansson then clears what it frees (the key passes
+	 * through it in both shims). */
+	if (proc_harden(&err)) {
+		shim_error("%s", err.msg);
+		return 1;
+	}
+	sj_json_wipe_frees();
 	if (shim_args_parse(argc, argv, &a, &err)) {
 		shim_error("%s", err.msg);
 		fputs(shim_usage, stderr);

@@ -6,11 +6,33 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 static const int handled[] = { SIGCHLD, SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+
+/* The core size limit we were given, for the programs we run. */
+static struct rlimit given_core;
+static int core_lowered;
+
+int proc_harden(struct sj_err *err)
+{
+	struct rlimit none;
+
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+		return sj_err_errno(err, errno, "prctl(PR_SET_DUMPABLE)");
+	/* Only the soft limit: the kernel and srun get the user's back. */
+	if (getrlimit(RLIMIT_CORE, &given_core) != 0)
+		return sj_err_errno(err, errno, "getrlimit(RLIMIT_CORE)");
+	none = given_core;
+	none.rlim_cur = 0;
+	if (setrlimit(RLIMIT_CORE, &none) != 0)
+		return sj_err_errno(err, errno, "setrlimit(RLIMIT_CORE)");
+	core_lowered = 1;
+	return 0;
+}
 
 int proc_signals_init(int *sfd, struct sj_err *err)
 {
@@ -99,6 +121,10 @@ static void child(const struct proc_spawn *ps)
 	/* Inherited sockets (Jupyter's ports, the rendezvous listener) must
 	 * not outlive us in srun or the kernel. */
 	proc_close_fds(3, ps->keep_fds, ps->nkeep);
+	/* Dumpable comes back with execve by itself; the limit does not.
+	 * Raising the soft limit up to the hard one cannot fail. */
+	if (core_lowered)
+		(void)setrlimit(RLIMIT_CORE, &given_core);
 	execvp(ps->argv[0], ps->argv);
 	dprintf(2, "slurm-jupyter-shim: cannot run %s: %s\n", ps->argv[0],
 		strerror(errno));

@@ -13,6 +13,13 @@
 
 #include "sj_err.h"
 
+/* Keeps the HMAC key out of core dumps and away from other processes of
+ * the user: not dumpable (no core, no ptrace, /proc/PID owned by root, its
+ * environ, fds and memory unreadable but to root) and a soft core size of
+ * 0.  Forks (the janitor) inherit both; programs run with proc_spawn get
+ * the user's core limit back, and execve makes them dumpable again. */
+int proc_harden(struct sj_err *err);
+
 /* Blocks SIGCHLD, SIGINT, SIGTERM, SIGHUP, SIGQUIT and returns a signalfd
  * for them (nonblocking, close-on-exec). */
 int proc_signals_init(int *sfd, struct sj_err *err);

@@ -8,6 +8,7 @@ asserted.  Self-contained: no fixture of conftest.py is used.
 import json
 import os
 import pathlib
+import re
 import subprocess
 import sys
 
@@ -19,6 +20,7 @@ HERE = pathlib.Path(__file__).resolve().parent
 HARNESS = (HERE / "bench_run.py", HERE.parent.parent / "bench" / "run.py")
 RUNTIME_DIR = "/run/spank-jupyter"
 TOKEN_VAR = "SJ_BENCH_RUN"
+INSPECT = "/var/lib/spank-jupyter-cluster/bin/sj-inspect"
 
 MODES = ("local", "new", "linger", "jobid")
 SHIM_MODES = ("new", "linger", "jobid")
@@ -102,21 +104,23 @@ def test_every_figure_for_every_mode(quick):
 
 
 def _our_processes(token):
-    needle = f"{TOKEN_VAR}={token}".encode()
+    # As root: the shims are not dumpable, so only root reads their
+    # environment.
+    r = subprocess.run(["sudo", "-n", INSPECT, "procs-grep", "-"],
+                       input=f"{TOKEN_VAR}={token}\n", text=True,
+                       capture_output=True, timeout=60)
+    assert r.returncode == 0, r.stderr
     found = []
-    for p in os.listdir("/proc"):
-        if not p.isdigit():
-            continue
+    for pid in sorted({int(line.split()[0]) for line in r.stdout.splitlines()}):
         try:
-            with open(f"/proc/{p}/environ", "rb") as f:
-                env = f.read().split(b"\0")
-            with open(f"/proc/{p}/cmdline", "rb") as f:
+            with open(f"/proc/{pid}/status") as f:
+                uid = re.search(r"^Uid:\s+(\d+)", f.read(), re.M)
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
                 cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
         except OSError:
             continue
-        # The run's token, or one of its phases' ("RUN.PHASE").
-        if any(e == needle or e.startswith(needle + b".") for e in env):
-            found.append(f"{p} {cmd}")
+        if uid and int(uid.group(1)) == os.getuid():
+            found.append(f"{pid} {cmd}")
     return found
 
 

@@ -6,7 +6,10 @@ connection file sits in a directory only its owner can enter; the HMAC key
 is in no process's argv or environment.
 """
 import hashlib
+import os
 import re
+import resource
+import shutil
 import socket
 import struct
 
@@ -14,9 +17,9 @@ import nacl.bindings as nacl
 from jupyter_client.session import Session
 from zmq.utils import z85
 
-from conftest import (LOGIN_ADDR, ME, RUNTIME_DIR, as_other, inspect,
-                      is_loopback, kernel_json, listeners, node_addr,
-                      run_cell, runtime_listing, wait_until)
+from conftest import (LOGIN_ADDR, LOGIN_HOST, ME, MY_UID, RUNTIME_DIR,
+                      as_other, inspect, is_loopback, kernel_json, listeners,
+                      node_addr, run_cell, runtime_listing, wait_until)
 
 CHANNELS = ("shell", "iopub", "stdin", "control", "hb")
 # Who may listen where the cluster network reaches (ss shows the first 15
@@ -261,3 +264,123 @@ def test_kernel_transport_tcp_is_loopback(kernelspecs, start_kernel):
     assert [s.line for s in kernel if s.kind == "unix"] == []
     content, out, _ = run_cell(k.kc, "print(6 * 7)")
     assert out == "42\n"
+
+
+# Where older shims kept the allocation locks without XDG_RUNTIME_DIR: any
+# user could make it first.
+OLD_LOCK_DIR = f"/tmp/slurm-jupyter-{MY_UID}"
+
+
+def test_lock_dir_strangers_cannot_block(kernelspecs, start_kernel):
+    """The tests run without XDG_RUNTIME_DIR: the shim falls back.  Another
+    user fills every place of it he can reach; our kernel starts all the
+    same, its lock where he cannot reach."""
+    home = os.environ["HOME"]
+    # Left by an older shim of ours, it is no longer used: make room.
+    if os.path.lexists(OLD_LOCK_DIR):
+        if os.lstat(OLD_LOCK_DIR).st_uid == MY_UID:
+            shutil.rmtree(OLD_LOCK_DIR)
+        else:
+            assert as_other("rm", "-rf", OLD_LOCK_DIR).returncode == 0
+    planted = as_other("sh", "-c", f"""
+        mkdir -m 0777 {OLD_LOCK_DIR} && cd {OLD_LOCK_DIR} &&
+        echo junk >1.lock && ln -s /etc/passwd 2.lock &&
+        ln -s {home}/.cache slurm-jupyter && chmod 0777 1.lock""")
+    try:
+        assert planted.returncode == 0, planted.stderr
+        # The places the shim uses now are out of his reach.
+        run_user = f"/run/user/{MY_UID}"
+        if not os.path.exists(run_user):
+            r = as_other("mkdir", "-m", "0700", run_user)
+            assert r.returncode != 0 and not os.path.exists(run_user), r
+        r = as_other("mkdir", f"{home}/.cache-of-sjother")
+        assert r.returncode != 0 and "Permission denied" in r.stderr, r
+
+        k = start_kernel(kernelspecs.add("lockdir", ["-w", "n3"]))
+        _, job, _ = k.where()
+        _, out, _ = run_cell(k.kc, "print(6 * 7)")
+        assert out == "42\n"
+
+        if os.path.isdir(run_user):
+            lock_dir = run_user + "/slurm-jupyter"
+        else:
+            lock_dir = f"{home}/.cache/slurm-jupyter/{LOGIN_HOST.split('.')[0]}"
+        st = os.lstat(lock_dir)
+        assert st.st_uid == MY_UID and (st.st_mode & 0o7777) == 0o700, \
+            f"{lock_dir}: {oct(st.st_mode)} uid {st.st_uid}"
+        lock = os.lstat(f"{lock_dir}/{job}.lock")
+        assert lock.st_uid == MY_UID and (lock.st_mode & 0o777) == 0o600
+        # Nothing of ours went into the stranger's directory.
+        r = as_other("ls", "-A", OLD_LOCK_DIR)
+        assert sorted(r.stdout.split()) == ["1.lock", "2.lock",
+                                            "slurm-jupyter"], r
+    finally:
+        assert as_other("rm", "-rf", OLD_LOCK_DIR).returncode == 0
+
+
+def proc_status(pid, field):
+    with open(f"/proc/{pid}/status") as f:
+        return re.search(rf"^{field}:\s+(.*)$", f.read(), re.M).group(1)
+
+
+def core_limit(pid):
+    """The soft core file size limit of a process, as /proc shows it."""
+    with open(f"/proc/{pid}/limits") as f:
+        for line in f:
+            if line.startswith("Max core file size"):
+                return line.split()[4]
+    raise AssertionError(f"no core limit in /proc/{pid}/limits")
+
+
+def test_shims_not_dumpable(kernelspecs, start_kernel):
+    """The shims hold the kernel's key: the user's other processes cannot
+    read their memory or environment and they leave no core.  What they
+    run (srun, the kernel) is the user's as usual, with the user's core
+    limit."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_CORE)
+    assert hard != 0, "a core limit to hand on is needed"
+    given = 1 << 20 if hard == resource.RLIM_INFINITY else min(hard, 1 << 20)
+    resource.setrlimit(resource.RLIMIT_CORE, (given, hard))
+    try:
+        k = start_kernel(kernelspecs.add("dump", ["-w", "n1"]))
+    finally:
+        resource.setrlimit(resource.RLIMIT_CORE, (soft, hard))
+    kernel = kernel_pid(k)
+    node_shim = int(proc_status(kernel, "PPid"))
+    with open(f"/proc/{node_shim}/cmdline", "rb") as f:
+        assert b"\0--node\0" in f.read()
+    with open(f"/proc/{k.shim_pid}/cmdline", "rb") as f:
+        login_cmd = f.read()
+    janitors = []
+    for p in os.listdir("/proc"):
+        if p.isdigit() and int(p) != k.shim_pid:
+            try:
+                with open(f"/proc/{p}/cmdline", "rb") as f:
+                    if f.read() == login_cmd:
+                        janitors.append(int(p))
+            except OSError:
+                pass
+    assert len(janitors) == 1, janitors
+    shims = {"login shim": k.shim_pid, "janitor": janitors[0],
+             "node shim": node_shim}
+
+    for name, pid in shims.items():
+        assert proc_status(pid, "Uid").split()[0] == str(MY_UID), name
+        # Not dumpable: the kernel gives its private /proc files to root
+        # (the directory itself stays the user's) ...
+        assert os.stat(f"/proc/{pid}/environ").st_uid == 0, name
+        # ... and refuses the same user its environment and memory.
+        for what in ("environ", "mem"):
+            try:
+                with open(f"/proc/{pid}/{what}", "rb") as f:
+                    f.read(1)
+            except PermissionError:
+                continue
+            raise AssertionError(f"{name}: /proc/{pid}/{what} readable")
+        assert core_limit(pid) == "0", name
+
+    # The kernel is an ordinary process of the user again.
+    assert os.stat(f"/proc/{kernel}/environ").st_uid == MY_UID
+    with open(f"/proc/{kernel}/environ", "rb") as f:
+        assert f.read()
+    assert core_limit(kernel) == str(given)

@@ -877,12 +877,76 @@ static int munge_up(char *why, size_t len)
 	return e == EMUNGE_SUCCESS;
 }
 
+/* A credential for us made with the given cipher and MAC, as something
+ * other than sj_seal could make it; returns *cred. */
+static const char *cred_with(int cipher, int mac, char **cred)
+{
+	munge_ctx_t ctx = munge_ctx_create();
+
+	assert_non_null(ctx);
+	assert_int_equal(munge_ctx_set(ctx, MUNGE_OPT_CIPHER_TYPE, cipher),
+			 EMUNGE_SUCCESS);
+	assert_int_equal(munge_ctx_set(ctx, MUNGE_OPT_MAC_TYPE, mac),
+			 EMUNGE_SUCCESS);
+	assert_int_equal(munge_encode(cred, ctx, "x", 1), EMUNGE_SUCCESS);
+	munge_ctx_destroy(ctx);
+	return *cred;
+}
+
+/* The cipher and MAC a credential was made with (decodes it). */
+static int cred_cipher_mac(const char *cred, int *cipher, int *mac)
+{
+	munge_ctx_t ctx = munge_ctx_create();
+	void *buf = NULL;
+	int len = 0, rv = -1;
+
+	assert_non_null(ctx);
+	if (munge_decode(cred, ctx, &buf, &len, NULL, NULL) ==
+	    EMUNGE_SUCCESS &&
+	    munge_ctx_get(ctx, MUNGE_OPT_CIPHER_TYPE, cipher) ==
+	    EMUNGE_SUCCESS &&
+	    munge_ctx_get(ctx, MUNGE_OPT_MAC_TYPE, mac) == EMUNGE_SUCCESS)
+		rv = 0;
+	free(buf);
+	munge_ctx_destroy(ctx);
+	return rv;
+}
+
+static void test_seal_strength(void **state)
+{
+	struct sj_err err = { "" };
+
+	(void)state;
+	assert_ok(sj_seal_strength_check(MUNGE_CIPHER_AES128,
+					 MUNGE_MAC_SHA256, &err), err);
+	assert_ok(sj_seal_strength_check(MUNGE_CIPHER_AES256,
+					 MUNGE_MAC_SHA512, &err), err);
+	assert_fails(sj_seal_strength_check(MUNGE_CIPHER_NONE,
+					    MUNGE_MAC_SHA256, &err), err,
+		     "munge: credential encrypted with none (0), not AES "
+		     "(refused)");
+	assert_fails(sj_seal_strength_check(MUNGE_CIPHER_CAST5,
+					    MUNGE_MAC_SHA256, &err), err,
+		     "encrypted with cast5");
+	assert_fails(sj_seal_strength_check(MUNGE_CIPHER_DEFAULT,
+					    MUNGE_MAC_SHA256, &err), err,
+		     "not AES");
+	assert_fails(sj_seal_strength_check(MUNGE_CIPHER_AES256,
+					    MUNGE_MAC_SHA1, &err), err,
+		     "munge: credential authenticated with sha1 (3), not "
+		     "SHA-256 or SHA-512 (refused)");
+	assert_fails(sj_seal_strength_check(MUNGE_CIPHER_AES256,
+					    MUNGE_MAC_NONE, &err), err,
+		     "authenticated with none");
+}
+
 static void test_seal_unseal(void **state)
 {
 	struct sj_welcome w, back;
 	struct sj_err err = { "" };
 	char why[256], *text, *cred, *cred2, *payload;
 	size_t len;
+	int cipher, mac;
 
 	(void)state;
 	fill_welcome(&w);
@@ -955,6 +1019,32 @@ static void test_seal_unseal(void **state)
 		assert_int_equal(WEXITSTATUS(status), 0);
 		free(cred2);
 	}
+	/* Sealed strongly whatever munged's default... */
+	assert_ok(sj_seal(text, strlen(text), getuid(), &cred2, &err), err);
+	assert_int_equal(cred_cipher_mac(cred2, &cipher, &mac), 0);
+	assert_int_equal(cipher, MUNGE_CIPHER_AES256);
+	assert_int_equal(mac, MUNGE_MAC_SHA256);
+	free(cred2);
+	/* ...and a credential with no or a weak cipher or MAC is refused. */
+	assert_fails(sj_unseal(cred_with(MUNGE_CIPHER_NONE, MUNGE_MAC_SHA256,
+					 &cred2), getuid(), &payload, &len,
+			       &err), err, "encrypted with none (0), not AES");
+	assert_null(payload);
+	free(cred2);
+	assert_fails(sj_unseal(cred_with(MUNGE_CIPHER_BLOWFISH,
+					 MUNGE_MAC_SHA256, &cred2), getuid(),
+			       &payload, &len, &err), err,
+		     "encrypted with blowfish");
+	free(cred2);
+	assert_fails(sj_unseal(cred_with(MUNGE_CIPHER_AES128, MUNGE_MAC_MD5,
+					 &cred2), getuid(), &payload, &len,
+			       &err), err, "authenticated with md5");
+	free(cred2);
+	assert_ok(sj_unseal(cred_with(MUNGE_CIPHER_AES128, MUNGE_MAC_SHA512,
+				      &cred2), getuid(), &payload, &len, &err),
+		  err);
+	free(payload);
+	free(cred2);
 	/* An empty payload comes back as "". */
 	assert_ok(sj_seal("", 0, getuid(), &cred2, &err), err);
 	assert_ok(sj_unseal(cred2, getuid(), &payload, &len, &err), err);
@@ -987,6 +1077,7 @@ int main(void)
 		cmocka_unit_test(test_tcp_connect),
 		cmocka_unit_test(test_tcp_connect_errors),
 		cmocka_unit_test(test_tcp_connect_timeout),
+		cmocka_unit_test(test_seal_strength),
 		cmocka_unit_test(test_seal_unseal),
 	};
 
