@@ -11,7 +11,8 @@ tries to stall the rendezvous.
    announcing 4 GiB, one announcing 5000 bytes (with 100 of them).
 3. Opens SILENT connections that send nothing; prints "ready".
 4. Keeps SILENT connections open until its stdin closes, opening a new one
-   whenever the shim closes one (until the port is closed); then prints "opened N" (every connection
+   whenever the shim closes one (until the port is closed), and prints
+   "renewed" the first time; at the end he prints "opened N" (every connection
    it opened) and exits.
 """
 import os
@@ -70,6 +71,7 @@ def main():
             closed_by_peer(s)
     silent = []
     over = False
+    said_ready = said_renewed = False
     while True:
         while len(silent) < SILENT and not over:
             try:
@@ -78,8 +80,9 @@ def main():
                 opened += 1
             except ConnectionRefusedError:
                 over = True     # the rendezvous is over: port closed
-        if opened == len(JUNK) + SILENT:
+        if not said_ready:
             print("ready", flush=True)
+            said_ready = True
         ready, _, _ = select.select([sys.stdin] + silent, [], [])
         if sys.stdin in ready and not sys.stdin.read(1):
             break
@@ -88,6 +91,9 @@ def main():
                 # The shim closed it (or reset it): open another.
                 silent.remove(s)
                 s.close()
+                if not said_renewed:
+                    print("renewed", flush=True)
+                    said_renewed = True
     for s in silent:
         s.close()
     print("opened", opened, flush=True)
