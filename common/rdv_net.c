@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #define MAGIC "SJR1"
-#define HEADER_LEN 8
+#define HEADER_LEN SJ_FRAME_HEADER
 
 /* --- framing ------------------------------------------------------------ */
 
@@ -132,6 +132,24 @@ int sj_frame_send(int fd, const char *data, size_t len, int timeout_ms,
 	return 0;
 }
 
+int sj_frame_header_parse(const unsigned char hdr[SJ_FRAME_HEADER],
+			  size_t max, size_t *len, struct sj_err *err)
+{
+	size_t n;
+
+	*len = 0;
+	if (memcmp(hdr, MAGIC, 4) != 0)
+		return sj_err_set(err, "bad frame magic (the peer is not a "
+				  "spank-jupyter rendezvous)");
+	n = (size_t)hdr[4] << 24 | (size_t)hdr[5] << 16 |
+	    (size_t)hdr[6] << 8 | hdr[7];
+	if (n > max)
+		return sj_err_set(err, "frame of %zu bytes exceeds the limit "
+				  "of %zu", n, max);
+	*len = n;
+	return 0;
+}
+
 int sj_frame_recv(int fd, int timeout_ms, char **data, size_t *len,
 		  struct sj_err *err)
 {
@@ -152,14 +170,8 @@ int sj_frame_recv(int fd, int timeout_ms, char **data, size_t *len,
 				  "middle of a frame header");
 	if (r != 0)
 		return -1;
-	if (memcmp(hdr, MAGIC, 4) != 0)
-		return sj_err_set(err, "bad frame magic (the peer is not a "
-				  "spank-jupyter rendezvous)");
-	n = (size_t)hdr[4] << 24 | (size_t)hdr[5] << 16 |
-	    (size_t)hdr[6] << 8 | hdr[7];
-	if (n > SJ_FRAME_MAX)
-		return sj_err_set(err, "frame of %zu bytes exceeds the limit "
-				  "of %d", n, SJ_FRAME_MAX);
+	if (sj_frame_header_parse(hdr, SJ_FRAME_MAX, &n, err) != 0)
+		return -1;
 	buf = malloc(n + 1);
 	if (buf == NULL)
 		return sj_err_set(err, "out of memory");

@@ -37,6 +37,14 @@
 #define SJ_NONCE_HEX (2 * SJ_NONCE_BYTES)
 /* Largest frame accepted (a MUNGE credential of a ~1 KiB payload is ~2 KiB). */
 #define SJ_FRAME_MAX (16 * 1024)
+/* Largest HELLO frame: the longest HELLO text is under 512 bytes (its
+ * fields are bounded, see test_rendezvous.c), under 1 KiB once sealed by
+ * MUNGE with any of its ciphers and MACs.  The login shim refuses a longer
+ * frame at its length, before a byte of it is read. */
+#define SJ_HELLO_TEXT_MAX 512
+#define SJ_HELLO_FRAME_MAX 4096
+/* "SJR1" and the length. */
+#define SJ_FRAME_HEADER 8
 
 /* The value of srun --jupyter-kernel=HOST:PORT:NONCE.  HOST may be empty:
  * the plugin then uses the launching node's address. */
@@ -104,6 +112,11 @@ int sj_frame_send(int fd, const char *data, size_t len, int timeout_ms,
 		  struct sj_err *err);
 int sj_frame_recv(int fd, int timeout_ms, char **data, size_t *len,
 		  struct sj_err *err);
+
+/* The length a frame header announces, if its magic is right and the
+ * length at most max. */
+int sj_frame_header_parse(const unsigned char hdr[SJ_FRAME_HEADER],
+			  size_t max, size_t *len, struct sj_err *err);
 
 /* TCP connect to host:port within timeout_ms (< 0: no bound; name lookup
  * is not bounded, so pass numeric addresses where it matters); *fd is a

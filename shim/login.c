@@ -6,6 +6,7 @@
  * after, and messages sent meanwhile wait in the sockets' queues.
  */
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <sodium.h>
 
@@ -134,28 +136,49 @@ static int on_parent_exit(struct sj_fwd_watch *w)
 	return l->srun_done;
 }
 
-/* Waits for the plugin's HELLO, srun's early death, or a signal. */
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	/* Cannot fail for CLOCK_MONOTONIC with a valid pointer. */
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+		return 0;
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Waits for the plugin's HELLO, srun's early death, or a signal.  The
+ * rendezvous connections are served here, beside the signals, so that
+ * strangers holding some open delay neither the plugin's nor an
+ * interrupt. */
 static int await_rendezvous(struct login *l, struct rdv_server *r,
 			    const char *client_public, struct sj_err *err)
 {
-	int waited = 0;
+	long long give_up = now_ms() + RENDEZVOUS_TIMEOUT_MS;
 
 	while (!l->have_hello) {
-		struct pollfd fds[3] = { { .fd = r->fd, .events = POLLIN },
-					 { .fd = l->sfd, .events = POLLIN },
-					 { .fd = l->parent_fd, .events = POLLIN } };
-		int n = poll(fds, 3, 1000);
+		struct pollfd fds[RDV_POLLFDS + 2];
+		long long left = give_up - now_ms();
+		int timeout, k, n, got;
 
-		if (n < 0 && errno != EINTR)
-			return sj_err_errno(err, errno, "poll");
-		if (n == 0 && (waited += 1000) >= RENDEZVOUS_TIMEOUT_MS)
+		if (left <= 0)
 			return sj_err_set(err, "the compute node never called "
 					  "back (is spank_jupyter.so in the "
 					  "node's plugstack.conf, and can the "
 					  "node reach this host?)");
-		if (fds[2].revents & POLLIN)
+		timeout = left > INT_MAX ? INT_MAX : (int)left;
+		k = rdv_server_pollfds(r, fds, &timeout);
+		fds[k] = (struct pollfd){ .fd = l->sfd, .events = POLLIN };
+		fds[k + 1] = (struct pollfd){ .fd = l->parent_fd,
+					      .events = POLLIN };
+		n = poll(fds, (nfds_t)k + 2, timeout);
+		if (n < 0) {
+			if (errno != EINTR)
+				return sj_err_errno(err, errno, "poll");
+			continue;
+		}
+		if (fds[k + 1].revents & POLLIN)
 			parent_exited(l);
-		if ((fds[1].revents & POLLIN) || l->stopping) {
+		if ((fds[k].revents & POLLIN) || l->stopping) {
 			handle_signals(l);
 			if (l->srun_done)
 				return sj_err_set(err, "the kernel step ended "
@@ -167,16 +190,12 @@ static int await_rendezvous(struct login *l, struct rdv_server *r,
 				return sj_err_set(err, "stopped while the "
 						  "kernel step was starting");
 		}
-		if (fds[0].revents & POLLIN) {
-			struct sj_err e;
-
-			if (rdv_server_exchange(r, &l->cf, client_public,
-						l->args->kernel_transport,
-						&l->hello, &e) == 0)
-				l->have_hello = 1;
-			else
-				shim_error("%s", e.msg);
-		}
+		got = rdv_server_serve(r, fds, &l->cf, client_public,
+				       l->args->kernel_transport, &l->hello,
+				       err);
+		if (got < 0)
+			return -1;
+		l->have_hello = got;
 	}
 	return 0;
 }

@@ -6,6 +6,7 @@ On the node side the test plays the login shim (fakeshim.Step); each test
 first shows that an honest WELCOME from it is accepted, so that a refusal
 is the plugin's judgement of the one thing that was changed.
 """
+import os
 import re
 import socket
 import subprocess
@@ -14,8 +15,8 @@ import time
 import pytest
 
 import fakeshim
-from conftest import (LOGIN_ADDR, MY_UID, OTHER_UID, STATE, is_loopback,
-                      listeners, wait_until)
+from conftest import (INSPECT, LOGIN_ADDR, MY_UID, OTHER_UID, STATE,
+                      is_loopback, listeners, run_cell, wait_until)
 
 
 def slurmd_log(node):
@@ -150,3 +151,76 @@ def test_login_shim_refuses_forged_hello(kernelspecs, start_kernel,
         refusals
     assert "nonce" in refusals[1], refusals
     assert "replayed" in refusals[2], refusals
+
+
+STRANGER = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                        "rdv_stranger.py")
+
+
+def test_rendezvous_under_strangers_connections(kernelspecs, start_kernel,
+                                                tmp_path):
+    """sjother reads the rendezvous port in the argv of our srun and, before
+    the step is launched (an srun prolog holds it until he is in place),
+    sends three frames that are no HELLO, then holds 5 silent connections
+    open, opening another whenever the shim closes one; the step is
+    launched once he had to.  The kernel starts and runs a cell; the
+    server log names the first few refusals, then only counts the
+    others."""
+    gate = tmp_path / "gate"
+    prolog = tmp_path / "hold-step"
+    prolog.write_text("#!/bin/sh\n"
+                      "# srun runs this before it launches the step.\n"
+                      "i=0\n"
+                      f"while [ ! -e {gate} ] && [ $i -lt 1200 ]; do\n"
+                      "\tsleep 0.1; i=$((i + 1))\ndone\n")
+    prolog.chmod(0o755)
+    stranger = subprocess.Popen(
+        INSPECT + ["as-other", "/usr/bin/python3", STRANGER, str(MY_UID),
+                   LOGIN_ADDR],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True)
+    said = []
+    try:
+        k = start_kernel(kernelspecs.add(
+            "strangers", ["-w", "n1"],
+            shim_args=("--linger=0", f"--srun-arg=--prolog={prolog}")),
+            wait=False)
+        for _ in range(3):
+            said.append(stranger.stdout.readline())
+        # The shim closed a silent connection (its deadline) and he
+        # opened another: he holds five open as the step launches.
+        assert said[0].startswith("port ") and \
+            said[1:] == ["ready\n", "renewed\n"], said
+        gate.touch()
+        k.wait_ready()
+        content, out, _ = run_cell(k.kc, "print(6 * 7)")
+        assert content["status"] == "ok" and out == "42\n", (content, out)
+    finally:
+        gate.touch()
+        # Closes its stdin: he lets go.  He waits 60 s at most for each
+        # thing he expects, so this ends even when the test failed.
+        rest, err = stranger.communicate(timeout=300)
+        print("stranger:", said, rest, err)
+    assert stranger.returncode == 0, err
+    opened = int(re.fullmatch(r"opened (\d+)\n", rest).group(1))
+
+    log = k.shim_log()
+    full = re.findall(r"rendezvous connection from (\S+) refused: (.*)", log)
+    counts = [int(n) for n in
+              re.findall(r"(\d+) more rendezvous connections refused", log)]
+    # The three frames, refused in the order they came, each before the
+    # next was sent: the 4 GiB one and the 5000-byte one at their length.
+    assert len(full) == 5, log
+    assert all(peer.startswith(LOGIN_ADDR + ":") for peer, _ in full), log
+    assert "bad frame magic" in full[0][1], log
+    assert "frame of 4294967295 bytes exceeds the limit of 4096" in \
+        full[1][1], log
+    assert "frame of 5000 bytes exceeds the limit of 4096" in full[2][1], log
+    # Then the silent ones: past their deadline (one before the step was
+    # launched), or open at the end.
+    assert full[3][1] == "nothing came within 3000 ms", log
+    assert re.fullmatch(r"nothing came within 3000 ms|"
+                        r"the rendezvous is over", full[4][1]), log
+    # Every other refusal is in a count; none was counted twice.
+    assert counts, log
+    assert 3 + 5 <= 5 + sum(counts) <= opened, (opened, log)

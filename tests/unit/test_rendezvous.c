@@ -596,6 +596,71 @@ static void test_frame_wire_format(void **state)
 	close(sv[1]);
 }
 
+static void test_frame_header_parse(void **state)
+{
+	struct sj_err err = { "" };
+	size_t len = 7;
+
+	(void)state;
+	assert_ok(sj_frame_header_parse((const unsigned char *)
+					"SJR1\0\0\0\0", 4096, &len, &err), err);
+	assert_int_equal(len, 0);
+	assert_ok(sj_frame_header_parse((const unsigned char *)
+					"SJR1\0\0\x10\0", 4096, &len, &err),
+		  err);
+	assert_int_equal(len, 4096);
+	assert_ok(sj_frame_header_parse((const unsigned char *)
+					"SJR1\x01\x02\x03\x04", SIZE_MAX,
+					&len, &err), err);
+	assert_int_equal(len, 0x01020304);
+	assert_fails(sj_frame_header_parse((const unsigned char *)
+					   "SJR1\0\0\x10\x01", 4096, &len,
+					   &err), err,
+		     "frame of 4097 bytes exceeds the limit of 4096");
+	assert_int_equal(len, 0);
+	assert_fails(sj_frame_header_parse((const unsigned char *)
+					   "SJR1\xff\xff\xff\xff",
+					   SJ_HELLO_FRAME_MAX, &len, &err), err,
+		     "frame of 4294967295 bytes exceeds the limit of 4096");
+	assert_fails(sj_frame_header_parse((const unsigned char *)
+					   "GET / HT", 4096, &len, &err), err,
+		     "bad frame magic");
+}
+
+/* The longest HELLO there can be: every field at its longest, the key
+ * with as many '%' (escaped to three bytes) as a valid key can have. */
+static void longest_hello(struct sj_hello *h)
+{
+	fill_hello(h);
+	memset(h->node, 'n', sizeof(h->node) - 1);
+	h->node[sizeof(h->node) - 1] = '\0';
+	strcpy(h->addr, "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255");
+	strcpy(h->server_key, "1%%%%1%%%%1%%%%1%%%%1%%%%1%%%%1%%%%1%%%%");
+	h->step_id = 4294967295u;
+}
+
+static void test_hello_text_bound(void **state)
+{
+	struct sj_hello h, back;
+	struct sj_err err = { "" };
+	char *text;
+
+	(void)state;
+	longest_hello(&h);
+	text = sj_hello_encode(&h, &err);
+	if (text == NULL)
+		fail_msg("%s", err.msg);
+	assert_ok(sj_hello_decode(text, strlen(text), &back, &err), err);
+	assert_memory_equal(&h, &back, sizeof(h));
+	if (strlen(text) > SJ_HELLO_TEXT_MAX)
+		fail_msg("the longest HELLO has %zu bytes, more than "
+			 "SJ_HELLO_TEXT_MAX", strlen(text));
+	/* Nothing longer is a HELLO: one more character anywhere. */
+	strcpy(h.addr, "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.2551");
+	assert_null(sj_hello_encode(&h, &err));
+	free(text);
+}
+
 static void recv_raw(const void *bytes, size_t n, int close_after,
 		     const char *needle)
 {
@@ -1045,6 +1110,23 @@ static void test_seal_unseal(void **state)
 		  err);
 	free(payload);
 	free(cred2);
+	/* The longest HELLO, sealed, is well within what the login shim
+	 * takes of a HELLO frame. */
+	{
+		struct sj_hello h;
+		char *ht;
+
+		longest_hello(&h);
+		ht = sj_hello_encode(&h, &err);
+		assert_non_null(ht);
+		assert_ok(sj_seal(ht, strlen(ht), getuid(), &cred2, &err),
+			  err);
+		if (strlen(cred2) > SJ_HELLO_FRAME_MAX / 2)
+			fail_msg("the longest HELLO sealed has %zu bytes",
+				 strlen(cred2));
+		free(cred2);
+		free(ht);
+	}
 	/* An empty payload comes back as "". */
 	assert_ok(sj_seal("", 0, getuid(), &cred2, &err), err);
 	assert_ok(sj_unseal(cred2, getuid(), &payload, &len, &err), err);
@@ -1069,6 +1151,8 @@ int main(void)
 		cmocka_unit_test(test_decode_escapes),
 		cmocka_unit_test(test_frame_round_trip),
 		cmocka_unit_test(test_frame_wire_format),
+		cmocka_unit_test(test_frame_header_parse),
+		cmocka_unit_test(test_hello_text_bound),
 		cmocka_unit_test(test_frame_recv_errors),
 		cmocka_unit_test(test_frame_recv_timeout),
 		cmocka_unit_test(test_frame_send_timeout),
