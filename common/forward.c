@@ -226,13 +226,13 @@ int sj_channels_open_kernel(struct sj_channels *c,
 }
 
 int sj_channels_link_client(struct sj_channels *c, const char *host,
-			    int port, const struct sj_link_keys *keys,
-			    sj_note_fn note, void *arg,
-			    struct sj_err *err)
+			    int port, const char *source,
+			    const struct sj_link_keys *keys, sj_note_fn note,
+			    void *arg, struct sj_err *err)
 {
 	c->link_open = 1;	/* closed by sj_channels_close either way */
-	return sj_link_open_client(&c->link, host, port, keys, from_link, c,
-				   note, arg, err);
+	return sj_link_open_client(&c->link, host, port, source, keys,
+				   from_link, c, note, arg, err);
 }
 
 int sj_channels_link_server(struct sj_channels *c, int listen_fd,

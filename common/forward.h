@@ -77,9 +77,9 @@ int sj_channels_open_kernel(struct sj_channels *c,
 /* The link to the other shim (see link.h): the login shim connects, the
  * node shim serves.  Messages for it may be queued before it is up. */
 int sj_channels_link_client(struct sj_channels *c, const char *host,
-			    int port, const struct sj_link_keys *keys,
-			    sj_note_fn note, void *arg,
-			    struct sj_err *err);
+			    int port, const char *source,
+			    const struct sj_link_keys *keys, sj_note_fn note,
+			    void *arg, struct sj_err *err);
 int sj_channels_link_server(struct sj_channels *c, int listen_fd,
 			    int grace_s, const char *peer_only,
 			    const struct sj_link_keys *keys,

@@ -581,6 +581,23 @@ static int conn_read(struct sj_link *L, struct sj_link_conn *c,
 	return got > 0 ? conn_input(L, c, err) : 0;
 }
 
+/* Binds fd to L->source (port 0), if there is one of fd's family. */
+static int bind_source(struct sj_link *L, int fd, int family)
+{
+	struct addrinfo hints = { .ai_family = family,
+				  .ai_socktype = SOCK_STREAM,
+				  .ai_flags = AI_NUMERICHOST };
+	struct addrinfo *ai = NULL;
+	int r;
+
+	if (L->source[0] == '\0' ||
+	    getaddrinfo(L->source, NULL, &hints, &ai) != 0)
+		return 0;	/* none, or of the other family */
+	r = bind(fd, ai->ai_addr, ai->ai_addrlen);
+	freeaddrinfo(ai);
+	return r;
+}
+
 static int connect_now(struct sj_link *L, struct sj_err *err)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
@@ -602,11 +619,18 @@ static int connect_now(struct sj_link *L, struct sj_err *err)
 		return sj_err_errno(err, errno, "link: socket");
 	}
 	sockopts(fd);
-	r = connect(fd, ai->ai_addr, ai->ai_addrlen);
-	freeaddrinfo(ai);
-	if (r != 0 && errno != EINPROGRESS) {
+	r = bind_source(L, fd, ai->ai_family);
+	if (r != 0)
+		note(L, 0, "link: cannot connect from %s: %s", L->source,
+		     strerror(errno));
+	else if ((r = connect(fd, ai->ai_addr, ai->ai_addrlen)) != 0 &&
+		 errno != EINPROGRESS)
 		note(L, 1, "link: cannot connect to %s:%d: %s", L->host,
 		     L->port, strerror(errno));
+	else
+		r = 0;
+	freeaddrinfo(ai);
+	if (r != 0) {
 		close(fd);
 		return arm_timer(L, RECONNECT_MS) ?
 		       sj_err_errno(err, errno, "timerfd_settime") : 0;
@@ -995,7 +1019,7 @@ static int open_common(struct sj_link *L, int server,
 }
 
 int sj_link_open_client(struct sj_link *L, const char *host, int port,
-			const struct sj_link_keys *keys,
+			const char *source, const struct sj_link_keys *keys,
 			sj_link_deliver_fn deliver, void *deliver_arg,
 			sj_note_fn note_fn, void *note_arg,
 			struct sj_err *err)
@@ -1003,9 +1027,12 @@ int sj_link_open_client(struct sj_link *L, const char *host, int port,
 	if (open_common(L, 0, keys, deliver, deliver_arg, note_fn,
 			note_arg, err))
 		return -1;
-	if (strlen(host) >= sizeof(L->host))
-		return sj_err_set(err, "link: host name too long");
+	if (strlen(host) >= sizeof(L->host) ||
+	    (source != NULL && strlen(source) >= sizeof(L->source)))
+		return sj_err_set(err, "link: address too long");
 	strcpy(L->host, host);
+	if (source != NULL)
+		strcpy(L->source, source);
 	L->port = port;
 	return connect_now(L, err);
 }

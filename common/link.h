@@ -109,6 +109,7 @@ struct sj_link {
 	int listen_fd;		/* server */
 	int timer_fd;		/* client: reconnect; server: grace */
 	char host[64];		/* client: where the server listens */
+	char source[64];	/* client: the address it connects from, or "" */
 	int port;
 	int grace_s;		/* server: how long without the client */
 	int gone;		/* server: the grace time ran out */
@@ -141,14 +142,16 @@ int sj_link_keys_from_z85(struct sj_link_keys *k, const char *self_public,
 			  struct sj_err *err);
 
 /* Client: connects to host:port now and again whenever the connection is
- * lost.  Server: accepts on listen_fd (a listening socket, ours from now
+ * lost, from the numeric address source (NULL: the one routing picks;
+ * the login shim gives the one the node reached it at, the only one the
+ * node takes the link from).  Server: accepts on listen_fd (a listening socket, ours from now
  * on); gone is set once no proven client has been there for grace_s
  * seconds (counted from now, until the first one comes), and takes
  * connections from the numeric address peer_only alone (NULL: from any;
  * others are closed before a byte is read or sent).  keys is copied and
  * the caller's copy may be wiped. */
 int sj_link_open_client(struct sj_link *L, const char *host, int port,
-			const struct sj_link_keys *keys,
+			const char *source, const struct sj_link_keys *keys,
 			sj_link_deliver_fn deliver, void *deliver_arg,
 			sj_note_fn note, void *note_arg,
 			struct sj_err *err);

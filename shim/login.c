@@ -202,15 +202,17 @@ static int await_rendezvous(struct login *l, struct rdv_server *r,
 
 /* The link to the node shim, keyed with what the rendezvous exchanged. */
 static int open_link(struct sj_channels *c, const struct sj_hello *h,
-		     const char *pub, const char *sec, struct sj_err *err)
+		     const char *source, const char *pub, const char *sec,
+		     struct sj_err *err)
 {
 	struct sj_link_keys keys;
 	int r;
 
 	if (sj_link_keys_from_z85(&keys, pub, sec, h->server_key, err))
 		return -1;
-	r = sj_channels_link_client(c, h->addr, h->port, &keys, shim_note,
-				    NULL, err);
+	r = sj_channels_link_client(c, h->addr, h->port,
+				    source[0] != '\0' ? source : NULL, &keys,
+				    shim_note, NULL, err);
 	sodium_memzero(&keys, sizeof(keys));
 	return r;
 }
@@ -357,7 +359,7 @@ int login_main(const struct shim_args *a)
 	shim_info("kernel starting on %s (job %s, step %u)", l.hello.node,
 		  l.jobid, l.hello.step_id);
 
-	if (open_link(&ch, &l.hello, pub, sec, &err))
+	if (open_link(&ch, &l.hello, r.local_addr, pub, sec, &err))
 		goto fail;
 	explicit_bzero(sec, sizeof(sec));
 	struct sj_fwd_watch w[2] = {

@@ -13,21 +13,8 @@
 #include <unistd.h>
 
 #include "fsutil.h"
+#include "evio.h"
 #include "log.h"
-
-/* Refusals logged in full; after them, a count at most this often. */
-#define RDV_LOG_FULL 5
-#define RDV_LOG_EVERY_MS 10000
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	/* Cannot fail for CLOCK_MONOTONIC with a valid pointer. */
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
-		return 0;
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int rdv_server_open(struct rdv_server *r, const char *host,
 		    struct sj_err *err)
@@ -63,33 +50,12 @@ int rdv_server_open(struct rdv_server *r, const char *host,
 	return sj_random_hex(r->spec.nonce, SJ_NONCE_BYTES, err);
 }
 
-/*
- * The log line of a stranger's refused connection: the first RDV_LOG_FULL
- * in full, then only a count, at most every RDV_LOG_EVERY_MS.  why == NULL:
- * log the count if it is due, or (flush) whatever it is.  All of the rate
- * limiting is here, so that a general limiter can take its place.
- */
+/* The log line of a stranger's refused connection, rate-limited. */
 static void log_refusal(struct rdv_server *r, const char *peer,
-			const char *why, int flush)
+			const char *why)
 {
-	long long now = now_ms();
-
-	if (why != NULL && r->refused_logged < RDV_LOG_FULL) {
-		r->refused_logged++;
-		r->refused_logged_at = now;
-		shim_error("rendezvous connection from %s refused: %s", peer,
-			   why);
-		return;
-	}
-	if (why != NULL)
-		r->refused_unlogged++;
-	if (r->refused_unlogged == 0 ||
-	    (!flush && now - r->refused_logged_at < RDV_LOG_EVERY_MS))
-		return;
-	shim_error("%u more rendezvous connections refused (the first %d "
-		   "are above)", r->refused_unlogged, RDV_LOG_FULL);
-	r->refused_unlogged = 0;
-	r->refused_logged_at = now;
+	sj_notef_limited(&r->refusals, shim_note, NULL,
+			 "rendezvous connection from %s refused: %s", peer, why);
 }
 
 static void conn_close(struct rdv_server *r, int i)
@@ -119,7 +85,7 @@ static void refuse(struct rdv_server *r, int i, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(why.msg, sizeof(why.msg), fmt, ap);
 	va_end(ap);
-	log_refusal(r, r->conn[i].peer, why.msg, 0);
+	log_refusal(r, r->conn[i].peer, why.msg);
 	conn_close(r, i);
 }
 
@@ -243,7 +209,7 @@ static int on_frame(struct rdv_server *r, int i, const struct sj_connfile *cf,
 	/* The plugin's: strangers may no longer push it out, and the
 	 * WELCOME gets a deadline of its own. */
 	r->table.slot[i].keep = 1;
-	r->table.slot[i].deadline = now_ms() + RDV_DEADLINE_MS;
+	r->table.slot[i].deadline = sj_monotonic_ms() + RDV_DEADLINE_MS;
 	return send_welcome(r, i);
 }
 
@@ -307,10 +273,9 @@ static int read_conn(struct rdv_server *r, int i, const struct sj_connfile *cf,
 	}
 }
 
-static void format_peer(const struct sockaddr_in6 *sa, char *buf,
-			size_t len)
+/* The address of sa, numeric, an IPv4-mapped one as IPv4: 1 if IPv4. */
+static int numeric_addr(const struct sockaddr_in6 *sa, char *buf, size_t len)
 {
-	char a[INET6_ADDRSTRLEN];
 	const void *src = &sa->sin6_addr;
 	int family = AF_INET6;
 
@@ -318,9 +283,18 @@ static void format_peer(const struct sockaddr_in6 *sa, char *buf,
 		src = sa->sin6_addr.s6_addr + 12;
 		family = AF_INET;
 	}
-	if (inet_ntop(family, src, a, sizeof(a)) == NULL)
-		snprintf(a, sizeof(a), "?");
-	snprintf(buf, len, family == AF_INET ? "%s:%u" : "[%s]:%u", a,
+	if (inet_ntop(family, src, buf, (socklen_t)len) == NULL)
+		snprintf(buf, len, "?");
+	return family == AF_INET;
+}
+
+static void format_peer(const struct sockaddr_in6 *sa, char *buf,
+			size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+	int v4 = numeric_addr(sa, a, sizeof(a));
+
+	snprintf(buf, len, v4 ? "%s:%u" : "[%s]:%u", a,
 		 (unsigned)ntohs(sa->sin6_port));
 }
 
@@ -354,7 +328,7 @@ static int accept_one(struct rdv_server *r, struct sj_err *err)
 		case ENFILE:
 		case ENOBUFS:
 		case ENOMEM:
-			log_refusal(r, "(not accepted)", strerror(errno), 0);
+			log_refusal(r, "(not accepted)", strerror(errno));
 			return 0;
 		default:
 			/* Linux hands pending network errors to accept. */
@@ -375,13 +349,13 @@ static int accept_one(struct rdv_server *r, struct sj_err *err)
 		format_peer(&sa, peer, sizeof(peer));
 		if (close(fd) != 0)
 			shim_debug("rendezvous: close: %s", strerror(errno));
-		log_refusal(r, peer, "no room", 0);
+		log_refusal(r, peer, "no room");
 		return 1;
 	}
 	if (evict)
 		refuse(r, i, "made room for a newer connection (after %zu "
 		       "bytes)", r->conn[i].got);
-	sj_rdv_table_take(&r->table, i, source, now_ms() + RDV_DEADLINE_MS);
+	sj_rdv_table_take(&r->table, i, source, sj_monotonic_ms() + RDV_DEADLINE_MS);
 	c = &r->conn[i];
 	memset(c, 0, sizeof(*c));
 	c->fd = fd;
@@ -407,7 +381,7 @@ int rdv_server_pollfds(struct rdv_server *r, struct pollfd *pfd,
 		r->polled_seq[n++] = s->seq;
 	}
 	r->npolled = n;
-	w = sj_rdv_table_wait_ms(&r->table, now_ms(), cap);
+	w = sj_rdv_table_wait_ms(&r->table, sj_monotonic_ms(), cap);
 	if (w < cap)
 		*timeout_ms = w;
 	return n;
@@ -435,7 +409,14 @@ static void expire(struct rdv_server *r, int i)
 
 static void answered(struct rdv_server *r, int i, struct sj_hello *hello)
 {
+	struct sockaddr_in6 sa;
+	socklen_t sl = sizeof(sa);
+
 	*hello = r->conn[i].hello;
+	r->local_addr[0] = '\0';
+	if (getsockname(r->conn[i].fd, (struct sockaddr *)&sa, &sl) == 0 &&
+	    sa.sin6_family == AF_INET6)
+		(void)numeric_addr(&sa, r->local_addr, sizeof(r->local_addr));
 	conn_close(r, i);
 }
 
@@ -466,7 +447,7 @@ int rdv_server_serve(struct rdv_server *r, const struct pollfd *pfd,
 		}
 	}
 	r->npolled = 0;
-	now = now_ms();
+	now = sj_monotonic_ms();
 	while ((i = sj_rdv_table_expired(&r->table, now)) >= 0)
 		expire(r, i);
 	if (pfd[0].revents != 0) {
@@ -478,7 +459,6 @@ int rdv_server_serve(struct rdv_server *r, const struct pollfd *pfd,
 				break;
 		}
 	}
-	log_refusal(r, NULL, NULL, 0);
 	return 0;
 }
 
@@ -487,7 +467,7 @@ void rdv_server_close(struct rdv_server *r)
 	for (int i = 0; i < SJ_RDV_SLOTS; i++)
 		if (r->table.slot[i].used)
 			refuse(r, i, "the rendezvous is over");
-	log_refusal(r, NULL, NULL, 1);
+	sj_note_flush(&r->refusals, shim_note, NULL);
 	if (r->fd >= 0)
 		close(r->fd);
 	r->fd = -1;

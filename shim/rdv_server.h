@@ -16,6 +16,7 @@
 #include <poll.h>
 
 #include "connfile.h"
+#include "ratelimit.h"
 #include "rdv_table.h"
 #include "rendezvous.h"
 #include "sj_err.h"
@@ -44,9 +45,10 @@ struct rdv_server {
 	int polled[RDV_POLLFDS];		/* pollfd -> slot (-1: listen) */
 	unsigned long long polled_seq[RDV_POLLFDS];
 	int npolled;
-	unsigned refused_logged;		/* see log_refusal() */
-	unsigned refused_unlogged;
-	long long refused_logged_at;
+	struct sj_ratelimit refusals;		/* their lines in the log */
+	/* Ours, as the node reached it (numeric; set with the HELLO): the
+	 * link connects from it, the one address the node takes it from. */
+	char local_addr[64];
 };
 
 /* Listens on all addresses, on an ephemeral port; makes the nonce.  r may

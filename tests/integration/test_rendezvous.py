@@ -207,10 +207,12 @@ def test_rendezvous_under_strangers_connections(kernelspecs, start_kernel,
     log = k.shim_log()
     full = re.findall(r"rendezvous connection from (\S+) refused: (.*)", log)
     counts = [int(n) for n in
-              re.findall(r"(\d+) more rendezvous connections refused", log)]
+              re.findall(r"\((\d+) lines about refused connections were "
+                         r"not written", log)]
     # The three frames, refused in the order they came, each before the
     # next was sent: the 4 GiB one and the 5000-byte one at their length.
-    assert len(full) == 5, log
+    # (Five a minute are written in full: see common/ratelimit.h.)
+    assert len(full) >= 5, log
     assert all(peer.startswith(LOGIN_ADDR + ":") for peer, _ in full), log
     assert "bad frame magic" in full[0][1], log
     assert "frame of 4294967295 bytes exceeds the limit of 4096" in \
@@ -223,4 +225,4 @@ def test_rendezvous_under_strangers_connections(kernelspecs, start_kernel,
                         r"the rendezvous is over", full[4][1]), log
     # Every other refusal is in a count; none was counted twice.
     assert counts, log
-    assert 3 + 5 <= 5 + sum(counts) <= opened, (opened, log)
+    assert 3 + 5 <= len(full) + sum(counts) <= opened, (opened, log)

@@ -250,18 +250,24 @@ static void end_free(struct end *e)
 		free(e->data[i]);
 }
 
-/* A server end listening on loopback with p's keys; *port is where. */
-static struct end *serve(struct pair *p, int *port)
+/* A server end listening on loopback with p's keys, taking connections
+ * from peer_only alone; *port is where. */
+static struct end *serve_for(struct pair *p, int *port, const char *peer_only)
 {
 	struct end *s = calloc(1, sizeof(*s));
 	struct sj_err err = { "" };
 
 	assert_non_null(s);
 	make_pair(p);
-	assert_ok(sj_link_open_server(&s->L, listener(port), 30, "127.0.0.1",
+	assert_ok(sj_link_open_server(&s->L, listener(port), 30, peer_only,
 				      &p->server, got, s, noted, s, &err),
 		  err);
 	return s;
+}
+
+static struct end *serve(struct pair *p, int *port)
+{
+	return serve_for(p, port, "127.0.0.1");
 }
 
 /* A server end, and a client end that has (if connect) been opened
@@ -280,7 +286,7 @@ static void duo_open(struct duo *d, int connect)
 	assert_non_null(d->c);
 	d->s = serve(&d->p, &d->port);
 	if (connect)
-		assert_ok(sj_link_open_client(&d->c->L, "127.0.0.1", d->port,
+		assert_ok(sj_link_open_client(&d->c->L, "127.0.0.1", d->port, NULL,
 					      &d->p.client, got, d->c, noted,
 					      d->c, &err), err);
 }
@@ -305,7 +311,7 @@ static void test_both_ends(void **state)
 	s = serve(&p, &port);
 	/* Written before anybody connected: waits, then arrives first. */
 	send_msg(s, SJ_IOPUB, "status", "starting");
-	assert_ok(sj_link_open_client(&c->L, "127.0.0.1", port, &p.client,
+	assert_ok(sj_link_open_client(&c->L, "127.0.0.1", port, NULL, &p.client,
 				      got, c, noted, c, &err), err);
 	send_msg(c, SJ_IOPUB, "\x01", "");
 	send_msg(c, SJ_SHELL, "<IDS|MSG>", "kernel_info_request");
@@ -358,7 +364,7 @@ static void test_strangers_refused(void **state)
 	send_msg(s, SJ_IOPUB, "secret", "output");
 	/* Knows the server's public key, not the client's secret. */
 	memcpy(q.client.peer_public, p.server.self_public, 32);
-	assert_ok(sj_link_open_client(&c->L, "127.0.0.1", port, &q.client,
+	assert_ok(sj_link_open_client(&c->L, "127.0.0.1", port, NULL, &q.client,
 				      got, c, noted, c, &err), err);
 	send_msg(c, SJ_SHELL, "<IDS|MSG>", "execute_request");
 	PUMP(c, s, s->L.refused >= 1);
@@ -457,7 +463,7 @@ static void test_oldest_unproven_gives_way(void **state)
 	SERVE(d.s, npending(&d.s->L) == SJ_LINK_PENDING - 1);
 	/* The login shim connects; the server takes its connection before
 	 * the client has so much as sent its greeting. */
-	assert_ok(sj_link_open_client(&d.c->L, "127.0.0.1", d.port,
+	assert_ok(sj_link_open_client(&d.c->L, "127.0.0.1", d.port, NULL,
 				      &d.p.client, got, d.c, noted, d.c,
 				      &err), err);
 	send_msg(d.c, SJ_SHELL, "<IDS|MSG>", "kernel_info_request");
@@ -534,6 +540,31 @@ static void test_only_from_the_login_address(void **state)
 	duo_close(&d);
 }
 
+/* The login shim connects from the address the node reached it at (the
+ * rendezvous's), so that the node takes its link whatever address routing
+ * would have picked. */
+static void test_client_connects_from_its_source(void **state)
+{
+	struct pair p;
+	struct end *c = calloc(1, sizeof(*c)), *s;
+	struct sj_err err = { "" };
+	int port;
+
+	(void)state;
+	assert_non_null(c);
+	s = serve_for(&p, &port, "127.0.0.3");
+	assert_ok(sj_link_open_client(&c->L, "127.0.0.1", port, "127.0.0.3",
+				      &p.client, got, c, noted, c, &err), err);
+	send_msg(c, SJ_SHELL, "<IDS|MSG>", "kernel_info_request");
+	PUMP(c, s, s->n == 1 && c->L.live != NULL && s->L.live != NULL);
+	assert_non_null(strstr(s->notes, "login side connected from "
+			       "127.0.0.3:"));
+	end_free(c);
+	end_free(s);
+	free(c);
+	free(s);
+}
+
 /* Strangers from the login shim's own host that connect right behind it,
  * many more than there are slots, and send a greeting each: the login
  * shim's connection is read before any of them can push it out. */
@@ -547,7 +578,7 @@ static void test_flood_behind_the_login_shim(void **state)
 
 	(void)state;
 	duo_open(&d, 0);
-	assert_ok(sj_link_open_client(&d.c->L, "127.0.0.1", d.port,
+	assert_ok(sj_link_open_client(&d.c->L, "127.0.0.1", d.port, NULL,
 				      &d.p.client, got, d.c, noted, d.c,
 				      &err), err);
 	send_msg(d.c, SJ_SHELL, "<IDS|MSG>", "kernel_info_request");
@@ -672,7 +703,7 @@ static void test_impostor_gets_nothing(void **state)
 	port = ntohs(sin.sin_port);
 	randombytes_buf(greeting + 4, 32);
 
-	assert_ok(sj_link_open_client(&c->L, "127.0.0.1", port, &p.client,
+	assert_ok(sj_link_open_client(&c->L, "127.0.0.1", port, NULL, &p.client,
 				      got, c, noted, c, &err), err);
 	c->L.handshake_ms = 200;
 	send_msg(c, SJ_SHELL, "<IDS|MSG>", "execute_request");
@@ -730,6 +761,7 @@ int main(void)
 		cmocka_unit_test(test_oldest_unproven_gives_way),
 		cmocka_unit_test(test_only_from_the_login_address),
 		cmocka_unit_test(test_hold),
+		cmocka_unit_test(test_client_connects_from_its_source),
 		cmocka_unit_test(test_flood_behind_the_login_shim),
 		cmocka_unit_test(test_parts_from_the_client_refused),
 		cmocka_unit_test(test_message_over_the_limit),
