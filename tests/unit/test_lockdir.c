@@ -53,18 +53,6 @@ static int fake_lstat(const char *path, struct stat *st, void *arg)
 	return 0;
 }
 
-static int real_mkdir(const char *path, mode_t mode, void *arg)
-{
-	(void)arg;
-	return mkdir(path, mode);
-}
-
-static char *real_realpath(const char *path, char *resolved, void *arg)
-{
-	(void)arg;
-	return realpath(path, resolved);
-}
-
 /* snprintf into a PATH_MAX buffer, failing the test if it is cut. */
 #define PATHF(buf, ...) \
 	assert_true(snprintf((buf), PATH_MAX, __VA_ARGS__) < PATH_MAX)
@@ -113,8 +101,9 @@ static int setup(void **state)
 	w->t = t;
 	if (realpath(w->t->dir, w->root) == NULL)
 		return -1;
-	w->fs = (struct sj_lockdir_fs){ fake_lstat, real_mkdir,
-					real_realpath, w };
+	w->fs = (struct sj_lockdir_fs){ fake_lstat,
+					sj_lockdir_real_fs.mkdir,
+					sj_lockdir_real_fs.realpath, w };
 	/* A user without XDG_RUNTIME_DIR, no /run/user/UID, HOME 0755. */
 	if (snprintf(w->home, PATH_MAX, "%s/home", w->root) >= PATH_MAX ||
 	    snprintf(w->run, PATH_MAX, "%s/run-user", w->root) >= PATH_MAX ||
