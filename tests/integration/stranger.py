@@ -10,6 +10,9 @@ that the same script does reach an open port.  Prints one JSON object.
                                   port for SECONDS; the messages it got
   stranger.py knock ADDR PORT     connects, sends a link greeting, and
                                   reports what came back before the close
+  stranger.py stream ADDR PORT MIB
+                                  sends MIB MiB of junk; how much went out
+                                  before the other end closed
 """
 import concurrent.futures
 import json
@@ -54,6 +57,21 @@ def probe(port, addr="127.0.0.1", send=b""):
     return {"bytes": len(got), "closed": closed}
 
 
+def stream(addr, port, mib):
+    junk = bytes(range(256)) * 4096		# 1 MiB
+    sent = 0
+    s = socket.create_connection((addr, port), timeout=10)
+    try:
+        for _ in range(mib):
+            s.sendall(junk)
+            sent += len(junk)
+    except OSError:
+        pass
+    finally:
+        s.close()
+    return {"sent_mib": sent >> 20}
+
+
 def listen(port, seconds):
     ctx = zmq.Context()
     sub = ctx.socket(zmq.SUB)
@@ -76,6 +94,9 @@ if __name__ == "__main__":
         ports = listening_ports(int(sys.argv[2]))
         with concurrent.futures.ThreadPoolExecutor(len(ports) or 1) as ex:
             print(json.dumps(dict(zip(ports, ex.map(probe, ports)))))
+    elif sys.argv[1] == "stream":
+        print(json.dumps(stream(sys.argv[2], int(sys.argv[3]),
+                                int(sys.argv[4]))))
     elif sys.argv[1] == "knock":
         print(json.dumps(probe(int(sys.argv[3]), sys.argv[2],
                                b"SJL2" + bytes(32))))

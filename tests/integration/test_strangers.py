@@ -92,6 +92,19 @@ def test_relay_takes_only_the_login_shims_address(kernelspecs, start_kernel):
                                      timeout=60, check=True).stdout)
     assert mine["bytes"] == 36, mine
 
+    # 512 MiB of junk at the relay, from another node and from the login
+    # host: the connection is closed long before, and the node shim's
+    # memory does not notice.
+    node_shim = kernel_json(k.kc, "os.getppid()")
+    stream = STRANGER + ["stream", relay["address"], str(relay["port"]),
+                         "512"]
+    for where in (["as-other-on", "n3"], ["as-other"]):
+        r = subprocess.run(INSPECT + where + stream, capture_output=True,
+                           text=True, timeout=120)
+        assert r.returncode == 0, r.stderr
+        assert json.loads(r.stdout)["sent_mib"] < 64, (where, r.stdout)
+    assert vm_hwm_mib(node_shim) < 64
+
     content, out, _ = run_cell(k.kc, "print(6 * 7)")
     assert out == "42\n"
     line = re.compile(r"link: refused %s:\d+: not the login shim's address "
