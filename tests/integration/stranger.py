@@ -10,6 +10,10 @@ that the same script does reach an open port.  Prints one JSON object.
                                   port for SECONDS; the messages it got
   stranger.py knock ADDR PORT     connects, sends a link greeting, and
                                   reports what came back before the close
+  stranger.py ask ADDR PORT SCHEME N
+                                  sends N kernel_info_requests to a shell
+                                  port, signed with the key read from
+                                  stdin; the replies that came in 20 s
   stranger.py stream ADDR PORT MIB
                                   sends MIB MiB of junk; how much went out
                                   before the other end closed
@@ -72,6 +76,41 @@ def stream(addr, port, mib):
     return {"sent_mib": sent >> 20}
 
 
+def ask(addr, port, scheme, n):
+    """Replies to n signed requests, and whether the server disconnected
+    us, within 20 s."""
+    from jupyter_client.session import Session
+    from zmq.utils.monitor import recv_monitor_message
+    key = sys.stdin.readline().strip().encode()
+    session = Session(key=key, signature_scheme=scheme)
+    ctx = zmq.Context()
+    dealer = ctx.socket(zmq.DEALER)
+    dealer.setsockopt(zmq.LINGER, 0)
+    mon = dealer.get_monitor_socket(zmq.EVENT_DISCONNECTED)
+    dealer.connect(f"tcp://{addr}:{port}")
+    for _ in range(n):
+        session.send(dealer, "kernel_info_request", {})
+    replies, disconnected = [], False
+    poller = zmq.Poller()
+    poller.register(dealer, zmq.POLLIN)
+    poller.register(mon, zmq.POLLIN)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and len(replies) < n and \
+            not disconnected:
+        for sock, _ in poller.poll(100):
+            if sock is mon:
+                recv_monitor_message(mon)
+                disconnected = True
+            else:
+                _, msg = session.feed_identities(dealer.recv_multipart())
+                replies.append(session.deserialize(msg)["msg_type"])
+    dealer.disable_monitor()
+    mon.close()
+    dealer.close()
+    ctx.term()
+    return {"replies": replies, "disconnected": disconnected}
+
+
 def listen(port, seconds):
     ctx = zmq.Context()
     sub = ctx.socket(zmq.SUB)
@@ -94,6 +133,9 @@ if __name__ == "__main__":
         ports = listening_ports(int(sys.argv[2]))
         with concurrent.futures.ThreadPoolExecutor(len(ports) or 1) as ex:
             print(json.dumps(dict(zip(ports, ex.map(probe, ports)))))
+    elif sys.argv[1] == "ask":
+        print(json.dumps(ask(sys.argv[2], int(sys.argv[3]), sys.argv[4],
+                             int(sys.argv[5]))))
     elif sys.argv[1] == "stream":
         print(json.dumps(stream(sys.argv[2], int(sys.argv[3]),
                                 int(sys.argv[4]))))

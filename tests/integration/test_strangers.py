@@ -165,3 +165,50 @@ def test_queues_bounded_under_a_flood(kernelspecs, start_kernel):
     assert reply["content"]["status"] == "ok"
     content, out, _ = run_cell(k.kc, "print(6 * 7)", timeout=300)
     assert out == "42\n"
+
+
+def test_clients_on_another_host_must_sign(kernelspecs, tmp_path):
+    """With a connection file whose address other hosts reach, a client on
+    another host has no uid the login shim could learn: its requests go
+    on only with the connection file's signature.  The user's own client
+    there, with the key, is answered; another user's, without it, is not,
+    and is dropped after three."""
+    import jupyter_client
+
+    name = kernelspecs.add("remote", ["-w", "n1"])
+    km = jupyter_client.KernelManager(kernel_name=name, ip="0.0.0.0")
+    log = open(tmp_path / "remote.log", "w+")
+    km.start_kernel(stderr=log)
+    kc = km.client()
+    kc.start_channels()
+    try:
+        kc.wait_for_ready(timeout=90)
+        port = km.get_connection_info()["shell_port"]
+        key = km.session.key.decode() + "\n"
+        scheme = km.session.signature_scheme
+        ask = STRANGER + ["ask", LOGIN_ADDR, str(port), scheme]
+        r = subprocess.run(INSPECT + ["as-sjtest-on", "n2"] + ask + ["1"],
+                           input=key, capture_output=True, text=True,
+                           timeout=120)
+        assert r.returncode == 0, r.stderr
+        assert json.loads(r.stdout) == {"replies": ["kernel_info_reply"],
+                                        "disconnected": False}
+        r = subprocess.run(INSPECT + ["as-other-on", "n2"] + ask + ["3"],
+                           input="not-the-key\n", capture_output=True,
+                           text=True, timeout=120)
+        assert r.returncode == 0, r.stderr
+        assert json.loads(r.stdout) == {"replies": [],
+                                        "disconnected": True}
+        log.flush()
+        text = open(log.name).read()
+        wrong = re.findall(r"shell channel: a client on another host sent "
+                           r"a message with a wrong signature; not "
+                           r"forwarded", text)
+        assert len(wrong) == 3, text
+        content, out, _ = run_cell(kc, "print(6 * 7)")
+        assert out == "42\n"
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+        km.cleanup_resources()
+        log.close()
