@@ -512,6 +512,13 @@ static int peer_input(struct sj_zfront *f, struct sj_zfront_peer *p)
 				"frame; dropped", sj_channel_name(p->ch));
 			return 1;
 		}
+		if (p->remote && link_size(p) > SJ_ZFRONT_REMOTE_MAX) {
+			refused(f, "%s channel: a client on another host sent "
+				"a message of more than %d MiB; dropped",
+				sj_channel_name(p->ch),
+				SJ_ZFRONT_REMOTE_MAX >> 20);
+			return 1;
+		}
 		if (is_router(p->ch) && link_size(p) > MESSAGE_MAX) {
 			refused(f, "%s channel: a client sent a message of "
 				"more than %u bytes, over the link's limit; "

@@ -53,6 +53,9 @@
  * dropped (the message cannot be dropped half-sent). */
 #define SJ_ZFRONT_STREAM_LAG (64 << 20)
 
+/* The largest message a client on another host may send: it is held
+ * whole before its signature can be checked. */
+#define SJ_ZFRONT_REMOTE_MAX (16 << 20)
 /* Messages with a wrong signature a remote client may send before it is
  * dropped (one may be a mistake; a stream of them is not). */
 #define SJ_ZFRONT_BAD_SIGNATURES 3

@@ -14,6 +14,8 @@ that the same script does reach an open port.  Prints one JSON object.
                                   sends N kernel_info_requests to a shell
                                   port, signed with the key read from
                                   stdin; the replies that came in 20 s
+  stranger.py big ADDR PORT MIB   sends one message of MIB MiB to a shell
+                                  port; whether it was disconnected
   stranger.py stream ADDR PORT MIB
                                   sends MIB MiB of junk; how much went out
                                   before the other end closed
@@ -111,6 +113,24 @@ def ask(addr, port, scheme, n):
     return {"replies": replies, "disconnected": disconnected}
 
 
+def big(addr, port, mib):
+    from zmq.utils.monitor import recv_monitor_message
+    ctx = zmq.Context()
+    dealer = ctx.socket(zmq.DEALER)
+    dealer.setsockopt(zmq.LINGER, 0)
+    mon = dealer.get_monitor_socket(zmq.EVENT_DISCONNECTED)
+    dealer.connect(f"tcp://{addr}:{port}")
+    dealer.send_multipart([b"<IDS|MSG>", b"x" * (mib << 20)])
+    disconnected = mon.poll(20000) != 0
+    if disconnected:
+        recv_monitor_message(mon)
+    dealer.disable_monitor()
+    mon.close()
+    dealer.close()
+    ctx.term()
+    return {"disconnected": disconnected}
+
+
 def listen(port, seconds):
     ctx = zmq.Context()
     sub = ctx.socket(zmq.SUB)
@@ -133,6 +153,9 @@ if __name__ == "__main__":
         ports = listening_ports(int(sys.argv[2]))
         with concurrent.futures.ThreadPoolExecutor(len(ports) or 1) as ex:
             print(json.dumps(dict(zip(ports, ex.map(probe, ports)))))
+    elif sys.argv[1] == "big":
+        print(json.dumps(big(sys.argv[2], int(sys.argv[3]),
+                             int(sys.argv[4]))))
     elif sys.argv[1] == "ask":
         print(json.dumps(ask(sys.argv[2], int(sys.argv[3]), sys.argv[4],
                              int(sys.argv[5]))))

@@ -205,6 +205,16 @@ def test_clients_on_another_host_must_sign(kernelspecs, tmp_path):
                            r"a message with a wrong signature; not "
                            r"forwarded", text)
         assert len(wrong) == 3, text
+        # A message is held whole before its signature can be checked:
+        # from another host, 16 MiB at most.
+        r = subprocess.run(INSPECT + ["as-other-on", "n2"] + STRANGER +
+                           ["big", LOGIN_ADDR, str(port), "20"],
+                           capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, r.stderr
+        assert json.loads(r.stdout) == {"disconnected": True}
+        log.flush()
+        assert "shell channel: a client on another host sent a message of " \
+            "more than 16 MiB; dropped" in open(log.name).read()
         content, out, _ = run_cell(kc, "print(6 * 7)")
         assert out == "42\n"
     finally:
