@@ -4,13 +4,15 @@
 #   make deps       install the Debian packages (build, tests, local cluster)
 #   make demo       deps + build + local cluster + a kernel on a compute node
 #   make check      deps + build + unit tests (also under ASan/UBSan) +
-#                   local cluster + integration tests
+#                   10 s of each fuzzer + local cluster + integration tests
 #   make install    PREFIX, DESTDIR, SLURM_PLUGIN_DIR, SYSCONFDIR (the
 #                   files: docs/install-files.txt); make uninstall
 #   make deb        a Debian package in $(O)/deb/ (dpkg-buildpackage)
 #   make bench      build + local cluster + the benchmark (bench/results/);
 #                   make bench-quick: the same with few repetitions
 #   make valgrind   both ends of the shim under valgrind on the cluster
+#   make fuzz       the libFuzzer harnesses of tests/fuzz/ (clang), each
+#                   FUZZ_SECONDS (60) on its corpus in build-fuzz/corpus/
 
 O        ?= build
 PREFIX   ?= /usr/local
@@ -78,7 +80,7 @@ LIBS_GEN    = -lzmq -lmunge -ljansson -lsodium
 
 .PHONY: all deps demo check unit unit-asan integration install uninstall \
 	install-test deb deb-test clean cluster-up cluster-down bench bench-quick \
-	valgrind
+	valgrind fuzz fuzz-bins
 
 all: $(PLUGIN) $(SHIM) $(GENERATOR)
 
@@ -138,6 +140,7 @@ check: deps
 	$(MAKE) all
 	$(MAKE) unit
 	$(MAKE) unit-asan
+	$(MAKE) fuzz FUZZ_SECONDS=10
 	$(MAKE) install-test
 	$(MAKE) integration
 	$(MAKE) deb-test
@@ -161,6 +164,32 @@ valgrind: all
 
 cluster-down:
 	tests/cluster/cluster down
+
+# The parsers of outside bytes under libFuzzer, ASan and UBSan.  make
+# check runs each for 10 s, so that none rots; a fuzzer's worth is in the
+# hours it runs: make fuzz FUZZ_SECONDS=3600.
+FUZZ_O       = build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_SAN     = -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_SRC     = $(wildcard tests/fuzz/fuzz_*.c)
+
+fuzz:
+	$(MAKE) O=$(FUZZ_O) CC=clang \
+		CFLAGS="-O1 -g -fno-omit-frame-pointer $(FUZZ_SAN) -fsanitize=fuzzer-no-link" \
+		LDFLAGS="$(FUZZ_SAN) -fsanitize=fuzzer" fuzz-bins
+	@set -e; for f in $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_O)/%); do \
+		n=$${f##*/}; mkdir -p $(FUZZ_O)/corpus/$$n; echo "== $$n"; \
+		rc=0; $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+			$(FUZZ_O)/corpus/$$n >$(FUZZ_O)/$$n.log 2>&1 || rc=$$?; \
+		grep -E '^stat::number_of_executed_units|SUMMARY' $(FUZZ_O)/$$n.log || true; \
+		[ $$rc -eq 0 ] || { tail -40 $(FUZZ_O)/$$n.log; exit 1; }; \
+	done
+
+fuzz-bins: $(FUZZ_SRC:tests/fuzz/%.c=$(O)/%)
+
+$(O)/fuzz_%: tests/fuzz/fuzz_%.c $(LIBCOMMON) $(O)/spank/config.o
+	$(call say,LD,$@)$(CC) $(SJ_CFLAGS) -Ispank -o $@ $< \
+		$(O)/spank/config.o $(LIBCOMMON) $(SJ_LDFLAGS) $(LIBS_SHIM)
 
 # The plugstack line is installed as an example only: a site's own
 # jupyter.conf is never touched, and a required plugin is never switched
@@ -213,4 +242,4 @@ deb-test: deb
 	tests/install/test-deb.sh $(DEB_DIR)
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
