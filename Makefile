@@ -7,6 +7,9 @@
 #                   10 s of each fuzzer + local cluster + integration tests
 #   make install    PREFIX, DESTDIR, SLURM_PLUGIN_DIR, SYSCONFDIR (the
 #                   files: docs/install-files.txt); make uninstall
+#   make SLURM_PREFIX=/opt/slurm   build against the Slurm installed there
+#                   (or the one whose slurm.pc PKG_CONFIG_PATH names)
+#                   instead of Debian's from /usr
 #   make deb        a Debian package in $(O)/deb/ (dpkg-buildpackage)
 #   make bench      build + local cluster + the benchmark (bench/results/);
 #                   make bench-quick: the same with few repetitions
@@ -20,9 +23,33 @@ BINDIR   ?= $(PREFIX)/bin
 MANDIR   ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
 DESTDIR  ?=
-SLURM_PLUGIN_DIR ?= $(shell pkg-config --variable=libdir slurm 2>/dev/null | sed 's,$$,/slurm-wlm,;s,^/slurm-wlm$$,,' )
-ifeq ($(strip $(SLURM_PLUGIN_DIR)),)
-SLURM_PLUGIN_DIR := /usr/lib/$(shell gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)/slurm-wlm
+
+# Which Slurm to build against.  SLURM_PREFIX names a Slurm installed under
+# its own prefix; without it, slurm.pc (PKG_CONFIG_PATH) may name one.
+# Neither (Debian, which ships no slurm.pc): the headers and libslurm from
+# the compiler's default paths, as before SLURM_PREFIX existed.
+SLURM_PREFIX ?=
+ifneq ($(SLURM_PREFIX),)
+SLURM_INCDIR ?= $(SLURM_PREFIX)/include
+# lib64 where Slurm was configured so (RHEL's --libdir).
+SLURM_LIBDIR ?= $(or $(patsubst %/libslurm.so,%,$(firstword $(wildcard \
+	$(SLURM_PREFIX)/lib/libslurm.so $(SLURM_PREFIX)/lib64/libslurm.so))),$(SLURM_PREFIX)/lib)
+else
+SLURM_INCDIR ?= $(shell pkg-config --variable=includedir slurm 2>/dev/null)
+SLURM_LIBDIR ?= $(shell pkg-config --variable=libdir slurm 2>/dev/null)
+endif
+# Asked once, not at every use.
+SLURM_INCDIR := $(SLURM_INCDIR)
+SLURM_LIBDIR := $(SLURM_LIBDIR)
+
+# A Slurm of our own: its plugins are where its auth_munge.so is (upstream's
+# default is LIBDIR/slurm, a distribution's may differ).  Debian's default
+# otherwise; RHEL-family sites give SLURM_PLUGIN_DIR=/usr/lib64/slurm.
+ifneq ($(SLURM_LIBDIR),)
+SLURM_PLUGIN_DIR ?= $(or $(patsubst %/auth_munge.so,%,$(firstword $(wildcard \
+	$(SLURM_LIBDIR)/slurm/auth_munge.so $(SLURM_LIBDIR)/slurm-wlm/auth_munge.so))),$(SLURM_LIBDIR)/slurm)
+else
+SLURM_PLUGIN_DIR ?= /usr/lib/$(shell gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)/slurm-wlm
 endif
 
 CC       ?= cc
@@ -40,12 +67,18 @@ endif
 
 # The plugin only loads into the Slurm major.minor it was built for, so the
 # version it was built against is recorded in it ("strings" shows it).
-SLURM_VERSION_HEX := $(shell sed -n 's/^\#define SLURM_VERSION_NUMBER //p' /usr/include/slurm/slurm_version.h 2>/dev/null)
+SLURM_VERSION_HEX := $(shell sed -n 's/^\#define SLURM_VERSION_NUMBER //p' $(or $(SLURM_INCDIR),/usr/include)/slurm/slurm_version.h 2>/dev/null)
 SLURM_VERSION := $(if $(SLURM_VERSION_HEX),$(shell v=$$(($(SLURM_VERSION_HEX))); printf '%d.%02d.%d' $$((v>>16)) $$(((v>>8)&255)) $$((v&255))))
 SJ_VERSION    := 0.1.0
 # The shim loads libslurm only in the short-lived children that ask
-# slurmctld (shim/slurmapi.c), by this name.
+# slurmctld (shim/slurmapi.c), by this name.  A Slurm of our own is named by
+# its path: its lib directory is rarely in ld.so's search path, and Debian's
+# libslurm may be there under another soname.
+ifneq ($(SLURM_LIBDIR),)
+LIBSLURM_SONAME := $(shell n=$$(readelf -d "$$(readlink -f $(SLURM_LIBDIR)/libslurm.so)" 2>/dev/null | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p'); test -z "$$n" || echo $(SLURM_LIBDIR)/$$n)
+else
 LIBSLURM_SONAME := $(shell f=$$($(CC) -print-file-name=libslurm.so); readelf -d "$$(readlink -f "$$f")" 2>/dev/null | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
+endif
 
 SJ_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
 	-Wformat=2 -Wstrict-prototypes -Wmissing-prototypes \
@@ -54,6 +87,14 @@ SJ_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
 	-DSJ_SLURM_VERSION='"$(SLURM_VERSION)"' \
 	-DSJ_LIBSLURM='"$(LIBSLURM_SONAME)"' $(CFLAGS)
 SJ_LDFLAGS = -Wl,-z,relro,-z,now $(LDFLAGS)
+
+# Slurm's headers are not ours to keep warning-free (25.11's slurm.h trips
+# -Wstrict-prototypes): -isystem silences them, our own warnings stay
+# errors.  /usr/include is a system directory already, and naming it again
+# would only reorder the search.
+ifneq ($(filter-out /usr/include,$(SLURM_INCDIR)),)
+SJ_CFLAGS += -isystem $(SLURM_INCDIR)
+endif
 
 COMMON_SRC = $(wildcard common/*.c)
 SPANK_SRC  = $(wildcard spank/*.c)
@@ -95,12 +136,12 @@ $(LIBCOMMON): $(COMMON_OBJ)
 # The version script keeps everything but the SPANK entry points local, so
 # our helpers can never clash with symbols of slurmstepd or other plugins.
 $(PLUGIN): $(SPANK_OBJ) $(LIBCOMMON) spank/spank_jupyter.lds
-	@test -n "$(SLURM_VERSION)" || { echo "Slurm version unknown: is libslurm-dev installed?" >&2; exit 1; }
+	@test -n "$(SLURM_VERSION)" || { echo "Slurm version unknown: is libslurm-dev installed (or SLURM_PREFIX right)?" >&2; exit 1; }
 	$(call say,LD,$@)$(CC) -shared -o $@ $(SPANK_OBJ) $(LIBCOMMON) $(SJ_LDFLAGS) \
 		-Wl,--version-script=spank/spank_jupyter.lds $(LIBS_PLUGIN)
 
 $(SHIM): $(SHIM_OBJ) $(LIBCOMMON)
-	@test -n '$(LIBSLURM_SONAME)' || { echo "libslurm.so not found: install libslurm-dev (make deps)" >&2; exit 1; }
+	@test -n '$(LIBSLURM_SONAME)' || { echo "libslurm.so not found: install libslurm-dev (make deps), or check SLURM_PREFIX" >&2; exit 1; }
 	$(call say,LD,$@)$(CC) -o $@ $(SHIM_OBJ) $(LIBCOMMON) $(SJ_LDFLAGS) $(LIBS_SHIM)
 
 # Everything but main(), so that unit tests can link what they test.

@@ -41,7 +41,7 @@ struct api {
 	void (*free_job_info_msg)(job_info_msg_t *);
 	/* Exported and what scontrol prints, but not in slurm.h. */
 	char *(*job_state_string)(uint32_t);
-	char *(*job_reason_string)(enum job_state_reason);
+	const char *(*job_reason_string)(enum job_state_reason);
 };
 
 /* RTLD_GLOBAL: the plugins libslurm loads in turn (auth/munge, ...) take
@@ -57,7 +57,14 @@ static int api_load(struct api *a)
 	*(void **)&a->load_job_user = dlsym(h, "slurm_load_job_user");
 	*(void **)&a->free_job_info_msg = dlsym(h, "slurm_free_job_info_msg");
 	*(void **)&a->job_state_string = dlsym(h, "slurm_job_state_string");
-	*(void **)&a->job_reason_string = dlsym(h, "slurm_job_reason_string");
+	/* Renamed (and made const) in a Slurm after 22.05; 25.11 has only
+	 * the new name.  Looked up by name, not by the version built for,
+	 * since the release that renamed it is not known here. */
+	*(void **)&a->job_reason_string =
+		dlsym(h, "slurm_job_state_reason_string");
+	if (a->job_reason_string == NULL)
+		*(void **)&a->job_reason_string =
+			dlsym(h, "slurm_job_reason_string");
 	if (a->init == NULL || a->load_job == NULL ||
 	    a->load_job_user == NULL || a->free_job_info_msg == NULL ||
 	    a->job_state_string == NULL || a->job_reason_string == NULL)

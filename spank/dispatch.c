@@ -12,6 +12,14 @@
 
 SPANK_PLUGIN(jupyter, 1)
 
+#if SLURM_VERSION_NUMBER >= SLURM_VERSION_NUM(25, 5, 0)
+/* From 25.05 Slurm asks the plugin what a failed init means, and drains
+ * the node unless told otherwise.  Our remote init does not fail (see
+ * above); should it ever, the step's job fails and the node stays up.
+ * The type is spank.h's: a plain int. */
+int slurm_spank_init_failure_mode = ESPANK_JOB_FAILURE;
+#endif
+
 /* Shows up in `strings spank_jupyter.so`: the plugin only loads into the
  * Slurm major.minor it was built for. */
 __attribute__((used)) static const char spank_jupyter_build_info[] =
