@@ -272,7 +272,7 @@ DEB_DIR = $(O)/deb
 deb:
 	rm -rf $(DEB_DIR)
 	mkdir -p $(DEB_DIR)/src
-	tar -c --exclude=./.git --exclude=./build --exclude=./build-asan \
+	tar -c --exclude=./.git --exclude=./build --exclude='./build-*' \
 		--exclude='./$(O)' . | tar -x -C $(DEB_DIR)/src
 	cd $(DEB_DIR)/src && dpkg-buildpackage -us -uc -b >../build.log 2>&1 || \
 		{ tail -n 30 ../build.log >&2; exit 1; }
@@ -283,4 +283,4 @@ deb-test: deb
 	tests/install/test-deb.sh $(DEB_DIR)
 
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-*
