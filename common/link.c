@@ -646,49 +646,18 @@ static int connect_now(struct sj_link *L, struct sj_err *err)
 	       sj_err_errno(err, errno, "timerfd_settime") : 0;
 }
 
-/* An address as it compares: an IPv4-mapped IPv6 address as IPv4. */
-static void addr_plain(const struct sockaddr_storage *in,
-		       struct sockaddr_storage *out)
-{
-	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)in;
-
-	memset(out, 0, sizeof(*out));
-	if (in->ss_family == AF_INET6 &&
-	    IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)out;
-
-		s4->sin_family = AF_INET;
-		memcpy(&s4->sin_addr, &s6->sin6_addr.s6_addr[12], 4);
-	} else if (in->ss_family == AF_INET) {
-		out->ss_family = AF_INET;
-		((struct sockaddr_in *)out)->sin_addr =
-			((const struct sockaddr_in *)in)->sin_addr;
-	} else if (in->ss_family == AF_INET6) {
-		out->ss_family = AF_INET6;
-		((struct sockaddr_in6 *)out)->sin6_addr = s6->sin6_addr;
-	}
-}
-
 /* Whether fd's peer is at the one address connections are taken from. */
 static int from_peer_only(struct sj_link *L, int fd)
 {
-	struct sockaddr_storage ss, a;
+	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
+	unsigned char key[SJ_ADDR_KEY_BYTES];
 
-	if (L->peer_only.ss_family == 0)
+	if (!L->peer_only_set)
 		return 1;
-	if (getpeername(fd, (struct sockaddr *)&ss, &sl) != 0)
-		return 0;
-	addr_plain(&ss, &a);
-	if (a.ss_family != L->peer_only.ss_family)
-		return 0;
-	if (a.ss_family == AF_INET)
-		return memcmp(&((struct sockaddr_in *)&a)->sin_addr,
-			      &((struct sockaddr_in *)&L->peer_only)->sin_addr,
-			      4) == 0;
-	return memcmp(&((struct sockaddr_in6 *)&a)->sin6_addr,
-		      &((struct sockaddr_in6 *)&L->peer_only)->sin6_addr,
-		      16) == 0;
+	return getpeername(fd, (struct sockaddr *)&ss, &sl) == 0 &&
+	       sj_addr_key((struct sockaddr *)&ss, sl, key) == 0 &&
+	       memcmp(key, L->peer_only, sizeof(key)) == 0;
 }
 
 /* Takes up to SJ_LINK_ACCEPT_BATCH new connections; the rest wait for
@@ -1053,19 +1022,16 @@ int sj_link_open_server(struct sj_link *L, int listen_fd, int grace_s,
 		struct addrinfo hints = { .ai_flags = AI_NUMERICHOST,
 					  .ai_socktype = SOCK_STREAM };
 		struct addrinfo *ai = NULL;
-		struct sockaddr_storage ss;
+		int bad = getaddrinfo(peer_only, NULL, &hints, &ai) != 0 ||
+			  sj_addr_key(ai->ai_addr, ai->ai_addrlen,
+				      L->peer_only) != 0;
 
-		if (getaddrinfo(peer_only, NULL, &hints, &ai) != 0 ||
-		    ai->ai_addrlen > sizeof(ss)) {
-			if (ai != NULL)
-				freeaddrinfo(ai);
+		if (ai != NULL)
+			freeaddrinfo(ai);
+		if (bad)
 			return sj_err_set(err, "link: %s is not a numeric "
 					  "address", peer_only);
-		}
-		memset(&ss, 0, sizeof(ss));
-		memcpy(&ss, ai->ai_addr, ai->ai_addrlen);
-		freeaddrinfo(ai);
-		addr_plain(&ss, &L->peer_only);
+		L->peer_only_set = 1;
 		snprintf(L->peer_only_text, sizeof(L->peer_only_text), "%s",
 			 peer_only);
 	}

@@ -36,11 +36,11 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/socket.h>
 
 #include "buf.h"
 #include "connfile.h"
 #include "evio.h"
+#include "netaddr.h"
 #include "sj_err.h"
 
 #define SJ_LINK_KEY_BYTES 32
@@ -130,9 +130,9 @@ struct sj_link {
 	void *note_arg;
 	uint64_t refused;	/* connections that failed to prove */
 	struct sj_ratelimit refusals;	/* lines about them */
-	/* server: the only address a connection is taken from (family 0:
-	 * any) */
-	struct sockaddr_storage peer_only;
+	/* server: the only address a connection is taken from, if set */
+	int peer_only_set;
+	unsigned char peer_only[SJ_ADDR_KEY_BYTES];
 	char peer_only_text[64];
 };
 

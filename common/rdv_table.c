@@ -3,34 +3,16 @@
 #include <netinet/in.h>
 #include <string.h>
 
+#include "netaddr.h"
+
 void sj_rdv_source(const struct sockaddr *sa, socklen_t len,
 		   unsigned char key[16])
 {
 	static const unsigned char loopback[16] = { [15] = 1 };
-	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
-	const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
-	const unsigned char *a;
 
-	memset(key, 0, 16);
-	if (sa->sa_family == AF_INET6 && len >= sizeof(*s6)) {
-		a = s6->sin6_addr.s6_addr;
-		if (IN6_IS_ADDR_LOOPBACK(&s6->sin6_addr) ||
-		    (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr) && a[12] == 127)) {
-			memcpy(key, loopback, 16);
-			return;
-		}
-		memcpy(key, a, 16);
-	} else if (sa->sa_family == AF_INET && len >= sizeof(*s4)) {
-		a = (const unsigned char *)&s4->sin_addr.s_addr;
-		if (a[0] == 127) {
-			memcpy(key, loopback, 16);
-			return;
-		}
-		key[10] = 0xff;
-		key[11] = 0xff;
-		memcpy(key + 12, a, 4);
-	}
-	/* Anything else: the all-zero key (::, which no peer has). */
+	/* Any local user can connect from any 127/8 address: one source. */
+	if (sj_addr_key(sa, len, key) == 0 && sj_addr_key_loopback(key))
+		memcpy(key, loopback, 16);
 }
 
 static int same_source(const struct sj_rdv_slot *a,

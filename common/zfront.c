@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "evio.h"
+#include "netaddr.h"
 #include "peercred.h"
 
 #define READ_CHUNK (64 * 1024)
@@ -185,21 +186,6 @@ static int free_slot(struct sj_zfront *f, int ch)
 #define refused(f, ...) \
 	sj_notef_limited(&(f)->refusals, (f)->note, (f)->note_arg, __VA_ARGS__)
 
-static int is_loopback(const struct sockaddr_storage *sa)
-{
-	if (sa->ss_family == AF_INET)
-		return (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr)
-			>> 24) == 127;
-	if (sa->ss_family == AF_INET6) {
-		const struct in6_addr *a =
-			&((const struct sockaddr_in6 *)sa)->sin6_addr;
-
-		return IN6_IS_ADDR_LOOPBACK(a) ||
-		       (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
-	}
-	return sa->ss_family == AF_UNIX;
-}
-
 /* Whether the client on fd may stay: 1 as a local client of the owner
  * (or root, if root_too), 2 as a remote one whose messages are to be checked, 0 not
  * (and the line says why). */
@@ -207,6 +193,7 @@ static int admitted(struct sj_zfront *f, int ch, int fd)
 {
 	struct sockaddr_storage sa;
 	socklen_t sl = sizeof(sa);
+	unsigned char key[SJ_ADDR_KEY_BYTES];
 	enum sj_peer_kind kind;
 	struct sj_err e;
 	uid_t uid;
@@ -228,7 +215,8 @@ static int admitted(struct sj_zfront *f, int ch, int fd)
 	/* Not a socket of this host's: from loopback that means it has
 	 * gone already. */
 	if (getpeername(fd, (struct sockaddr *)&sa, &sl) != 0 ||
-	    is_loopback(&sa))
+	    sj_addr_key((struct sockaddr *)&sa, sl, key) != 0 ||
+	    sj_addr_key_loopback(key))
 		return 0;
 	if (!f->can_check) {
 		refused(f, "%s channel: a client on another host refused: "

@@ -14,7 +14,6 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 #include <sodium.h>
 
@@ -27,6 +26,7 @@
 #include "kernelstep.h"
 #include "log.h"
 #include "proc.h"
+#include "ratelimit.h"
 #include "rdv_server.h"
 #include "shim.h"
 #include "slurm.h"
@@ -136,16 +136,6 @@ static int on_parent_exit(struct sj_fwd_watch *w)
 	return l->srun_done;
 }
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	/* Cannot fail for CLOCK_MONOTONIC with a valid pointer. */
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
-		return 0;
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Waits for the plugin's HELLO, srun's early death, or a signal.  The
  * rendezvous connections are served here, beside the signals, so that
  * strangers holding some open delay neither the plugin's nor an
@@ -153,11 +143,11 @@ static long long now_ms(void)
 static int await_rendezvous(struct login *l, struct rdv_server *r,
 			    const char *client_public, struct sj_err *err)
 {
-	long long give_up = now_ms() + RENDEZVOUS_TIMEOUT_MS;
+	long long give_up = sj_monotonic_ms() + RENDEZVOUS_TIMEOUT_MS;
 
 	while (!l->have_hello) {
 		struct pollfd fds[RDV_POLLFDS + 2];
-		long long left = give_up - now_ms();
+		long long left = give_up - sj_monotonic_ms();
 		int timeout, k, n, got;
 
 		if (left <= 0)
