@@ -9,13 +9,30 @@
 #                   files: docs/install-files.txt); make uninstall
 #   make SLURM_PREFIX=/opt/slurm   build against the Slurm installed there
 #                   (or the one whose slurm.pc PKG_CONFIG_PATH names)
-#                   instead of Debian's from /usr
+#                   instead of Debian's from /usr; the local cluster
+#                   (demo, check, integration, bench) runs that Slurm
+#   make check SLURM_VERSION=26.05.3   the same with a Slurm built from
+#                   ../shared/slurm (once per machine, by
+#                   tests/cluster/build-slurm), into build-26.05.3/
 #   make deb        a Debian package in $(O)/deb/ (dpkg-buildpackage)
 #   make bench      build + local cluster + the benchmark (bench/results/);
 #                   make bench-quick: the same with few repetitions
 #   make valgrind   both ends of the shim under valgrind on the cluster
 #   make fuzz       the libFuzzer harnesses of tests/fuzz/ (clang), each
 #                   FUZZ_SECONDS (60) on its corpus in build-fuzz/corpus/
+
+# SLURM_VERSION: a Slurm built from its source tarball, outside the repo,
+# and reused by every later make; everything is built against it into a
+# directory of its own.  Built while this file is read, because the
+# settings below are read off its headers and libslurm.
+SLURM_VERSION ?=
+ifneq ($(SLURM_VERSION),)
+SLURM_PREFIX := $(shell tests/cluster/build-slurm $(SLURM_VERSION))
+ifneq ($(.SHELLSTATUS),0)
+$(error Slurm $(SLURM_VERSION) could not be built (tests/cluster/build-slurm $(SLURM_VERSION)))
+endif
+O        ?= build-$(SLURM_VERSION)
+endif
 
 O        ?= build
 PREFIX   ?= /usr/local
@@ -68,7 +85,7 @@ endif
 # The plugin only loads into the Slurm major.minor it was built for, so the
 # version it was built against is recorded in it ("strings" shows it).
 SLURM_VERSION_HEX := $(shell sed -n 's/^\#define SLURM_VERSION_NUMBER //p' $(or $(SLURM_INCDIR),/usr/include)/slurm/slurm_version.h 2>/dev/null)
-SLURM_VERSION := $(if $(SLURM_VERSION_HEX),$(shell v=$$(($(SLURM_VERSION_HEX))); printf '%d.%02d.%d' $$((v>>16)) $$(((v>>8)&255)) $$((v&255))))
+SLURM_BUILT_FOR := $(if $(SLURM_VERSION_HEX),$(shell v=$$(($(SLURM_VERSION_HEX))); printf '%d.%02d.%d' $$((v>>16)) $$(((v>>8)&255)) $$((v&255))))
 SJ_VERSION    := 0.1.0
 # The shim loads libslurm only in the short-lived children that ask
 # slurmctld (shim/slurmapi.c), by this name.  A Slurm of our own is named by
@@ -84,7 +101,7 @@ SJ_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
 	-Wformat=2 -Wstrict-prototypes -Wmissing-prototypes \
 	-fPIC -fstack-protector-strong -D_FORTIFY_SOURCE=2 \
 	-Icommon -DSJ_VERSION='"$(SJ_VERSION)"' \
-	-DSJ_SLURM_VERSION='"$(SLURM_VERSION)"' \
+	-DSJ_SLURM_VERSION='"$(SLURM_BUILT_FOR)"' \
 	-DSJ_LIBSLURM='"$(LIBSLURM_SONAME)"' $(CFLAGS)
 SJ_LDFLAGS = -Wl,-z,relro,-z,now $(LDFLAGS)
 
@@ -136,7 +153,7 @@ $(LIBCOMMON): $(COMMON_OBJ)
 # The version script keeps everything but the SPANK entry points local, so
 # our helpers can never clash with symbols of slurmstepd or other plugins.
 $(PLUGIN): $(SPANK_OBJ) $(LIBCOMMON) spank/spank_jupyter.lds
-	@test -n "$(SLURM_VERSION)" || { echo "Slurm version unknown: is libslurm-dev installed (or SLURM_PREFIX right)?" >&2; exit 1; }
+	@test -n "$(SLURM_BUILT_FOR)" || { echo "Slurm version unknown: is libslurm-dev installed (or SLURM_PREFIX right)?" >&2; exit 1; }
 	$(call say,LD,$@)$(CC) -shared -o $@ $(SPANK_OBJ) $(LIBCOMMON) $(SJ_LDFLAGS) \
 		-Wl,--version-script=spank/spank_jupyter.lds $(LIBS_PLUGIN)
 
@@ -164,17 +181,20 @@ unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
 
 unit-asan:
-	$(MAKE) O=build-asan SAN=1 unit
+	$(MAKE) O=$(O)-asan SAN=1 unit
 
 deps:
 	@tests/cluster/install-deps
 
+# The local cluster runs the Slurm this build is for.
+CLUSTER_UP = tests/cluster/cluster up --slurm=$(or $(SLURM_PREFIX),/usr) --build=$(O)
+
 demo: deps all
-	tests/cluster/cluster up
+	$(CLUSTER_UP)
 	tests/demo
 
 integration: all
-	tests/cluster/cluster up
+	$(CLUSTER_UP)
 	tests/integration/run
 
 check: deps
@@ -184,23 +204,23 @@ check: deps
 	$(MAKE) fuzz FUZZ_SECONDS=10
 	$(MAKE) install-test
 	$(MAKE) integration
-	$(MAKE) deb-test
+	$(if $(SLURM_VERSION),@echo "check: no .deb with SLURM_VERSION: the package is built for Debian's Slurm",$(MAKE) deb-test)
 
 bench: all
-	tests/cluster/cluster up
+	$(CLUSTER_UP)
 	bench/bench
 
 bench-quick: all
-	tests/cluster/cluster up
+	$(CLUSTER_UP)
 	bench/bench --quick
 
 cluster-up: all
-	tests/cluster/cluster up
+	$(CLUSTER_UP)
 
 # Both shim ends under valgrind memcheck on the cluster (not in make
 # check: it takes a few minutes).
 valgrind: all
-	tests/cluster/cluster up
+	$(CLUSTER_UP)
 	tests/valgrind/run
 
 cluster-down:
@@ -209,7 +229,7 @@ cluster-down:
 # The parsers of outside bytes under libFuzzer, ASan and UBSan.  make
 # check runs each for 10 s, so that none rots; a fuzzer's worth is in the
 # hours it runs: make fuzz FUZZ_SECONDS=3600.
-FUZZ_O       = build-fuzz
+FUZZ_O       = $(O)-fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_SAN     = -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_SRC     = $(wildcard tests/fuzz/fuzz_*.c)
@@ -279,7 +299,7 @@ deb:
 	@ls $(DEB_DIR)/*.deb
 
 deb-test: deb
-	tests/cluster/cluster up
+	$(CLUSTER_UP)
 	tests/install/test-deb.sh $(DEB_DIR)
 
 clean:

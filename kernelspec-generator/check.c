@@ -187,10 +187,12 @@ static int check_account(const struct gen_opts *o, struct sj_err *err)
 
 	if (ask(conf, "about its configuration", &out, err))
 		goto out;
-	/* Without accounting, Slurm takes any account name. */
+	/* Without accounting, Slurm takes any account name.  Up to 25.11
+	 * scontrol says accounting_storage/none; 26.05 says (null). */
 	if (!gen_config_value(out.out, "AccountingStorageType", type,
 			      sizeof(type)) ||
-	    strcmp(type, "accounting_storage/none") == 0) {
+	    strcmp(type, "accounting_storage/none") == 0 ||
+	    strcmp(type, "(null)") == 0) {
 		rv = 0;
 		goto out;
 	}

@@ -35,10 +35,12 @@ struct answer {
 
 /* libslurm's functions, looked up in the child. */
 struct api {
-	void (*init)(const char *);
-	int (*load_job)(job_info_msg_t **, uint32_t, uint16_t);
-	int (*load_job_user)(job_info_msg_t **, uint32_t, uint16_t);
-	void (*free_job_info_msg)(job_info_msg_t *);
+	/* Typed by the header built against: their arguments change
+	 * between releases (slurm_load_job in 26.05). */
+	__typeof__(slurm_init) *init;
+	__typeof__(slurm_load_job) *load_job;
+	__typeof__(slurm_load_job_user) *load_job_user;
+	__typeof__(slurm_free_job_info_msg) *free_job_info_msg;
 	/* Exported and what scontrol prints, but not in slurm.h. */
 	char *(*job_state_string)(uint32_t);
 	const char *(*job_reason_string)(enum job_state_reason);
@@ -87,6 +89,21 @@ static int parse_jobid(const char *jobid, uint32_t *id)
 	return 0;
 }
 
+/* In the child: job id's record, as slurm_load_job gives it. */
+static int load_one_job(const struct api *a, uint32_t id,
+			job_info_msg_t **msg)
+{
+#if SLURM_VERSION_NUMBER >= SLURM_VERSION_NUM(26, 5, 0)
+	/* 26.05 names a job by a step id, which may carry a SLUID instead. */
+	slurm_step_id_t step = SLURM_STEP_ID_INITIALIZER;
+
+	step.job_id = id;
+	return a->load_job(msg, step, SHOW_ALL);
+#else
+	return a->load_job(msg, id, SHOW_ALL);
+#endif
+}
+
 /* In the child: the facts of job id. */
 static int facts_of(const struct api *a, uint32_t id,
 		    struct slurm_job_facts *f)
@@ -94,7 +111,7 @@ static int facts_of(const struct api *a, uint32_t id,
 	job_info_msg_t *msg = NULL;
 	int rv = -1;
 
-	if (a->load_job(&msg, id, SHOW_ALL) != SLURM_SUCCESS || msg == NULL)
+	if (load_one_job(a, id, &msg) != SLURM_SUCCESS || msg == NULL)
 		return -1;
 	for (uint32_t i = 0; i < msg->record_count; i++) {
 		const slurm_job_info_t *j = &msg->job_array[i];
