@@ -175,36 +175,53 @@ out:
 	return rv;
 }
 
-static int check_account(const struct gen_opts *o, struct sj_err *err)
+/* Whether Slurm keeps accounts (AccountingStorageType is not none);
+ * without accounting it takes any account or QOS name. */
+static int accounting_on(int *on, struct sj_err *err)
 {
 	char *conf[] = { "scontrol", "show", "config", NULL };
-	char type[128], who[64], user_opt[100], list[512];
+	struct gen_output out = { 0 };
+	char type[128];
+
+	*on = 0;
+	if (ask(conf, "about its configuration", &out, err)) {
+		gen_output_free(&out);
+		return -1;
+	}
+	/* Up to 25.11 scontrol says accounting_storage/none; 26.05 says
+	 * (null). */
+	*on = gen_config_value(out.out, "AccountingStorageType", type,
+			       sizeof(type)) &&
+	      strcmp(type, "accounting_storage/none") != 0 &&
+	      strcmp(type, "(null)") != 0;
+	gen_output_free(&out);
+	return 0;
+}
+
+/* The caller's user name into who. */
+static int whoami(const char *flag, const char *value, char *who, size_t len,
+		  struct sj_err *err)
+{
+	struct passwd *pw = getpwuid(getuid());
+
+	if (pw == NULL)
+		return sj_err_set(err, "%s=%s: cannot tell who you are (no "
+				  "passwd entry for uid %u); %s", flag, value,
+				  (unsigned)getuid(), NO_CHECK_HINT);
+	snprintf(who, len, "%s", pw->pw_name);
+	return 0;
+}
+
+static int check_account(const struct gen_opts *o, struct sj_err *err)
+{
+	char who[64], user_opt[100], list[512];
 	char *assoc[] = { "sacctmgr", "--noheader", "--parsable2", "show",
 			  "associations", user_opt, "format=account", NULL };
 	struct gen_output out = { 0 };
-	struct passwd *pw;
 	int rv = -1;
 
-	if (ask(conf, "about its configuration", &out, err))
-		goto out;
-	/* Without accounting, Slurm takes any account name.  Up to 25.11
-	 * scontrol says accounting_storage/none; 26.05 says (null). */
-	if (!gen_config_value(out.out, "AccountingStorageType", type,
-			      sizeof(type)) ||
-	    strcmp(type, "accounting_storage/none") == 0 ||
-	    strcmp(type, "(null)") == 0) {
-		rv = 0;
-		goto out;
-	}
-	gen_output_free(&out);
-	pw = getpwuid(getuid());
-	if (pw == NULL) {
-		sj_err_set(err, "--account=%s: cannot tell who you are (no "
-			   "passwd entry for uid %u); %s", o->account,
-			   (unsigned)getuid(), NO_CHECK_HINT);
-		goto out;
-	}
-	snprintf(who, sizeof(who), "%s", pw->pw_name);
+	if (whoami("--account", o->account, who, sizeof(who), err))
+		return -1;
 	snprintf(user_opt, sizeof(user_opt), "user=%s", who);
 	if (ask(assoc, "about your accounts (sacctmgr)", &out, err))
 		goto out;
@@ -224,15 +241,64 @@ out:
 	return rv;
 }
 
+/* The QOS must be one the association the job is charged to allows:
+ * --account's, or the user's default account's. */
+static int check_qos(const struct gen_opts *o, struct sj_err *err)
+{
+	char who[64], list[512], acct[128];
+	char *assoc[] = { "sacctmgr", "--noheader", "--parsable2", "show",
+			  "user", who, "withassoc",
+			  "format=defaultaccount,account,qos", NULL };
+	struct gen_output out = { 0 };
+	int rv = -1, allowed;
+
+	if (whoami("--qos", o->qos, who, sizeof(who), err))
+		return -1;
+	if (ask(assoc, "about your QOS (sacctmgr)", &out, err))
+		goto out;
+	allowed = gen_qos_allowed(out.out, o->account, o->qos, acct,
+				  sizeof(acct), list, sizeof(list));
+	if (allowed < 0) {
+		sj_err_set(err, "out of memory");
+		goto out;
+	}
+	if (!allowed) {
+		if (list[0] != '\0')
+			sj_err_set(err, "--qos=%s: not a QOS %s may use with "
+				   "account %s (allowed: %s)", o->qos, who,
+				   acct, list);
+		else
+			sj_err_set(err, "--qos=%s: %s may use no QOS with "
+				   "account %s in Slurm's database (ask your "
+				   "site)", o->qos, who,
+				   acct[0] ? acct : "(none)");
+		goto out;
+	}
+	rv = 0;
+out:
+	gen_output_free(&out);
+	return rv;
+}
+
 int gen_check_slurm(const struct gen_opts *o, struct sj_err *err)
 {
 	/* With --jobid the allocation exists: its partition and limits are
 	 * settled (and opts.c refuses salloc options with it). */
 	if (o->jobid != NULL)
 		return check_job(o, err);
+	int on;
+
 	if (check_partitions(o, err))
 		return -1;
+	if (o->account == NULL && o->qos == NULL)
+		return 0;
+	if (accounting_on(&on, err))
+		return -1;
+	if (!on)
+		return 0;
 	if (o->account != NULL && check_account(o, err))
+		return -1;
+	if (o->qos != NULL && check_qos(o, err))
 		return -1;
 	return 0;
 }

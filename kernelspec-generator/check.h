@@ -7,9 +7,11 @@
  *     MaxTime, --nodes fits its nodes;
  *   - --jobid: the job exists, is yours, and is pending or running;
  *   - --account: where accounting is on (AccountingStorageType is not
- *     accounting_storage/none), one of your associations (sacctmgr).
- *     Without accounting Slurm takes any account name, so nothing is
- *     checked or said.
+ *     accounting_storage/none), one of your associations (sacctmgr);
+ *   - --qos: likewise, one the association the job is charged to allows
+ *     (--account's, or your default account's).
+ *     Without accounting Slurm takes any account or QOS name, so nothing
+ *     is checked or said.
  *
  * When Slurm cannot be asked (no slurmctld, no scontrol), the message
  * says so and the caller refuses unless --no-check.

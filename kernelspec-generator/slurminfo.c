@@ -228,3 +228,72 @@ int gen_accounts_contain(const char *text, const char *account, char *list,
 	}
 	return found;
 }
+
+/* Field i (0-based) of a -P line, '|'-separated, into out. */
+static void pipe_field(const char *line, int i, char *out, size_t len)
+{
+	size_t n;
+
+	for (; i > 0 && *line != '\0'; i--) {
+		line = strchr(line, '|');
+		if (line == NULL) {
+			out[0] = '\0';
+			return;
+		}
+		line++;
+	}
+	n = strcspn(line, "|");
+	if (n >= len)
+		n = 0;		/* longer than any name: no match */
+	memcpy(out, line, n);
+	out[n] = '\0';
+}
+
+/* Adds the QOS of a comma-separated list to out; 1 if qos is among them. */
+static int qos_list_add(char *qos_field, const char *qos, char *out,
+			size_t len)
+{
+	char *save = NULL, *tok;
+	int found = 0;
+
+	for (tok = strtok_r(qos_field, ",", &save); tok != NULL;
+	     tok = strtok_r(NULL, ",", &save)) {
+		if (strcasecmp(tok, qos) == 0)
+			found = 1;
+		if (!in_list(out, tok))
+			append(out, len, tok);
+	}
+	return found;
+}
+
+int gen_qos_allowed(const char *text, const char *account, const char *qos,
+		    char *acct, size_t acct_len, char *list, size_t len)
+{
+	const char *line = text;
+	char field[1024];
+	int found = 0;
+
+	list[0] = '\0';
+	acct[0] = '\0';
+	if (account != NULL)
+		snprintf(acct, acct_len, "%s", account);
+	while (*line != '\0') {
+		size_t n = strcspn(line, "\n");
+		char *copy = strndup(line, n);
+
+		if (copy == NULL)
+			return -1;
+		if (acct[0] == '\0')
+			pipe_field(copy, 0, acct, acct_len);
+		pipe_field(copy, 1, field, sizeof(field));
+		if (acct[0] != '\0' && strcasecmp(field, acct) == 0) {
+			pipe_field(copy, 2, field, sizeof(field));
+			found |= qos_list_add(field, qos, list, len);
+		}
+		free(copy);
+		line += n;
+		if (*line == '\n')
+			line++;
+	}
+	return found;
+}

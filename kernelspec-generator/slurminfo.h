@@ -52,4 +52,13 @@ int gen_config_value(const char *text, const char *key, char *out,
 int gen_accounts_contain(const char *text, const char *account, char *list,
 			 size_t len);
 
+/* Whether `sacctmgr -n -P show user U withassoc
+ * format=defaultaccount,account,qos` text lets the user run jobs with QOS
+ * qos under account (NULL: the user's default account, which a job
+ * without --account is charged to).  The account looked at goes to acct,
+ * the distinct QOS allowed under it, comma-separated, to list; both for
+ * the message.  1 allowed, 0 not, -1 out of memory. */
+int gen_qos_allowed(const char *text, const char *account, const char *qos,
+		    char *acct, size_t acct_len, char *list, size_t len);
+
 #endif

@@ -78,7 +78,7 @@ const char gen_usage_add[] =
 "\n"
 "Checks:\n"
 "      --no-check            write without asking Slurm (partition, time\n"
-"                            limit, nodes, account, job)\n"
+"                            limit, nodes, account, QOS, job)\n"
 "\n"
 "The kernelspec is written to $JUPYTER_DATA_DIR/kernels/NAME, by default\n"
 "~/.local/share/jupyter/kernels/NAME.\n";

@@ -8,6 +8,7 @@ to the shim, so the kernelspecs it writes name the cluster's shim.
 import json
 import os
 import re
+import shutil
 import stat
 import subprocess
 
@@ -345,12 +346,29 @@ def test_slurmctld_unreachable(data_dir, tmp_path):
             "kernel.json").exists()
 
 
-def test_no_accounting_takes_any_account(data_dir):
-    # AccountingStorageType=none here: Slurm itself takes any name.
-    added("python3", "--account=anything", "--name=acct")
+def test_no_accounting_takes_any_account(data_dir, tmp_path):
+    # The cluster has accounting (tests/cluster/accounting); this scontrol
+    # says it has none, as a cluster without slurmdbd would.  Slurm then
+    # takes any name.
+    bin_ = tmp_path / "bin"
+    bin_.mkdir()
+    (bin_ / "scontrol").write_text(
+        "#!/bin/sh\n"
+        "if [ \"$1\" = show ] && [ \"$2\" = config ]; then\n"
+        f"  {shutil.which('scontrol')} show config | sed 's|^"
+        "AccountingStorageType .*|AccountingStorageType   = "
+        "accounting_storage/none|'\n"
+        "  exit\n"
+        "fi\n"
+        f"exec {shutil.which('scontrol')} \"$@\"\n")
+    (bin_ / "scontrol").chmod(0o755)
+    env = dict(os.environ, PATH=f"{bin_}:{os.environ['PATH']}")
+    added("python3", "--account=anything", "--qos=any", "--name=acct",
+          env=env)
     spec = json.loads((data_dir / "kernels" / "acct" /
                        "kernel.json").read_text())
     assert "--account=anything" in spec["argv"]
+    assert "--qos=any" in spec["argv"]
 
 
 @pytest.fixture

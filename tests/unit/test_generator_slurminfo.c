@@ -156,6 +156,49 @@ static void test_accounts(void **state)
 	assert_string_equal(list, "physics, phys");
 }
 
+static void test_qos(void **state)
+{
+	/* sacctmgr -n -P show user U withassoc
+	 * format=defaultaccount,account,qos: one line per association (per
+	 * partition too), the default account on each. */
+	static const char text[] =
+		"physics|physics|interactive,normal\n"
+		"physics|chem|normal,vip\n"
+		"physics|physics|normal,long\n";
+	char acct[32], list[64];
+
+	(void)state;
+	/* Without --account: the default account's QOS, all its lines. */
+	assert_int_equal(gen_qos_allowed(text, NULL, "long", acct,
+					 sizeof(acct), list, sizeof(list)), 1);
+	assert_string_equal(acct, "physics");
+	assert_string_equal(list, "interactive, normal, long");
+	assert_int_equal(gen_qos_allowed(text, NULL, "vip", acct,
+					 sizeof(acct), list, sizeof(list)), 0);
+	assert_string_equal(list, "interactive, normal, long");
+	/* With --account: that association's, whatever the case. */
+	assert_int_equal(gen_qos_allowed(text, "CHEM", "VIP", acct,
+					 sizeof(acct), list, sizeof(list)), 1);
+	assert_string_equal(acct, "CHEM");
+	assert_string_equal(list, "normal, vip");
+	assert_int_equal(gen_qos_allowed(text, "chem", "interactive", acct,
+					 sizeof(acct), list, sizeof(list)), 0);
+	/* "inter" is not "interactive". */
+	assert_int_equal(gen_qos_allowed(text, NULL, "inter", acct,
+					 sizeof(acct), list, sizeof(list)), 0);
+	/* No association, or one without QOS: nothing allowed. */
+	assert_int_equal(gen_qos_allowed(text, "bio", "normal", acct,
+					 sizeof(acct), list, sizeof(list)), 0);
+	assert_string_equal(list, "");
+	assert_int_equal(gen_qos_allowed("a|a|\n", NULL, "normal", acct,
+					 sizeof(acct), list, sizeof(list)), 0);
+	assert_string_equal(acct, "a");
+	assert_string_equal(list, "");
+	assert_int_equal(gen_qos_allowed("", NULL, "normal", acct,
+					 sizeof(acct), list, sizeof(list)), 0);
+	assert_string_equal(acct, "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -165,6 +208,7 @@ int main(void)
 		cmocka_unit_test(test_record_field),
 		cmocka_unit_test(test_config_value),
 		cmocka_unit_test(test_accounts),
+		cmocka_unit_test(test_qos),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
