@@ -371,49 +371,6 @@ def test_no_accounting_takes_any_account(data_dir, tmp_path):
     assert "--qos=any" in spec["argv"]
 
 
-@pytest.fixture
-def accounting(tmp_path):
-    """A PATH on which Slurm has accounting: scontrol says so, and
-    sacctmgr knows two accounts of the user."""
-    bin_ = tmp_path / "bin"
-    bin_.mkdir()
-    (bin_ / "scontrol").write_text(
-        "#!/bin/sh\n"
-        "if [ \"$1\" = show ] && [ \"$2\" = config ]; then\n"
-        "  /usr/bin/scontrol show config | sed 's|^AccountingStorageType"
-        " .*|AccountingStorageType   = accounting_storage/slurmdbd|'\n"
-        "  exit\n"
-        "fi\n"
-        "exec /usr/bin/scontrol \"$@\"\n")
-    (bin_ / "sacctmgr").write_text(
-        "#!/bin/sh\n"
-        "[ -e \"$0.down\" ] && { echo 'sacctmgr: error: Problem talking to "
-        "the database: Connection refused' >&2; exit 1; }\n"
-        "case \"$*\" in\n"
-        f"  *'show associations user={ME} format=account'*)\n"
-        "    printf 'physics\\nchem\\nphysics\\n' ;;\n"
-        "  *) exit 1 ;;\n"
-        "esac\n")
-    for f in bin_.iterdir():
-        f.chmod(0o755)
-    env = dict(os.environ, PATH=f"{bin_}:{os.environ['PATH']}")
-    return env, bin_
-
-
-def test_account_checked_where_accounting_is_on(data_dir, accounting):
-    env, bin_ = accounting
-    added("python3", "--account=chem", "--name=ok", env=env)
-    refused(slurm("add", "python3", "--account=bio", "--name=bad", env=env),
-            f"--account=bio: not an account of {ME} (allowed: physics, "
-            f"chem)")
-    (bin_ / "sacctmgr.down").write_text("")
-    refused(slurm("add", "python3", "--account=chem", "--name=down",
-                  env=env),
-            "cannot ask Slurm about your accounts (sacctmgr): sacctmgr: "
-            "error: Problem talking to the database")
-    assert sorted(p.name for p in (data_dir / "kernels").iterdir()) == ["ok"]
-
-
 # --- list, show, remove ---------------------------------------------------
 
 def test_list_and_show(data_dir, kernelspecs):
