@@ -44,6 +44,12 @@ int sj_slurm_same_release(const struct sj_slurm_version *a,
 void sj_slurm_release_str(const struct sj_slurm_version *v, char *buf,
 			  size_t len);
 
+/* The file execvp would run for name (no '/' in it) with this PATH (NULL:
+ * execvp's default, "/bin:/usr/bin"; an empty entry is the current
+ * directory): which salloc and srun a program of ours runs.  -1 if none. */
+int sj_command_path(const char *name, const char *path, char *out,
+		    size_t len);
+
 /*
  * The check.  who: the program checked ("this shim"); built_for: the
  * version it was built for (SJ_SLURM_VERSION); found: the version the

@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "slurmver.h"
 #include "testutil.h"
@@ -172,6 +173,30 @@ static void test_check(void **state)
 		     err, "built for an unknown Slurm");
 }
 
+/* Which srun a PATH names, as execvp would pick it. */
+static void test_command_path(void **state)
+{
+	struct tmp *t = *state;
+	char a[600], b[600], path[1400], out[700];
+
+	snprintf(a, sizeof(a), "%s/a", t->dir);
+	snprintf(b, sizeof(b), "%s/b", t->dir);
+	assert_int_equal(mkdir(a, 0700), 0);
+	assert_int_equal(mkdir(b, 0700), 0);
+	write_raw(at(t, "a/srun"), "#!/bin/sh\n", 10);	/* not executable */
+	write_raw(at(t, "b/srun"), "#!/bin/sh\n", 10);
+	assert_int_equal(chmod(at(t, "b/srun"), 0700), 0);
+	snprintf(path, sizeof(path), "%s/none:%s:%s", t->dir, a, b);
+	assert_int_equal(sj_command_path("srun", path, out, sizeof(out)), 0);
+	assert_string_equal(out, at(t, "b/srun"));
+	snprintf(path, sizeof(path), "%s:%s", a, t->dir);
+	assert_int_equal(sj_command_path("srun", path, out, sizeof(out)), -1);
+	assert_string_equal(out, "");
+	/* Too long for out: not found rather than cut. */
+	snprintf(path, sizeof(path), "%s", b);
+	assert_int_equal(sj_command_path("srun", path, out, 8), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -181,6 +206,8 @@ int main(void)
 		cmocka_unit_test(test_number),
 		cmocka_unit_test(test_same_release),
 		cmocka_unit_test(test_check),
+		cmocka_unit_test_setup_teardown(test_command_path,
+						tmpdir_setup, tmpdir_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
