@@ -46,7 +46,7 @@ int doctor_check_slurm(struct doctor *d)
 {
 	char *argv[] = { "srun", "--version", NULL };
 	char srun[PATH_MAX], shim[PATH_MAX], built[32], first[300],
-	     where[PATH_MAX + 800], who[PATH_MAX + 40];
+	     where[PATH_MAX + 800], who[PATH_MAX + 64];
 	struct sj_slurm_version here;
 	struct gen_output o;
 	struct sj_err err;
