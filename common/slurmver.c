@@ -129,17 +129,6 @@ int sj_slurm_version_built_for(const char *line, struct sj_slurm_version *v)
 	return 0;
 }
 
-int sj_slurm_version_number(long n, struct sj_slurm_version *v)
-{
-	/* Slurm's own SLURM_VERSION_NUM packs each part in 8 bits. */
-	if (n <= 0 || n > 0xffffff || (n >> 16) == 0)
-		return -1;
-	v->major = (unsigned)(n >> 16);
-	v->minor = (unsigned)((n >> 8) & 0xff);
-	v->micro = (unsigned)(n & 0xff);
-	return 0;
-}
-
 int sj_slurm_same_release(const struct sj_slurm_version *a,
 			  const struct sj_slurm_version *b)
 {

@@ -32,10 +32,6 @@ int sj_slurm_version_banner(const char *line, struct sj_slurm_version *v);
  * "slurm-jupyter-shim 0.1.0 (built for Slurm 22.05.8)". */
 int sj_slurm_version_built_for(const char *line, struct sj_slurm_version *v);
 
-/* From SLURM_VERSION_NUMBER, as libslurm's slurm_api_version() returns
- * it ((major << 16) | (minor << 8) | micro).  -1 if n cannot be one. */
-int sj_slurm_version_number(long n, struct sj_slurm_version *v);
-
 /* 1 when a and b are the same release (major.minor). */
 int sj_slurm_same_release(const struct sj_slurm_version *a,
 			  const struct sj_slurm_version *b);

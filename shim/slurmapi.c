@@ -34,11 +34,10 @@
 /*
  * Which Slurm is here, learnt by the first child (see slurm_release_check
  * in slurmapi.h): the srun the shim will run from PATH, asked with
- * --version while the child loads libslurm, and the libslurm it loads.
+ * --version while the child loads libslurm, and whether libslurm loads.
  */
 struct release {
 	int lib_loaded;
-	long lib_version;		/* its slurm_api_version() */
 	char lib_error[256];		/* dlerror() when it did not load */
 	char srun[PATH_MAX];		/* "" when PATH has none */
 	char srun_said[256];		/* the first line of srun --version */
@@ -69,21 +68,15 @@ struct api {
 	const char *(*job_reason_string)(enum job_state_reason);
 };
 
-/* The Slurm release this shim was built for, or -1. */
-static int built_for(struct sj_slurm_version *v)
-{
-	return sj_slurm_version_parse(SJ_SLURM_VERSION, v);
-}
-
 /* RTLD_GLOBAL: the plugins libslurm loads in turn (auth/munge, ...) take
- * its symbols from the global scope.  Its version is checked before
- * anything else in it is called: the structs of slurm.h we were compiled
- * with are only its structs if it is the release built for (a libslurm
- * named by path may have been replaced in place). */
+ * its symbols from the global scope.  SJ_LIBSLURM names libslurm by its
+ * soname, which Slurm changes with every release (38 for 22.05, 45 for
+ * 26.05): whatever loads is the libslurm of the release built for, and the
+ * structs of our slurm.h are its structs.  (slurm_api_version() says no
+ * more: it returns that same soname number, not the release.)  Upgrades
+ * remove it; that is reported (rel->lib_error) and refused. */
 static int api_load(struct api *a, struct release *rel)
 {
-	struct sj_slurm_version want, have;
-	long (*api_version)(void);
 	void *h = dlopen(SJ_LIBSLURM, RTLD_NOW | RTLD_GLOBAL);
 
 	if (h == NULL) {
@@ -94,14 +87,6 @@ static int api_load(struct api *a, struct release *rel)
 		return -1;
 	}
 	rel->lib_loaded = 1;
-	*(void **)&api_version = dlsym(h, "slurm_api_version");
-	if (api_version == NULL)
-		return -1;
-	rel->lib_version = api_version();
-	if (built_for(&want) || sj_slurm_version_number(rel->lib_version,
-							 &have) ||
-	    !sj_slurm_same_release(&want, &have))
-		return -1;
 	*(void **)&a->init = dlsym(h, "slurm_init");
 	*(void **)&a->load_job = dlsym(h, "slurm_load_job");
 	*(void **)&a->load_job_user = dlsym(h, "slurm_load_job_user");
@@ -307,8 +292,8 @@ static int ask(uint32_t id, const char *name, int max, struct answer *ans)
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	if (got != sizeof(*ans)) {
-		/* A libslurm of another release may well crash on our
-		 * structs: that too says something is wrong with it. */
+		/* No verdict: slurm_release_check asks again, alone,
+		 * before anything is submitted. */
 		if (check && WIFSIGNALED(status))
 			shim_debug("the libslurm child died of signal %d",
 				   WTERMSIG(status));
@@ -323,7 +308,7 @@ static int ask(uint32_t id, const char *name, int max, struct answer *ans)
 /* The parent's verdict on what the first child learnt. */
 static void judge_release(const struct release *rel)
 {
-	struct sj_slurm_version srun, lib;
+	struct sj_slurm_version srun;
 	char where[PATH_MAX + 300];
 	int srun_known = sj_slurm_version_banner(rel->srun_said, &srun) == 0;
 
@@ -349,12 +334,6 @@ static void judge_release(const struct release *rel)
 					     NULL, where, &release_refusal);
 		return;
 	}
-	snprintf(where, sizeof(where), "%s", SJ_LIBSLURM);
-	if (sj_slurm_release_check("this shim", SJ_SLURM_VERSION,
-				   sj_slurm_version_number(rel->lib_version,
-							   &lib) == 0 ?
-				   &lib : NULL, where, &release_refusal))
-		return;
 	release_refusal.msg[0] = '\0';
 	shim_debug("Slurm %s here (%s; libslurm %s)", rel->srun_said,
 		   rel->srun, SJ_LIBSLURM);

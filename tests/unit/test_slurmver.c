@@ -109,25 +109,6 @@ static void test_built_for(void **state)
 	check_bad(f, NULL);
 }
 
-static void test_number(void **state)
-{
-	struct sj_slurm_version v = { 0, 0, 0 };
-
-	(void)state;
-	/* SLURM_VERSION_NUM(22, 5, 8), SLURM_VERSION_NUM(26, 5, 3) */
-	assert_int_equal(sj_slurm_version_number(0x160508, &v), 0);
-	assert_int_equal(v.major, 22);
-	assert_int_equal(v.minor, 5);
-	assert_int_equal(v.micro, 8);
-	assert_int_equal(sj_slurm_version_number(0x1a0503, &v), 0);
-	assert_int_equal(v.major, 26);
-	assert_int_equal(sj_slurm_version_number(0, &v), -1);
-	assert_int_equal(sj_slurm_version_number(-1, &v), -1);
-	assert_int_equal(sj_slurm_version_number(0x0508, &v), -1);
-	assert_int_equal(sj_slurm_version_number(0x1000000, &v), -1);
-	assert_int_equal(v.major, 26);
-}
-
 static void test_same_release(void **state)
 {
 	struct sj_slurm_version a = { 22, 5, 8 }, b = { 22, 5, 2 },
@@ -203,7 +184,6 @@ int main(void)
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_banner),
 		cmocka_unit_test(test_built_for),
-		cmocka_unit_test(test_number),
 		cmocka_unit_test(test_same_release),
 		cmocka_unit_test(test_check),
 		cmocka_unit_test_setup_teardown(test_command_path,
