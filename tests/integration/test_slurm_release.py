@@ -21,6 +21,7 @@ import jupyter_client
 
 from conftest import PYTHON_KERNEL, SHIM, STATE
 from test_doctor import DOCTOR
+
 BUILT = "/var/cache/spank-jupyter/slurm-*/.spank-jupyter-built"
 
 
