@@ -316,7 +316,7 @@ static void check_kernel(struct doctor *d)
 int cmd_doctor(int argc, char **argv)
 {
 	struct doctor d = { .kernel = "python3", .timeout = DEFAULT_TIMEOUT };
-	int r, plugin, munge, shim = 0;
+	int r, slurm, plugin, munge, shim = 0;
 
 	r = parse(&d, argc, argv);
 	if (r != 0) {
@@ -324,9 +324,13 @@ int cmd_doctor(int argc, char **argv)
 			free(d.owned[i]);
 		return r > 0 ? GEN_EXIT_OK : GEN_EXIT_USAGE;
 	}
+	slurm = doctor_check_slurm(&d);
 	plugin = doctor_check_plugin(&d);
 	munge = doctor_check_munge(&d);
-	if (munge)
+	/* The shim check submits a job: never to a Slurm we refuse. */
+	if (!slurm)
+		dr_line(&d, DR_SKIP, "shim: needs slurm");
+	else if (munge)
 		shim = doctor_check_shim(&d);
 	else
 		dr_line(&d, DR_SKIP, "shim: needs munge (srun)");

@@ -2,6 +2,7 @@
  * doctor.h - jupyter slurm doctor: is this login node ready for kernels on
  * compute nodes?  The checks, in order, each one line:
  *
+ *   slurm       srun on PATH is the Slurm release we were built for
  *   plugin      srun --help lists --jupyter-kernel
  *   munge       a credential made here decodes here
  *   shim        slurm-jupyter-shim is here and the same one runs on a node
@@ -42,7 +43,8 @@ enum verdict { DR_OK, DR_FAIL, DR_SKIP };	/* ok, FAIL, skip */
 void dr_line(struct doctor *d, enum verdict v, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* doctor_checks.c: (a) to (c); 1 when the check passed. */
+/* doctor_checks.c: (0) and (a) to (c); 1 when the check passed. */
+int doctor_check_slurm(struct doctor *d);
 int doctor_check_plugin(struct doctor *d);
 int doctor_check_munge(struct doctor *d);
 int doctor_check_shim(struct doctor *d);

@@ -1,6 +1,7 @@
 /*
  * doctor_checks.c - the checks of jupyter slurm doctor that need no
- * kernel: the plugin, munge, the shim here and on a compute node.
+ * kernel: the Slurm release, the plugin, munge, the shim here and on a
+ * compute node.
  */
 #include <munge.h>
 #include <stdint.h>
@@ -12,6 +13,88 @@
 #include "doctor.h"
 #include "run.h"
 #include "shimpath.h"
+#include "slurmver.h"
+
+/* The Slurm `shim --version` says it was built for, in built ("" when the
+ * shim cannot be found or does not say: the shim check tells why). */
+static void shim_built_for(struct doctor *d, char *shim, size_t len,
+			   char *built, size_t blen)
+{
+	char *argv[] = { shim, "--version", NULL };
+	struct sj_slurm_version v;
+	struct gen_output o;
+	struct sj_err err;
+	char first[300];
+
+	built[0] = '\0';
+	if (gen_find_shim(d->shim_opt, shim, len, &err))
+		return;
+	if (gen_run(argv, GEN_RUN_TIMEOUT_MS, &o, &err) == 0 &&
+	    o.status == 0) {
+		gen_first_line(o.out, first, sizeof(first));
+		if (sj_slurm_version_built_for(first, &v) == 0)
+			snprintf(built, blen, "%u.%02u.%u", v.major, v.minor,
+				 v.micro);
+	}
+	gen_output_free(&o);
+}
+
+/* (0) The srun on PATH is of the Slurm release jupyter-slurm and the
+ * shim were built for: Slurm's ABI and plugin interface change with
+ * each release, and the shim refuses any other. */
+int doctor_check_slurm(struct doctor *d)
+{
+	char *argv[] = { "srun", "--version", NULL };
+	char srun[PATH_MAX], shim[PATH_MAX], built[32], first[300],
+	     where[PATH_MAX + 800], who[PATH_MAX + 64];
+	struct sj_slurm_version here;
+	struct gen_output o;
+	struct sj_err err;
+	int known = 0;
+
+	if (sj_command_path("srun", getenv("PATH"), srun, sizeof(srun))) {
+		dr_line(d, DR_FAIL, "slurm: no srun on PATH; fix: install "
+			"Slurm's client commands (srun) on this host and put "
+			"them on PATH");
+		return 0;
+	}
+	if (gen_run(argv, GEN_RUN_TIMEOUT_MS, &o, &err)) {
+		snprintf(where, sizeof(where), "%s --version: %s", srun,
+			 err.msg);
+	} else {
+		gen_first_line(o.status == 0 ? o.out : o.errtext, first,
+			       sizeof(first));
+		known = o.status == 0 &&
+			sj_slurm_version_banner(first, &here) == 0;
+		if (known)
+			snprintf(where, sizeof(where), "%s", srun);
+		else
+			snprintf(where, sizeof(where), "%s --version said "
+				 "\"%s\", exit status %d", srun, first,
+				 o.status);
+		gen_output_free(&o);
+	}
+	if (sj_slurm_release_check("jupyter-slurm", SJ_SLURM_VERSION,
+				   known ? &here : NULL, where, &err)) {
+		dr_line(d, DR_FAIL, "slurm: %s", err.msg);
+		return 0;
+	}
+	shim_built_for(d, shim, sizeof(shim), built, sizeof(built));
+	snprintf(who, sizeof(who), "%s", shim);
+	if (built[0] != '\0' &&
+	    sj_slurm_release_check(who, built, &here, where, &err)) {
+		dr_line(d, DR_FAIL, "slurm: %s", err.msg);
+		return 0;
+	}
+	if (built[0] != '\0')
+		snprintf(who, sizeof(who), ", %s for Slurm %s", shim, built);
+	else
+		who[0] = '\0';
+	dr_line(d, DR_OK, "slurm: %s is Slurm %u.%02u.%u; jupyter-slurm was "
+		"built for Slurm %s%s", srun, here.major, here.minor,
+		here.micro, SJ_SLURM_VERSION, who);
+	return 1;
+}
 
 /* (a) SPANK lists a plugin's options in srun --help only if it loaded. */
 int doctor_check_plugin(struct doctor *d)

@@ -97,6 +97,8 @@ int slurm_allocate(const struct shim_args *a, const char *job_name,
 				  .janitor_fd = janitor_fd };
 
 	jobid[0] = '\0';
+	if (slurm_release_check(err))
+		return -1;
 	argv = calloc((size_t)a->slurm_argc + 4, sizeof(char *));
 	if (argv == NULL)
 		return sj_err_set(err, "out of memory");
@@ -250,6 +252,8 @@ int slurm_start_step(const struct shim_args *a, const char *jobid,
 
 	char *setup_script = NULL;
 
+	if (slurm_release_check(err))
+		return -1;
 	/* By default the same binary on the node: sites install it at one
 	 * path. */
 	if (a->node_shim != NULL) {

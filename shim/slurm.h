@@ -16,6 +16,8 @@
  * the Jupyter server's log.  The job id is handed to the janitor as soon as
  * salloc names it, so even a pending job is cancelled if we die.  A
  * terminating signal (read from sfd) while waiting abandons the request.
+ * Like slurm_start_step, refuses a Slurm of another release first
+ * (slurm_release_check).
  */
 int slurm_allocate(const struct shim_args *a, const char *job_name,
 		   int janitor_fd, int sfd, char *jobid, size_t len,

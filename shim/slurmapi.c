@@ -3,6 +3,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,10 @@
 #include <unistd.h>
 
 #include <slurm/slurm.h>
+
+#include "log.h"
+#include "proc.h"
+#include "slurmver.h"
 
 /*
  * Each question is asked by a child process that loads libslurm, asks,
@@ -26,12 +31,31 @@
 
 #define MAX_IDS 64
 
+/*
+ * Which Slurm is here, learnt by the first child (see slurm_release_check
+ * in slurmapi.h): the srun the shim will run from PATH, asked with
+ * --version while the child loads libslurm, and whether libslurm loads.
+ */
+struct release {
+	int lib_loaded;
+	char lib_error[256];		/* dlerror() when it did not load */
+	char srun[PATH_MAX];		/* "" when PATH has none */
+	char srun_said[256];		/* the first line of srun --version */
+	int srun_status;
+};
+
 struct answer {
 	int rv;
 	struct slurm_job_facts facts;
 	int n;
 	char ids[MAX_IDS][32];
+	int checked;			/* rel is filled */
+	struct release rel;
 };
+
+/* The parent's verdict on the Slurm here, once a child has told it. */
+static int release_checked;
+static struct sj_err release_refusal;
 
 /* libslurm's functions, looked up in the child. */
 struct api {
@@ -47,13 +71,24 @@ struct api {
 };
 
 /* RTLD_GLOBAL: the plugins libslurm loads in turn (auth/munge, ...) take
- * its symbols from the global scope. */
-static int api_load(struct api *a)
+ * its symbols from the global scope.  SJ_LIBSLURM names libslurm by its
+ * soname, which Slurm changes with every release (38 for 22.05, 45 for
+ * 26.05): whatever loads is the libslurm of the release built for, and the
+ * structs of our slurm.h are its structs.  (slurm_api_version() says no
+ * more: it returns that same soname number, not the release.)  Upgrades
+ * remove it; that is reported (rel->lib_error) and refused. */
+static int api_load(struct api *a, struct release *rel)
 {
 	void *h = dlopen(SJ_LIBSLURM, RTLD_NOW | RTLD_GLOBAL);
 
-	if (h == NULL)
+	if (h == NULL) {
+		const char *e = dlerror();
+
+		snprintf(rel->lib_error, sizeof(rel->lib_error), "%s",
+			 e != NULL ? e : SJ_LIBSLURM);
 		return -1;
+	}
+	rel->lib_loaded = 1;
 	*(void **)&a->init = dlsym(h, "slurm_init");
 	*(void **)&a->load_job = dlsym(h, "slurm_load_job");
 	*(void **)&a->load_job_user = dlsym(h, "slurm_load_job_user");
@@ -73,6 +108,62 @@ static int api_load(struct api *a)
 		return -1;
 	a->init(NULL);
 	return 0;
+}
+
+/* In the child: starts `srun --version` with its output into *fd, to be
+ * read by srun_collect once libslurm is loaded. */
+static pid_t srun_start(struct release *rel, int *fd)
+{
+	char *argv[] = { rel->srun, "--version", NULL };
+	struct sj_err err;
+	int p[2];
+	pid_t pid;
+
+	*fd = -1;
+	if (sj_command_path("srun", getenv("PATH"), rel->srun,
+			    sizeof(rel->srun)) || pipe2(p, O_CLOEXEC) != 0)
+		return -1;
+	struct proc_spawn ps = {
+		.argv = argv, .parent_death_sig = SIGKILL, .stdin_fd = -1,
+		.stdout_fd = p[1], .stderr_fd = p[1],
+	};
+	if (proc_spawn(&ps, &pid, &err)) {
+		snprintf(rel->srun_said, sizeof(rel->srun_said), "%.200s",
+			 err.msg);
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	close(p[1]);
+	*fd = p[0];
+	return pid;
+}
+
+/* In the child: what srun said (its first line) and its exit status. */
+static void srun_collect(struct release *rel, pid_t pid, int fd)
+{
+	char buf[sizeof(rel->srun_said)];
+	size_t got = 0;
+	int status = 0;
+
+	if (pid < 0)
+		return;
+	while (got < sizeof(buf) - 1) {
+		ssize_t r = read(fd, buf + got, sizeof(buf) - 1 - got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	close(fd);
+	buf[got] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	snprintf(rel->srun_said, sizeof(rel->srun_said), "%s", buf);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	rel->srun_status = proc_exit_code(status);
 }
 
 static int parse_jobid(const char *jobid, uint32_t *id)
@@ -156,10 +247,14 @@ static int running_named(const struct api *a, const char *name,
 	return 0;
 }
 
-/* Runs the question in a child; 0 with *ans filled, or -1. */
+static void judge_release(const struct release *rel);
+
+/* Runs the question in a child; 0 with *ans filled, or -1.  Neither id
+ * nor name: no question, only the check of the Slurm here.  The first
+ * child also checks it, beside its question. */
 static int ask(uint32_t id, const char *name, int max, struct answer *ans)
 {
-	int p[2];
+	int p[2], check = !release_checked, status = 0;
 	pid_t pid;
 
 	memset(ans, 0, sizeof(*ans));
@@ -176,6 +271,8 @@ static int ask(uint32_t id, const char *name, int max, struct answer *ans)
 		struct api a;
 		struct answer out;
 		sigset_t none;
+		pid_t srun = -1;
+		int srun_fd = -1;
 
 		close(p[0]);
 		sigemptyset(&none);
@@ -184,10 +281,16 @@ static int ask(uint32_t id, const char *name, int max, struct answer *ans)
 		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
 		memset(&out, 0, sizeof(out));
 		out.rv = -1;
-		if (api_load(&a) == 0)
+		if (check)
+			srun = srun_start(&out.rel, &srun_fd);
+		if (api_load(&a, &out.rel) == 0)
 			out.rv = name != NULL ?
 				 running_named(&a, name, &out, max) :
-				 facts_of(&a, id, &out.facts);
+				 id != 0 ? facts_of(&a, id, &out.facts) : 0;
+		if (check) {
+			srun_collect(&out.rel, srun, srun_fd);
+			out.checked = 1;
+		}
 		_exit(write(p[1], &out, sizeof(out)) == (ssize_t)sizeof(out) ?
 		      0 : 1);
 	}
@@ -203,13 +306,71 @@ static int ask(uint32_t id, const char *name, int max, struct answer *ans)
 		got += (size_t)r;
 	}
 	close(p[0]);
-	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	if (got != sizeof(*ans)) {
+		/* No verdict: slurm_release_check asks again, alone,
+		 * before anything is submitted. */
+		if (check && WIFSIGNALED(status))
+			shim_debug("the libslurm child died of signal %d",
+				   WTERMSIG(status));
 		memset(ans, 0, sizeof(*ans));
 		return -1;
 	}
+	if (check && ans->checked)
+		judge_release(&ans->rel);
 	return ans->rv;
+}
+
+/* The parent's verdict on what the first child learnt. */
+static void judge_release(const struct release *rel)
+{
+	struct sj_slurm_version srun;
+	char where[PATH_MAX + 300];
+	int srun_known = sj_slurm_version_banner(rel->srun_said, &srun) == 0;
+
+	release_checked = 1;
+	if (rel->srun[0] == '\0')
+		snprintf(where, sizeof(where), "no srun on PATH");
+	else if (srun_known)
+		snprintf(where, sizeof(where), "%s", rel->srun);
+	else
+		snprintf(where, sizeof(where), "%s --version said \"%s\", "
+			 "exit status %d", rel->srun, rel->srun_said,
+			 rel->srun_status);
+	/* srun first: after an upgrade it is what names the new release,
+	 * while our libslurm has merely gone. */
+	if (sj_slurm_release_check("this shim", SJ_SLURM_VERSION,
+				   srun_known ? &srun : NULL, where,
+				   &release_refusal))
+		return;
+	if (!rel->lib_loaded) {
+		snprintf(where, sizeof(where), "its libslurm does not load: %s",
+			 rel->lib_error);
+		(void)sj_slurm_release_check("this shim", SJ_SLURM_VERSION,
+					     NULL, where, &release_refusal);
+		return;
+	}
+	release_refusal.msg[0] = '\0';
+	shim_debug("Slurm %s here (%s; libslurm %s)", rel->srun_said,
+		   rel->srun, SJ_LIBSLURM);
+}
+
+int slurm_release_check(struct sj_err *err)
+{
+	struct answer a;
+
+	if (!release_checked)
+		(void)ask(0, NULL, 0, &a);
+	if (!release_checked)
+		return sj_err_set(err, "this shim was built for Slurm %s but "
+				  "cannot tell which Slurm this is (the "
+				  "child that loads %s died); reinstall "
+				  "spank-jupyter built against this Slurm",
+				  SJ_SLURM_VERSION, SJ_LIBSLURM);
+	if (release_refusal.msg[0] != '\0')
+		return sj_err_set(err, "%s", release_refusal.msg);
+	return 0;
 }
 
 int slurm_job_facts(const char *jobid, struct slurm_job_facts *f)

@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "sj_err.h"
+
 struct slurm_job_facts {
 	char state[32];		/* "RUNNING", "TIMEOUT", ... as scontrol */
 	char reason[64];	/* "Resources", "TimeLimit", ... */
@@ -26,6 +28,18 @@ int slurm_job_facts(const char *jobid, struct slurm_job_facts *f);
 /* Up to max ids of this user's RUNNING jobs named name; their number,
  * or -1 if Slurm cannot say. */
 int slurm_running_jobs_named(const char *name, char ids[][32], int max);
+
+/*
+ * 0 when the Slurm here is the release (major.minor) this shim was built
+ * for; -1 with one line naming both and what to do otherwise.  "Here" is
+ * the srun on PATH (salloc, srun and scancel are run from PATH, and srun
+ * loads our plugin) and the libslurm the questions above load: an upgrade
+ * that removed its soname is refused like one that changed srun.  Learnt
+ * by the first question's child, beside its question (no process of its
+ * own when a question comes first); asked for alone otherwise; then kept.
+ * Called before anything is submitted (salloc, srun).
+ */
+int slurm_release_check(struct sj_err *err);
 
 /* State and reason only, as strings (see struct slurm_job_facts). */
 int slurm_job_state(const char *jobid, char *state, size_t slen,

@@ -4,12 +4,13 @@ is gone from plugstack.conf and when a node's firewall drops the relay.
 
 The broken states disturb every test that runs at the same time, so each
 lasts only as long as one doctor run and is undone in a finally."""
+import re
 import subprocess
 
-from conftest import STATE, inspect
+from conftest import SHIM, STATE, inspect
 
 DOCTOR = [STATE + "/bin/jupyter-slurm", "doctor"]
-CHECKS = ["plugin", "munge", "shim", "rendezvous", "relay", "kernel"]
+CHECKS = ["slurm", "plugin", "munge", "shim", "rendezvous", "relay", "kernel"]
 
 
 def doctor(*args, timeout=180):
@@ -33,6 +34,15 @@ def test_healthy_cluster_all_ok():
     rc, checks, out = doctor()
     assert rc == 0, out
     assert all(v == "ok" for v, _ in checks.values()), out
+    # test_slurm_release.py: the FAIL on another Slurm release.
+    built = subprocess.run([SHIM, "--version"], capture_output=True,
+                           text=True, check=True).stdout
+    built = re.search(r"built for Slurm (\d+\.\d+\.\d+)", built)[1]
+    assert re.match(r"/\S+/srun is Slurm " + re.escape(built[:5]),
+                    checks["slurm"][1]), out
+    assert checks["slurm"][1].endswith(
+        f"; jupyter-slurm was built for Slurm {built}, {SHIM} for Slurm "
+        f"{built}"), out
     assert "--jupyter-kernel" in checks["plugin"][1]
     assert STATE + "/bin/slurm-jupyter-shim" in checks["shim"][1]
     assert "answered kernel_info" in checks["kernel"][1]
@@ -57,7 +67,7 @@ def test_munged_stopped():
     verdict, text = checks["munge"]
     assert verdict == "FAIL" and "fix: start munged" in text, out
     assert checks["plugin"][0] == "ok"
-    assert all(checks[c][0] == "skip" for c in CHECKS[2:]), out
+    assert all(checks[c][0] == "skip" for c in CHECKS[3:]), out
 
 
 def test_plugin_line_removed():
