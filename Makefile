@@ -193,7 +193,12 @@ demo: deps all
 	$(CLUSTER_UP)
 	tests/demo
 
+# test_slurm_release.py runs the shim against a Slurm of another release
+# than it was built for: on Debian's, this one (built once per machine).
+SLURM_OTHER ?= 26.05.3
+
 integration: all
+	$(if $(SLURM_PREFIX),,tests/cluster/build-slurm $(SLURM_OTHER) >/dev/null)
 	$(CLUSTER_UP)
 	tests/integration/run
 
