@@ -59,14 +59,17 @@ int sj_noise_encrypt(struct sj_noise_cipher *cs, const uint8_t *ad,
 		if (outcap < len)
 			return sj_err_set(err, "noise: no room for %zu bytes",
 					  len);
-		memmove(out, plain, len);
+		if (len > 0)
+			memmove(out, plain, len);
 		*outlen = len;
 		return 0;
 	}
 	if (cs->n == SJ_NOISE_NONCE_MAX)
 		return sj_err_set(err, "noise: the key's nonces are used up");
-	if (len > SIZE_MAX - SJ_NOISE_TAGLEN ||
-	    outcap < len + SJ_NOISE_TAGLEN)
+	if (len > SJ_NOISE_PAYLOAD_MAX)
+		return sj_err_set(err, "noise: %zu bytes are more than a "
+				  "Noise message holds", len);
+	if (outcap < len + SJ_NOISE_TAGLEN)
 		return sj_err_set(err, "noise: no room for %zu bytes sealed",
 				  len);
 	if (aead_encrypt(cs->k, cs->n, ad, adlen, plain, len, out, err) != 0)
@@ -88,15 +91,17 @@ int sj_noise_decrypt(struct sj_noise_cipher *cs, const uint8_t *ad,
 		if (outcap < len)
 			return sj_err_set(err, "noise: no room for %zu bytes",
 					  len);
-		memmove(out, cipher, len);
+		if (len > 0)
+			memmove(out, cipher, len);
 		*outlen = len;
 		return 0;
 	}
 	if (cs->n == SJ_NOISE_NONCE_MAX)
 		return sj_err_set(err, "noise: the key's nonces are used up");
-	if (len < SJ_NOISE_TAGLEN)
-		return sj_err_set(err, "noise: a ciphertext of %zu bytes, "
-				  "shorter than its tag", len);
+	if (len < SJ_NOISE_TAGLEN || len > SJ_NOISE_MSG_MAX)
+		return sj_err_set(err, "noise: a ciphertext of %zu bytes "
+				  "(from %d to %d)", len, SJ_NOISE_TAGLEN,
+				  SJ_NOISE_MSG_MAX);
 	if (outcap < len - SJ_NOISE_TAGLEN)
 		return sj_err_set(err, "noise: no room for %zu bytes",
 				  len - SJ_NOISE_TAGLEN);
@@ -149,7 +154,8 @@ static void hmac(const uint8_t key[SJ_NOISE_HASHLEN], const uint8_t *d1,
 	 * the constants they accept. */
 	(void)crypto_generichash_blake2b_init(&st, NULL, 0, SJ_NOISE_HASHLEN);
 	(void)crypto_generichash_blake2b_update(&st, pad, sizeof(pad));
-	(void)crypto_generichash_blake2b_update(&st, d1, l1);
+	if (l1 > 0)
+		(void)crypto_generichash_blake2b_update(&st, d1, l1);
 	if (l2 > 0)
 		(void)crypto_generichash_blake2b_update(&st, d2, l2);
 	(void)crypto_generichash_blake2b_final(&st, inner, sizeof(inner));
@@ -186,7 +192,8 @@ static void hash2(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen,
 	crypto_generichash_blake2b_state st;
 
 	(void)crypto_generichash_blake2b_init(&st, NULL, 0, SJ_NOISE_HASHLEN);
-	(void)crypto_generichash_blake2b_update(&st, a, alen);
+	if (alen > 0)
+		(void)crypto_generichash_blake2b_update(&st, a, alen);
 	if (blen > 0)
 		(void)crypto_generichash_blake2b_update(&st, b, blen);
 	(void)crypto_generichash_blake2b_final(&st, out, SJ_NOISE_HASHLEN);

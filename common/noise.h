@@ -66,7 +66,9 @@ void sj_noise_cipher_set_nonce(struct sj_noise_cipher *cs, uint64_t nonce);
  * itself) gets the ciphertext, len + SJ_NOISE_TAGLEN bytes (len bytes, the
  * plaintext copied, if there is no key), *outlen its length.  Fails, with
  * nothing changed, when the nonce has reached 2^64-1 (the spec's "signal
- * an error": the key has done its work) or out is too small. */
+ * an error": the key has done its work), the plaintext is longer than
+ * SJ_NOISE_PAYLOAD_MAX (a Noise message is at most SJ_NOISE_MSG_MAX
+ * bytes) or out is too small. */
 int sj_noise_encrypt(struct sj_noise_cipher *cs, const uint8_t *ad,
 		     size_t adlen, const uint8_t *plain, size_t len,
 		     uint8_t *out, size_t outcap, size_t *outlen,
@@ -74,8 +76,9 @@ int sj_noise_encrypt(struct sj_noise_cipher *cs, const uint8_t *ad,
 
 /* DecryptWithAd(ad, ciphertext): the reverse; out may be cipher itself.
  * Fails when the ciphertext does not authenticate (n is then not
- * incremented and out holds nothing of it), is shorter than a tag, when
- * the nonce has reached 2^64-1, or out is too small. */
+ * incremented and out holds nothing of it), is shorter than a tag or
+ * longer than SJ_NOISE_MSG_MAX, when the nonce has reached 2^64-1, or out
+ * is too small. */
 int sj_noise_decrypt(struct sj_noise_cipher *cs, const uint8_t *ad,
 		     size_t adlen, const uint8_t *cipher, size_t len,
 		     uint8_t *out, size_t outcap, size_t *outlen,

@@ -294,10 +294,20 @@ static void test_flipped_bits(void **state)
 	assert_fails(sj_noise_decrypt(&rx, NULL, 0, v.ciphertext[2].b,
 				      v.ciphertext[2].len, out, sizeof(out),
 				      &len, &err), err, "failed authentication");
-	/* Shorter than a tag. */
+	/* Shorter than a tag, longer than a Noise message. */
 	assert_fails(sj_noise_decrypt(&rx, NULL, 0, v.ciphertext[2].b, 15, out,
 				      sizeof(out), &len, &err), err,
-		     "shorter than its tag");
+		     "a ciphertext of 15 bytes");
+	static uint8_t big[SJ_NOISE_MSG_MAX + 1];
+	assert_fails(sj_noise_decrypt(&rx, NULL, 0, big, sizeof(big), big,
+				      sizeof(big), &len, &err), err,
+		     "a ciphertext of 65536 bytes");
+	assert_fails(sj_noise_encrypt(&tx, NULL, 0, big,
+				      SJ_NOISE_PAYLOAD_MAX + 1, big,
+				      sizeof(big), &len, &err), err,
+		     "more than a Noise message holds");
+	assert_int_equal(tx.n, 0);
+	assert_int_equal(rx.n, 1);
 	sj_noise_cipher_wipe(&tx);
 	sj_noise_cipher_wipe(&rx);
 }
