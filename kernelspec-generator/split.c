@@ -3,45 +3,51 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* "--name=value" or "--name value", as the shim takes them. */
-static const char *opt_value(const char *name, const char **v, size_t n,
-			     size_t *i)
-{
-	size_t len = strlen(name);
+#include "shimopt.h"
 
-	if (strncmp(v[*i], name, len) != 0)
-		return NULL;
-	if (v[*i][len] == '=')
-		return v[*i] + len + 1;
-	if (v[*i][len] == '\0' && *i + 1 < n)
-		return v[++*i];
-	return NULL;
-}
-
+/* Takes v[*i] if it is a shim option (shimopt.h); 0 if it is salloc's. */
 static int shim_opt(struct gen_split *s, const char **v, size_t n, size_t *i)
 {
 	const char *x;
+	int k = (int)*i;
+	enum sj_shimopt o = sj_shimopt_match((int)n, v, &k, &x);
 
-	if (strcmp(v[*i], "--shim-verbose") == 0)
+	*i = (size_t)k;
+	switch (o) {
+	case SJ_SHIMOPT_SHIM_VERBOSE:
 		s->verbose = 1;
-	else if (strcmp(v[*i], "--share") == 0)
+		break;
+	case SJ_SHIMOPT_SHARE:
 		s->share = 1;
-	else if ((x = opt_value("--linger", v, n, i)))
+		break;
+	case SJ_SHIMOPT_LINGER:
 		s->linger = x;
-	else if ((x = opt_value("--jobid", v, n, i)))
+		break;
+	case SJ_SHIMOPT_JOBID:
 		s->jobid = x;
-	else if ((x = opt_value("--rendezvous-host", v, n, i)))
+		break;
+	case SJ_SHIMOPT_RENDEZVOUS_HOST:
 		s->rendezvous_host = x;
-	else if ((x = opt_value("--kernel-transport", v, n, i)))
+		break;
+	case SJ_SHIMOPT_KERNEL_TRANSPORT:
 		s->kernel_transport = x;
-	else if ((x = opt_value("--setup", v, n, i)))
+		break;
+	case SJ_SHIMOPT_SETUP:
 		s->setup = x;
-	else if ((x = opt_value("--kernel-node", v, n, i)))
+		break;
+	case SJ_SHIMOPT_KERNEL_NODE:
 		s->kernel_node = x;
-	else if ((x = opt_value("--srun-arg", v, n, i)))
+		break;
+	case SJ_SHIMOPT_NODE_SHIM:
+		s->node_shim = x;
+		break;
+	case SJ_SHIMOPT_SRUN_ARG:
 		s->srun.v[s->srun.n++] = x;
-	else
+		break;
+	case SJ_SHIMOPT_NONE:
+	case SJ_SHIMOPT_COUNT:
 		return 0;
+	}
 	return 1;
 }
 

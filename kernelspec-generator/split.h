@@ -20,6 +20,7 @@ struct gen_split {
 	const char *setup;
 	const char *rendezvous_host;
 	const char *kernel_transport;
+	const char *node_shim;		/* NULL: the shim above, on the nodes */
 	int verbose;
 	int share;
 	const char *linger;		/* NULL: the shim's default */

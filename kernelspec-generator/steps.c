@@ -35,7 +35,7 @@ static void print_srun(FILE *f, const struct gen_split *s)
 	}
 	gen_quote_list(f, &s->srun, 1);
 	fputc(' ', f);
-	gen_quote(f, s->shim);
+	gen_quote(f, s->node_shim != NULL ? s->node_shim : s->shim);
 	fputs(" --node --", f);
 	if (s->setup != NULL)
 		print_setup(f, s->setup);

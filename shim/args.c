@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "shimopt.h"
+
 const char shim_usage[] =
 "usage: slurm-jupyter-shim [SHIM OPTIONS] [SLURM OPTIONS] -f CONNECTION_FILE\n"
 "                          -- KERNEL ARGV...\n"
@@ -39,18 +41,59 @@ const char shim_usage[] =
 "  --shim-verbose          log each step to stderr\n"
 "  --help, --version\n";
 
-/* "--name=value" or "--name value"; returns the value or NULL. */
-static const char *opt_value(const char *name, int argc, char **argv, int *i)
+/* Takes argv[*i] if it is a shim option (shimopt.h), else gives it to
+ * salloc; -1 with err for a shim option's bad value. */
+static int shim_option(struct shim_args *a, int argc, char **argv, int *i,
+		       struct sj_err *err)
 {
-	size_t n = strlen(name);
+	const char *v;
+	char *end;
+	unsigned long s;
 
-	if (strncmp(argv[*i], name, n) != 0)
-		return NULL;
-	if (argv[*i][n] == '=')
-		return argv[*i] + n + 1;
-	if (argv[*i][n] == '\0' && *i + 1 < argc)
-		return argv[++*i];
-	return NULL;
+	switch (sj_shimopt_match(argc, (const char *const *)argv, i, &v)) {
+	case SJ_SHIMOPT_SHIM_VERBOSE:
+		a->verbose = 1;
+		break;
+	case SJ_SHIMOPT_JOBID:
+		a->jobid = v;
+		break;
+	case SJ_SHIMOPT_RENDEZVOUS_HOST:
+		a->rendezvous_host = v;
+		break;
+	case SJ_SHIMOPT_KERNEL_TRANSPORT:
+		if (strcmp(v, "ipc") != 0 && strcmp(v, "tcp") != 0)
+			return sj_err_set(err, "--kernel-transport=%s: ipc or "
+					  "tcp", v);
+		a->kernel_transport = v;
+		break;
+	case SJ_SHIMOPT_SHARE:
+		a->share = 1;
+		break;
+	case SJ_SHIMOPT_LINGER:
+		s = strtoul(v, &end, 10);
+		if (*v < '0' || *v > '9' || *end != '\0' || s > SJ_MAX_LINGER)
+			return sj_err_set(err, "--linger=%s: seconds, 0 to %d",
+					  v, SJ_MAX_LINGER);
+		a->linger = (unsigned)s;
+		break;
+	case SJ_SHIMOPT_SETUP:
+		a->setup = v;
+		break;
+	case SJ_SHIMOPT_KERNEL_NODE:
+		a->kernel_node = v;
+		break;
+	case SJ_SHIMOPT_NODE_SHIM:
+		a->node_shim = v;
+		break;
+	case SJ_SHIMOPT_SRUN_ARG:
+		a->srun_argv[a->srun_argc++] = (char *)v;
+		break;
+	case SJ_SHIMOPT_NONE:
+	case SJ_SHIMOPT_COUNT:
+		a->slurm_argv[a->slurm_argc++] = argv[*i];
+		break;
+	}
+	return 0;
 }
 
 int shim_args_parse(int argc, char **argv, struct shim_args *a,
@@ -77,8 +120,6 @@ int shim_args_parse(int argc, char **argv, struct shim_args *a,
 	if (a->slurm_argv == NULL || a->srun_argv == NULL)
 		return sj_err_set(err, "out of memory");
 	for (i = 1; i < argc; i++) {
-		const char *v;
-
 		if (strcmp(argv[i], "--") == 0) {
 			a->kernel_argv = argv + i + 1;
 			a->kernel_argc = argc - i - 1;
@@ -93,9 +134,7 @@ int shim_args_parse(int argc, char **argv, struct shim_args *a,
 			a->mode = SHIM_VERSION;
 			return 0;
 		}
-		if (strcmp(argv[i], "--shim-verbose") == 0) {
-			a->verbose = 1;
-		} else if (strcmp(argv[i], "-f") == 0) {
+		if (strcmp(argv[i], "-f") == 0) {
 			if (i + 1 >= argc)
 				return sj_err_set(err, "-f needs the "
 						  "connection file");
@@ -104,39 +143,8 @@ int shim_args_parse(int argc, char **argv, struct shim_args *a,
 			return sj_err_set(err, "--node must come first (it "
 					  "is the compute-node side, started "
 					  "by srun)");
-		} else if ((v = opt_value("--jobid", argc, argv, &i))) {
-			a->jobid = v;
-		} else if ((v = opt_value("--rendezvous-host", argc, argv,
-					  &i))) {
-			a->rendezvous_host = v;
-		} else if ((v = opt_value("--kernel-transport", argc, argv,
-					  &i))) {
-			if (strcmp(v, "ipc") != 0 && strcmp(v, "tcp") != 0)
-				return sj_err_set(err, "--kernel-transport=%s: "
-						  "ipc or tcp", v);
-			a->kernel_transport = v;
-		} else if (strcmp(argv[i], "--share") == 0) {
-			a->share = 1;
-		} else if ((v = opt_value("--linger", argc, argv, &i))) {
-			char *end;
-			unsigned long s = strtoul(v, &end, 10);
-
-			if (*v < '0' || *v > '9' || *end != '\0' ||
-			    s > SJ_MAX_LINGER)
-				return sj_err_set(err, "--linger=%s: seconds, "
-						  "0 to %d", v,
-						  SJ_MAX_LINGER);
-			a->linger = (unsigned)s;
-		} else if ((v = opt_value("--setup", argc, argv, &i))) {
-			a->setup = v;
-		} else if ((v = opt_value("--kernel-node", argc, argv, &i))) {
-			a->kernel_node = v;
-		} else if ((v = opt_value("--node-shim", argc, argv, &i))) {
-			a->node_shim = v;
-		} else if ((v = opt_value("--srun-arg", argc, argv, &i))) {
-			a->srun_argv[a->srun_argc++] = (char *)v;
-		} else {
-			a->slurm_argv[a->slurm_argc++] = argv[i];
+		} else if (shim_option(a, argc, argv, &i, err) < 0) {
+			return -1;
 		}
 	}
 	if (a->connection_file == NULL)

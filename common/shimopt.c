@@ -1,0 +1,58 @@
+#include "shimopt.h"
+
+#include <stddef.h>
+#include <string.h>
+
+static const struct {
+	const char *name;
+	int has_value;
+} opts[SJ_SHIMOPT_COUNT] = {
+	[SJ_SHIMOPT_JOBID] = { "--jobid", 1 },
+	[SJ_SHIMOPT_RENDEZVOUS_HOST] = { "--rendezvous-host", 1 },
+	[SJ_SHIMOPT_SETUP] = { "--setup", 1 },
+	[SJ_SHIMOPT_KERNEL_NODE] = { "--kernel-node", 1 },
+	[SJ_SHIMOPT_SRUN_ARG] = { "--srun-arg", 1 },
+	[SJ_SHIMOPT_KERNEL_TRANSPORT] = { "--kernel-transport", 1 },
+	[SJ_SHIMOPT_LINGER] = { "--linger", 1 },
+	[SJ_SHIMOPT_NODE_SHIM] = { "--node-shim", 1 },
+	[SJ_SHIMOPT_SHARE] = { "--share", 0 },
+	[SJ_SHIMOPT_SHIM_VERBOSE] = { "--shim-verbose", 0 },
+};
+
+const char *sj_shimopt_name(enum sj_shimopt o)
+{
+	return o >= 0 && o < SJ_SHIMOPT_COUNT ? opts[o].name : NULL;
+}
+
+int sj_shimopt_has_value(enum sj_shimopt o)
+{
+	return o >= 0 && o < SJ_SHIMOPT_COUNT && opts[o].has_value;
+}
+
+enum sj_shimopt sj_shimopt_match(int argc, const char *const *argv, int *i,
+				 const char **value)
+{
+	const char *a = argv[*i];
+
+	*value = NULL;
+	for (int o = 0; o < SJ_SHIMOPT_COUNT; o++) {
+		size_t n = strlen(opts[o].name);
+
+		if (strncmp(a, opts[o].name, n) != 0)
+			continue;
+		if (!opts[o].has_value) {
+			if (a[n] == '\0')
+				return (enum sj_shimopt)o;
+			continue;
+		}
+		if (a[n] == '=') {
+			*value = a + n + 1;
+			return (enum sj_shimopt)o;
+		}
+		if (a[n] == '\0' && *i + 1 < argc) {
+			*value = argv[++*i];
+			return (enum sj_shimopt)o;
+		}
+	}
+	return SJ_SHIMOPT_NONE;
+}
