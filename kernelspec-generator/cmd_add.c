@@ -148,6 +148,7 @@ int cmd_add(int argc, char **argv)
 	struct add a;
 	struct sj_err err;
 	char *text = NULL;
+	const char *why = NULL;
 	int rv = GEN_EXIT_USAGE;
 
 	memset(&a, 0, sizeof(a));
@@ -171,6 +172,9 @@ int cmd_add(int argc, char **argv)
 		goto fail;
 	if (!a.o.no_check && gen_check_slurm(&a.o, &err))
 		goto fail;
+	/* Written into the spec, so that show says it and the spec works on
+	 * its own. */
+	a.o.kernel_transport = gen_spec_transport(&a.o, a.wrapped, &why);
 	text = spec_text(&a, &err);
 	if (text == NULL)
 		goto fail;
@@ -182,6 +186,10 @@ int cmd_add(int argc, char **argv)
 	printf("jupyter-slurm: added %s, \"%s\" (%s/%s)%s\n", a.name,
 	       a.display, a.path.dirs[a.path.user], a.name,
 	       a.o.no_check ? "; not checked with Slurm (--no-check)" : "");
+	if (why != NULL)
+		printf("jupyter-slurm: %s is %s: its kernel listens on "
+		       "127.0.0.1 of its node (--kernel-transport=tcp)\n",
+		       a.k->name, why);
 	printf("jupyter-slurm: pick \"%s\" in Jupyter; jupyter slurm remove "
 	       "%s removes it\n", a.display, a.name);
 	rv = GEN_EXIT_OK;

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kernelkind.h"
+
 int gen_spec_load(const char *dir, json_t **spec, struct sj_err *err)
 {
 	char path[4096];
@@ -59,6 +61,24 @@ int gen_spec_wrapped_argv_check(const json_t *wrapped, const char *kernel,
 				  GEN_CONNECTION_FILE ", so the kernel could "
 				  "not find its connection file", kernel);
 	return 0;
+}
+
+const char *gen_spec_transport(const struct gen_opts *o,
+			       const json_t *wrapped, const char **why)
+{
+	const json_t *argv = json_object_get(wrapped, "argv");
+	const char *v[1];
+
+	*why = NULL;
+	if (o->kernel_transport != NULL)
+		return o->kernel_transport;
+	if (!json_is_array(argv) || json_array_size(argv) == 0)
+		return NULL;
+	v[0] = json_string_value(json_array_get(argv, 0));
+	if (v[0] == NULL)
+		return NULL;
+	*why = sj_kernel_needs_tcp(v, 1);
+	return *why != NULL ? "tcp" : NULL;
 }
 
 /* Appends a new string; jansson refuses strings that are not UTF-8. */

@@ -45,6 +45,13 @@ json_t *gen_spec_mark(const json_t *spec);
 int gen_spec_wrapped_argv_check(const json_t *wrapped, const char *kernel,
 				struct sj_err *err);
 
+/* The kernel transport a spec wrapping `wrapped` gets: the one asked for
+ * (--kernel-transport), else "tcp" for a kernel known not to work over
+ * ipc (kernelkind.h), else NULL (the site's default, ipc).  *why is set
+ * to the reason when tcp was chosen here, else NULL. */
+const char *gen_spec_transport(const struct gen_opts *o,
+			       const json_t *wrapped, const char **why);
+
 /* The argv alone (for tests and show). */
 int gen_spec_argv(const struct gen_opts *o, const char *shim,
 		  const json_t *wrapped_argv, json_t **argv,

@@ -124,6 +124,32 @@ static void end_kernel(struct node *n)
 	}
 }
 
+/* Nothing ever came from the kernel, on any channel. */
+static int never_answered(const struct sj_channels *ch)
+{
+	for (int c = 0; c < SJ_NCHANNELS; c++)
+		if (ch->forwarded[c][1] != 0)
+			return 0;
+	return 1;
+}
+
+/* A kernel that aborts over ipc before its first word is most likely one
+ * that cannot use ipc (xeus: kernelkind.h); its own message ("terminate
+ * called ... Invalid argument") does not say what to do, this line does.
+ * Returns 1 when it said it. */
+static int hint_transport(const struct sj_connfile *kcf,
+			  const struct sj_channels *ch, int status)
+{
+	if (strcmp(kcf->transport, "ipc") != 0 || !WIFSIGNALED(status) ||
+	    WTERMSIG(status) != SIGABRT || !never_answered(ch))
+		return 0;
+	shim_error("the kernel aborted before it answered, on ipc sockets: "
+		   "if it cannot use ipc (xeus kernels such as xpython "
+		   "cannot), add --kernel-transport=tcp to the kernelspec's "
+		   "argv before -f");
+	return 1;
+}
+
 /* See kernelstep.h.  Runs before any thread exists: setenv is safe. */
 static int job_env_for_kernel(struct sj_err *err)
 {
@@ -250,7 +276,9 @@ int node_main(const struct shim_args *a)
 		shim_debug("forwarded: %s", st);
 	}
 	rv = proc_exit_code(n.kernel_status);
-	if (WIFSIGNALED(n.kernel_status))
+	if (hint_transport(&kcf, &ch, n.kernel_status))
+		;
+	else if (WIFSIGNALED(n.kernel_status))
 		shim_error("the kernel was killed by signal %d",
 			   WTERMSIG(n.kernel_status));
 	else if (rv != 0)
