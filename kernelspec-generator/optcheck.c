@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "kernelstep.h"
+#include "shimopt.h"
 #include "opts.h"
 #include "slurmtime.h"
 
@@ -107,11 +108,15 @@ int gen_name_check(const char *name, struct sj_err *err)
  * change what the shim relies on. */
 static int salloc_arg_check(const char *a, struct sj_err *err)
 {
-	static const char *const shims[] = {
-		"--jobid", "--setup", "--kernel-node", "--srun-arg",
-		"--rendezvous-host", "--shim-verbose", "--node", "--help",
-		"--version", "--share", "--linger", "--kernel-transport",
-	};
+	/* The shim's own (shimopt.h), and those it reads before them. */
+	static const char *const others[] = { "--node", "--help",
+					      "--version" };
+	const char *shims[SJ_SHIMOPT_COUNT + 3];
+
+	for (int i = 0; i < SJ_SHIMOPT_COUNT; i++)
+		shims[i] = sj_shimopt_name((enum sj_shimopt)i);
+	for (int i = 0; i < 3; i++)
+		shims[SJ_SHIMOPT_COUNT + i] = others[i];
 
 	if (a[0] == '\0')
 		return sj_err_set(err, "--salloc-arg: empty argument");

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "kernelkind.h"
+#include "shimopt.h"
 
 int gen_spec_load(const char *dir, json_t **spec, struct sj_err *err)
 {
@@ -106,30 +107,41 @@ static int pushf(json_t *arr, const char *flag, const char *value,
 	return rv;
 }
 
+/* A shim option (shimopt.h) in the spec: the flag, or --name=value. */
+static int push_opt(json_t *argv, enum sj_shimopt opt, const char *value,
+		    struct sj_err *err)
+{
+	return value == NULL ? push(argv, sj_shimopt_name(opt), err) :
+	       pushf(argv, sj_shimopt_name(opt), value, err);
+}
+
 static int shim_part(json_t *argv, const struct gen_opts *o,
 		     struct sj_err *err)
 {
-	if (o->shim_verbose && push(argv, "--shim-verbose", err))
-		return -1;
-	if (o->jobid != NULL && pushf(argv, "--jobid", o->jobid, err))
-		return -1;
-	if (o->kernel_node != NULL &&
-	    pushf(argv, "--kernel-node", o->kernel_node, err))
-		return -1;
-	if (o->rendezvous_host != NULL &&
-	    pushf(argv, "--rendezvous-host", o->rendezvous_host, err))
-		return -1;
-	if (o->kernel_transport != NULL &&
-	    pushf(argv, "--kernel-transport", o->kernel_transport, err))
-		return -1;
-	if (o->share && push(argv, "--share", err))
-		return -1;
-	if (o->linger != NULL && pushf(argv, "--linger", o->linger, err))
-		return -1;
-	if (o->setup != NULL && pushf(argv, "--setup", o->setup, err))
-		return -1;
+	const struct {
+		enum sj_shimopt opt;
+		int on;
+		const char *value;
+	} parts[] = {
+		{ SJ_SHIMOPT_SHIM_VERBOSE, o->shim_verbose, NULL },
+		{ SJ_SHIMOPT_JOBID, o->jobid != NULL, o->jobid },
+		{ SJ_SHIMOPT_KERNEL_NODE, o->kernel_node != NULL,
+		  o->kernel_node },
+		{ SJ_SHIMOPT_RENDEZVOUS_HOST, o->rendezvous_host != NULL,
+		  o->rendezvous_host },
+		{ SJ_SHIMOPT_KERNEL_TRANSPORT, o->kernel_transport != NULL,
+		  o->kernel_transport },
+		{ SJ_SHIMOPT_SHARE, o->share, NULL },
+		{ SJ_SHIMOPT_LINGER, o->linger != NULL, o->linger },
+		{ SJ_SHIMOPT_SETUP, o->setup != NULL, o->setup },
+	};
+
+	for (size_t i = 0; i < sizeof(parts) / sizeof(*parts); i++)
+		if (parts[i].on && push_opt(argv, parts[i].opt, parts[i].value,
+					    err))
+			return -1;
 	for (size_t i = 0; i < o->srun_args.n; i++)
-		if (pushf(argv, "--srun-arg", o->srun_args.v[i], err))
+		if (push_opt(argv, SJ_SHIMOPT_SRUN_ARG, o->srun_args.v[i], err))
 			return -1;
 	return 0;
 }

@@ -280,6 +280,10 @@ static void test_salloc_args_the_shim_would_take(void **state)
 		"--salloc-arg=--share");
 	REFUSED("the shim reads --kernel-transport itself", "python3",
 		"--salloc-arg=--kernel-transport=tcp");
+	REFUSED("the shim reads --node-shim itself", "python3",
+		"--salloc-arg=--node-shim=/opt/sj/bin/slurm-jupyter-shim");
+	REFUSED("the shim reads --node itself", "python3",
+		"--salloc-arg=--node");
 	REFUSED("--salloc-arg=-f: not allowed", "python3", "--salloc-arg=-f");
 	REFUSED("--salloc-arg=--: not allowed", "python3", "--salloc-arg=--");
 	REFUSED("the shim names the job itself", "python3",
