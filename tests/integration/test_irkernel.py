@@ -1,7 +1,9 @@
 """A kernel that is not ipykernel: R's IRkernel on a compute node.
 
-IRkernel cannot listen on unix sockets, so its kernelspec runs the shim with
---kernel-transport=tcp (the kernel listens on 127.0.0.1 of its node).
+IRkernel works on ipc too (test_kernels.py: jupyter slurm add's spec);
+these kernelspecs ask for --kernel-transport=tcp, so that the tcp path (the
+kernel listens on 127.0.0.1 of its node) is run by a kernel other than
+ipykernel.
 """
 import json
 
