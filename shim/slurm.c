@@ -84,8 +84,8 @@ static void log_pending_reason(struct salloc_watch *w)
 }
 
 int slurm_allocate(const struct shim_args *a, const char *job_name,
-		   int janitor_fd, int sfd, char *jobid, size_t len,
-		   struct sj_err *err)
+		   int janitor_fd, int sfd, const struct slurm_wait_also *also,
+		   char *jobid, size_t len, struct sj_err *err)
 {
 	char name_opt[128];
 	char **argv = NULL;
@@ -124,10 +124,13 @@ int slurm_allocate(const struct shim_args *a, const char *job_name,
 	pipefd[1] = -1;
 
 	while (!done) {
-		struct pollfd fds[2] = { { .fd = pipefd[0], .events = POLLIN },
-					 { .fd = sfd, .events = POLLIN } };
+		struct pollfd fds[3] = {
+			{ .fd = pipefd[0], .events = POLLIN },
+			{ .fd = sfd, .events = POLLIN },
+			{ .fd = also != NULL ? also->fd : -1, .events = POLLIN },
+		};
 		int was_pending = w.pending;
-		int ready = poll(fds, 2, w.pending ? PENDING_CHECK_MS : -1);
+		int ready = poll(fds, 3, w.pending ? PENDING_CHECK_MS : -1);
 
 		if (ready < 0) {
 			if (errno == EINTR)
@@ -139,6 +142,9 @@ int slurm_allocate(const struct shim_args *a, const char *job_name,
 			log_pending_reason(&w);
 			continue;
 		}
+		if ((fds[2].revents & POLLIN) &&
+		    also->ready(also->arg, err))
+			goto fail;
 		if (fds[1].revents & POLLIN) {
 			int sig = proc_signal_read(sfd);
 
