@@ -113,14 +113,15 @@ def test_queued_kernel(kernelspecs, start_kernel, tmp_path):
                 "for it (with the shim's own reply); other requests wait "
                 "for it") in log
 
-        # The kernel's reply was recorded, for the user alone.
-        new = wait_until(lambda: recordings() - before, 30,
-                         "the kernel's kernel_info_reply to be recorded")
-        assert len(new) == 1, new
-        [path] = new
-        assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
-        with open(path) as f:
-            assert json.load(f)["implementation"] == "ipython"
+        # Each kernel's reply was recorded (nbconvert's too, once its job
+        # runs: one file per kernelspec), for the user alone.
+        new = wait_until(lambda: (lambda n: n if len(n) == 2 else None)(
+            recordings() - before), 60,
+            "both kernels' kernel_info_reply to be recorded")
+        for path in new:
+            assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+            with open(path) as f:
+                assert json.load(f)["implementation"] == "ipython"
 
         # The next start replays it while its own job waits, and a
         # shutdown then cancels that job.
