@@ -37,6 +37,8 @@ int sj_header_has_type(const void *data, size_t n, const char *msg_type)
 	return 0;
 }
 
+static int over_bound(int held, size_t n);
+
 /* Follows a message frame by frame: the frame after the delimiter's next
  * is the header, where a shutdown_reply says so. */
 struct reply_scan {
@@ -57,8 +59,50 @@ static void scan_frame(struct reply_scan *r, const void *data, size_t n,
 		*shutdown_replied = 1;
 }
 
+/* The standin's answer to a client, and the status around it. */
+static int standin_send(struct sj_channels *c, int ch, struct sj_buf *reply,
+			struct sj_buf *busy, struct sj_buf *idle,
+			struct sj_err *err)
+{
+	if ((busy->len > 0 &&
+	     sj_zfront_send(c->front, SJ_IOPUB, busy->p, busy->len, err) < 0) ||
+	    sj_zfront_send(c->front, ch, reply->p, reply->len, err) < 0 ||
+	    (idle->len > 0 &&
+	     sj_zfront_send(c->front, SJ_IOPUB, idle->p, idle->len, err) < 0))
+		return -1;
+	return 0;
+}
+
+/* Before the link: 1 if the standin answered the message, 0 if it waits
+ * for the kernel, -1 when out of memory. */
+static int from_jupyter_early(struct sj_channels *c, int ch,
+			      const uint8_t *rid, size_t rid_len,
+			      const uint8_t *frames, size_t len)
+{
+	struct sj_buf reply = { 0 }, busy = { 0 }, idle = { 0 };
+	struct sj_err err;
+	int r;
+
+	r = sj_standin_answer(c->standin, ch, rid, rid_len, frames, len,
+			      &reply, &busy, &idle, &err);
+	if (r == 1 && standin_send(c, ch, &reply, &busy, &idle, &err))
+		r = -1;
+	if (r == 1 && busy.len > 0 && c->standin->answered == 1)
+		sj_notef(c->note, c->note_arg, 0, "the kernel is not up yet: "
+			 "answering kernel_info_request for it (%s); other "
+			 "requests wait for it", c->standin->info_recorded ?
+			 "with its reply recorded at its last start" :
+			 "with the shim's own reply");
+	sj_buf_free(&reply);
+	sj_buf_free(&busy);
+	sj_buf_free(&idle);
+	return r;
+}
+
 /* zfront.h's on_message: a message from a Jupyter client onto the link,
- * its routing id first. */
+ * its routing id first.  Before the link is opened, onto its backlog
+ * (a link that is all zeros has one, and sj_channels_link_client keeps
+ * it), unless the standin answers it. */
 static int from_jupyter(void *arg, int ch, const uint8_t *rid, size_t rid_len,
 			const uint8_t *frames, size_t len)
 {
@@ -66,6 +110,13 @@ static int from_jupyter(void *arg, int ch, const uint8_t *rid, size_t rid_len,
 	const uint8_t *data;
 	size_t off = 0, n;
 	struct sj_err err;
+
+	if (!c->link_open && c->standin != NULL) {
+		int r = from_jupyter_early(c, ch, rid, rid_len, frames, len);
+
+		if (r != 0)
+			return r < 0 ? -1 : 0;
+	}
 
 	/* zfront.c refuses a message too big for the link before it gets
 	 * here: what can fail is memory.  A failed msg_ call leaves no half
@@ -156,6 +207,16 @@ static int from_link(void *arg, int kind, const uint8_t *f, size_t len)
 	int r;
 
 	new_link_epoch(c);
+	if (c->info_wait && kind == SJ_SHELL) {
+		err.msg[0] = '\0';
+		if (sj_standin_take_reply(c->standin, f, len, &err)) {
+			c->info_wait = 0;
+			if (err.msg[0] != '\0')
+				sj_notef(c->note, c->note_arg, 0, "%s",
+					 err.msg);
+			return 0;
+		}
+	}
 	if (kind != ch) {
 		/* A message in parts: only ever toward Jupyter (the link
 		 * refuses one from the login shim). */
@@ -225,14 +286,91 @@ int sj_channels_open_kernel(struct sj_channels *c,
 			    from_kernel, from_kernel_part, c, note, arg, err);
 }
 
+void sj_channels_standin(struct sj_channels *c, struct sj_standin *s,
+			 sj_note_fn note, void *arg)
+{
+	c->standin = s;
+	c->note = note;
+	c->note_arg = arg;
+}
+
+int sj_channels_serve_early(struct sj_channels *c, struct sj_err *err)
+{
+	if (sj_zfront_service(c->front, err))
+		return -1;
+	sj_zfront_flush(c->front);
+	c->hold_local = over_bound(c->hold_local, sj_link_queued(&c->link));
+	if (sj_zfront_hold(c->front, c->hold_local))
+		return sj_err_errno(err, errno, "epoll_ctl");
+	return 0;
+}
+
+/* Moves what waited before the link was opened onto its backlog. */
+static int keep_early(struct sj_link *L, struct sj_buf *early,
+		      struct sj_err *err)
+{
+	size_t n = early->len - early->off;
+
+	if (n > 0) {
+		if (sj_buf_reserve(&L->backlog, n)) {
+			sj_buf_free(early);
+			return sj_err_set(err, "out of memory");
+		}
+		memcpy(L->backlog.p + L->backlog.len, early->p + early->off,
+		       n);
+		L->backlog.len += n;
+	}
+	sj_buf_free(early);
+	return 0;
+}
+
+/* The standin's own kernel_info_request, after everything the clients
+ * sent: its reply is recorded (standin.h). */
+static int ask_kernel_info(struct sj_channels *c, struct sj_err *err)
+{
+	struct sj_buf m = { 0 };
+	size_t i, n;
+	int r = -1;
+
+	if (sj_standin_request(c->standin, &m, err) ||
+	    sj_link_msg_begin(&c->link, SJ_SHELL, err))
+		goto out;
+	for (i = 0; i + 4 <= m.len; i += 4 + n) {
+		n = sj_get_be32(m.p + i);
+		if (sj_link_msg_frame(&c->link, m.p + i + 4, n, err))
+			goto out;
+	}
+	if (sj_link_msg_end(&c->link, err))
+		goto out;
+	c->info_wait = 1;
+	r = 0;
+out:
+	sj_buf_free(&m);
+	return r;
+}
+
 int sj_channels_link_client(struct sj_channels *c, const char *host,
 			    int port, const char *source,
 			    const struct sj_link_keys *keys, sj_note_fn note,
 			    void *arg, struct sj_err *err)
 {
+	struct sj_buf early = c->link.backlog;
+
 	c->link_open = 1;	/* closed by sj_channels_close either way */
-	return sj_link_open_client(&c->link, host, port, source, keys,
-				   from_link, c, note, arg, err);
+	c->link.backlog = (struct sj_buf){ 0 };
+	if (sj_link_open_client(&c->link, host, port, source, keys,
+				from_link, c, note, arg, err)) {
+		sj_buf_free(&early);
+		return -1;
+	}
+	if (keep_early(&c->link, &early, err))
+		return -1;
+	if (c->standin != NULL && c->standin->answered > 0) {
+		sj_notef(note, arg, 1, "answered %llu kernel_info_request "
+			 "while the kernel was not up",
+			 (unsigned long long)c->standin->answered);
+	}
+	return c->standin != NULL ? ask_kernel_info(c, err) : 0;
 }
 
 int sj_channels_link_server(struct sj_channels *c, int listen_fd,
@@ -261,6 +399,8 @@ void sj_channels_close(struct sj_channels *c, int linger_ms)
 	}
 	if (c->link_open)
 		sj_link_close(&c->link);
+	else
+		sj_buf_free(&c->link.backlog);	/* what waited for it */
 	c->link_open = 0;
 }
 

@@ -36,6 +36,7 @@
 #include "connfile.h"
 #include "link.h"
 #include "sj_err.h"
+#include "standin.h"
 #include "zfront.h"
 #include "zmtp.h"
 
@@ -60,6 +61,12 @@ struct sj_channels {
 	unsigned epoch;		/* the link connection messages came on */
 	int hold_local;		/* the link is full: its feeders wait */
 	int hold_link;		/* node: the kernel is full: the link waits */
+	/* login: answers for the kernel until the link is opened
+	 * (standin.h); NULL: everything waits for the kernel */
+	struct sj_standin *standin;
+	int info_wait;		/* the standin's own request is out */
+	sj_note_fn note;
+	void *note_arg;
 };
 
 /* Login: listens where Jupyter's clients connect.  Call before anything
@@ -73,6 +80,20 @@ int sj_channels_open_jupyter(struct sj_channels *c,
 int sj_channels_open_kernel(struct sj_channels *c,
 			    const struct sj_endpoints *e, sj_note_fn note,
 			    void *arg, struct sj_err *err);
+
+/* Login: until the link is opened, s answers what it can for the kernel
+ * (standin.h) and everything else waits, in order, to go first on the
+ * link; once it is opened, s asks the kernel for its kernel_info_reply
+ * once, to record it, and answers nothing more.  s stays the caller's;
+ * note hears what the standin did. */
+void sj_channels_standin(struct sj_channels *c, struct sj_standin *s,
+			 sj_note_fn note, void *arg);
+
+/* Login, before the link is opened: serves Jupyter's clients (call when
+ * c->front->epfd is readable, and wait on it beside what else the shim
+ * waits for).  What must wait for the kernel is held, and once
+ * SJ_FWD_QUEUE_HIGH bytes are, the clients are no longer read. */
+int sj_channels_serve_early(struct sj_channels *c, struct sj_err *err);
 
 /* The link to the other shim (see link.h): the login shim connects, the
  * node shim serves.  Messages for it may be queued before it is up. */

@@ -6,6 +6,7 @@
  * after, and messages sent meanwhile wait in the sockets' queues.
  */
 #include <errno.h>
+#include <pwd.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -30,6 +31,7 @@
 #include "rdv_server.h"
 #include "shim.h"
 #include "slurm.h"
+#include "standin.h"
 
 /* Longest wait for the plugin to call after srun started; srun itself
  * fails much sooner when the step cannot start. */
@@ -47,6 +49,7 @@ struct login {
 	struct sj_hello hello;
 	int have_hello;
 	int parent_fd;		/* pidfd of Jupyter, -1 if unsupported */
+	struct sj_channels *ch;	/* Jupyter's clients, served meanwhile */
 };
 
 /*
@@ -146,7 +149,7 @@ static int await_rendezvous(struct login *l, struct rdv_server *r,
 	long long give_up = sj_monotonic_ms() + RENDEZVOUS_TIMEOUT_MS;
 
 	while (!l->have_hello) {
-		struct pollfd fds[RDV_POLLFDS + 2];
+		struct pollfd fds[RDV_POLLFDS + 3];
 		long long left = give_up - sj_monotonic_ms();
 		int timeout, k, n, got;
 
@@ -160,7 +163,9 @@ static int await_rendezvous(struct login *l, struct rdv_server *r,
 		fds[k] = (struct pollfd){ .fd = l->sfd, .events = POLLIN };
 		fds[k + 1] = (struct pollfd){ .fd = l->parent_fd,
 					      .events = POLLIN };
-		n = poll(fds, (nfds_t)k + 2, timeout);
+		fds[k + 2] = (struct pollfd){ .fd = l->ch->front->epfd,
+					      .events = POLLIN };
+		n = poll(fds, (nfds_t)k + 3, timeout);
 		if (n < 0) {
 			if (errno != EINTR)
 				return sj_err_errno(err, errno, "poll");
@@ -168,6 +173,9 @@ static int await_rendezvous(struct login *l, struct rdv_server *r,
 		}
 		if (fds[k + 1].revents & POLLIN)
 			parent_exited(l);
+		if ((fds[k + 2].revents & POLLIN) &&
+		    sj_channels_serve_early(l->ch, err))
+			return -1;
 		if ((fds[k].revents & POLLIN) || l->stopping) {
 			handle_signals(l);
 			if (l->srun_done)
@@ -205,6 +213,83 @@ static int open_link(struct sj_channels *c, const struct sj_hello *h,
 				    shim_note, NULL, err);
 	sodium_memzero(&keys, sizeof(keys));
 	return r;
+}
+
+/* The wrapped kernel's language, for the standin's own kernel_info_reply
+ * (standin.h): known kernels by their argv, else "". */
+static const char *kernel_language(const struct shim_args *a)
+{
+	for (int i = 0; i < a->kernel_argc; i++) {
+		const char *b = strrchr(a->kernel_argv[i], '/');
+
+		b = b != NULL ? b + 1 : a->kernel_argv[i];
+		if (strstr(b, "ipykernel") != NULL ||
+		    strncmp(b, "xpython", 7) == 0)
+			return "python";
+		if (strstr(b, "IRkernel") != NULL)
+			return "R";
+	}
+	return "";
+}
+
+/*
+ * Where the kernel's kernel_info_reply is recorded: the lock directory
+ * (ours alone), keyed by the kernelspec's name and the kernel's argv
+ * (without the connection file, new at every start).  "" if there is no
+ * lock directory: the standin then answers with its own content.
+ */
+static void info_record_path(const struct shim_args *a,
+			     const struct sj_connfile *cf, char *out,
+			     size_t len)
+{
+	struct alloc tmp;
+	struct sj_err err;
+	crypto_generichash_state st;
+	uint8_t h[8];
+	char hex[sizeof(h) * 2 + 1];
+
+	out[0] = '\0';
+	if (alloc_init(&tmp, a, &err)) {
+		shim_debug("%s; no kernel_info_reply is recorded", err.msg);
+		return;
+	}
+	crypto_generichash_init(&st, NULL, 0, sizeof(h));
+	crypto_generichash_update(&st, (const uint8_t *)cf->kernel_name,
+				  strlen(cf->kernel_name) + 1);
+	for (int i = 0; i < a->kernel_argc; i++) {
+		const char *v = a->kernel_argv[i];
+
+		if (strstr(v, a->connection_file) == NULL)
+			crypto_generichash_update(&st, (const uint8_t *)v,
+						  strlen(v) + 1);
+	}
+	crypto_generichash_final(&st, h, sizeof(h));
+	sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
+	if ((size_t)snprintf(out, len, "%s/kernel-info-%s.json", tmp.lock_dir,
+			     hex) >= len)
+		out[0] = '\0';
+}
+
+/* The standin answers for the kernel until the link is opened. */
+static int standin_open(struct sj_standin *si, const struct shim_args *a,
+			const struct sj_connfile *cf, struct sj_err *err)
+{
+	struct passwd *pw = getpwuid(getuid());
+	char path[512];
+
+	info_record_path(a, cf, path, sizeof(path));
+	if (sj_standin_init(si, cf->key, cf->signature_scheme,
+			    pw != NULL ? pw->pw_name : "", kernel_language(a),
+			    SJ_VERSION, path, err))
+		return -1;
+	shim_debug("until the kernel is up, kernel_info_request is answered "
+		   "with %s", si->info_recorded ? path : "the shim's content");
+	return 0;
+}
+
+static int serve_early(void *arg, struct sj_err *err)
+{
+	return sj_channels_serve_early(arg, err);
 }
 
 /*
@@ -247,7 +332,10 @@ static int choose_allocation(struct login *l, struct alloc *al, int janitor,
 		strcpy(l->jobid, al->jobid);
 		return janitor_own_job(janitor, al->jobid, err);
 	}
-	if (slurm_allocate(a, al->name, janitor, l->sfd, al->jobid,
+	struct slurm_wait_also also = { .fd = l->ch->front->epfd,
+					.ready = serve_early, .arg = l->ch };
+
+	if (slurm_allocate(a, al->name, janitor, l->sfd, &also, al->jobid,
 			   sizeof(al->jobid), err) ||
 	    alloc_lock(al, err))
 		return -1;
@@ -294,6 +382,7 @@ int login_main(const struct shim_args *a)
 			   .parent_fd = watch_parent() };
 	struct rdv_server r = { .fd = -1 };
 	struct sj_channels ch;
+	struct sj_standin si = { .info = NULL };
 	struct sj_endpoints jo;
 	char ep[SJ_NCHANNELS][300];
 	char pub[SJ_Z85_KEY_LEN + 1], sec[SJ_Z85_KEY_LEN + 1];
@@ -330,9 +419,12 @@ int login_main(const struct shim_args *a)
 				       .key = l.cf.key,
 				       .scheme = l.cf.signature_scheme };
 	if (sj_channels_open_jupyter(&ch, &jo, &auth, shim_note, NULL, &err) ||
+	    standin_open(&si, a, &l.cf, &err) ||
 	    rdv_server_open(&r, a->rendezvous_host, &err) ||
 	    sj_curve_keypair(pub, sec, &err))
 		goto fail;
+	sj_channels_standin(&ch, &si, shim_note, NULL);
+	l.ch = &ch;
 
 	if (choose_allocation(&l, &al, janitor, &err))
 		goto fail;
@@ -396,6 +488,7 @@ out:
 			;
 	}
 	sj_channels_close(&ch, 1000);	/* Jupyter may still read */
+	sj_standin_free(&si);
 	rdv_server_close(&r);
 	if (l.parent_fd >= 0)
 		close(l.parent_fd);

@@ -15,6 +15,7 @@
 #include "kernelstep.h"
 #include "log.h"
 #include "proc.h"
+#include "ratelimit.h"
 
 /* "... job allocation 123 ..." or "... job 123 queued ..." */
 static int find_jobid(const char *line, char *jobid, size_t len)
@@ -84,8 +85,8 @@ static void log_pending_reason(struct salloc_watch *w)
 }
 
 int slurm_allocate(const struct shim_args *a, const char *job_name,
-		   int janitor_fd, int sfd, char *jobid, size_t len,
-		   struct sj_err *err)
+		   int janitor_fd, int sfd, const struct slurm_wait_also *also,
+		   char *jobid, size_t len, struct sj_err *err)
 {
 	char name_opt[128];
 	char **argv = NULL;
@@ -123,11 +124,20 @@ int slurm_allocate(const struct shim_args *a, const char *job_name,
 	close(pipefd[1]);
 	pipefd[1] = -1;
 
+	int64_t next_check = 0;
+
 	while (!done) {
-		struct pollfd fds[2] = { { .fd = pipefd[0], .events = POLLIN },
-					 { .fd = sfd, .events = POLLIN } };
+		struct pollfd fds[3] = {
+			{ .fd = pipefd[0], .events = POLLIN },
+			{ .fd = sfd, .events = POLLIN },
+			{ .fd = also != NULL ? also->fd : -1, .events = POLLIN },
+		};
 		int was_pending = w.pending;
-		int ready = poll(fds, 2, w.pending ? PENDING_CHECK_MS : -1);
+		int64_t left = next_check - sj_monotonic_ms();
+		/* By the clock, not by a quiet poll: Jupyter's clients, served
+		 * here too, keep it from ever being quiet. */
+		int ready = poll(fds, 3, !w.pending ? -1 :
+				 left < 0 ? 0 : (int)left);
 
 		if (ready < 0) {
 			if (errno == EINTR)
@@ -135,10 +145,15 @@ int slurm_allocate(const struct shim_args *a, const char *job_name,
 			sj_err_errno(err, errno, "poll");
 			goto fail;
 		}
-		if (ready == 0) {
+		if (w.pending && sj_monotonic_ms() >= next_check) {
 			log_pending_reason(&w);
-			continue;
+			next_check = sj_monotonic_ms() + PENDING_CHECK_MS;
 		}
+		if (ready == 0)
+			continue;
+		if ((fds[2].revents & POLLIN) &&
+		    also->ready(also->arg, err))
+			goto fail;
 		if (fds[1].revents & POLLIN) {
 			int sig = proc_signal_read(sfd);
 
@@ -175,8 +190,11 @@ int slurm_allocate(const struct shim_args *a, const char *job_name,
 			}
 			if (used == sizeof(buf) - 1)
 				used = 0;	/* an absurd line: drop it */
-			if (w.pending && !was_pending)
+			if (w.pending && !was_pending) {
 				log_pending_reason(&w);
+				next_check = sj_monotonic_ms() +
+					     PENDING_CHECK_MS;
+			}
 		}
 	}
 	while (waitpid(pid, &status, 0) < 0) {

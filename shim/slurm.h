@@ -10,6 +10,14 @@
 #include "slurmapi.h"
 #include "sj_err.h"
 
+/* Something else served while waiting for Slurm: when fd is readable,
+ * ready is called; it returns 0, or -1 to fail the wait with err. */
+struct slurm_wait_also {
+	int fd;
+	int (*ready)(void *arg, struct sj_err *err);
+	void *arg;
+};
+
 /*
  * salloc --no-shell with the user's Slurm options.  salloc's own messages
  * (pending, queued, granted, errors) are passed to our stderr, which is
@@ -17,11 +25,12 @@
  * salloc names it, so even a pending job is cancelled if we die.  A
  * terminating signal (read from sfd) while waiting abandons the request.
  * Like slurm_start_step, refuses a Slurm of another release first
- * (slurm_release_check).
+ * (slurm_release_check).  also (may be NULL) is served meanwhile: the
+ * login shim answers Jupyter's clients while the job waits.
  */
 int slurm_allocate(const struct shim_args *a, const char *job_name,
-		   int janitor_fd, int sfd, char *jobid, size_t len,
-		   struct sj_err *err);
+		   int janitor_fd, int sfd, const struct slurm_wait_also *also,
+		   char *jobid, size_t len, struct sj_err *err);
 
 /* srun --jobid=J --overlap -N1 -n1 --jupyter-kernel=SPEC SHIM --node -- ARGV,
  * in a process group of its own. */

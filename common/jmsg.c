@@ -1,0 +1,125 @@
+#include "jmsg.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include <sodium.h>
+
+#define DELIMITER "<IDS|MSG>"
+
+/* Escapes s for a JSON string into out; 0 if it fits. */
+static int json_escape(const char *s, char *out, size_t len)
+{
+	size_t o = 0;
+
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+		int n;
+
+		if (c == '"' || c == '\\')
+			n = snprintf(out + o, len - o, "\\%c", c);
+		else if (c < 0x20)
+			n = snprintf(out + o, len - o, "\\u%04x", c);
+		else
+			n = snprintf(out + o, len - o, "%c", c);
+		if (n < 0 || (size_t)n >= len - o)
+			return -1;
+		o += (size_t)n;
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+int sj_jmsg_init(struct sj_jmsg *m, const char *key, const char *scheme,
+		 const char *username, struct sj_err *err)
+{
+	uint8_t rnd[16];
+
+	memset(m, 0, sizeof(*m));
+	if (sj_jsign_init(&m->sign, key, scheme, err))
+		return -1;
+	if (json_escape(username, m->username, sizeof(m->username)))
+		return sj_err_set(err, "user name too long");
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+		return sj_err_errno(err, errno, "getrandom");
+	sodium_bin2hex(m->session, sizeof(m->session), rnd, sizeof(rnd));
+	return 0;
+}
+
+void sj_jmsg_wipe(struct sj_jmsg *m)
+{
+	sj_jsign_wipe(&m->sign);
+}
+
+void sj_jmsg_date(const struct timespec *now, char out[SJ_JMSG_DATE_LEN])
+{
+	struct tm tm;
+	time_t t = now->tv_sec;
+
+	if (gmtime_r(&t, &tm) == NULL)
+		memset(&tm, 0, sizeof(tm));
+	/* A year of four digits fills the 19 bytes exactly; one beyond
+	 * 9999 leaves the date empty rather than cut. */
+	if (strftime(out, 20, "%Y-%m-%dT%H:%M:%S", &tm) != 19) {
+		out[0] = '\0';
+		return;
+	}
+	snprintf(out + 19, SJ_JMSG_DATE_LEN - 19, ".%06uZ",
+		 (unsigned)(now->tv_nsec / 1000) % 1000000u);
+}
+
+int sj_jmsg_put_frame(struct sj_buf *out, const void *data, size_t len)
+{
+	if (len > UINT32_MAX || sj_buf_reserve(out, 4 + len))
+		return -1;
+	sj_put_be32(out->p + out->len, (uint32_t)len);
+	if (len > 0)
+		memcpy(out->p + out->len + 4, data, len);
+	out->len += 4 + len;
+	return 0;
+}
+
+int sj_jmsg_build(struct sj_jmsg *m, struct sj_buf *out, const void *prefix,
+		  size_t prefix_len, const char *msg_type, const void *parent,
+		  size_t parent_len, const void *content, size_t content_len,
+		  const struct timespec *now, struct sj_err *err)
+{
+	char header[512], date[SJ_JMSG_DATE_LEN];
+	char sig[SJ_JSIGN_HEX_MAX + 1] = "";
+	size_t start = out->len;
+	int n;
+
+	sj_jmsg_date(now, date);
+	/* msg_id: unique per message, and per shim through the session. */
+	n = snprintf(header, sizeof(header),
+		     "{\"msg_id\":\"%s_%llu\",\"session\":\"%s\","
+		     "\"username\":\"%s\",\"date\":\"%s\",\"msg_type\":\"%s\","
+		     "\"version\":\"" SJ_JMSG_VERSION "\"}",
+		     m->session, (unsigned long long)++m->seq, m->session,
+		     m->username, date, msg_type);
+	if (n < 0 || (size_t)n >= sizeof(header))
+		return sj_err_set(err, "message type too long");
+	const uint8_t *part[4] = { (const uint8_t *)header, parent,
+				   (const uint8_t *)"{}", content };
+	size_t part_len[4] = { (size_t)n, parent_len, 2, content_len };
+
+	if (m->sign.digest != 0)
+		sj_jsign_hex(&m->sign, part, part_len, sig);
+	if (sj_buf_reserve(out, prefix_len) != 0)
+		goto oom;
+	if (prefix_len > 0)
+		memcpy(out->p + out->len, prefix, prefix_len);
+	out->len += prefix_len;
+	if (sj_jmsg_put_frame(out, DELIMITER, strlen(DELIMITER)) ||
+	    sj_jmsg_put_frame(out, sig, strlen(sig)))
+		goto oom;
+	for (int i = 0; i < 4; i++)
+		if (sj_jmsg_put_frame(out, part[i], part_len[i]))
+			goto oom;
+	return 0;
+oom:
+	out->len = start;
+	return sj_err_set(err, "out of memory");
+}

@@ -1,0 +1,59 @@
+/*
+ * jmsg.h - Jupyter messages the login shim makes itself (the Jupyter
+ * messaging protocol, "The Wire Protocol").
+ *
+ * While the kernel's job waits in the queue, the login shim stands in for
+ * the kernel: it answers kernel_info_request and publishes the status
+ * around it (forward.h).  Front ends check what they get as they would a
+ * kernel's message: the signature (a wrong one silently breaks every
+ * later output in Notebook 6.4), and a header with msg_id, session,
+ * username, date and version.  So each message is signed with the
+ * connection file's key and scheme, and carries one session id per
+ * shim, as a kernel's would.
+ */
+#ifndef SJ_JMSG_H
+#define SJ_JMSG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "buf.h"
+#include "jsign.h"
+#include "sj_err.h"
+
+#define SJ_JMSG_VERSION "5.3"	/* the protocol version we speak */
+
+struct sj_jmsg {
+	struct sj_jsign sign;	/* wiped by sj_jmsg_wipe */
+	char session[33];	/* 32 hex digits, random */
+	char username[96];	/* already escaped for JSON */
+	uint64_t seq;		/* numbers the msg_ids */
+};
+
+/* From the connection file's key and scheme (an empty key: unsigned
+ * messages, as Jupyter does then) and the user's name. */
+int sj_jmsg_init(struct sj_jmsg *m, const char *key, const char *scheme,
+		 const char *username, struct sj_err *err);
+void sj_jmsg_wipe(struct sj_jmsg *m);
+
+/* Appends one message to out in the link's layout (each frame a 4-byte
+ * big-endian length, then its bytes): the frames already in prefix (the
+ * same layout: routing ids, an iopub topic; may be empty), "<IDS|MSG>",
+ * the signature, a new header of msg_type dated now, parent (a header,
+ * JSON, or "{}"), metadata "{}" and content (JSON).  Returns -1 when out
+ * of memory; out is then as it was. */
+int sj_jmsg_build(struct sj_jmsg *m, struct sj_buf *out, const void *prefix,
+		  size_t prefix_len, const char *msg_type, const void *parent,
+		  size_t parent_len, const void *content, size_t content_len,
+		  const struct timespec *now, struct sj_err *err);
+
+/* The date of a header: ISO 8601, UTC, microseconds, "Z" (28 bytes with
+ * the NUL). */
+#define SJ_JMSG_DATE_LEN 28
+void sj_jmsg_date(const struct timespec *now, char out[SJ_JMSG_DATE_LEN]);
+
+/* Appends one frame in the link's layout; -1 when out of memory. */
+int sj_jmsg_put_frame(struct sj_buf *out, const void *data, size_t len);
+
+#endif
