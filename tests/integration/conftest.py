@@ -68,6 +68,21 @@ def wait_until(pred, timeout, what, interval=0.25):
         time.sleep(interval)
 
 
+def start_until_dead(log_dir, name, within=60):
+    """Starts kernelspec name as a Jupyter server does and waits for the
+    kernel to die; returns (the shim's exit status, its stderr: what the
+    server log shows, kept in log_dir/NAME.log)."""
+    with open(log_dir / f"{name}.log", "w+") as log:
+        km = jupyter_client.KernelManager(kernel_name=name)
+        km.start_kernel(stderr=log)
+        wait_until(lambda: not km.is_alive(), within,
+                   f"the {name} kernel to die")
+        code = km.provisioner.process.returncode
+        km.cleanup_resources()
+        log.seek(0)
+        return code, log.read()
+
+
 def squeue(*args):
     r = subprocess.run(["squeue", "--noheader"] + list(args),
                        capture_output=True, text=True, timeout=60)

@@ -12,10 +12,10 @@ import json
 import re
 import subprocess
 
-import jupyter_client
 import pytest
 
-from conftest import ME, STATE, job_gone, run_cell, squeue, wait_until
+from conftest import (ME, STATE, job_gone, run_cell, squeue,
+                      start_until_dead, wait_until)
 
 GEN = STATE + "/bin/jupyter-slurm"
 KERNEL_PREFIX = "jupyter-kernel-"
@@ -122,20 +122,6 @@ def test_add_refuses_a_qos_the_user_may_not_use(data_dir):
 
 
 # --- what Slurm refuses in a kernelspec nobody checked --------------------
-
-def start_until_dead(data_dir, name, within=60):
-    """Starts kernelspec name as a Jupyter server does and waits for the
-    kernel to die; returns (the shim's exit status, its stderr: what the
-    server log shows)."""
-    with open(data_dir / f"{name}.log", "w+") as log:
-        km = jupyter_client.KernelManager(kernel_name=name)
-        km.start_kernel(stderr=log)
-        wait_until(lambda: not km.is_alive(), within,
-                   f"the {name} kernel to die")
-        code = km.provisioner.process.returncode
-        km.cleanup_resources()
-        log.seek(0)
-        return code, log.read()
 
 
 # Slurm's messages for ESLURM_INVALID_ACCOUNT and ESLURM_INVALID_QOS, the

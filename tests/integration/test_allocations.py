@@ -7,10 +7,8 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-import jupyter_client
-
 from conftest import (INSPECT, ME, inspect, job_gone, procs_gone, run_cell,
-                      runtime_dirs, squeue, wait_until)
+                      runtime_dirs, squeue, start_until_dead, wait_until)
 
 
 def my_jobs(name_prefix="jupyter-kernel-"):
@@ -130,20 +128,6 @@ def test_pending_reason_is_logged_and_shutdown_cancels(kernelspecs,
     wait_until(job_gone(int(blocker)), 30, "the blocker job to end")
 
 
-def start_until_dead(kernelspecs, name, within):
-    """Starts kernelspec name as a Jupyter server does and waits for the
-    kernel to die; returns (the shim's exit status, its log)."""
-    with open(kernelspecs.root / f"{name}.log", "w+") as log:
-        km = jupyter_client.KernelManager(kernel_name=name)
-        km.start_kernel(stderr=log)
-        wait_until(lambda: not km.is_alive(), within,
-                   f"the {name} kernel to die")
-        code = km.provisioner.process.returncode
-        km.cleanup_resources()
-        log.seek(0)
-        return code, log.read()
-
-
 def test_start_failures_leave_no_job(kernelspecs):
     """Slurm refuses the allocation: the kernel dies at once with Slurm's
     own message in the server log, and no job is left."""
@@ -158,7 +142,7 @@ def test_start_failures_leave_no_job(kernelspecs):
 
     def attempt(item):
         label, (args, message) = item
-        code, text = start_until_dead(kernelspecs,
+        code, text = start_until_dead(kernelspecs.root,
                                       kernelspecs.add(label, args), 60)
         return label, message, code, text
 
@@ -179,7 +163,7 @@ def test_step_failure_releases_the_allocation(kernelspecs):
     before = set(my_jobs())
     name = kernelspecs.add("bad-step", ["-p", "debug", "-w", "n1"],
                            shim_args=["--linger=0", "--kernel-node=n2"])
-    code, text = start_until_dead(kernelspecs, name, 90)
+    code, text = start_until_dead(kernelspecs.root, name, 90)
     assert code != 0, text
     m = re.search(r"Granted job allocation (\d+)", text)
     assert m, text
