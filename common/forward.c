@@ -48,11 +48,11 @@ struct reply_scan {
 static void scan_frame(struct reply_scan *r, const void *data, size_t n,
 		       int *shutdown_replied)
 {
-	static const char delim[] = "<IDS|MSG>";
+	const char *delim = SJ_JUPYTER_DELIMITER;
 
 	if (r->after_delim >= 0)
 		r->after_delim++;
-	else if (n == sizeof(delim) - 1 && memcmp(data, delim, n) == 0)
+	else if (n == strlen(delim) && memcmp(data, delim, n) == 0)
 		r->after_delim = 0;
 	if (r->after_delim == 2 &&
 	    sj_header_has_type(data, n, "shutdown_reply"))

@@ -7,7 +7,6 @@
 
 #include <sodium.h>
 
-#define DELIMITER "<IDS|MSG>"
 
 /* Escapes s for a JSON string into out; 0 if it fits. */
 static int json_escape(const char *s, char *out, size_t len)
@@ -112,7 +111,7 @@ int sj_jmsg_build(struct sj_jmsg *m, struct sj_buf *out, const void *prefix,
 	if (prefix_len > 0)
 		memcpy(out->p + out->len, prefix, prefix_len);
 	out->len += prefix_len;
-	if (sj_jmsg_put_frame(out, DELIMITER, strlen(DELIMITER)) ||
+	if (sj_jmsg_put_frame(out, SJ_JUPYTER_DELIMITER, strlen(SJ_JUPYTER_DELIMITER)) ||
 	    sj_jmsg_put_frame(out, sig, strlen(sig)))
 		goto oom;
 	for (int i = 0; i < 4; i++)

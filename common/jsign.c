@@ -5,7 +5,6 @@
 
 #include "zmtp.h"
 
-#define DELIMITER "<IDS|MSG>"
 
 int sj_jsign_init(struct sj_jsign *s, const char *key, const char *scheme,
 		  struct sj_err *err)
@@ -83,8 +82,8 @@ int sj_jsign_check_zmtp(const struct sj_jsign *s, const uint8_t *frames,
 			return sj_err_set(err, "a malformed frame");
 		off += (size_t)fl;
 		if (after < 0) {
-			if (n == strlen(DELIMITER) &&
-			    memcmp(body, DELIMITER, n) == 0)
+			if (n == strlen(SJ_JUPYTER_DELIMITER) &&
+			    memcmp(body, SJ_JUPYTER_DELIMITER, n) == 0)
 				after = 0;
 			continue;
 		}
@@ -99,7 +98,7 @@ int sj_jsign_check_zmtp(const struct sj_jsign *s, const uint8_t *frames,
 	}
 	if (after < 5)
 		return sj_err_set(err, "not a Jupyter message (no \"%s\" "
-				  "and five frames after it)", DELIMITER);
+				  "and five frames after it)", SJ_JUPYTER_DELIMITER);
 	if (s->digest == 0)
 		return 0;
 	sj_jsign_hex(s, part, part_len, want);

@@ -19,6 +19,9 @@
 
 #define SJ_JSIGN_HEX_MAX 128	/* hmac-sha512 */
 
+/* The frame between the routing ids and the signature. */
+#define SJ_JUPYTER_DELIMITER "<IDS|MSG>"
+
 struct sj_jsign {
 	int digest;		/* 256 or 512; 0: no key (nothing signed) */
 	uint8_t key[512];

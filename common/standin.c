@@ -11,7 +11,6 @@
 #include "fsutil.h"
 #include "zmtp.h"
 
-#define DELIMITER "<IDS|MSG>"
 
 /* What a client's message is, as far as answering it goes. */
 struct request {
@@ -119,8 +118,8 @@ static int parse_request(struct request *q, const uint8_t *rid,
 		return -1;
 	while (sj_zmtp_frame_next(frames, len, &off, &data, &n)) {
 		if (after < 0) {
-			if (n == strlen(DELIMITER) &&
-			    memcmp(data, DELIMITER, n) == 0)
+			if (n == strlen(SJ_JUPYTER_DELIMITER) &&
+			    memcmp(data, SJ_JUPYTER_DELIMITER, n) == 0)
 				after = 0;
 			else if (sj_jmsg_put_frame(&q->prefix, data, n))
 				return -1;
@@ -233,8 +232,8 @@ int sj_standin_take_reply(struct sj_standin *s, const uint8_t *frames,
 		if (n > len - i - 4)
 			break;
 		if (after < 0) {
-			if (n == strlen(DELIMITER) &&
-			    memcmp(frames + i + 4, DELIMITER, n) == 0)
+			if (n == strlen(SJ_JUPYTER_DELIMITER) &&
+			    memcmp(frames + i + 4, SJ_JUPYTER_DELIMITER, n) == 0)
 				after = 0;
 			continue;
 		}

@@ -5,7 +5,6 @@
  */
 #include <errno.h>
 #include <jansson.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -13,56 +12,53 @@
 
 #include "doctor.h"
 #include "fsutil.h"
+#include "jmsg.h"
+#include "jsign.h"
 
-#define DELIM "<IDS|MSG>"
 #define NPARTS 4		/* header, parent, metadata, content */
 #define MAX_FRAMES 16
 
-static void sign(const char *key, const char *const part[NPARTS],
-		 const size_t plen[NPARTS],
-		 char hex[crypto_auth_hmacsha256_BYTES * 2 + 1])
+/* The signature of the four parts with the connection file's key (the
+ * doctor's trial kernel uses Jupyter's default, hmac-sha256). */
+static int sign(const char *key, const char *const part[NPARTS],
+		const size_t plen[NPARTS], char hex[SJ_JSIGN_HEX_MAX + 1],
+		struct sj_err *err)
 {
-	crypto_auth_hmacsha256_state st;
-	unsigned char mac[crypto_auth_hmacsha256_BYTES];
+	struct sj_jsign js;
 
-	/* Only fails for a NULL state; the key length is arbitrary. */
-	(void)crypto_auth_hmacsha256_init(&st, (const unsigned char *)key,
-					  strlen(key));
-	for (int i = 0; i < NPARTS; i++)
-		(void)crypto_auth_hmacsha256_update(
-			&st, (const unsigned char *)part[i], plen[i]);
-	(void)crypto_auth_hmacsha256_final(&st, mac);
-	sodium_bin2hex(hex, crypto_auth_hmacsha256_BYTES * 2 + 1, mac,
-		       sizeof(mac));
+	if (sj_jsign_init(&js, key, "hmac-sha256", err))
+		return -1;
+	sj_jsign_hex(&js, (const uint8_t *const *)part, plen, hex);
+	sj_jsign_wipe(&js);
+	return 0;
 }
 
 int dk_send_kernel_info(void *sock, const char *key, const char *session,
 			struct sj_err *err)
 {
-	char header[512], id[33], date[64];
-	char hex[crypto_auth_hmacsha256_BYTES * 2 + 1];
+	char header[512], id[33], date[SJ_JMSG_DATE_LEN];
+	char hex[SJ_JSIGN_HEX_MAX + 1];
 	const char *part[NPARTS];
 	size_t plen[NPARTS];
 	struct timespec ts;
-	struct tm tm;
 
 	if (sj_random_hex(id, 16, err))
 		return -1;
 	(void)clock_gettime(CLOCK_REALTIME, &ts);
-	if (gmtime_r(&ts.tv_sec, &tm) == NULL ||
-	    strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
-		return sj_err_set(err, "cannot format the date");
+	sj_jmsg_date(&ts, date);
 	snprintf(header, sizeof(header),
 		 "{\"msg_id\":\"%s\",\"session\":\"%s\",\"username\":"
-		 "\"jupyter-slurm-doctor\",\"date\":\"%s.%06ldZ\","
-		 "\"msg_type\":\"kernel_info_request\",\"version\":\"5.3\"}",
-		 id, session, date, ts.tv_nsec / 1000);
+		 "\"jupyter-slurm-doctor\",\"date\":\"%s\","
+		 "\"msg_type\":\"kernel_info_request\",\"version\":\""
+		 SJ_JMSG_VERSION "\"}", id, session, date);
 	part[0] = header;
 	part[1] = part[2] = part[3] = "{}";
 	for (int i = 0; i < NPARTS; i++)
 		plen[i] = strlen(part[i]);
-	sign(key, part, plen, hex);
-	if (zmq_send(sock, DELIM, strlen(DELIM), ZMQ_SNDMORE) < 0 ||
+	if (sign(key, part, plen, hex, err))
+		return -1;
+	if (zmq_send(sock, SJ_JUPYTER_DELIMITER, strlen(SJ_JUPYTER_DELIMITER),
+		     ZMQ_SNDMORE) < 0 ||
 	    zmq_send(sock, hex, strlen(hex), ZMQ_SNDMORE) < 0)
 		goto fail;
 	for (int i = 0; i < NPARTS; i++)
@@ -122,15 +118,16 @@ int dk_recv_kernel_info(void *sock, const char *key, char *banner,
 			more = 0;
 	}
 	for (d = 0; d < n; d++)
-		if (zmq_msg_size(&f[d]) == strlen(DELIM) &&
-		    memcmp(zmq_msg_data(&f[d]), DELIM, strlen(DELIM)) == 0)
+		if (zmq_msg_size(&f[d]) == strlen(SJ_JUPYTER_DELIMITER) &&
+		    memcmp(zmq_msg_data(&f[d]), SJ_JUPYTER_DELIMITER,
+			   strlen(SJ_JUPYTER_DELIMITER)) == 0)
 			break;
 	if (d + 2 + NPARTS > n)
 		goto out;	/* not a Jupyter message: ignore it */
 	{
 		const char *part[NPARTS];
 		size_t plen[NPARTS];
-		char hex[crypto_auth_hmacsha256_BYTES * 2 + 1];
+		char hex[SJ_JSIGN_HEX_MAX + 1];
 		json_t *h;
 		const char *type;
 
@@ -138,7 +135,10 @@ int dk_recv_kernel_info(void *sock, const char *key, char *banner,
 			part[i] = zmq_msg_data(&f[d + 2 + i]);
 			plen[i] = zmq_msg_size(&f[d + 2 + i]);
 		}
-		sign(key, part, plen, hex);
+		if (sign(key, part, plen, hex, err)) {
+			rv = -1;
+			goto out;
+		}
 		if (zmq_msg_size(&f[d + 1]) != strlen(hex) ||
 		    memcmp(zmq_msg_data(&f[d + 1]), hex, strlen(hex)) != 0) {
 			rv = sj_err_set(err, "a reply with a bad signature");
