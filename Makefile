@@ -142,9 +142,13 @@ LIBS_GEN    = -lzmq -lmunge -ljansson -lsodium
 
 all: $(PLUGIN) $(SHIM) $(GENERATOR)
 
-$(O)/%.o: %.c $(wildcard common/*.h spank/*.h shim/*.h kernelspec-generator/*.h)
+# Each object depends on the headers it includes, as the compiler found
+# them (-MMD); -MP keeps a deleted header from breaking the build.
+DEPFLAGS = -MMD -MP
+
+$(O)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(call say,CC,$<)$(CC) $(SJ_CFLAGS) -c -o $@ $<
+	$(call say,CC,$<)$(CC) $(SJ_CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
 $(LIBCOMMON): $(COMMON_OBJ)
 	@rm -f $@
@@ -173,7 +177,7 @@ $(GENERATOR): $(GEN_MAIN) $(LIBGEN) $(LIBCOMMON)
 # SPANK calls and is tested like common/.
 $(O)/tests/%: tests/unit/%.c $(LIBGEN) $(LIBCOMMON) $(O)/spank/config.o $(O)/shim/args.o
 	@mkdir -p $(dir $@)
-	$(call say,LD,$@)$(CC) $(SJ_CFLAGS) -Ispank -Ishim -Ikernelspec-generator -o $@ $< \
+	$(call say,LD,$@)$(CC) $(SJ_CFLAGS) $(DEPFLAGS) -MF $@.d -Ispank -Ishim -Ikernelspec-generator -o $@ $< \
 		$(O)/spank/config.o $(O)/shim/args.o \
 		$(LIBGEN) $(LIBCOMMON) $(SJ_LDFLAGS) -lcmocka $(LIBS_SHIM) -lzmq
 
@@ -254,8 +258,10 @@ fuzz:
 fuzz-bins: $(FUZZ_SRC:tests/fuzz/%.c=$(O)/%)
 
 $(O)/fuzz_%: tests/fuzz/fuzz_%.c $(LIBCOMMON) $(O)/spank/config.o
-	$(call say,LD,$@)$(CC) $(SJ_CFLAGS) -Ispank -o $@ $< \
+	$(call say,LD,$@)$(CC) $(SJ_CFLAGS) $(DEPFLAGS) -MF $@.d -Ispank -o $@ $< \
 		$(O)/spank/config.o $(LIBCOMMON) $(SJ_LDFLAGS) $(LIBS_SHIM)
+
+-include $(wildcard $(O)/*/*.d $(O)/tests/*.d $(O)/fuzz_*.d)
 
 # The plugstack line is installed as an example only: a site's own
 # jupyter.conf is never touched, and a required plugin is never switched
