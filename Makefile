@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # spank-jupyter: plain make, no autotools.
 #
 #   make            build everything into $(O)/

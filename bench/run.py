@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """bench/run.py - how a kernel on a compute node compares with a local one.
 
 Runs as an unprivileged user of the local test cluster (bench/bench runs it
@@ -122,7 +123,7 @@ SCALE_TIMEOUT = 600
 CELL_TIMEOUT = 300
 CLEAN_TIMEOUT = 90
 
-# From DESIGN.md, "Performance targets".  (figure, mode or None for every
+# The project's performance targets (the README's table shows them).  (figure, mode or None for every
 # shim mode): (kind, bound); "max": the ratio to local must not exceed
 # bound, "min": it must reach it, "kib": an absolute bound.
 TARGETS = {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * curvekey.h - CURVE key pairs in ZeroMQ's Z85 text form.
  *

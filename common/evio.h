@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * evio.h - what the shim's three kinds of connection share (the link,
  * its ZMTP peer of the kernel, its ZMTP server for Jupyter): a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * forward.h - the forwarding core that serves both ends of the shim.
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * fsutil.h - careful file handling for secrets and per-step directories.
  */

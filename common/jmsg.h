@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * jmsg.h - Jupyter messages the login shim makes itself (the Jupyter
  * messaging protocol, "The Wire Protocol").

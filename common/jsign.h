@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * jsign.h - the signatures of Jupyter messages (the Jupyter messaging
  * protocol, "The Wire Protocol").

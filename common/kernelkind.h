@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * kernelkind.h - which known kernels cannot use the ipc transport.
  *

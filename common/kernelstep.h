@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * kernelstep.h - what the shim asks of Slurm, in one place, so that
  * `jupyter slurm show` prints exactly what the shim will run.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * link.h - the one connection between the login shim and the node shim.
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * lockdir.h - where a user's allocation lock files live on a login node.
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * noise.h - Noise_KK_25519_ChaChaPoly_BLAKE2b, exactly as the Noise Protocol
  * Framework (revision 34, noiseprotocol.org/noise.html) defines it, and no

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * peercred.h - who is at the other end of a connection we accepted.
  *

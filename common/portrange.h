@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * portrange.h - "N-M" TCP port ranges from plugstack.conf.
  */

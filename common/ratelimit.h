@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * ratelimit.h - log lines that a stranger can cause, bounded.
  *

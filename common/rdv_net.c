@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * rdv_net.c - the rendezvous on the wire (see rendezvous.h): frames of
  * "SJR1", a big-endian length and the credential, sent and received with

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * rdv_seal.c - the rendezvous messages sealed with MUNGE (see
  * rendezvous.h): restricted to one uid, limited by MUNGE's TTL and replay

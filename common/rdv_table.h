@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * rdv_table.h - the login shim's rendezvous connections in progress, as a
  * small fixed table without I/O (the sockets are shim/rdv_server.c's).

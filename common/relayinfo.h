@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * relayinfo.h - what the plugin hands to `slurm-jupyter-shim --node`.
  *

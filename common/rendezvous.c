@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * rendezvous.c - the --jupyter-kernel value (HOST:PORT:NONCE) and the
  * HELLO and WELCOME messages as text (see rendezvous.h).  Sealing them is

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * rendezvous.h - the meeting of the login shim and the plugin on the node.
  *

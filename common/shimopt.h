@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * shimopt.h - the shim's own options before -f, the one grammar for them.
  *

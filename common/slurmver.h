@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * slurmver.h - which Slurm release a version string names, and the one
  * check every part of spank-jupyter makes with it: the Slurm it runs

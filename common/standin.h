@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * standin.h - the login shim as the kernel while the kernel is not up.
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * zfront.h - the login shim's own ZeroMQ server for Jupyter's clients.
  *

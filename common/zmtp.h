@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * zmtp.h - the node shim's own ZeroMQ peer for the kernel's five sockets.
  *

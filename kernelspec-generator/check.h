@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * check.h - what Slurm itself can say about add's options, asked before
  * anything is written:

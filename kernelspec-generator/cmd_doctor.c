@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * cmd_doctor.c - jupyter slurm doctor: one line per check, in order, each
  * with what to do when it fails.  Exit status 0 only when all pass.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * cmd_list.c - jupyter slurm list: one line per Slurm kernelspec.
  */

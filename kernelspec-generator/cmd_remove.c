@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * cmd_remove.c - jupyter slurm remove NAME: only what add made.
  */

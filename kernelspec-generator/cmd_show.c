@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * cmd_show.c - jupyter slurm show NAME: one Slurm kernelspec in full.
  */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * doctor.h - jupyter slurm doctor: is this login node ready for kernels on
  * compute nodes?  The checks, in order, each one line:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * doctor_checks.c - the checks of jupyter slurm doctor that need no
  * kernel: the Slurm release, the plugin, munge, the shim here and on a

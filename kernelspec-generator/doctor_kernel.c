@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * doctor_kernel.c - a trial kernel, started the way Jupyter starts one:
  * a connection file of ours, the shim with it, and a client on the shell

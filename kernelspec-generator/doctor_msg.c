@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * doctor_msg.c - one Jupyter message each way: kernel_info_request out on
  * the shell channel, kernel_info_reply back, signed with the connection

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * install.h - putting a kernelspec directory in place, and taking it away.
  *

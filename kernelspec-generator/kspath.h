@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * kspath.h - where Jupyter looks for kernelspecs, in jupyter_core's order.
  *

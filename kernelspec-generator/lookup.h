@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * lookup.h - a Slurm kernelspec by name, for list, show and remove.
  */

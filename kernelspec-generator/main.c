@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * jupyter-slurm: per-user kernelspecs that run an installed kernel on a
  * Slurm compute node.  Jupyter's command dispatcher runs it for

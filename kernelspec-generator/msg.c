@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * msg.c - messages, and the arguments of the simple subcommands.
  */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * optcheck.c - whether the values of add's options make sense on their
  * own: numbers are numbers, times are Slurm times, names are kernelspec

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * opts.c - reading the command line of add into struct gen_opts.
  */

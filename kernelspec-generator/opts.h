@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * opts.h - the command line of `jupyter slurm add`.
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * quote.h - arguments written so a shell reads them back unchanged.
  */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * run.h - run a Slurm command and keep what it printed.
  */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * shimpath.h - which slurm-jupyter-shim a kernelspec names.
  *

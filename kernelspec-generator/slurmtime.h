@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * slurmtime.h - Slurm time limits, as --time takes them.
  */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * split.h - a generated argv taken apart the way the shim reads it
  * (shim/args.c): shim options, the salloc options (everything else before

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * steps.h - what the shim will run for a kernelspec, for `show`.
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * alloc.h - which allocation a kernel runs in, and who may release it.
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * janitor.h - releases the allocation the shim made, whatever happens.
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * log.h - the shim's messages, on stderr, which Jupyter puts in its log.
  * Every line starts with "slurm-jupyter-shim: " so a user can grep for it.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * login.c - the shim on the login node, as Jupyter's kernel process.
  *

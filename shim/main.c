@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * slurm-jupyter-shim: runs a Jupyter kernel on a Slurm compute node.
  * One binary, two ends: the login side (Jupyter's kernel process) and the

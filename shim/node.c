@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * node.c - the shim on the compute node: the step's task.
  *

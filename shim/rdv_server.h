@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * rdv_server.h - the login shim's end of the rendezvous (see
  * common/rendezvous.h for the protocol).

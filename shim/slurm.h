@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * slurm.h - the Slurm commands the login shim runs.
  */

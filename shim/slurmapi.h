@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * slurmapi.h - what the shim asks slurmctld directly, through libslurm:
  * one RPC instead of a scontrol or squeue process.  Each question runs in

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * config.h - plugstack.conf arguments of spank_jupyter.so.
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * dispatch.c - the SPANK entry points of spank_jupyter.so.
  *

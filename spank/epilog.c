@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * epilog.c - the job epilog on each node of a job (S_CTX_JOB_SCRIPT, root).
  *

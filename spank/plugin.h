@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * plugin.h - what the parts of spank_jupyter.so share.
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /* plugstack.conf arguments: the bytes split at NUL into argv. */
 #include <stddef.h>
 #include <stdint.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /* A connection file, as Jupyter (or anyone who can write one) left it. */
 #include <stddef.h>
 #include <stdint.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /* A message from a client on another host: its frames checked against the
  * connection file's key before anything of it goes on. */
 #include <stddef.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /* What a peer of the link can send: a sealed record (which must not
  * open without the key, whatever its bytes), and the entries of an
  * opened one, with and without parts allowed. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /* The rendezvous as a stranger can send it: a frame header on the login
  * shim's port, the text of a HELLO or WELCOME (after MUNGE, but checked as
  * if anything could be in it), and the spec in srun's argument. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /* The login shim's server for Jupyter's clients, fed by a real client
  * socket: whatever a client (the owner's: others are closed before a
  * byte) sends on the channel the first byte picks, through the greeting,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /* ZMTP bytes from a client of the login shim or from the kernel: the
  * handshake, then messages, parsed as they arrive in pieces of the sizes
  * the first bytes choose, and every frame walked. */

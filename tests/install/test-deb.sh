@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # test-deb.sh DIR - the Debian package of DIR (make deb) on this machine
 # and the local test cluster, as root (make deb-test, after the
 # integration tests):

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # test-install.sh - make install and make uninstall into a scratch DESTDIR
 # (run from the top of the tree, by make install-test).
 #

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Fixtures for the integration tests.
 
 They run as the unprivileged user sjtest on the local test cluster

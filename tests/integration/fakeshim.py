@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """The rendezvous as common/rendezvous.h describes it, spoken by the tests.
 
 A test plays either side: the login shim (to hand the plugin a forged or

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Another user (run as sjother) against a kernel that is starting: he reads
 the rendezvous port in the argv of the victim's srun, as anyone may, and
 tries to stall the rendezvous.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """What another user on the login node can do to a kernel's login shim.
 
 Run as that user (sj-inspect as-other), or as the kernel's owner to show

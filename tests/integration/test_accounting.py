@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Accounting, as every real site has it: slurmdbd with limits,
 associations and QOS enforced (tests/cluster/accounting sets them up).
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Allocations: linger, sharing, races, pending, start failures, slurmctld
 restarts, multi-node jobs and the job epilog, as squeue and a notebook user
 see them."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """The benchmark (bench/run.py), once, in quick mode.
 
 `make bench` measures; this only proves that the harness still works: it

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """The Jupyter messaging protocol, checked by Debian's jupyter_kernel_test.
 
 The same expectations are checked twice, side by side: for ipykernel run on

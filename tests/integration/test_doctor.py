@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """jupyter slurm doctor on the local cluster: all ok when it is healthy,
 and the failing check named when munged is stopped, when the plugin's line
 is gone from plugstack.conf and when a node's firewall drops the relay.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Jupyter's own frontends with a Slurm kernel: `jupyter console` typed into
 as a user would, and `jupyter nbconvert --execute` of a notebook whose
 kernelspec is a Slurm one."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """jupyter slurm: kernelspecs made by the generator, made and used as a user
 would, against the real cluster.
 

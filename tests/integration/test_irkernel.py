@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """A kernel that is not ipykernel: R's IRkernel on a compute node.
 
 IRkernel works on ipc too (test_kernels.py: jupyter slurm add's spec);

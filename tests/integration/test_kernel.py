@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """A kernel on a compute node, used as a notebook user would use it."""
 import re
 import subprocess

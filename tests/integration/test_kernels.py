@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Kernels other than ipykernel, as `jupyter slurm add` wraps them with no
 extra flag: xeus-python (Debian's xpython) gets loopback tcp, IRkernel
 keeps ipc; a hand-written xpython spec on ipc fails with one line that

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Interrupt, restart, death and faults, as a notebook user sees them."""
 import os
 import re

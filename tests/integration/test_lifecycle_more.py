@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """More of a kernel's life as a notebook user sees it: the job's time limit,
 the kernel's own stdout and stderr in the Jupyter server log, a kernel
 that does not exit when asked to shut down, and a network blip between the

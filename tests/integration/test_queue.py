@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """A kernel whose job waits in the queue: front ends give a kernel 60 s to
 answer kernel_info_request, and a Slurm job may wait for minutes.  The
 login shim answers for the kernel meanwhile (signed, as jupyter_client's

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """The MUNGE rendezvous refuses what did not come from the user's own shim
 or plugin: credentials made by another uid, replayed, expired, or meant for
 another kernel.  Each refusal is a clear line for whoever reads the log.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Root's paths on the node: what slurmstepd (task_exit, exit) and the job
 epilog remove, as root, when another user has planted a symlink where the
 runtime_dir should be.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """What another user on the cluster can reach of a running kernel: nothing.
 
 The kernel listens on loopback or ipc only; the relay that faces the

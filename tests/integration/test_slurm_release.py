@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """A Slurm of another release (major.minor) than the one spank-jupyter was
 built for, as after a Slurm upgrade: the shim and jupyter slurm doctor
 refuse it with one line naming both releases and what to do, and submit

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Another user on the login node against a user's kernel (issue 13): the
 login shim's ports give a stranger nothing, where a local kernel's would
 take anyone's connection."""

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """noise_peer.py ROLE S_SECRET RS PROLOGUE - the other end of
 test_noise_interop.c: Noise_KK_25519_ChaChaPoly_BLAKE2b by dissononce, an
 implementation that shares no code with common/noise.c.

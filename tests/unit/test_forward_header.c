@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /* sj_header_has_type: how the forwarder recognises a shutdown_reply. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /* Where kernelspecs are found, and writing and removing them. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /* Default names and display names of generated kernelspecs. */
 #include <setjmp.h>
 #include <stdarg.h>

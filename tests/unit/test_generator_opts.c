@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /* The command line of jupyter slurm add: parsing and the checks that need
  * no Slurm. */
 #include <setjmp.h>

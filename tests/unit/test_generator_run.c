@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /* Running Slurm commands and keeping what they print. */
 #include <setjmp.h>
 #include <stdarg.h>

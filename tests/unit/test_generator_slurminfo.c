@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /* Reading scontrol's and sacctmgr's answers. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /* The kernel.json jupyter slurm add writes, and how list and show read a
  * generated argv back. */
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /* Slurm time limits as jupyter slurm add --time takes them. */
 #include <setjmp.h>
 #include <stdarg.h>

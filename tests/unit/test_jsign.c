@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /* Jupyter message signatures (common/jsign.c), checked against digests
  * made by Python's hmac module, and the limiter of strangers' log lines
  * (common/ratelimit.c). */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /* The link between the shims (common/link.c): key agreement, records, and
  * both ends talking over loopback TCP in this one process. */
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /* common/noise.c against another implementation of
  * Noise_KK_25519_ChaChaPoly_BLAKE2b: dissononce (Debian's
  * python3-dissononce), run as tests/unit/noise_peer.py on the other end of

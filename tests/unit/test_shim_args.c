@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /* The shim's command line (shim/args.c): what Jupyter's kernel.json argv
  * turns into. */
 #include <setjmp.h>

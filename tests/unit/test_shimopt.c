@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /* One grammar for the shim's options (common/shimopt.c): the shim
  * (shim/args.c) and jupyter slurm's reader of kernelspecs
  * (kernelspec-generator/split.c) take every one of them, in both spellings,

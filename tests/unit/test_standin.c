@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /* The messages the login shim makes while the kernel waits for Slurm
  * (common/jmsg.c, common/standin.c): signed as jsign checks a client's,
  * with the header a front end checks, routed back as the request came. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /* The node shim's own ZMTP peer (common/zmtp.c), against libzmq's ROUTER
  * and PUB as the kernel binds them: routing id, multipart messages,
  * subscriptions, a kernel that binds late, and bad input. */

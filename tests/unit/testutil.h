@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * testutil.h - helpers the cmocka unit tests share.  Include after
  * <cmocka.h>.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Drives one Slurm kernel whose shim runs under valgrind (see run)."""
 import json
 import os
