@@ -61,7 +61,7 @@ void gen_steps_print(FILE *f, const struct gen_split *s)
 		gen_alloc_name(&s->salloc, name, sizeof(name));
 		fprintf(f, "  1. uses the allocation of salloc --jupyter-kernel "
 			"if Jupyter runs inside one; else an allocation of its "
-			"own named %s that %s, found with squeue; else makes "
+			"own named %s that %s (of your running jobs); else makes "
 			"one:\n", name, s->share ? "runs (--share)" :
 			"no kernel uses");
 		fprintf(f, "       salloc --no-shell --job-name=%s", name);

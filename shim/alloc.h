@@ -4,7 +4,8 @@
  *
  * Allocations the shim makes are named "jupyter-kernel-XXXXXXXX", XXXXXXXX
  * a hash of the Slurm options, so the next kernel of the same kernelspec
- * (a restart, or a second notebook with --share) finds it with squeue.
+ * (a restart, or a second notebook with --share) finds it among the user's
+ * running jobs of that name, asked of slurmctld (slurm.h).
  *
  * Every shim using such an allocation holds a shared flock(2) on
  * <runtime>/<jobid>.lock for as long as it lives; the kernel is the lock.

@@ -14,7 +14,9 @@
 
 #include "sj_err.h"
 
-/* Must run before any thread exists (i.e. before zmq_ctx_new). */
+/* Forks: call it before the shim opens the connection file's sockets or
+ * reads the key, so the janitor holds neither (it closes what it inherits
+ * all the same). */
 int janitor_start(int *wfd, struct sj_err *err);
 
 /* What the janitor needs to know: "job" (an allocation made by a shim, to
