@@ -27,11 +27,6 @@ const char *sj_channel_name(enum sj_channel ch)
 	return (unsigned)ch < SJ_NCHANNELS ? channel_names[ch] : "?";
 }
 
-const char *sj_channel_port_key(enum sj_channel ch)
-{
-	return (unsigned)ch < SJ_NCHANNELS ? port_keys[ch] : "?";
-}
-
 static const char *type_name(const json_t *v)
 {
 	switch (json_typeof(v)) {

@@ -28,9 +28,8 @@ enum sj_channel {
 	SJ_NCHANNELS
 };
 
-/* "shell", "iopub", ... and the connection-file key "shell_port", ... */
+/* "shell", "iopub", ...; "?" for no channel. */
 const char *sj_channel_name(enum sj_channel ch);
-const char *sj_channel_port_key(enum sj_channel ch);
 
 struct sj_connfile {
 	char transport[8];		/* "tcp" or "ipc" */

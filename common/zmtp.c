@@ -168,16 +168,6 @@ int sj_zmtp_scan(struct sj_zmtp_scan *s, const uint8_t *p, size_t avail,
 	return 0;
 }
 
-long sj_zmtp_message_len(const uint8_t *p, size_t avail, int *command,
-			 int *nframes)
-{
-	struct sj_zmtp_scan s = { 0 };
-	int r = sj_zmtp_scan(&s, p, avail, command);
-
-	*nframes = (int)s.frames;
-	return r <= 0 ? r : (long)s.end;
-}
-
 int sj_zmtp_handshake(struct sj_buf *in, enum sj_zmtp_state *state,
 		      const uint8_t **body, size_t *n)
 {

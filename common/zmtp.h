@@ -141,10 +141,6 @@ void sj_zmtp_close(struct sj_zmtp *z);
 int sj_zmtp_frame_next(const uint8_t *frames, size_t len, size_t *off,
 		       const uint8_t **data, size_t *n);
 
-/* The length of the whole message (or command frame) at p: 0 if more
- * bytes are needed, -1 if a frame is malformed. */
-long sj_zmtp_message_len(const uint8_t *p, size_t avail, int *command,
-			 int *nframes);
 /* The same, going on from where s (zeroed for a new message) got to:
  * 1 when the message is whole (s->end its length; *command if it is a
  * command), 0 if more bytes are needed, -1 if a frame is malformed. */
