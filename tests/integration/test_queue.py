@@ -5,25 +5,32 @@ login shim answers for the kernel meanwhile (signed, as jupyter_client's
 Session checks), holds every other request, and the kernel answers once
 its job runs.
 
-One test, so that the jobs wait at the same time: nbconvert's, a
-KernelManager's, and a third kernel's that is shut down while it waits."""
+One test, so that the jobs wait at the same time: nbconvert's, `jupyter
+console`'s, a KernelManager's, and a fourth kernel's that is shut down
+while it waits."""
 import glob
+import io
 import json
 import os
+import re
 import stat
 import subprocess
 import uuid
 
 import nbformat
+import pexpect
 
 from conftest import (ME, MY_UID, START_TIMEOUT, job_gone, run_cell,
                       squeue, wait_until)
 
-# Longer than the 60 s jupyter_client, nbclient and Notebook give a kernel
-# to answer kernel_info_request: the job waits through all of it.
-WAIT_S = 75
+# Longer than the 60 s jupyter_client, nbclient and `jupyter console` give a
+# kernel to answer kernel_info_request, and than the 60 s + 60 s Notebook
+# waits for it: the job waits through all of it, as jobs do.
+WAIT_S = 180
 WHERE = ("import os; print(os.environ['SLURMD_NODENAME'], "
          "os.environ['SLURM_JOB_ID'])")
+# What WHERE prints.
+WHERE_OUT = re.compile(r"\b(n[123]) (\d+)\r?\n")
 
 
 def my_jobs(state):
@@ -58,7 +65,8 @@ def kernel_info(kc):
 
 def test_queued_kernel(kernelspecs, start_kernel, tmp_path):
     """While its job waits: `jupyter nbconvert --execute` with default
-    settings succeeds; wait_for_ready(timeout=60) succeeds with a signed
+    settings succeeds; `jupyter console` shows its prompt and runs the cell
+    typed at it once the job starts; wait_for_ready(timeout=60) succeeds with a signed
     kernel_info_reply of the shim's own (implementation
     slurm-jupyter-shim), status busy and idle on iopub; a cell sent while
     the job waits runs when it starts; then kernel_info_reply is the
@@ -71,6 +79,7 @@ def test_queued_kernel(kernelspecs, start_kernel, tmp_path):
     # kernel takes the other's allocation once nbconvert is done with it.
     nb_spec = kernelspecs.add(f"qnb-{tag}", ["-p", "debug", "-t", "9", begin])
     k_spec = kernelspecs.add(f"qk-{tag}", ["-p", "debug", "-t", "10", begin])
+    con_spec = kernelspecs.add(f"qc-{tag}", ["-p", "debug", "-t", "8", begin])
     before = recordings()
 
     nb = nbformat.v4.new_notebook()
@@ -83,13 +92,27 @@ def test_queued_kernel(kernelspecs, start_kernel, tmp_path):
         ["jupyter", "nbconvert", "--to", "notebook", "--execute", str(src),
          "--output", str(dst)], stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, text=True)
+    transcript = io.StringIO()
+    con = pexpect.spawn("jupyter", ["console", "--kernel", con_spec,
+                                    "--simple-prompt"],
+                        env=dict(os.environ), encoding="utf-8", timeout=60)
+    con.logfile_read = transcript
     try:
         k = start_kernel(k_spec, wait=False)
         # jupyter_client's own check, with its default 60 s.
         k.kc.wait_for_ready(timeout=60)
-        # Both jobs wait (nbconvert's may still be on its way to salloc).
-        pending = wait_until(lambda: (lambda j: j if len(j) == 2 else None)(
-            my_jobs("PENDING")), 30, "both jobs to be queued")
+        # The console's prompt, within its own 60 s, and a cell typed
+        # while the job waits.
+        try:
+            con.expect(r"In \[1\]: ")
+            con.sendline(WHERE)
+        except pexpect.ExceptionPexpect as e:
+            raise AssertionError(f"{type(e).__name__}; the console showed:"
+                                 f"\n{transcript.getvalue()}") from None
+        # All three jobs wait (nbconvert's may still be on its way to
+        # salloc).
+        pending = wait_until(lambda: (lambda j: j if len(j) == 3 else None)(
+            my_jobs("PENDING")), 30, "the three jobs to be queued")
         reply, states = kernel_info(k.kc)
         content = reply["content"]
         assert content["status"] == "ok"
@@ -114,11 +137,12 @@ def test_queued_kernel(kernelspecs, start_kernel, tmp_path):
                 "for it (with the shim's own reply); other requests wait "
                 "for it") in log
 
-        # Each kernel's reply was recorded (nbconvert's too, once its job
-        # runs: one file per kernelspec), for the user alone.
-        new = wait_until(lambda: (lambda n: n if len(n) == 2 else None)(
+        # Each kernel's reply was recorded (nbconvert's and the console's
+        # too, once their jobs run: one file per kernelspec), for the user
+        # alone.
+        new = wait_until(lambda: (lambda n: n if len(n) == 3 else None)(
             recordings() - before), 60,
-            "both kernels' kernel_info_reply to be recorded")
+            "the three kernels' kernel_info_reply to be recorded")
         for path in new:
             assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
             with open(path) as f:
@@ -142,6 +166,19 @@ def test_queued_kernel(kernelspecs, start_kernel, tmp_path):
                 "for it (with its reply recorded at its last start)"
                 in k2.shim_log())
 
+        # The console ran the cell typed while its job waited, in that job.
+        try:
+            con.expect(WHERE_OUT, timeout=WAIT_S + START_TIMEOUT)
+            con_node, con_job = con.match.groups()
+            con.expect(r"In \[2\]: ")
+            con.sendline("exit")
+            con.expect(pexpect.EOF)
+        except pexpect.ExceptionPexpect as e:
+            raise AssertionError(f"{type(e).__name__}; the console showed:"
+                                 f"\n{transcript.getvalue()}") from None
+        assert con_job in pending and con_job != job
+        assert con_node in ("n1", "n2", "n3")
+
         # nbconvert, with its default timeouts, ran the cell in its job.
         _, nb_err = nbconvert.communicate(timeout=WAIT_S + START_TIMEOUT)
         assert nbconvert.returncode == 0, nb_err
@@ -151,6 +188,7 @@ def test_queued_kernel(kernelspecs, start_kernel, tmp_path):
         assert nb_job in pending and nb_job != job
         assert nb_node in ("n1", "n2", "n3")
     finally:
+        con.close(force=True)
         if nbconvert.poll() is None:
             nbconvert.kill()
             nbconvert.communicate()
