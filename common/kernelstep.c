@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "logtext.h"
+
 void sj_alloc_job_name(const char *const *slurm_args, size_t n, char *out,
 		       size_t len)
 {
@@ -25,7 +27,7 @@ char *sj_setup_script(const char *setup)
 {
 	char *script = NULL;
 
-	if (asprintf(&script, "{ %s\n} || { echo \"slurm-jupyter-shim: --setup "
+	if (asprintf(&script, "{ %s\n} || { echo \"" SJ_SHIM_LOG_PREFIX "--setup "
 		     "failed (exit status $?); not starting the kernel\" >&2; "
 		     "exit 1; }\nexec \"$@\"", setup) < 0)
 		return NULL;

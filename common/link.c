@@ -18,6 +18,7 @@
 
 #include "curvekey.h"
 #include "evio.h"
+#include "logtext.h"
 
 /* The greeting's first bytes; the last one is the protocol's version. */
 static const uint8_t MAGIC[4] = { 'S', 'J', 'L', '2' };
@@ -468,7 +469,7 @@ static int first_record(struct sj_link *L, struct sj_link_conn *c,
 		L->live = NULL;
 	}
 	if (L->server)
-		note(L, 1, "login side connected from %s", c->peer);
+		note(L, 1, SJ_LOG_LOGIN_CONNECTED "%s", c->peer);
 	else
 		note(L, 1, "link to %s:%d up", L->host, L->port);
 	return go_live(L, c, err) ? -1 : 0;

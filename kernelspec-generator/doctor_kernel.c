@@ -26,6 +26,7 @@
 #include "connfile.h"
 #include "doctor.h"
 #include "fsutil.h"
+#include "logtext.h"
 
 #define MAX_LOG (1024 * 1024)
 #define RESEND_MS 5000
@@ -226,16 +227,16 @@ static int line_with(const char *log, const char *mark, int last, char *out,
 static void update_stage(struct trial *t, struct dk_result *r)
 {
 	if (r->stage < DK_RENDEZVOUS &&
-	    after(t->log, "slurm-jupyter-shim: kernel starting on ", r->node,
+	    after(t->log, SJ_SHIM_LOG_PREFIX SJ_LOG_KERNEL_STARTING, r->node,
 		  sizeof(r->node))) {
 		r->node[strcspn(r->node, " ")] = '\0';
 		r->stage = DK_RENDEZVOUS;
 		r->reached = 1;
 	}
 	if (r->relay[0] == '\0')
-		(void)after(t->log, ", relay on ", r->relay, sizeof(r->relay));
+		(void)after(t->log, SJ_LOG_RELAY_ON, r->relay, sizeof(r->relay));
 	if (r->stage == DK_RENDEZVOUS &&
-	    strstr(t->log ? t->log : "", "login side connected from"))
+	    strstr(t->log ? t->log : "", SJ_LOG_LOGIN_CONNECTED))
 		r->stage = DK_RELAY;
 }
 
@@ -252,13 +253,13 @@ static void classify(struct trial *t, struct dk_result *r)
 		r->reached = 1;
 		return;
 	}
-	if (line_with(log, "spank_jupyter: ", 0, r->why, sizeof(r->why)))
+	if (line_with(log, SJ_PLUGIN_LOG_PREFIX, 0, r->why, sizeof(r->why)))
 		return;
 	for (size_t i = 0; i < sizeof(marks) / sizeof(marks[0]); i++)
 		if (line_with(log, marks[i], 0, r->why, sizeof(r->why)))
 			return;
 	if (t->exited)
-		line_with(log, "slurm-jupyter-shim: ", 1, r->why,
+		line_with(log, SJ_SHIM_LOG_PREFIX, 1, r->why,
 			  sizeof(r->why));
 }
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "log.h"
+#include "logtext.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,7 +13,7 @@ static void emit(const char *fmt, va_list ap)
 
 	vsnprintf(line, sizeof(line), fmt, ap);
 	/* One write per line keeps lines whole when srun writes too. */
-	fprintf(stderr, "slurm-jupyter-shim: %s\n", line);
+	fprintf(stderr, SJ_SHIM_LOG_PREFIX "%s\n", line);
 	fflush(stderr);
 }
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * log.h - the shim's messages, on stderr, which Jupyter puts in its log.
- * Every line starts with "slurm-jupyter-shim: " so a user can grep for it.
+ * Every line starts with SJ_SHIM_LOG_PREFIX (logtext.h) so a user can grep
+ * for it.
  */
 #ifndef SHIM_LOG_H
 #define SHIM_LOG_H

@@ -27,6 +27,7 @@
 #include "janitor.h"
 #include "kernelstep.h"
 #include "log.h"
+#include "logtext.h"
 #include "proc.h"
 #include "ratelimit.h"
 #include "rdv_server.h"
@@ -439,7 +440,7 @@ int login_main(const struct shim_args *a)
 	if (await_rendezvous(&l, &r, pub, &err))
 		goto fail;
 	rdv_server_close(&r);
-	shim_info("kernel starting on %s (job %s, step %u)", l.hello.node,
+	shim_info(SJ_LOG_KERNEL_STARTING "%s (job %s, step %u)", l.hello.node,
 		  l.jobid, l.hello.step_id);
 
 	if (open_link(&ch, &l.hello, r.local_addr, pub, sec, &err))

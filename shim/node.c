@@ -29,6 +29,7 @@
 #include "forward.h"
 #include "kernelstep.h"
 #include "log.h"
+#include "logtext.h"
 #include "proc.h"
 #include "relayinfo.h"
 #include "shim.h"
@@ -251,7 +252,7 @@ int node_main(const struct shim_args *a)
 	};
 	if (proc_spawn(&ps, &n.kernel, &err))
 		goto fail;
-	shim_debug("kernel pid %d, relay on %s port %d", (int)n.kernel,
+	shim_debug("kernel pid %d" SJ_LOG_RELAY_ON "%s port %d", (int)n.kernel,
 		   ri.address, ri.port);
 
 	struct sj_fwd_watch w[1] = {

@@ -12,6 +12,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "logtext.h"
+
 static const int handled[] = { SIGCHLD, SIGINT, SIGTERM, SIGHUP, SIGQUIT };
 
 /* The core size limit we were given, for the programs we run. */
@@ -127,7 +129,7 @@ static void child(const struct proc_spawn *ps)
 	if (core_lowered)
 		(void)setrlimit(RLIMIT_CORE, &given_core);
 	execvp(ps->argv[0], ps->argv);
-	dprintf(2, "slurm-jupyter-shim: cannot run %s: %s\n", ps->argv[0],
+	dprintf(2, SJ_SHIM_LOG_PREFIX "cannot run %s: %s\n", ps->argv[0],
 		strerror(errno));
 	_exit(127);
 }
