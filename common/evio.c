@@ -8,6 +8,8 @@
 #include <sys/socket.h>
 #include <sys/timerfd.h>
 
+#include "clock.h"
+
 void sj_notef(sj_note_fn fn, void *arg, int debug, const char *fmt, ...)
 {
 	char msg[400];

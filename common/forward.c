@@ -10,6 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
+
 /* After a shutdown_reply: long enough for the kernel's last messages,
  * written just before it exited, to arrive. */
 #define REPLIED_QUIET_MS 20
@@ -600,14 +602,6 @@ int sj_forward_run(struct sj_channels *c, struct sj_fwd_watch *w, int nw,
 	return rv;
 }
 
-static long now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
 int sj_forward_drain(struct sj_channels *c, int quiet_ms, struct sj_err *err)
 {
 	struct fwd_loop L;
@@ -620,9 +614,9 @@ int sj_forward_drain(struct sj_channels *c, int quiet_ms, struct sj_err *err)
 		quiet_ms = REPLIED_QUIET_MS;
 	if (loop_open(&L, c, NULL, 0, err))
 		return -1;
-	quiet_until = now_ms() + quiet_ms;
+	quiet_until = sj_monotonic_ms() + quiet_ms;
 	for (;;) {
-		long left = quiet_until - now_ms();
+		long left = quiet_until - sj_monotonic_ms();
 
 		if (left <= 0 && !L.link_ready && !L.local_ready)
 			break;
@@ -630,7 +624,7 @@ int sj_forward_drain(struct sj_channels *c, int quiet_ms, struct sj_err *err)
 		if (r < 0)
 			break;
 		if (r > 0)
-			quiet_until = now_ms() + quiet_ms;
+			quiet_until = sj_monotonic_ms() + quiet_ms;
 	}
 	loop_close(&L);
 	/* A peer that does not read them in a second is not coming back

@@ -29,12 +29,3 @@ uint64_t sj_ratelimit_flush(struct sj_ratelimit *r)
 	r->suppressed = 0;
 	return n;
 }
-
-int64_t sj_monotonic_ms(void)
-{
-	struct timespec ts;
-
-	/* CLOCK_MONOTONIC cannot fail with a valid pointer. */
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + 1;
-}

@@ -33,7 +33,4 @@ int sj_ratelimit_allow(struct sj_ratelimit *r, int64_t now_ms,
  * count when the connection or the shim ends. */
 uint64_t sj_ratelimit_flush(struct sj_ratelimit *r);
 
-/* CLOCK_MONOTONIC in ms, never 0. */
-int64_t sj_monotonic_ms(void);
-
 #endif

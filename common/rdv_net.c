@@ -4,6 +4,7 @@
  * "SJR1", a big-endian length and the credential, sent and received with
  * deadlines, and the TCP connection to the login shim.
  */
+#include "clock.h"
 #include "rendezvous.h"
 
 #include <arpa/inet.h>
@@ -24,14 +25,6 @@
 
 /* --- framing ------------------------------------------------------------ */
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Waits for events on fd until the deadline (-1: none). */
 static int wait_fd(int fd, short events, long long deadline, int timeout_ms,
 		   const char *what, struct sj_err *err)
@@ -41,7 +34,7 @@ static int wait_fd(int fd, short events, long long deadline, int timeout_ms,
 		int left = -1, n;
 
 		if (deadline >= 0) {
-			long long l = deadline - now_ms();
+			long long l = deadline - sj_monotonic_ms();
 
 			if (l <= 0)
 				return sj_err_set(err, "timed out after %d ms "
@@ -115,7 +108,7 @@ static int recv_all(int fd, char *p, size_t len, size_t *got,
 int sj_frame_send(int fd, const char *data, size_t len, int timeout_ms,
 		  struct sj_err *err)
 {
-	long long deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	long long deadline = timeout_ms < 0 ? -1 : sj_monotonic_ms() + timeout_ms;
 	unsigned char hdr[HEADER_LEN];
 
 	if (len > SJ_FRAME_MAX)
@@ -154,7 +147,7 @@ int sj_frame_header_parse(const unsigned char hdr[SJ_FRAME_HEADER],
 int sj_frame_recv(int fd, int timeout_ms, char **data, size_t *len,
 		  struct sj_err *err)
 {
-	long long deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	long long deadline = timeout_ms < 0 ? -1 : sj_monotonic_ms() + timeout_ms;
 	unsigned char hdr[HEADER_LEN];
 	size_t n, got;
 	char *buf;
@@ -234,7 +227,7 @@ fail:
 int sj_tcp_connect(const char *host, int port, int timeout_ms, int *fd,
 		   struct sj_err *err)
 {
-	long long deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	long long deadline = timeout_ms < 0 ? -1 : sj_monotonic_ms() + timeout_ms;
 	struct addrinfo hints, *res = NULL, *ai;
 	char service[8];
 	int e, rv = -1;

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "evio.h"
 #include "netaddr.h"
 #include "peercred.h"
@@ -880,16 +881,12 @@ static int unsent(struct sj_zfront *f, struct pollfd *pfd, int max)
 void sj_zfront_flush_wait(struct sj_zfront *f, int timeout_ms)
 {
 	struct pollfd pfd[SJ_NCHANNELS * SJ_ZFRONT_MAX_PEERS];
-	struct timespec t0, t;
+	int64_t t0 = sj_monotonic_ms();
 	int n;
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	while ((n = unsent(f, pfd, SJ_NCHANNELS * SJ_ZFRONT_MAX_PEERS)) > 0) {
-		long spent;
+		int64_t spent = sj_monotonic_ms() - t0;
 
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		spent = (t.tv_sec - t0.tv_sec) * 1000L +
-			(t.tv_nsec - t0.tv_nsec) / 1000000L;
 		if (spent >= timeout_ms ||
 		    poll(pfd, (nfds_t)n, (int)(timeout_ms - spent)) <= 0)
 			return;

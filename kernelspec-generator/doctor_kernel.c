@@ -23,6 +23,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "clock.h"
 #include "connfile.h"
 #include "doctor.h"
 #include "fsutil.h"
@@ -50,14 +51,6 @@ struct trial {
 	int status;
 	int exited;
 };
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Free ports on 127.0.0.1, as jupyter_client picks them: bind to port 0,
  * note it, close.  All five are held until all are known. */
@@ -265,7 +258,7 @@ static void classify(struct trial *t, struct dk_result *r)
 
 static void stop(struct trial *t)
 {
-	long long end = now_ms() + STOP_WAIT_MS;
+	long long end = sj_monotonic_ms() + STOP_WAIT_MS;
 	int sent_kill = 0;
 
 	if (t->pid <= 0 || t->exited)
@@ -278,7 +271,7 @@ static void stop(struct trial *t)
 
 		if (p == t->pid || (p < 0 && errno != EINTR))
 			break;
-		if (!sent_kill && now_ms() > end) {
+		if (!sent_kill && sj_monotonic_ms() > end) {
 			(void)kill(t->pid, SIGKILL);
 			sent_kill = 1;
 		}
@@ -309,12 +302,12 @@ static void cleanup(struct trial *t)
 static int watch(struct trial *t, struct dk_result *r, int timeout,
 		 struct sj_err *err)
 {
-	long long start = now_ms(), end = start + (long long)timeout * 1000;
+	long long start = sj_monotonic_ms(), end = start + (long long)timeout * 1000;
 	long long last_send = 0, relay_by = 0;
 
 	for (;;) {
 		zmq_pollitem_t it = { .socket = t->sock, .events = ZMQ_POLLIN };
-		long long now = now_ms();
+		long long now = sj_monotonic_ms();
 		int n;
 
 		if (now - last_send >= RESEND_MS) {
@@ -340,14 +333,14 @@ static int watch(struct trial *t, struct dk_result *r, int timeout,
 				read_log(t);
 				update_stage(t, r);
 				r->stage = DK_ANSWERED;
-				r->seconds = (double)(now_ms() - start) / 1000;
+				r->seconds = (double)(sj_monotonic_ms() - start) / 1000;
 				return 0;
 			}
 		}
 		read_log(t);
 		update_stage(t, r);
 		if (r->stage == DK_RENDEZVOUS && relay_by == 0)
-			relay_by = now_ms() + RELAY_WAIT_MS;
+			relay_by = sj_monotonic_ms() + RELAY_WAIT_MS;
 		if (waitpid(t->pid, &t->status, WNOHANG) == t->pid) {
 			t->exited = 1;
 			read_log(t);
@@ -355,8 +348,8 @@ static int watch(struct trial *t, struct dk_result *r, int timeout,
 			classify(t, r);
 			return 0;
 		}
-		if (now_ms() > end ||
-		    (r->stage == DK_RENDEZVOUS && now_ms() > relay_by)) {
+		if (sj_monotonic_ms() > end ||
+		    (r->stage == DK_RENDEZVOUS && sj_monotonic_ms() > relay_by)) {
 			classify(t, r);
 			return 0;
 		}

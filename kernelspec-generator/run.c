@@ -12,6 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
+
 /* scontrol's answers are a few kilobytes per partition or job. */
 #define MAX_OUTPUT (4 * 1024 * 1024)
 
@@ -20,15 +22,6 @@ struct sink {
 	char *buf;
 	size_t used, cap;
 };
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	/* Cannot fail for CLOCK_MONOTONIC with a valid pointer. */
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Reads what is there; returns 1 at end of file, 0 to go on, -1. */
 static int drain(struct sink *s, const char *what, struct sj_err *err)
@@ -106,7 +99,7 @@ int gen_run(char *const argv[], int timeout_ms, struct gen_output *out,
 	struct sink so = { .fd = -1 }, se = { .fd = -1 };
 	int op[2] = { -1, -1 }, ep[2] = { -1, -1 }, xp[2] = { -1, -1 };
 	int status = 0, e, rv = -1, open_fds = 2;
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = sj_monotonic_ms() + timeout_ms;
 	pid_t pid = -1;
 
 	memset(out, 0, sizeof(*out));
@@ -139,7 +132,7 @@ int gen_run(char *const argv[], int timeout_ms, struct gen_output *out,
 	while (open_fds > 0) {
 		struct pollfd fds[2] = { { .fd = so.fd, .events = POLLIN },
 					 { .fd = se.fd, .events = POLLIN } };
-		long long left = deadline - now_ms();
+		long long left = deadline - sj_monotonic_ms();
 		int n;
 
 		if (left <= 0) {

@@ -21,6 +21,7 @@
 
 #include "alloc.h"
 #include "args.h"
+#include "clock.h"
 #include "connfile.h"
 #include "curvekey.h"
 #include "forward.h"

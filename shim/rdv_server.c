@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "fsutil.h"
 #include "evio.h"
 #include "log.h"

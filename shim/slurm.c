@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "janitor.h"
 #include "kernelstep.h"
 #include "log.h"

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "jsign.h"
 #include "ratelimit.h"
 #include "zmtp.h"
