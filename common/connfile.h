@@ -28,6 +28,10 @@ enum sj_channel {
 	SJ_NCHANNELS
 };
 
+/* What Jupyter replaces with the connection file's path in a kernelspec's
+ * argv. */
+#define SJ_CONNFILE_TOKEN "{connection_file}"
+
 /* "shell", "iopub", ...; "?" for no channel. */
 const char *sj_channel_name(enum sj_channel ch);
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "connfile.h"
 #include "kernelkind.h"
 #include "shimopt.h"
 
@@ -55,12 +56,12 @@ int gen_spec_wrapped_argv_check(const json_t *wrapped, const char *kernel,
 		if (!json_is_string(a))
 			return sj_err_set(err, "kernelspec %s: argv[%zu] is "
 					  "not a string", kernel, i);
-		if (strstr(json_string_value(a), GEN_CONNECTION_FILE))
+		if (strstr(json_string_value(a), SJ_CONNFILE_TOKEN))
 			names_cf = 1;
 	}
 	if (!names_cf)
 		return sj_err_set(err, "kernelspec %s: its argv never names "
-				  GEN_CONNECTION_FILE ", so the kernel could "
+				  SJ_CONNFILE_TOKEN ", so the kernel could "
 				  "not find its connection file", kernel);
 	return 0;
 }
@@ -172,7 +173,7 @@ int gen_spec_argv(const struct gen_opts *o, const char *shim,
 		return sj_err_set(err, "out of memory");
 	if (push(argv, shim, err) || shim_part(argv, o, err) ||
 	    salloc_part(argv, o, err) || push(argv, "-f", err) ||
-	    push(argv, GEN_CONNECTION_FILE, err) || push(argv, "--", err))
+	    push(argv, SJ_CONNFILE_TOKEN, err) || push(argv, "--", err))
 		goto fail;
 	/* Intact, {connection_file} included: Jupyter fills it in, and the
 	 * shim turns it back into the token for the node. */

@@ -24,7 +24,6 @@
 
 #define GEN_MARK_KEY "slurm_jupyter"
 #define GEN_MARK_VERSION 1
-#define GEN_CONNECTION_FILE "{connection_file}"
 
 struct gen_build {
 	const struct gen_opts *o;

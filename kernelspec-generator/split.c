@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "connfile.h"
 #include "shimopt.h"
 
 /* Takes v[*i] if it is a shim option (shimopt.h); 0 if it is salloc's. */
@@ -96,7 +97,7 @@ int gen_split_argv(const json_t *argv, struct gen_split *s,
 		}
 	}
 	if (!seen_f || s->kernel.n == 0) {
-		sj_err_set(err, "argv lacks \"-f\", \"{connection_file}\" or "
+		sj_err_set(err, "argv lacks \"-f\", \"" SJ_CONNFILE_TOKEN "\" or "
 			   "\"-- KERNEL ARGV\"");
 		goto fail;
 	}

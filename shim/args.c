@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "connfile.h"
 #include "shimopt.h"
 
 const char shim_usage[] =
@@ -151,7 +152,7 @@ int shim_args_parse(int argc, char **argv, struct shim_args *a,
 	if (a->connection_file == NULL)
 		return sj_err_set(err, "missing -f CONNECTION_FILE (kernel.json "
 				  "argv must contain \"-f\", "
-				  "\"{connection_file}\")");
+				  "\"" SJ_CONNFILE_TOKEN "\")");
 	if (a->kernel_argv == NULL || a->kernel_argc == 0)
 		return sj_err_set(err, "missing \"-- KERNEL ARGV...\" after "
 				  "the shim's options");

@@ -38,7 +38,6 @@
  * a reconnect after a network blip, well below linger + 30 s. */
 #define LOGIN_GRACE_S 20
 
-#define CONNFILE_TOKEN "{connection_file}"
 
 struct node {
 	pid_t kernel;
@@ -52,7 +51,7 @@ static char **kernel_argv(const struct shim_args *a, const char *path,
 			  struct sj_err *err)
 {
 	char **v = calloc((size_t)a->kernel_argc + 1, sizeof(char *));
-	size_t tl = strlen(CONNFILE_TOKEN), pl = strlen(path);
+	size_t tl = strlen(SJ_CONNFILE_TOKEN), pl = strlen(path);
 
 	if (v == NULL)
 		goto oom;
@@ -60,14 +59,14 @@ static char **kernel_argv(const struct shim_args *a, const char *path,
 		const char *s = a->kernel_argv[i], *p;
 		size_t n = 0, len = strlen(s) + 1;
 
-		for (p = s; (p = strstr(p, CONNFILE_TOKEN)); p += tl)
+		for (p = s; (p = strstr(p, SJ_CONNFILE_TOKEN)); p += tl)
 			n++;
 		v[i] = malloc(len + n * pl);
 		if (v[i] == NULL)
 			goto oom;
 		char *o = v[i];
 		for (p = s; *p;) {
-			if (strncmp(p, CONNFILE_TOKEN, tl) == 0) {
+			if (strncmp(p, SJ_CONNFILE_TOKEN, tl) == 0) {
 				memcpy(o, path, pl);
 				o += pl;
 				p += tl;

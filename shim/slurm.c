@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "connfile.h"
 #include "janitor.h"
 #include "kernelstep.h"
 #include "log.h"
@@ -239,7 +240,7 @@ fail:
  */
 static char *untemplate(const char *arg, const char *path)
 {
-	static const char token[] = "{connection_file}";
+	static const char token[] = SJ_CONNFILE_TOKEN;
 	size_t pl = strlen(path), tl = sizeof(token) - 1, n = 0;
 	const char *p;
 	char *out, *o;
