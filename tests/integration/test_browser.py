@@ -144,8 +144,10 @@ def notebook_server(tmp_path, kernelspecs):
     token = secrets.token_hex(16)
     port = free_ports(1)
     log = tmp_path / "notebook-server.log"
-    # Its config, data and runtime files in tmp_path, not in the home.
+    # Its config, data and runtime files in tmp_path, not in the home; the
+    # shims' lock directory and kernel_info recordings too (XDG_CACHE_HOME).
     env = dict(os.environ,
+               XDG_CACHE_HOME=str(tmp_path / "cache"),
                JUPYTER_CONFIG_DIR=str(tmp_path / "jupyter-config"),
                JUPYTER_DATA_DIR=str(tmp_path / "jupyter-data"),
                JUPYTER_RUNTIME_DIR=str(tmp_path / "jupyter-runtime"))
