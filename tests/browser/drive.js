@@ -5,7 +5,7 @@
 // page, alone or behind JupyterHub, and does what a person would do there:
 // the steps of the plan, in order.  One JSON line on stdout per step done,
 // as soon as it is done, so that the caller can look at Slurm meanwhile:
-//   {"step": I, "do": WHAT, ...what the page showed}
+//   {"step": I, "do": WHAT, "ms": HOW LONG IT TOOK, ...what the page showed}
 // On any failure: {"error": MESSAGE, "step": I}, exit status 1.  Either
 // way, a screenshot of the page at the end goes to plan.screenshot.
 //
@@ -184,8 +184,9 @@ async function main() {
 			const ms = 1000 * (s.timeout || DEFAULT_TIMEOUT);
 			if (!steps[s.do])
 				throw new Error(`unknown step ${s.do}`);
+			const t0 = Date.now();
 			const got = await steps[s.do](page, s, ms);
-			say({ step: i, do: s.do, ...got });
+			say({ step: i, do: s.do, ms: Date.now() - t0, ...got });
 		}
 	} catch (e) {
 		say({ error: String(e.message || e).split('\n').slice(0, 6).join('\n'), step: i });
