@@ -3,6 +3,7 @@
 #
 #   make            build everything into $(O)/
 #   make deps       install the Debian packages (build, tests, local cluster)
+#                   and the browser suite's playwright-core (npm ci)
 #   make demo       deps + build + local cluster + a kernel on a compute node
 #   make check      deps + build + unit tests (also under ASan/UBSan) +
 #                   10 s of each fuzzer + local cluster + integration tests
@@ -190,6 +191,7 @@ unit-asan:
 
 deps:
 	@tests/cluster/install-deps
+	@tests/browser/install
 
 # The local cluster runs the Slurm this build is for.
 CLUSTER_UP = tests/cluster/cluster up --slurm=$(or $(SLURM_PREFIX),/usr) --build=$(O)
