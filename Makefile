@@ -307,6 +307,7 @@ deb:
 	rm -rf $(DEB_DIR)
 	mkdir -p $(DEB_DIR)/src
 	tar -c --exclude=./.git --exclude=./build --exclude='./build-*' \
+		--exclude=./tests/browser/node_modules \
 		--exclude='./$(O)' . | tar -x -C $(DEB_DIR)/src
 	cd $(DEB_DIR)/src && dpkg-buildpackage -us -uc -b >../build.log 2>&1 || \
 		{ tail -n 30 ../build.log >&2; exit 1; }
