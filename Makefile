@@ -203,11 +203,13 @@ demo: deps all
 # test_slurm_release.py runs the shim against a Slurm of another release
 # than it was built for: on Debian's, this one (built once per machine).
 SLURM_OTHER ?= 26.05.3
+# Passed on to pytest, e.g. PYTEST_ARGS='-k "queue or news"'.
+PYTEST_ARGS ?=
 
 integration: all
 	$(if $(SLURM_PREFIX),,tests/cluster/build-slurm $(SLURM_OTHER) >/dev/null)
 	$(CLUSTER_UP)
-	tests/integration/run
+	tests/integration/run $(PYTEST_ARGS)
 
 check: deps
 	$(MAKE) all
