@@ -692,9 +692,11 @@ static void test_message_over_the_limit(void **state)
 }
 
 /* Something else on the node shim's port (the shim gone, another
- * program there) that greets but cannot prove itself: the login shim
- * sends it nothing of the backlog, gives up after its handshake time,
- * tries again, and delivers everything once the real one is back. */
+ * program there) that greets but cannot prove itself, first answering
+ * Noise's first message with junk, then not at all: the login shim sends
+ * it nothing of the backlog, refuses the junk, gives up on the silence
+ * after its handshake time, tries again, and delivers everything once the
+ * real one is back. */
 static void test_impostor_gets_nothing(void **state)
 {
 	struct pair p;
@@ -702,7 +704,7 @@ static void test_impostor_gets_nothing(void **state)
 	struct sj_err err = { "" };
 	struct sockaddr_in sin = { .sin_family = AF_INET };
 	socklen_t sl = sizeof(sin);
-	int lfd, port, one = 1, accepted = 0;
+int lfd, port, one = 1, accepted = 0;
 	uint8_t greeting[SJ_LINK_GREETING_BYTES] = { 'S', 'J', 'L', '3' };
 
 	(void)state;
@@ -722,9 +724,10 @@ static void test_impostor_gets_nothing(void **state)
 				      got, c, noted, c, &err), err);
 	c->L.handshake_ms = 200;
 	send_msg(c, SJ_SHELL, "<IDS|MSG>", "execute_request");
-	/* Two connections in turn, each greeted and then left waiting. */
-	int conn[2] = { -1, -1 };
-	for (int spins = 0; accepted < 2 && spins < 300; spins++) {
+	/* Three connections in turn, each greeted, the first answered with
+	 * junk, the others left waiting. */
+	int conn[3] = { -1, -1, -1 };
+	for (int spins = 0; accepted < 3 && spins < 500; spins++) {
 		struct pollfd pf[2] = { { .fd = c->L.epfd, .events = POLLIN },
 					{ .fd = lfd, .events = POLLIN } };
 
@@ -736,13 +739,24 @@ static void test_impostor_gets_nothing(void **state)
 			assert_int_equal(write(conn[accepted], greeting,
 					       sizeof(greeting)),
 					 (ssize_t)sizeof(greeting));
+			if (accepted == 0) {
+				uint8_t junk[2 + 48] = { 0, 48 };
+
+				randombytes_buf(junk + 2, 48);
+				assert_int_equal(write(conn[0], junk,
+						       sizeof(junk)),
+						 (ssize_t)sizeof(junk));
+			}
 			accepted++;
 		}
 	}
-	assert_int_equal(accepted, 2);
+	assert_int_equal(accepted, 3);
 	assert_null(c->L.live);
 	assert_non_null(strstr(c->notes, "did not complete the link's "
 			       "handshake"));
+	assert_non_null(strstr(c->notes, "link: refused 127.0.0.1:"));
+	assert_non_null(strstr(c->notes, ": it does not hold the node shim's "
+			       "key"));
 	/* What the first one got: the client's greeting and Noise's first
 	 * message (its length and 48 bytes), nothing of the message
 	 * waiting. */
@@ -752,6 +766,7 @@ static void test_impostor_gets_nothing(void **state)
 	assert_memory_equal(buf, "SJL3\x00\x30", 6);
 	close(conn[0]);
 	close(conn[1]);
+	close(conn[2]);
 
 	/* The real node shim comes back on that port. */
 	s = calloc(1, sizeof(*s));
