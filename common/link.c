@@ -144,8 +144,10 @@ int sj_link_open_msg(struct sj_noise_cipher *cs, uint64_t rekey_every,
 {
 	size_t opened;
 
+	/* One byte more than the plaintext: an empty one must not leave
+	 * plain->p NULL, and NULL + 0 is undefined. */
 	if (len < SJ_NOISE_TAGLEN || len > SJ_NOISE_MSG_MAX ||
-	    sj_buf_reserve(plain, len - SJ_NOISE_TAGLEN) ||
+	    sj_buf_reserve(plain, len - SJ_NOISE_TAGLEN + 1) ||
 	    rekey_due(cs, rekey_every, NULL) ||
 	    sj_noise_decrypt(cs, NULL, 0, msg, len, plain->p + plain->len,
 			     plain->cap - plain->len, &opened, NULL))
