@@ -125,6 +125,16 @@ static void test_seal_open(void **state)
 	assert_memory_equal(plain.p, msg, big);
 	/* Too short to hold a tag. */
 	assert_int_equal(sj_link_open_msg(&rx, 2, out.p + 2, 15, &plain), -1);
+	/* An empty one (a tag alone) opens to nothing, into an empty buffer
+	 * too (the fuzzer's find: no NULL + 0). */
+	uint8_t tag[SJ_NOISE_TAGLEN];
+	size_t tl;
+	struct sj_buf empty = { 0 };
+	assert_ok(sj_noise_encrypt(&tx, NULL, 0, NULL, 0, tag, sizeof(tag),
+				   &tl, &err), err);
+	assert_int_equal(sj_link_open_msg(&rx, 0, tag, tl, &empty), 0);
+	assert_int_equal(empty.len, 0);
+	sj_buf_free(&empty);
 	free(msg);
 	sj_buf_free(&out);
 	sj_buf_free(&plain);
