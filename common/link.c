@@ -20,9 +20,11 @@
 #include "evio.h"
 #include "logtext.h"
 
-/* The greeting's first bytes; the last one is the protocol's version. */
-static const uint8_t MAGIC[4] = { 'S', 'J', 'L', '2' };
-static const char LABEL[] = "spank-jupyter link 1";
+/* The greeting; its last byte is the protocol's version. */
+static const uint8_t MAGIC[SJ_LINK_GREETING_BYTES] = {
+	'S', 'J', 'L', SJ_LINK_VERSION
+};
+static const char LABEL[] = "spank-jupyter link";
 
 /* A read asks for at least this much room: big messages arrive in few
  * system calls. */
@@ -40,8 +42,14 @@ static const char LABEL[] = "spank-jupyter link 1";
  * connecting is given up and made anew: something else may hold the port
  * (the node shim gone, another program there), or the node shim is stuck. */
 #define HANDSHAKE_TIMEOUT_MS 5000
-/* The first record of an unproven connection is a HELLO: kind only. */
-#define HELLO_RECORD_MAX 64
+/* The client's first transport message holds its HELLO record alone (21
+ * bytes sealed): anything longer from a connection not yet proven is
+ * refused at its length. */
+#define HELLO_MSG_MAX 64
+/* Each Noise message on the wire follows its length, 2 bytes. */
+#define MSG_HEAD 2
+/* A stage buffer bigger than this is given back after its message. */
+#define STAGE_KEEP (256 * 1024)
 /* epoll data of the listening socket and the timer; a connection's is
  * its serial, from FIRST_SERIAL on. */
 #define TAG_LISTEN 0
@@ -54,106 +62,99 @@ static const char LABEL[] = "spank-jupyter link 1";
 
 /* ----------------------------------------------------------------- crypto */
 
-int sj_link_derive(const struct sj_link_keys *k, int server,
-		   const uint8_t *e_secret, const uint8_t *e_public,
-		   const uint8_t *peer_e_public, uint8_t *tx_key,
-		   uint8_t *rx_key)
+static int hex_nibble(char c)
 {
-	/* Noise KK's four results, named from the client's side: es, ss,
-	 * ee, se.  es and se need a static secret of each end, ee makes
-	 * the keys fresh, ss binds both identities once more. */
-	uint8_t dh[4][crypto_scalarmult_BYTES], out[2 * SJ_LINK_KEY_BYTES];
-	const uint8_t *c_pub = server ? k->peer_public : k->self_public;
-	const uint8_t *s_pub = server ? k->self_public : k->peer_public;
-	const uint8_t *ce_pub = server ? peer_e_public : e_public;
-	const uint8_t *se_pub = server ? e_public : peer_e_public;
-	crypto_generichash_state h;
-	int bad = 0;
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
 
-	if (server) {
-		bad |= crypto_scalarmult(dh[0], k->self_secret, peer_e_public);
-		bad |= crypto_scalarmult(dh[1], k->self_secret, k->peer_public);
-		bad |= crypto_scalarmult(dh[2], e_secret, peer_e_public);
-		bad |= crypto_scalarmult(dh[3], e_secret, k->peer_public);
-	} else {
-		bad |= crypto_scalarmult(dh[0], e_secret, k->peer_public);
-		bad |= crypto_scalarmult(dh[1], k->self_secret, k->peer_public);
-		bad |= crypto_scalarmult(dh[2], e_secret, peer_e_public);
-		bad |= crypto_scalarmult(dh[3], k->self_secret, peer_e_public);
-	}
-	if (bad) {		/* a low-order point: refuse, do not go weak */
-		sodium_memzero(dh, sizeof(dh));
+/* 16 bytes from 32 lowercase hex digits: the rendezvous's nonces. */
+static int nonce_bytes(const char *hex, uint8_t out[16])
+{
+	if (hex == NULL || strlen(hex) != 32)
 		return -1;
+	for (int i = 0; i < 16; i++) {
+		int hi = hex_nibble(hex[2 * i]), lo = hex_nibble(hex[2 * i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return -1;
+		out[i] = (uint8_t)(hi << 4 | lo);
 	}
-	if (crypto_generichash_init(&h, NULL, 0, sizeof(out)) ||
-	    crypto_generichash_update(&h, (const uint8_t *)LABEL,
-				      sizeof(LABEL)) ||
-	    crypto_generichash_update(&h, c_pub, SJ_LINK_KEY_BYTES) ||
-	    crypto_generichash_update(&h, s_pub, SJ_LINK_KEY_BYTES) ||
-	    crypto_generichash_update(&h, ce_pub, SJ_LINK_KEY_BYTES) ||
-	    crypto_generichash_update(&h, se_pub, SJ_LINK_KEY_BYTES) ||
-	    crypto_generichash_update(&h, dh[0], sizeof(dh)) ||
-	    crypto_generichash_final(&h, out, sizeof(out))) {
-		sodium_memzero(dh, sizeof(dh));
-		return -1;
-	}
-	/* First half: client to server. */
-	memcpy(tx_key, out + (server ? SJ_LINK_KEY_BYTES : 0),
-	       SJ_LINK_KEY_BYTES);
-	memcpy(rx_key, out + (server ? 0 : SJ_LINK_KEY_BYTES),
-	       SJ_LINK_KEY_BYTES);
-	sodium_memzero(dh, sizeof(dh));
-	sodium_memzero(out, sizeof(out));
-	sodium_memzero(&h, sizeof(h));
 	return 0;
 }
 
-static void nonce_of(uint64_t n, uint8_t nonce[12])
+int sj_link_bind(struct sj_link_keys *k, const char *nonce,
+		 const char *node_nonce, uint32_t job_id, uint32_t step_id,
+		 struct sj_err *err)
 {
-	memset(nonce, 0, 12);
-	for (int i = 0; i < 8; i++)
-		nonce[4 + i] = (uint8_t)(n >> (8 * i));
-}
+	uint8_t *p = k->prologue;
 
-int sj_link_seal(struct sj_buf *b, size_t start, const uint8_t *key,
-		 uint64_t n, struct sj_err *err)
-{
-	size_t plen = b->len - start - 4;
-	unsigned long long maclen;
-	uint8_t nonce[12];
-
-	if (plen + SJ_LINK_TAG_BYTES > SJ_LINK_RECORD_MAX)
-		return sj_err_set(err, "a message of %zu bytes is over the "
-				  "link's limit of %u", plen,
-				  SJ_LINK_RECORD_MAX);
-	if (sj_buf_reserve(b, SJ_LINK_TAG_BYTES))
-		return sj_err_set(err, "out of memory");
-	sj_put_be32(b->p + start, (uint32_t)(plen + SJ_LINK_TAG_BYTES));
-	nonce_of(n, nonce);
-	if (crypto_aead_chacha20poly1305_ietf_encrypt_detached(
-		    b->p + start + 4, b->p + b->len, &maclen,
-		    b->p + start + 4, plen, b->p + start, 4, NULL, nonce, key))
-		return sj_err_set(err, "cannot seal a record");
-	b->len += SJ_LINK_TAG_BYTES;
+	memcpy(p, LABEL, sizeof(LABEL) - 1);
+	p += sizeof(LABEL) - 1;
+	memcpy(p, MAGIC, sizeof(MAGIC));
+	p += sizeof(MAGIC);
+	if (nonce_bytes(nonce, p) || nonce_bytes(node_nonce, p + 16))
+		return sj_err_set(err, "link: a rendezvous nonce is not 32 "
+				  "lowercase hex digits");
+	p += 32;
+	sj_put_be32(p, job_id);
+	sj_put_be32(p + 4, step_id);
 	return 0;
 }
 
-int sj_link_open_record(uint8_t *rec, size_t len, const uint8_t *key,
-			uint64_t n, uint8_t **plain, size_t *plen)
+/* Noise's Rekey before every rekey_every-th transport message of a
+ * direction (n counts them from 0); both ends count, nothing is said. */
+static int rekey_due(struct sj_noise_cipher *cs, uint64_t rekey_every,
+		     struct sj_err *err)
 {
-	uint8_t nonce[12];
-	size_t clen;
+	if (cs->n == 0 || rekey_every == 0 || cs->n % rekey_every != 0)
+		return 0;
+	return sj_noise_rekey(cs, err);
+}
 
-	if (len < 4 + SJ_LINK_TAG_BYTES || sj_get_be32(rec) != len - 4)
+int sj_link_seal(struct sj_noise_cipher *cs, uint64_t rekey_every,
+		 const uint8_t *plain, size_t len, struct sj_buf *out,
+		 struct sj_err *err)
+{
+	while (len > 0) {
+		size_t n = len < SJ_NOISE_PAYLOAD_MAX ? len :
+			   SJ_NOISE_PAYLOAD_MAX;
+		size_t sealed;
+
+		if (sj_buf_reserve(out, MSG_HEAD + n + SJ_NOISE_TAGLEN))
+			return sj_err_set(err, "out of memory");
+		if (rekey_due(cs, rekey_every, err) ||
+		    sj_noise_encrypt(cs, NULL, 0, plain, n,
+				     out->p + out->len + MSG_HEAD,
+				     out->cap - out->len - MSG_HEAD, &sealed,
+				     err))
+			return sj_err_wrap(err, "link");
+		out->p[out->len] = (uint8_t)(sealed >> 8);
+		out->p[out->len + 1] = (uint8_t)sealed;
+		out->len += MSG_HEAD + sealed;
+		plain += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int sj_link_open_msg(struct sj_noise_cipher *cs, uint64_t rekey_every,
+		     const uint8_t *msg, size_t len, struct sj_buf *plain)
+{
+	size_t opened;
+
+	/* One byte more than the plaintext: an empty one must not leave
+	 * plain->p NULL, and NULL + 0 is undefined. */
+	if (len < SJ_NOISE_TAGLEN || len > SJ_NOISE_MSG_MAX ||
+	    sj_buf_reserve(plain, len - SJ_NOISE_TAGLEN + 1) ||
+	    rekey_due(cs, rekey_every, NULL) ||
+	    sj_noise_decrypt(cs, NULL, 0, msg, len, plain->p + plain->len,
+			     plain->cap - plain->len, &opened, NULL))
 		return -1;
-	clen = len - 4 - SJ_LINK_TAG_BYTES;
-	nonce_of(n, nonce);
-	if (crypto_aead_chacha20poly1305_ietf_decrypt_detached(
-		    rec + 4, NULL, rec + 4, clen, rec + 4 + clen, rec, 4,
-		    nonce, key))
-		return -1;
-	*plain = rec + 4;
-	*plen = clen;
+	plain->len += opened;
 	return 0;
 }
 
@@ -239,6 +240,8 @@ static void conn_free(struct sj_link *L, struct sj_link_conn *c)
 	}
 	sj_buf_free(&c->in);
 	sj_buf_free(&c->out);
+	sj_buf_free(&c->plain);
+	sj_noise_kk_wipe(&c->hs);
 	sodium_memzero(c, sizeof(*c));
 	free(c);
 }
@@ -311,11 +314,14 @@ static void peer_name(int fd, char *buf, size_t len)
 	snprintf(buf, len, "%s:%s", host, port);
 }
 
-/* A new connection: queue our greeting. */
+/* A new connection: its handshake state, our greeting, and from the
+ * client Noise's first message with it (it needs nothing of the server's
+ * but what the rendezvous said). */
 static struct sj_link_conn *conn_new(struct sj_link *L, int fd,
 				     enum sj_conn_state st)
 {
 	struct sj_link_conn *c = calloc(1, sizeof(*c));
+	size_t n = 0;
 
 	if (c == NULL)
 		return NULL;
@@ -323,45 +329,62 @@ static struct sj_link_conn *conn_new(struct sj_link *L, int fd,
 	c->state = st;
 	c->serial = L->next_serial++;
 	c->ev = st == SJ_CONN_CONNECTING ? SJ_EV_OUT : 0;
-	crypto_box_keypair(c->e_public, c->e_secret);
-	if (sj_buf_reserve(&c->out, SJ_LINK_GREETING_BYTES) ||
-	    watch(L, c, EPOLL_CTL_ADD)) {
-		c->fd = -1;	/* the caller still owns fd */
-		conn_free(L, c);
-		return NULL;
-	}
+	if (sj_noise_kk_init(&c->hs, !L->server, L->keys.prologue,
+			     sizeof(L->keys.prologue), L->keys.self_secret,
+			     L->keys.peer_public, NULL) ||
+	    sj_buf_reserve(&c->out, SJ_LINK_GREETING_BYTES + MSG_HEAD +
+			   SJ_NOISE_KK_MSG_LEN(0)))
+		goto fail;
 	memcpy(c->out.p, MAGIC, sizeof(MAGIC));
-	memcpy(c->out.p + sizeof(MAGIC), c->e_public, SJ_LINK_KEY_BYTES);
 	c->out.len = SJ_LINK_GREETING_BYTES;
-	return c;
-}
-
-/* Seals a plaintext record (kind + frames) onto c's output. */
-static int seal_onto(struct sj_link_conn *c, const uint8_t *plain,
-		     size_t len, struct sj_err *err)
-{
-	size_t start = c->out.len;
-
-	if (sj_buf_reserve(&c->out, 4 + len + SJ_LINK_TAG_BYTES))
-		return sj_err_set(err, "out of memory");
-	memcpy(c->out.p + start + 4, plain, len);
-	c->out.len = start + 4 + len;
-	if (sj_link_seal(&c->out, start, c->tx_key, c->tx_n++, err)) {
-		c->out.len = start;
-		return -1;
+	if (!L->server) {
+		if (sj_noise_kk_write(&c->hs, NULL, 0,
+				      c->out.p + c->out.len + MSG_HEAD,
+				      c->out.cap - c->out.len - MSG_HEAD, &n,
+				      NULL))
+			goto fail;
+		c->out.p[c->out.len] = (uint8_t)(n >> 8);
+		c->out.p[c->out.len + 1] = (uint8_t)n;
+		c->out.len += MSG_HEAD + n;
 	}
-	return 0;
+	if (watch(L, c, EPOLL_CTL_ADD))
+		goto fail;
+	return c;
+fail:
+	c->fd = -1;	/* the caller still owns fd */
+	conn_free(L, c);
+	return NULL;
 }
 
-static const uint8_t hello = SJ_LINK_HELLO;
+/* Seals plaintext records (each its length and its bytes) onto c. */
+static int seal_onto(struct sj_link *L, struct sj_link_conn *c,
+		     const uint8_t *plain, size_t len, struct sj_err *err)
+{
+	return sj_link_seal(&c->tx, L->rekey_every, plain, len, &c->out, err);
+}
+
+/* The HELLO record: its length, 1, and its kind. */
+static const uint8_t hello_record[5] = { 0, 0, 0, 1, SJ_LINK_HELLO };
 
 /* c has proven itself: it becomes the live connection, and the backlog
- * goes out on it (after the server's HELLO, its proof in turn). */
+ * goes out on it (after the client's HELLO, its proof in turn). */
 static int go_live(struct sj_link *L, struct sj_link_conn *c,
 		   struct sj_err *err)
 {
 	struct sj_buf *b = &L->backlog;
 
+	if (L->live != NULL) {
+		/* Only the login shim can prove itself: this is it, back
+		 * before we noticed that its old connection had died. */
+		note(L, 1, "login side reconnected from %s; the "
+		     "connection from %s is dropped", c->peer, L->live->peer);
+		conn_free(L, L->live);
+		L->live = NULL;
+	}
+	if (L->server)
+		note(L, 1, SJ_LOG_LOGIN_CONNECTED "%s", c->peer);
+	else
+		note(L, 1, "link to %s:%d up", L->host, L->port);
 	pending_remove(L, c);
 	c->state = SJ_CONN_LIVE;
 	L->live = c;
@@ -369,16 +392,16 @@ static int go_live(struct sj_link *L, struct sj_link_conn *c,
 	L->epoch++;
 	if (arm_timer(L, 0))
 		return sj_err_errno(err, errno, "timerfd_settime");
-	if (L->server && seal_onto(c, &hello, 1, err))
+	/* The HELLO alone in the first transport message: the server judges
+	 * that message by its length before it has opened it. */
+	if (!L->server &&
+	    seal_onto(L, c, hello_record, sizeof(hello_record), err))
 		return -1;
-	while (b->off < b->len) {
-		uint32_t n = sj_get_be32(b->p + b->off);
-
-		if (seal_onto(c, b->p + b->off + 4, n, err))
-			return -1;
-		b->off += 4 + n;
-	}
-	sj_buf_consumed(b);
+	/* The backlog is records back to back, as the stream inside the
+	 * transport messages is: it goes as it is. */
+	if (b->off < b->len &&
+	    seal_onto(L, c, b->p + b->off, b->len - b->off, err))
+		return -1;
 	sj_buf_free(b);
 	return 0;
 }
@@ -412,13 +435,10 @@ static void conn_drop(struct sj_link *L, struct sj_link_conn *c)
 	conn_free(L, c);
 }
 
-/* The peer's greeting: keys; the client proves itself at once.  Returns
- * 0, 1 to drop the connection, -1 on a failure of ours. */
-static int greeted(struct sj_link *L, struct sj_link_conn *c,
-		   struct sj_err *err)
+/* The peer's greeting.  Returns 0, or 1 to drop the connection. */
+static int greeted(struct sj_link *L, struct sj_link_conn *c)
 {
 	const uint8_t *g = c->in.p + c->in.off;
-	int r;
 
 	if (memcmp(g, MAGIC, sizeof(MAGIC)) != 0) {
 		if (memcmp(g, MAGIC, sizeof(MAGIC) - 1) == 0 &&
@@ -432,46 +452,76 @@ static int greeted(struct sj_link *L, struct sj_link_conn *c,
 				c->peer);
 		return 1;
 	}
-	r = sj_link_derive(&L->keys, L->server, c->e_secret, c->e_public,
-			   g + sizeof(MAGIC), c->tx_key, c->rx_key);
-	sodium_memzero(c->e_secret, sizeof(c->e_secret));
 	c->in.off += SJ_LINK_GREETING_BYTES;
-	if (r != 0) {
-		refused(L, "link: refused %s: an unusable key", c->peer);
-		return 1;
-	}
-	c->state = SJ_CONN_UNPROVEN;
-	if (!L->server && seal_onto(c, &hello, 1, err))
-		return -1;
+	c->state = SJ_CONN_HANDSHAKE;
 	return 0;
 }
 
-/* The first record of a connection, which must be the peer's HELLO.
- * Returns 0, 1 to drop the connection, -1 on a failure of ours. */
-static int first_record(struct sj_link *L, struct sj_link_conn *c,
-			const uint8_t *p, size_t n, struct sj_err *err)
+/* The peer's handshake message m (n bytes): the server answers it, the
+ * client is through.  Returns 0, 1 to drop the connection, -1 on a
+ * failure of ours. */
+static int handshake(struct sj_link *L, struct sj_link_conn *c,
+		     const uint8_t *m, size_t n, struct sj_err *err)
 {
-	if (n != 1 || p[0] != SJ_LINK_HELLO) {
+	uint8_t payload[SJ_NOISE_KK_MSG_LEN(0)];
+	size_t plen, out = 0;
+
+	if (sj_noise_kk_read(&c->hs, m, n, payload, sizeof(payload), &plen,
+			     NULL) || plen != 0) {
+		/* Noise's own check: an end without the static secret it was
+		 * expected to hold cannot make the payload's tag. */
 		if (L->server)
-			refused(L, "link: refused %s: it did not begin with "
-				"a HELLO", c->peer);
+			refused(L, "link: refused %s: it does not hold the "
+				"login shim's key", c->peer);
 		else
-			note(L, 0, "link: %s did not answer with a HELLO; "
-			     "connecting again", c->peer);
+			refused(L, "link: refused %s: it does not hold the "
+				"node shim's key", c->peer);
+		L->refused++;
 		return 1;
 	}
-	if (L->live != NULL) {
-		/* Only the login shim can prove itself: this is it, back
-		 * before we noticed that its old connection had died. */
-		note(L, 1, "login side reconnected from %s; the "
-		     "connection from %s is dropped", c->peer, L->live->peer);
-		conn_free(L, L->live);
-		L->live = NULL;
+	if (L->server) {
+		if (sj_buf_reserve(&c->out, MSG_HEAD + SJ_NOISE_KK_MSG_LEN(0)))
+			return sj_err_set(err, "out of memory");
+		if (sj_noise_kk_write(&c->hs, NULL, 0,
+				      c->out.p + c->out.len + MSG_HEAD,
+				      c->out.cap - c->out.len - MSG_HEAD, &out,
+				      NULL)) {
+			refused(L, "link: refused %s: an unusable key",
+				c->peer);
+			return 1;
+		}
+		c->out.p[c->out.len] = (uint8_t)(out >> 8);
+		c->out.p[c->out.len + 1] = (uint8_t)out;
+		c->out.len += MSG_HEAD + out;
 	}
-	if (L->server)
-		note(L, 1, SJ_LOG_LOGIN_CONNECTED "%s", c->peer);
-	else
-		note(L, 1, "link to %s:%d up", L->host, L->port);
+	if (sj_noise_kk_split(&c->hs, &c->tx, &c->rx, NULL, err))
+		return sj_err_wrap(err, "link");
+	if (L->server) {
+		/* The first message can be replayed: no proof yet. */
+		c->state = SJ_CONN_UNPROVEN;
+		return 0;
+	}
+	/* The second cannot: it answers our fresh ephemeral key, with the
+	 * node shim's static secret. */
+	return go_live(L, c, err) ? -1 : 0;
+}
+
+/* The client's first transport message, opened: it must be the HELLO
+ * record alone.  Returns 0, 1 to drop the connection, -1 on a failure
+ * of ours. */
+static int first_message(struct sj_link *L, struct sj_link_conn *c,
+			 struct sj_err *err)
+{
+	struct sj_buf *p = &c->plain;
+
+	if (p->len - p->off != sizeof(hello_record) ||
+	    memcmp(p->p + p->off, hello_record, sizeof(hello_record)) != 0) {
+		refused(L, "link: refused %s: it did not begin with a HELLO",
+			c->peer);
+		L->refused++;
+		return 1;
+	}
+	p->off = p->len = 0;
 	return go_live(L, c, err) ? -1 : 0;
 }
 
@@ -482,8 +532,6 @@ static int on_record(struct sj_link *L, struct sj_link_conn *c,
 {
 	int parts;
 
-	if (c->state == SJ_CONN_UNPROVEN)
-		return first_record(L, c, p, n, err);
 	/* Only the node shim (the server) sends messages in parts. */
 	parts = n > 0 && (p[0] & (SJ_LINK_CONT | SJ_LINK_MORE));
 	if (n == 0 || (parts && L->server) ||
@@ -498,8 +546,42 @@ static int on_record(struct sj_link *L, struct sj_link_conn *c,
 	return 0;
 }
 
-/* Handles every whole record in c's input.  Returns 0, 1 if the
+/* Every whole record in c's opened plaintext.  Returns 0, 1 if the
  * connection is to be dropped, -1 on a failure of ours. */
+static int records(struct sj_link *L, struct sj_link_conn *c,
+		   struct sj_err *err)
+{
+	struct sj_buf *b = &c->plain;
+
+	for (;;) {
+		size_t have = b->len - b->off;
+
+		if (have < 4)
+			break;
+		uint32_t rl = sj_get_be32(b->p + b->off);
+		if (rl == 0 || rl > SJ_LINK_PLAIN_MAX) {
+			note(L, 0, "link: %s sent a record of %u bytes; "
+			     "connection dropped", c->peer, rl);
+			return 1;
+		}
+		if (have - 4 < rl) {
+			/* Room for the rest in one go. */
+			if (sj_buf_reserve(b, rl + 4 - have))
+				return sj_err_set(err, "out of memory");
+			break;
+		}
+		b->off += 4 + rl;
+		int r = on_record(L, c, b->p + b->off - rl, rl, err);
+		if (r != 0)
+			return r;
+	}
+	sj_buf_consumed(b);
+	return 0;
+}
+
+/* The greeting, the handshake message and the transport messages in c's
+ * input.  Returns 0, 1 if the connection is to be dropped, -1 on a
+ * failure of ours. */
 static int conn_input(struct sj_link *L, struct sj_link_conn *c,
 		      struct sj_err *err)
 {
@@ -512,53 +594,55 @@ static int conn_input(struct sj_link *L, struct sj_link_conn *c,
 		if (c->state == SJ_CONN_GREETING) {
 			if (have < SJ_LINK_GREETING_BYTES)
 				break;
-			r = greeted(L, c, err);
+			r = greeted(L, c);
 			if (r != 0)
 				return r;
 			continue;
 		}
-		if (have < 4)
+		if (have < MSG_HEAD)
 			break;
-		uint32_t rl = sj_get_be32(b->p + b->off);
-		size_t max = c->state == SJ_CONN_UNPROVEN ? HELLO_RECORD_MAX :
-			     SJ_LINK_RECORD_MAX;
-		if (rl < SJ_LINK_TAG_BYTES || rl > max) {
-			if (c->state == SJ_CONN_UNPROVEN)
-				refused(L, "link: refused %s: a record of %u "
-					"bytes", c->peer, rl);
+		size_t ml = (size_t)b->p[b->off] << 8 | b->p[b->off + 1];
+		int ok = c->state == SJ_CONN_HANDSHAKE ?
+			 ml == SJ_NOISE_KK_MSG_LEN(0) :
+			 ml >= SJ_NOISE_TAGLEN &&
+			 (c->state == SJ_CONN_LIVE || ml <= HELLO_MSG_MAX);
+		if (!ok) {
+			if (c->state != SJ_CONN_LIVE)
+				refused(L, "link: refused %s: a message of "
+					"%zu bytes", c->peer, ml);
 			else
-				note(L, 0, "link: %s sent a record of %u "
+				note(L, 0, "link: %s sent a message of %zu "
 				     "bytes; connection dropped", c->peer,
-				     rl);
+				     ml);
 			return 1;
 		}
-		if (have - 4 < rl) {
-			/* Room for the rest in one go. */
-			if (sj_buf_reserve(b, rl + 4 - have))
-				return sj_err_set(err, "out of memory");
-			break;
+		if (have - MSG_HEAD < ml)
+			break;	/* at most 64 KiB: the buffer has room */
+		const uint8_t *m = b->p + b->off + MSG_HEAD;
+		b->off += MSG_HEAD + ml;
+		if (c->state == SJ_CONN_HANDSHAKE) {
+			r = handshake(L, c, m, ml, err);
+			if (r != 0)
+				return r;
+			continue;
 		}
-		uint8_t *plain;
-		size_t plen;
-		if (sj_link_open_record(b->p + b->off, 4 + rl, c->rx_key,
-					c->rx_n, &plain, &plen)) {
-			if (c->state != SJ_CONN_UNPROVEN)
-				note(L, 0, "link: a record from %s failed "
+		if (sj_buf_reserve(&c->plain, ml))
+			return sj_err_set(err, "out of memory");
+		if (sj_link_open_msg(&c->rx, L->rekey_every, m, ml,
+				     &c->plain)) {
+			if (c->state == SJ_CONN_LIVE) {
+				note(L, 0, "link: a message from %s failed "
 				     "authentication; connection dropped",
 				     c->peer);
-			else if (L->server)
-				refused(L, "link: refused %s: it does not hold "
-					"the login shim's key", c->peer);
-			else
-				refused(L, "link: refused %s: it does not hold "
-					"the node shim's key", c->peer);
-			if (c->state == SJ_CONN_UNPROVEN)
+			} else {
+				refused(L, "link: refused %s: it does not "
+					"hold the login shim's key", c->peer);
 				L->refused++;
+			}
 			return 1;
 		}
-		c->rx_n++;
-		b->off += 4 + rl;
-		r = on_record(L, c, plain, plen, err);
+		r = c->state == SJ_CONN_UNPROVEN ? first_message(L, c, err) :
+		    records(L, c, err);
 		if (r != 0)
 			return r;
 	}
@@ -809,7 +893,9 @@ static void rec_abort(struct sj_link *L)
 
 int sj_link_msg_begin(struct sj_link *L, int kind, struct sj_err *err)
 {
-	struct sj_buf *b = L->live != NULL ? &L->live->out : &L->backlog;
+	/* For the live connection a record is sealed when it ends: what is
+	 * in the stage never outlives the call that wrote it. */
+	struct sj_buf *b = L->live != NULL ? &L->stage : &L->backlog;
 
 	rec_abort(L);
 	if (sj_buf_reserve(b, 5))
@@ -896,21 +982,31 @@ int sj_link_msg_end(struct sj_link *L, struct sj_err *err)
 {
 	struct sj_buf *b = L->rec_buf;
 	size_t start = L->rec_start;
+	int r = 0;
 
 	if (b == NULL)
 		return sj_err_set(err, "link: no message begun");
 	L->rec_buf = NULL;
-	if (b == &L->backlog) {
-		/* put_entry kept it within the limit. */
-		sj_put_be32(b->p + start, (uint32_t)(b->len - start - 4));
+	/* put_entry kept it within the limit. */
+	sj_put_be32(b->p + start, (uint32_t)(b->len - start - 4));
+	if (b == &L->backlog)
 		return 0;
+	if (L->live != NULL)
+		r = seal_onto(L, L->live, b->p + start, b->len - start, err);
+	else if (sj_buf_reserve(&L->backlog, b->len - start) == 0) {
+		memcpy(L->backlog.p + L->backlog.len, b->p + start,
+		       b->len - start);
+		L->backlog.len += b->len - start;
+	} else {
+		r = sj_err_set(err, "out of memory");
 	}
-	if (sj_link_seal(b, start, L->live->tx_key, L->live->tx_n, err)) {
-		b->len = start;
+	b->len = start;
+	if (b->cap > STAGE_KEEP)
+		sj_buf_free(b);
+	if (r != 0)
 		return -1;
-	}
-	L->live->tx_n++;
-	if (b->len - b->off >= EAGER_FLUSH)
+	if (L->live != NULL && L->live->out.len - L->live->out.off >=
+	    EAGER_FLUSH)
 		return sj_link_flush(L, err);
 	return 0;
 }
@@ -981,6 +1077,7 @@ static int open_common(struct sj_link *L, int server,
 	L->note = note_fn;
 	L->note_arg = note_arg;
 	L->handshake_ms = HANDSHAKE_TIMEOUT_MS;
+	L->rekey_every = SJ_LINK_REKEY_EVERY;
 	L->next_serial = FIRST_SERIAL;
 	if (sodium_init() < 0)
 		return sj_err_set(err, "link: libsodium failed to start");
@@ -1061,6 +1158,7 @@ void sj_link_close(struct sj_link *L)
 		close(L->epfd);
 	L->listen_fd = L->timer_fd = L->epfd = -1;
 	sj_buf_free(&L->backlog);
+	sj_buf_free(&L->stage);
 	sodium_memzero(&L->keys, sizeof(L->keys));
 	sj_note_flush(&L->refusals, L->note, L->note_arg);
 }

@@ -3,22 +3,25 @@
  * link.h - the one connection between the login shim and the node shim.
  *
  * All five Jupyter channels cross the cluster network on a single TCP
- * connection from the login shim (client) to the node shim (server), in
- * records sealed with keys that only the two shims can derive.  Each end
- * learnt the other's static X25519 public key from the MUNGE-sealed
- * rendezvous; docs/link.md has the protocol and why it replaced CURVE.
+ * connection from the login shim (client) to the node shim (server):
+ * Noise_KK_25519_ChaChaPoly_BLAKE2b (noise.h), the login shim the
+ * initiator, each end's static X25519 public key known to the other from
+ * the MUNGE-sealed rendezvous, with our records inside Noise's transport
+ * payloads.  docs/link.md has the protocol byte by byte and which bytes are
+ * whose; decisions.md why it replaced CURVE and then our own key schedule.
  *
- * On connect both ends send a greeting, "SJL2" and a fresh ephemeral public
- * key (36 bytes), and derive two session keys from four Diffie-Hellman
- * results (ephemeral and static, both ways) and all four public keys.  A
- * record is a 4-byte big-endian length and a ChaCha20-Poly1305 ciphertext
- * of that length; the nonce is the record's number in its direction, so
- * a record cannot be dropped, replayed or moved unnoticed.  Each end's
- * first record is a HELLO: the server takes a connection as the login
- * shim's only once the client's HELLO has authenticated, so a port scanner
- * or a replayed greeting never displaces the real one, and answers with
- * its own; the client sends its messages only once that has
- * authenticated, so nothing goes to whatever else may hold the port.
+ * On connect both ends send a greeting, "SJL3"; the client sends Noise's
+ * first handshake message with it, the server answers with the second.
+ * The prologue binds both rendezvous nonces, the job and step and the
+ * version, so a link can only continue the rendezvous that keyed it.  Then
+ * each Noise message on the wire is a 2-byte big-endian length and the
+ * message; the plaintexts of one direction, in order, are a stream of our
+ * records: a 4-byte big-endian length and that many bytes of plaintext.
+ * The second handshake message proves the server (only the holder of its
+ * static secret can write it for the client's fresh ephemeral key); the
+ * client's first transport message, a HELLO record alone, proves the
+ * client (the first handshake message could be a replay), and only then
+ * does the server take the connection as the login shim's.
  *
  * Plaintext of a record: one byte of kind (a channel number and flags, or
  * HELLO), then entries: a whole frame, each a 4-byte big-endian length
@@ -42,13 +45,26 @@
 #include "connfile.h"
 #include "evio.h"
 #include "netaddr.h"
+#include "noise.h"
 #include "sj_err.h"
 
 #define SJ_LINK_KEY_BYTES 32
-#define SJ_LINK_GREETING_BYTES 36
+/* "SJL3": the protocol and its version, which the prologue binds too. */
+#define SJ_LINK_GREETING_BYTES 4
+#define SJ_LINK_VERSION '3'
+/* Version 2 sealed each record with a tag of this size; the limit on a
+ * record below keeps its room, so what fits in a message is unchanged. */
 #define SJ_LINK_TAG_BYTES 16
-/* Largest record accepted; a message bigger than this is refused. */
 #define SJ_LINK_RECORD_MAX (1u << 30)
+/* Largest record plaintext (kind and entries) accepted or sent; a message
+ * bigger than this is refused. */
+#define SJ_LINK_PLAIN_MAX (SJ_LINK_RECORD_MAX - SJ_LINK_TAG_BYTES)
+/* "spank-jupyter link", "SJL3", nonce, node nonce, job, step. */
+#define SJ_LINK_PROLOGUE_BYTES (18 + 4 + 16 + 16 + 4 + 4)
+/* Each direction rekeys (Noise's Rekey) before every this-many-th
+ * transport message: a key seals at most 2^20 messages of 64 KiB, 64 GiB,
+ * and an old key is gone from memory. */
+#define SJ_LINK_REKEY_EVERY (UINT64_C(1) << 20)
 /* Connections accepted but not yet proven to be the login shim's.  Many
  * more than one: a newcomer pushes out the oldest, so for the login
  * shim's to be pushed out before its HELLO is read, this many others
@@ -76,12 +92,16 @@ struct sj_link_keys {
 	uint8_t self_public[SJ_LINK_KEY_BYTES];
 	uint8_t self_secret[SJ_LINK_KEY_BYTES];
 	uint8_t peer_public[SJ_LINK_KEY_BYTES];
+	/* Noise's prologue: the rendezvous this link continues (sj_link_bind) */
+	uint8_t prologue[SJ_LINK_PROLOGUE_BYTES];
 };
 
 enum sj_conn_state {
 	SJ_CONN_CONNECTING,	/* client: connect() in progress */
 	SJ_CONN_GREETING,	/* waiting for the peer's greeting */
-	SJ_CONN_UNPROVEN,	/* keys made, the peer's HELLO not yet seen */
+	SJ_CONN_HANDSHAKE,	/* waiting for the peer's handshake message */
+	SJ_CONN_UNPROVEN,	/* server: keys made, the client's HELLO not
+				   yet seen */
 	SJ_CONN_LIVE,
 };
 
@@ -91,10 +111,10 @@ struct sj_link_conn {
 	enum sj_conn_state state;
 	unsigned ev;			/* SJ_EV_ flags it is registered with */
 	char peer[80];			/* "ADDR:PORT", for messages */
-	uint8_t e_public[SJ_LINK_KEY_BYTES], e_secret[SJ_LINK_KEY_BYTES];
-	uint8_t tx_key[SJ_LINK_KEY_BYTES], rx_key[SJ_LINK_KEY_BYTES];
-	uint64_t tx_n, rx_n;
+	struct sj_noise_kk hs;		/* until the handshake is through */
+	struct sj_noise_cipher tx, rx;	/* after it */
 	struct sj_buf in, out;
+	struct sj_buf plain;		/* opened, not yet a whole record */
 };
 
 /* Called for every record that arrives: kind its kind byte (channel and
@@ -116,6 +136,7 @@ struct sj_link {
 	int gone;		/* server: the grace time ran out */
 	int ever_live;
 	int handshake_ms;	/* client: how long a server may take */
+	uint64_t rekey_every;	/* SJ_LINK_REKEY_EVERY; tests set fewer */
 	unsigned epoch;		/* connections that went live so far */
 	uint64_t next_serial;
 	struct sj_link_keys keys;
@@ -123,6 +144,7 @@ struct sj_link {
 	/* Not live yet, oldest first (the client has at most one). */
 	struct sj_link_conn *pending[SJ_LINK_PENDING];
 	struct sj_buf backlog;	/* plaintext records while nothing is live */
+	struct sj_buf stage;	/* records being written for the live one */
 	struct sj_buf *rec_buf;	/* the record being written, or NULL */
 	size_t rec_start;
 	sj_link_deliver_fn deliver;
@@ -141,6 +163,14 @@ struct sj_link {
 int sj_link_keys_from_z85(struct sj_link_keys *k, const char *self_public,
 			  const char *self_secret, const char *peer_public,
 			  struct sj_err *err);
+
+/* Fills k->prologue from the rendezvous: nonce (the login shim's) and
+ * node_nonce (the plugin's), each SJ_NONCE_HEX lowercase hex digits, and
+ * the job and step ids.  Both ends must bind the same, or no handshake
+ * completes. */
+int sj_link_bind(struct sj_link_keys *k, const char *nonce,
+		 const char *node_nonce, uint32_t job_id, uint32_t step_id,
+		 struct sj_err *err);
 
 /* Client: connects to host:port now and again whenever the connection is
  * lost, from the numeric address source (NULL: the one routing picks;
@@ -202,17 +232,16 @@ int sj_link_flush_wait(struct sj_link *L, int timeout_ms);
 
 void sj_link_close(struct sj_link *L);
 
-/* The pieces the unit tests check on their own. */
-int sj_link_derive(const struct sj_link_keys *k, int server,
-		   const uint8_t *e_secret, const uint8_t *e_public,
-		   const uint8_t *peer_e_public, uint8_t *tx_key,
-		   uint8_t *rx_key);
-/* Seals the record whose plaintext is b->p[start + 4 .. b->len) in place;
- * writes its length at start.  Opens one in place: *plain, *plen. */
-int sj_link_seal(struct sj_buf *b, size_t start, const uint8_t *key,
-		 uint64_t n, struct sj_err *err);
-int sj_link_open_record(uint8_t *rec, size_t len, const uint8_t *key,
-			uint64_t n, uint8_t **plain, size_t *plen);
+/* The pieces the unit tests and fuzzers check on their own. */
+/* Seals plain[0..len) onto out as Noise transport messages, each a 2-byte
+ * big-endian length and at most SJ_NOISE_MSG_MAX bytes, calling Rekey on
+ * cs before every rekey_every-th.  Opens one such message (msg, len bytes
+ * after its length field) and appends its plaintext to plain. */
+int sj_link_seal(struct sj_noise_cipher *cs, uint64_t rekey_every,
+		 const uint8_t *plain, size_t len, struct sj_buf *out,
+		 struct sj_err *err);
+int sj_link_open_msg(struct sj_noise_cipher *cs, uint64_t rekey_every,
+		     const uint8_t *msg, size_t len, struct sj_buf *plain);
 /* Checks that entries[0..len) are well formed (see SJ_LINK_START); parts:
  * whether START and PIECE entries may be among them (a record of a
  * message in parts) or only whole frames. */

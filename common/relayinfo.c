@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <jansson.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +18,8 @@
 
 static const char *const key_names[] = {
 	"address", "login_address", "port", "fd", "server_public",
-	"server_secret", "client_public",
+	"server_secret", "client_public", "nonce", "node_nonce", "job_id",
+	"step_id",
 };
 
 static int valid_address(const char *a)
@@ -26,6 +28,17 @@ static int valid_address(const char *a)
 
 	return inet_pton(AF_INET, a, buf) == 1 ||
 	       inet_pton(AF_INET6, a, buf) == 1;
+}
+
+static int is_nonce(const char *s)
+{
+	if (strnlen(s, SJ_NONCE_HEX + 1) != SJ_NONCE_HEX)
+		return 0;
+	for (size_t i = 0; i < SJ_NONCE_HEX; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		      (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return 1;
 }
 
 static int check(const struct sj_relayinfo *ri, struct sj_err *err)
@@ -50,6 +63,12 @@ static int check(const struct sj_relayinfo *ri, struct sj_err *err)
 		return sj_err_set(err, "\"server_secret\" is not a Z85 key");
 	if (!sj_curve_key_valid(ri->client_public))
 		return sj_err_set(err, "\"client_public\" is not a Z85 key");
+	if (!is_nonce(ri->nonce))
+		return sj_err_set(err, "\"nonce\" is not %d lowercase hex "
+				  "digits", SJ_NONCE_HEX);
+	if (!is_nonce(ri->node_nonce))
+		return sj_err_set(err, "\"node_nonce\" is not %d lowercase "
+				  "hex digits", SJ_NONCE_HEX);
 	return 0;
 }
 
@@ -77,7 +96,13 @@ int sj_relayinfo_write(const char *path, const struct sj_relayinfo *ri,
 	    json_object_set_new(root, "server_secret",
 				json_string(ri->server_secret)) ||
 	    json_object_set_new(root, "client_public",
-				json_string(ri->client_public))) {
+				json_string(ri->client_public)) ||
+	    json_object_set_new(root, "nonce", json_string(ri->nonce)) ||
+	    json_object_set_new(root, "node_nonce",
+				json_string(ri->node_nonce)) ||
+	    json_object_set_new(root, "job_id", json_integer(ri->job_id)) ||
+	    json_object_set_new(root, "step_id",
+				json_integer(ri->step_id))) {
 		sj_err_set(err, "relay info: out of memory");
 		goto out;
 	}
@@ -122,6 +147,35 @@ static int get_int(json_t *root, const char *name, int *v,
 	    json_integer_value(i) > INT_MAX)
 		return sj_err_set(err, "\"%s\" must be an integer", name);
 	*v = (int)json_integer_value(i);
+	return 0;
+}
+
+static int get_u32(json_t *root, const char *name, uint32_t *v,
+		   struct sj_err *err)
+{
+	json_t *i = json_object_get(root, name);
+
+	if (i == NULL)
+		return sj_err_set(err, "\"%s\" is missing", name);
+	if (!json_is_integer(i) || json_integer_value(i) < 0 ||
+	    json_integer_value(i) > UINT32_MAX)
+		return sj_err_set(err, "\"%s\" must be an integer 0-%u", name,
+				  UINT32_MAX);
+	*v = (uint32_t)json_integer_value(i);
+	return 0;
+}
+
+static int get_nonce(json_t *root, const char *name,
+		     char buf[SJ_NONCE_HEX + 1], struct sj_err *err)
+{
+	json_t *v = json_object_get(root, name);
+
+	if (v == NULL)
+		return sj_err_set(err, "\"%s\" is missing", name);
+	if (!json_is_string(v) || json_string_length(v) != SJ_NONCE_HEX)
+		return sj_err_set(err, "\"%s\" is not %d lowercase hex "
+				  "digits", name, SJ_NONCE_HEX);
+	memcpy(buf, json_string_value(v), SJ_NONCE_HEX + 1);
 	return 0;
 }
 
@@ -174,6 +228,10 @@ static int parse(const char *text, size_t len, struct sj_relayinfo *out,
 	    get_key(root, "server_public", ri.server_public, err) ||
 	    get_key(root, "server_secret", ri.server_secret, err) ||
 	    get_key(root, "client_public", ri.client_public, err) ||
+	    get_nonce(root, "nonce", ri.nonce, err) ||
+	    get_nonce(root, "node_nonce", ri.node_nonce, err) ||
+	    get_u32(root, "job_id", &ri.job_id, err) ||
+	    get_u32(root, "step_id", &ri.step_id, err) ||
 	    check(&ri, err))
 		goto out;
 	*out = ri;

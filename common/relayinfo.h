@@ -13,6 +13,7 @@
 
 #include "connfile.h"
 #include "curvekey.h"
+#include "rendezvous.h"
 #include "sj_err.h"
 
 #define SJ_ENV_DIR "SLURM_JUPYTER_DIR"
@@ -29,6 +30,12 @@ struct sj_relayinfo {
 	char server_public[SJ_Z85_KEY_LEN + 1];
 	char server_secret[SJ_Z85_KEY_LEN + 1];
 	char client_public[SJ_Z85_KEY_LEN + 1];	/* the only client allowed */
+	/* The rendezvous, which the link's Noise prologue binds
+	 * (sj_link_bind): both nonces, the job and step. */
+	char nonce[SJ_NONCE_HEX + 1];
+	char node_nonce[SJ_NONCE_HEX + 1];
+	uint32_t job_id;
+	uint32_t step_id;
 };
 
 int sj_relayinfo_write(const char *path, const struct sj_relayinfo *ri,

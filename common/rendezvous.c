@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define VERSION_LINE "sjrdv=3"
+#define VERSION_LINE "sjrdv=4"
 
 /* --- small text checks ------------------------------------------------ */
 

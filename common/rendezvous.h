@@ -18,7 +18,7 @@
  *           the relay accepts, see link.h), the transport the kernel needs.
  *
  * On the wire: "SJR1" magic, a 4-byte big-endian length, the credential.
- * Inside the credential: "key=value\n" lines, first "sjrdv=3", then
+ * Inside the credential: "key=value\n" lines, first "sjrdv=4", then
  * "type=hello" or "type=welcome", then each field exactly once.  Values are
  * %XX-escaped ('%', control characters and DEL, upper-case hex), so an HMAC
  * key may hold any byte but NUL and still fit on one line.

@@ -209,8 +209,13 @@ static int open_link(struct sj_channels *c, const struct sj_hello *h,
 	struct sj_link_keys keys;
 	int r;
 
-	if (sj_link_keys_from_z85(&keys, pub, sec, h->server_key, err))
+	/* h->nonce is ours: rdv_server refused a HELLO with another. */
+	if (sj_link_keys_from_z85(&keys, pub, sec, h->server_key, err) ||
+	    sj_link_bind(&keys, h->nonce, h->node_nonce, h->job_id,
+			 h->step_id, err)) {
+		sodium_memzero(&keys, sizeof(keys));
 		return -1;
+	}
 	r = sj_channels_link_client(c, h->addr, h->port,
 				    source[0] != '\0' ? source : NULL, &keys,
 				    shim_note, NULL, err);

@@ -233,8 +233,12 @@ int node_main(const struct shim_args *a)
 		goto fail;
 	}
 	if (sj_link_keys_from_z85(&keys, ri.server_public, ri.server_secret,
-				  ri.client_public, &err))
+				  ri.client_public, &err) ||
+	    sj_link_bind(&keys, ri.nonce, ri.node_nonce, ri.job_id,
+			 ri.step_id, &err)) {
+		sodium_memzero(&keys, sizeof(keys));
 		goto fail;
+	}
 	explicit_bzero(ri.server_secret, sizeof(ri.server_secret));
 	int lfd = ri.fd;
 	ri.fd = -1;	/* the link's now, closed with it */

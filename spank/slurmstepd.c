@@ -359,6 +359,10 @@ int sj_stepd_task_init(spank_t sp, int ac, char **av)
 		goto fail;
 	}
 	memcpy(ri.client_public, w.client_key, sizeof(ri.client_public));
+	memcpy(ri.nonce, h.nonce, sizeof(ri.nonce));
+	memcpy(ri.node_nonce, h.node_nonce, sizeof(ri.node_nonce));
+	ri.job_id = h.job_id;
+	ri.step_id = h.step_id;
 
 	what = "kernel files";
 	if (kernel_connfile(&w, &cf, &err) != 0 ||

@@ -4,7 +4,7 @@
 A test plays either side: the login shim (to hand the plugin a forged or
 replayed WELCOME) or the plugin (to hand a login shim a forged HELLO).  On
 the wire each message is "SJR1", a 4-byte big-endian length and a MUNGE
-credential; inside are "key=value" lines, first "sjrdv=3", then "type=...",
+credential; inside are "key=value" lines, first "sjrdv=4", then "type=...",
 values %XX-escaped.  The credentials are made and opened with the munge and
 unmunge commands, as the test user or (through sj-inspect) as sjother.
 """
@@ -39,7 +39,7 @@ def unescape(value):
 
 
 def encode(kind, fields):
-    return (f"sjrdv=3\ntype={kind}\n" +
+    return (f"sjrdv=4\ntype={kind}\n" +
             "".join(f"{k}={escape(str(v))}\n" for k, v in fields.items()))
 
 

@@ -165,6 +165,6 @@ if __name__ == "__main__":
                                 int(sys.argv[4]))))
     elif sys.argv[1] == "knock":
         print(json.dumps(probe(int(sys.argv[3]), sys.argv[2],
-                               b"SJL2" + bytes(32))))
+                               b"SJL3" + bytes(50))))
     else:
         print(json.dumps(listen(int(sys.argv[2]), float(sys.argv[3]))))

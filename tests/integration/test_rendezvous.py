@@ -93,6 +93,22 @@ def test_welcome_for_another_kernel_refused():
     assert_refused(step.run(), step, r"nonce")
 
 
+def test_mixed_install_refused():
+    """A login shim of the previous release answers: its rendezvous version
+    (sjrdv=3) went with link version 2, whose keys were not Noise's.  The
+    plugin refuses its WELCOME with the message that says so, before any
+    link is made."""
+    def old(hello):
+        text = fakeshim.welcome_for(hello)
+        assert text.startswith("sjrdv=4\n")
+        return fakeshim.seal("sjrdv=3\n" + text.split("\n", 1)[1])
+
+    step = fakeshim.Step(old)
+    assert_refused(step.run(), step,
+                   r'unsupported version "sjrdv=3" \(this end speaks '
+                   r'sjrdv=4\)')
+
+
 @pytest.fixture
 def node_held():
     """hold(node): the node fully allocated to another job until release()."""

@@ -6,7 +6,6 @@ cluster network accepts only the login shim's link key; the kernel's
 connection file sits in a directory only its owner can enter; the HMAC key
 is in no process's argv or environment.
 """
-import hashlib
 import os
 import re
 import resource
@@ -15,6 +14,16 @@ import socket
 import struct
 
 import nacl.bindings as nacl
+from dissononce.cipher.chachapoly import ChaChaPolyCipher
+from dissononce.dh.x25519.private import PrivateKey
+from dissononce.dh.x25519.public import PublicKey
+from dissononce.dh.x25519.x25519 import X25519DH
+from dissononce.hash.blake2b import Blake2bHash
+from dissononce.processing.handshakepatterns.interactive.KK import \
+    KKHandshakePattern
+from dissononce.processing.impl.cipherstate import CipherState
+from dissononce.processing.impl.handshakestate import HandshakeState
+from dissononce.processing.impl.symmetricstate import SymmetricState
 from jupyter_client.session import Session
 from zmq.utils import z85
 
@@ -62,8 +71,15 @@ def test_kernel_ports_loopback_or_ipc_only(kernelspecs, start_kernel):
         "\n".join(s.line for s in exposed)
 
 
-LINK_MAGIC = b"SJL2"
-LINK_LABEL = b"spank-jupyter link 1\0"
+LINK_MAGIC = b"SJL3"
+
+
+def link_prologue(relay):
+    """Noise's prologue (docs/link.md): the rendezvous that keyed the link,
+    as relay.json carries it."""
+    return (b"spank-jupyter link" + LINK_MAGIC + bytes.fromhex(relay["nonce"])
+            + bytes.fromhex(relay["node_nonce"])
+            + struct.pack(">II", relay["job_id"], relay["step_id"]))
 
 
 def recv_all(sock, limit=1 << 20):
@@ -81,36 +97,25 @@ def recv_all(sock, limit=1 << 20):
     return got
 
 
-def foreign_link_client(addr, port, server_public, records):
-    """The link protocol (common/link.h) spoken right, with a static key
-    pair of our own: what another user who read the relay's public key
-    could do.  Returns what the relay sent back before it closed."""
+def foreign_link_client(addr, port, relay):
+    """The link protocol (docs/link.md) spoken right by another
+    implementation of Noise (dissononce), with the relay's public key and
+    the rendezvous's prologue but a static key pair of its own: what
+    another user who read relay.json's public part could do.  Returns what
+    the relay sent back before it closed."""
     static_pub, static_sec = nacl.crypto_box_keypair()
-    e_pub, e_sec = nacl.crypto_box_keypair()
+    dh = X25519DH()
+    hs = HandshakeState(
+        SymmetricState(CipherState(ChaChaPolyCipher()), Blake2bHash()), dh)
+    hs.initialize(KKHandshakePattern(), True, link_prologue(relay),
+                  s=dh.generate_keypair(PrivateKey(static_sec)),
+                  rs=PublicKey(z85.decode(relay["server_public"])))
+    msg1 = bytearray()
+    hs.write_message(b"", msg1)
     sock = socket.create_connection((addr, port), timeout=30)
     try:
-        sock.sendall(LINK_MAGIC + e_pub)
-        greeting = b""
-        while len(greeting) < 36:
-            d = sock.recv(36 - len(greeting))
-            assert d, "the relay closed before its greeting"
-            greeting += d
-        assert greeting[:4] == LINK_MAGIC, greeting
-        peer_e = greeting[4:]
-        h = hashlib.blake2b(digest_size=64)
-        for part in (LINK_LABEL, static_pub, server_public, e_pub, peer_e,
-                     nacl.crypto_scalarmult(e_sec, server_public),
-                     nacl.crypto_scalarmult(static_sec, server_public),
-                     nacl.crypto_scalarmult(e_sec, peer_e),
-                     nacl.crypto_scalarmult(static_sec, peer_e)):
-            h.update(part)
-        tx = h.digest()[:32]
-        for n, plain in enumerate(records):
-            head = struct.pack(">I", len(plain) + 16)
-            nonce = b"\0" * 4 + struct.pack("<Q", n)
-            sock.sendall(head + nacl.crypto_aead_chacha20poly1305_ietf_encrypt(
-                plain, head, nonce, tx))
-        return greeting + recv_all(sock)
+        sock.sendall(LINK_MAGIC + struct.pack(">H", len(msg1)) + msg1)
+        return recv_all(sock)
     finally:
         sock.close()
 
@@ -141,7 +146,6 @@ def test_relay_refuses_strangers(kernelspecs, start_kernel):
                  {c for c, _ in s.procs} == {"slurm-jupyter-s"}}
     assert listening == {relay["port"]}
     addr, port = relay["address"], relay["port"]
-    server_public = z85.decode(relay["server_public"])
 
     # A kernel_info_request signed with the kernel's real HMAC key: only
     # the link's key stands in the way.
@@ -149,22 +153,23 @@ def test_relay_refuses_strangers(kernelspecs, start_kernel):
                       signature_scheme=k.km.session.signature_scheme)
     msg = session.msg("kernel_info_request", {})
     request = frames_record(0, session.serialize(msg))
-    hello = bytes([0x80])
 
-    got = foreign_link_client(addr, port, server_public, [hello, request])
-    # Its greeting, then nothing: the connection was dropped.
-    assert len(got) == 36 and got[:4] == LINK_MAGIC, got[:80]
-    # Straight to business without a HELLO: refused by its size alone.
-    got = foreign_link_client(addr, port, server_public, [request])
-    assert len(got) == 36, got[:80]
+    got = foreign_link_client(addr, port, relay)
+    # Its greeting, then nothing: Noise's first message did not open, and
+    # the connection was dropped before a second one.
+    assert got == LINK_MAGIC, got[:80]
+    # Straight to business without a handshake: refused by its size alone.
+    got = raw_client(addr, port, LINK_MAGIC + struct.pack(">H", len(request))
+                     + request)
+    assert got == LINK_MAGIC, got[:80]
     # Not the link protocol at all: a ZMTP greeting, an HTTP request.
     zmtp = b"\xff" + b"\0" * 8 + b"\x7f\x03\x00CURVE" + b"\0" * 47
     for junk in (zmtp, b"GET / HTTP/1.0\r\nHost: n2\r\nAccept: */*\r\n\r\n"):
         got = raw_client(addr, port, junk)
-        assert len(got) == 36 and got[:4] == LINK_MAGIC, got[:80]
-    # A login shim of another version of the protocol.
-    got = raw_client(addr, port, b"SJL1" + bytes(32))
-    assert len(got) == 36 and got[:4] == LINK_MAGIC, got[:80]
+        assert got == LINK_MAGIC, got[:80]
+    # A login shim of the previous version of the protocol.
+    got = raw_client(addr, port, b"SJL2" + bytes(32))
+    assert got == LINK_MAGIC, got[:80]
 
     # The real client still works, and the server log says what happened.
     assert k.kc.kernel_info(reply=True, timeout=30)["content"]["status"] == \
@@ -177,10 +182,10 @@ def test_relay_refuses_strangers(kernelspecs, start_kernel):
         log = k.shim_log()
         keyless = re.findall(stranger + "it does not hold the login shim's "
                              "key", log)
-        no_hello = re.findall(stranger + r"a record of \d+ bytes", log)
+        no_hello = re.findall(stranger + r"a message of \d+ bytes", log)
         junk = re.findall(stranger + "not the link protocol", log)
-        other = re.findall(stranger + "it speaks version 1 of the link "
-                           "protocol, this shim version 2 [(]install the "
+        other = re.findall(stranger + "it speaks version 2 of the link "
+                           "protocol, this shim version 3 [(]install the "
                            "same spank-jupyter on login and compute nodes",
                            log)
         return log if (len(keyless), len(no_hello), len(junk),

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* The link between the shims (common/link.c): key agreement, records, and
- * both ends talking over loopback TCP in this one process. */
+/* The link between the shims (common/link.c): the prologue, sealing into
+ * Noise transport messages, Rekey, and both ends talking over loopback TCP
+ * in this one process. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,6 +24,19 @@ struct pair {
 	struct sj_link_keys client, server;
 };
 
+#define NONCE "00112233445566778899aabbccddeeff"
+#define NODE_NONCE "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
+
+static void bind_both(struct pair *p, const char *node_nonce, uint32_t job)
+{
+	struct sj_err err = { "" };
+
+	assert_ok(sj_link_bind(&p->client, NONCE, node_nonce, job, 0, &err),
+		  err);
+	assert_ok(sj_link_bind(&p->server, NONCE, node_nonce, job, 0, &err),
+		  err);
+}
+
 static void make_pair(struct pair *p)
 {
 	uint8_t cpub[32], csec[32], spub[32], ssec[32];
@@ -36,83 +50,96 @@ static void make_pair(struct pair *p)
 	memcpy(p->server.self_public, spub, 32);
 	memcpy(p->server.self_secret, ssec, 32);
 	memcpy(p->server.peer_public, cpub, 32);
+	bind_both(p, NODE_NONCE, 42);
 }
 
-static void test_derive_agrees(void **state)
+/* The prologue, byte for byte as docs/link.md has it. */
+static void test_bind(void **state)
 {
-	struct pair p;
-	uint8_t ce_pub[32], ce_sec[32], se_pub[32], se_sec[32];
-	uint8_t ctx[32], crx[32], stx[32], srx[32];
+	struct sj_link_keys k;
+	struct sj_err err = { "" };
+	static const uint8_t want[SJ_LINK_PROLOGUE_BYTES] =
+		"spank-jupyter linkSJL3"
+		"\x00\x11\x22\x33\x44\x55\x66\x77\x88\x99\xaa\xbb\xcc\xdd\xee\xff"
+		"\x0f\x1e\x2d\x3c\x4b\x5a\x69\x78\x87\x96\xa5\xb4\xc3\xd2\xe1\xf0"
+		"\x00\x01\x02\x03" "\xff\xff\xff\xfe";
 
 	(void)state;
-	make_pair(&p);
-	crypto_box_keypair(ce_pub, ce_sec);
-	crypto_box_keypair(se_pub, se_sec);
-	assert_int_equal(sj_link_derive(&p.client, 0, ce_sec, ce_pub, se_pub,
-					ctx, crx), 0);
-	assert_int_equal(sj_link_derive(&p.server, 1, se_sec, se_pub, ce_pub,
-					stx, srx), 0);
-	assert_memory_equal(ctx, srx, 32);
-	assert_memory_equal(crx, stx, 32);
-	assert_memory_not_equal(ctx, crx, 32);
-
-	/* A client that is not the one the server was told of. */
-	struct pair q;
-	make_pair(&q);
-	memcpy(p.client.self_public, q.client.self_public, 32);
-	memcpy(p.client.self_secret, q.client.self_secret, 32);
-	assert_int_equal(sj_link_derive(&p.client, 0, ce_sec, ce_pub, se_pub,
-					ctx, crx), 0);
-	assert_memory_not_equal(ctx, srx, 32);
-
-	/* An all-zero (low-order) ephemeral key is refused. */
-	uint8_t zero[32] = { 0 };
-	assert_int_equal(sj_link_derive(&p.server, 1, se_sec, se_pub, zero,
-					stx, srx), -1);
+	assert_int_equal(SJ_LINK_PROLOGUE_BYTES, 62);
+	assert_ok(sj_link_bind(&k, NONCE, NODE_NONCE, 0x010203, 0xfffffffe,
+			       &err), err);
+	assert_memory_equal(k.prologue, want, sizeof(want));
+	assert_fails(sj_link_bind(&k, NONCE, "0F1E2D3C4B5A69788796A5B4C3D2E1F0",
+				  1, 0, &err), err,
+		     "link: a rendezvous nonce is not 32 lowercase hex digits");
+	assert_fails(sj_link_bind(&k, "0011", NODE_NONCE, 1, 0, &err), err,
+		     "not 32 lowercase hex digits");
 }
 
+/* Sealing into Noise transport messages of at most 65535 bytes, each
+ * after its 2-byte length, and opening them; Rekey before every
+ * rekey_every-th message, on both ends or neither. */
 static void test_seal_open(void **state)
 {
-	struct sj_buf b = { 0 };
+	struct sj_buf out = { 0 }, plain = { 0 }, lagged = { 0 };
 	struct sj_err err = { "" };
-	uint8_t key[32], *plain;
-	size_t plen;
-	static const char msg[] = "\x01hello, kernel";
+	struct sj_noise_cipher tx, rx, lag;
+	uint8_t key[32];
+	size_t big = 3 * SJ_NOISE_PAYLOAD_MAX + 100, at = 0, msgs = 0;
+	uint8_t *msg = malloc(big);
 
 	(void)state;
+	assert_non_null(msg);
+	assert_int_equal(sodium_init() >= 0, 1);
 	randombytes_buf(key, sizeof(key));
-	assert_int_equal(sj_buf_reserve(&b, 4 + sizeof(msg)), 0);
-	memcpy(b.p + 4, msg, sizeof(msg));
-	b.len = 4 + sizeof(msg);
-	assert_ok(sj_link_seal(&b, 0, key, 7, &err), err);
-	assert_int_equal(b.len, 4 + sizeof(msg) + SJ_LINK_TAG_BYTES);
-	/* Not in clear on the wire. */
-	assert_null(memmem(b.p, b.len, "hello", 5));
+	randombytes_buf(msg, big);
+	sj_noise_cipher_init(&tx, key);
+	sj_noise_cipher_init(&rx, key);
+	sj_noise_cipher_init(&lag, key);
+	assert_ok(sj_link_seal(&tx, 2, msg, big, &out, &err), err);
+	/* Four messages: three full, one of 100 bytes; n counts them. */
+	assert_int_equal(out.len, 4 * (2 + 16) + big);
+	assert_int_equal(tx.n, 4);
+	assert_null(memmem(out.p, out.len, msg, 32));
+	while (at < out.len) {
+		size_t ml = (size_t)out.p[at] << 8 | out.p[at + 1];
+		struct sj_noise_cipher tmp = rx;
 
-	uint8_t *copy = malloc(b.len);
-	assert_non_null(copy);
-	/* The wrong record number (a replay, a reordering) fails. */
-	memcpy(copy, b.p, b.len);
-	assert_int_equal(sj_link_open_record(copy, b.len, key, 6, &plain,
-					     &plen), -1);
-	/* So does any flipped bit, the length included. */
-	for (size_t i = 0; i < b.len; i += 3) {
-		memcpy(copy, b.p, b.len);
-		copy[i] ^= 0x10;
-		assert_int_equal(sj_link_open_record(copy, b.len, key, 7,
-						     &plain, &plen), -1);
+		assert_true(ml <= SJ_NOISE_MSG_MAX);
+		/* An end that does not rekey fails from the third on. */
+		assert_int_equal(sj_link_open_msg(&lag, 0, out.p + at + 2, ml,
+						  &lagged),
+				 msgs < 2 ? 0 : -1);
+		/* Any flipped bit fails, and adds nothing. */
+		out.p[at + 2 + ml / 2] ^= 0x04;
+		assert_int_equal(sj_link_open_msg(&tmp, 2, out.p + at + 2, ml,
+						  &plain), -1);
+		assert_int_equal(plain.len, at == 0 ? 0 : at - 18 * msgs);
+		out.p[at + 2 + ml / 2] ^= 0x04;
+		assert_int_equal(sj_link_open_msg(&rx, 2, out.p + at + 2, ml,
+						  &plain), 0);
+		at += 2 + ml;
+		msgs++;
 	}
-	/* And a truncated record. */
-	memcpy(copy, b.p, b.len);
-	assert_int_equal(sj_link_open_record(copy, b.len - 1, key, 7, &plain,
-					     &plen), -1);
-	memcpy(copy, b.p, b.len);
-	assert_int_equal(sj_link_open_record(copy, b.len, key, 7, &plain,
-					     &plen), 0);
-	assert_int_equal(plen, sizeof(msg));
-	assert_memory_equal(plain, msg, sizeof(msg));
-	free(copy);
-	sj_buf_free(&b);
+	assert_int_equal(msgs, 4);
+	assert_int_equal(plain.len, big);
+	assert_memory_equal(plain.p, msg, big);
+	/* Too short to hold a tag. */
+	assert_int_equal(sj_link_open_msg(&rx, 2, out.p + 2, 15, &plain), -1);
+	/* An empty one (a tag alone) opens to nothing, into an empty buffer
+	 * too (the fuzzer's find: no NULL + 0). */
+	uint8_t tag[SJ_NOISE_TAGLEN];
+	size_t tl;
+	struct sj_buf empty = { 0 };
+	assert_ok(sj_noise_encrypt(&tx, NULL, 0, NULL, 0, tag, sizeof(tag),
+				   &tl, &err), err);
+	assert_int_equal(sj_link_open_msg(&rx, 0, tag, tl, &empty), 0);
+	assert_int_equal(empty.len, 0);
+	sj_buf_free(&empty);
+	free(msg);
+	sj_buf_free(&out);
+	sj_buf_free(&plain);
+	sj_buf_free(&lagged);
 }
 
 static void test_frames_valid(void **state)
@@ -575,7 +602,7 @@ static void test_flood_behind_the_login_shim(void **state)
 	struct sj_err err = { "" };
 	enum { N = 3 * SJ_LINK_PENDING };
 	int fd[N];
-	uint8_t greeting[SJ_LINK_GREETING_BYTES] = "SJL2";
+	uint8_t greeting[SJ_LINK_GREETING_BYTES] = "SJL3";
 
 	(void)state;
 	duo_open(&d, 0);
@@ -593,7 +620,6 @@ static void test_flood_behind_the_login_shim(void **state)
 	}
 	for (int i = 0; i < N; i++) {
 		fd[i] = stranger(d.port);
-		randombytes_buf(greeting + 4, sizeof(greeting) - 4);
 		assert_int_equal(write(fd[i], greeting, sizeof(greeting)),
 				 (ssize_t)sizeof(greeting));
 	}
@@ -677,9 +703,11 @@ static void test_message_over_the_limit(void **state)
 }
 
 /* Something else on the node shim's port (the shim gone, another
- * program there) that greets but cannot prove itself: the login shim
- * sends it nothing of the backlog, gives up after its handshake time,
- * tries again, and delivers everything once the real one is back. */
+ * program there) that greets but cannot prove itself, first answering
+ * Noise's first message with junk, then not at all: the login shim sends
+ * it nothing of the backlog, refuses the junk, gives up on the silence
+ * after its handshake time, tries again, and delivers everything once the
+ * real one is back. */
 static void test_impostor_gets_nothing(void **state)
 {
 	struct pair p;
@@ -687,8 +715,8 @@ static void test_impostor_gets_nothing(void **state)
 	struct sj_err err = { "" };
 	struct sockaddr_in sin = { .sin_family = AF_INET };
 	socklen_t sl = sizeof(sin);
-	int lfd, port, one = 1, accepted = 0;
-	uint8_t greeting[SJ_LINK_GREETING_BYTES] = { 'S', 'J', 'L', '2' };
+int lfd, port, one = 1, accepted = 0;
+	uint8_t greeting[SJ_LINK_GREETING_BYTES] = { 'S', 'J', 'L', '3' };
 
 	(void)state;
 	assert_non_null(c);
@@ -702,15 +730,15 @@ static void test_impostor_gets_nothing(void **state)
 	assert_int_equal(listen(lfd, 8), 0);
 	assert_int_equal(getsockname(lfd, (struct sockaddr *)&sin, &sl), 0);
 	port = ntohs(sin.sin_port);
-	randombytes_buf(greeting + 4, 32);
 
 	assert_ok(sj_link_open_client(&c->L, "127.0.0.1", port, NULL, &p.client,
 				      got, c, noted, c, &err), err);
 	c->L.handshake_ms = 200;
 	send_msg(c, SJ_SHELL, "<IDS|MSG>", "execute_request");
-	/* Two connections in turn, each greeted and then left waiting. */
-	int conn[2] = { -1, -1 };
-	for (int spins = 0; accepted < 2 && spins < 300; spins++) {
+	/* Three connections in turn, each greeted, the first answered with
+	 * junk, the others left waiting. */
+	int conn[3] = { -1, -1, -1 };
+	for (int spins = 0; accepted < 3 && spins < 500; spins++) {
 		struct pollfd pf[2] = { { .fd = c->L.epfd, .events = POLLIN },
 					{ .fd = lfd, .events = POLLIN } };
 
@@ -722,21 +750,34 @@ static void test_impostor_gets_nothing(void **state)
 			assert_int_equal(write(conn[accepted], greeting,
 					       sizeof(greeting)),
 					 (ssize_t)sizeof(greeting));
+			if (accepted == 0) {
+				uint8_t junk[2 + 48] = { 0, 48 };
+
+				randombytes_buf(junk + 2, 48);
+				assert_int_equal(write(conn[0], junk,
+						       sizeof(junk)),
+						 (ssize_t)sizeof(junk));
+			}
 			accepted++;
 		}
 	}
-	assert_int_equal(accepted, 2);
+	assert_int_equal(accepted, 3);
 	assert_null(c->L.live);
 	assert_non_null(strstr(c->notes, "did not complete the link's "
 			       "handshake"));
-	/* What the first one got: the client's greeting and HELLO (17 + 4
-	 * bytes), nothing of the message waiting. */
+	assert_non_null(strstr(c->notes, "link: refused 127.0.0.1:"));
+	assert_non_null(strstr(c->notes, ": it does not hold the node shim's "
+			       "key"));
+	/* What the first one got: the client's greeting and Noise's first
+	 * message (its length and 48 bytes), nothing of the message
+	 * waiting. */
 	uint8_t buf[4096];
 	ssize_t n = read(conn[0], buf, sizeof(buf));
-	assert_int_equal(n, SJ_LINK_GREETING_BYTES + 4 + 17);
-	assert_memory_equal(buf, "SJL2", 4);
+	assert_int_equal(n, SJ_LINK_GREETING_BYTES + 2 + 48);
+	assert_memory_equal(buf, "SJL3\x00\x30", 6);
 	close(conn[0]);
 	close(conn[1]);
+	close(conn[2]);
 
 	/* The real node shim comes back on that port. */
 	s = calloc(1, sizeof(*s));
@@ -751,10 +792,107 @@ static void test_impostor_gets_nothing(void **state)
 	free(s);
 }
 
+/* Rekey after a small bound: on both ends, every message arrives, big
+ * ones (many transport messages) too; with the bound on one end only, the
+ * first message past it fails authentication, so the keys did change. */
+static void test_rekey(void **state)
+{
+	struct duo d;
+	char big[200 * 1024];
+
+	(void)state;
+	memset(big, 'r', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	duo_open(&d, 1);
+	d.c->L.rekey_every = d.s->L.rekey_every = 3;
+	for (int i = 0; i < 10; i++) {
+		send_msg(d.c, SJ_SHELL, "<IDS|MSG>", i == 5 ? big : "ping");
+		send_msg(d.s, SJ_IOPUB, "status", i == 7 ? big : "pong");
+		PUMP(d.c, d.s, d.s->n == i + 1 && d.c->n == i + 1);
+	}
+	check_msg(d.s, 5, SJ_SHELL, "<IDS|MSG>", big);
+	check_msg(d.c, 7, SJ_IOPUB, "status", big);
+	check_msg(d.s, 9, SJ_SHELL, "<IDS|MSG>", "ping");
+	check_msg(d.c, 9, SJ_IOPUB, "status", "pong");
+	/* Well past the bound each way: 10 messages, 4 more for each big
+	 * one, the HELLO. */
+	assert_true(d.c->L.live->tx.n > 12 && d.s->L.live->tx.n > 12);
+	assert_int_equal(d.s->L.epoch, 1);
+	assert_null(strstr(d.s->notes, "failed authentication"));
+	duo_close(&d);
+
+	duo_open(&d, 1);
+	d.c->L.rekey_every = 3;
+	PUMP(d.c, d.s, d.c->L.live != NULL && d.s->L.live != NULL);
+	/* Transport messages 1 and 2 (the HELLO was 0), then 3. */
+	for (int i = 0; i < 3; i++)
+		send_msg(d.c, SJ_SHELL, "<IDS|MSG>", "ping");
+	PUMP(d.c, d.s, d.s->n == 2 &&
+	     strstr(d.s->notes, "failed authentication") != NULL);
+	assert_non_null(strstr(d.s->notes, "link: a message from 127.0.0.1:"));
+	duo_close(&d);
+}
+
+/* Both ends must bind the same rendezvous: a client keyed for another
+ * (its node nonce, its job) is refused like a stranger. */
+static void test_prologue_binds_the_rendezvous(void **state)
+{
+	for (int which = 0; which < 2; which++) {
+		struct duo d;
+		struct sj_err err = { "" };
+
+		(void)state;
+		duo_open(&d, 0);
+		if (which == 0)
+			assert_ok(sj_link_bind(&d.p.client, NONCE,
+					       "0f1e2d3c4b5a69788796a5b4c3d2e1f1",
+					       42, 0, &err), err);
+		else
+			assert_ok(sj_link_bind(&d.p.client, NONCE, NODE_NONCE,
+					       43, 0, &err), err);
+		assert_ok(sj_link_open_client(&d.c->L, "127.0.0.1", d.port,
+					      NULL, &d.p.client, got, d.c,
+					      noted, d.c, &err), err);
+		send_msg(d.c, SJ_SHELL, "<IDS|MSG>", "execute_request");
+		PUMP(d.c, d.s, d.s->L.refused >= 1);
+		assert_non_null(strstr(d.s->notes, "it does not hold the "
+				       "login shim's key"));
+		assert_null(d.s->L.live);
+		assert_null(d.c->L.live);
+		assert_int_equal(d.s->n, 0);
+		duo_close(&d);
+	}
+}
+
+/* A shim of the previous version (its greeting "SJL2" and an ephemeral
+ * key) is refused by the message that says what to do, and hears nothing
+ * but our greeting. */
+static void test_other_version_refused(void **state)
+{
+	struct duo d;
+	uint8_t old[36] = "SJL2", buf[64];
+
+	(void)state;
+	duo_open(&d, 0);
+	int fd = stranger(d.port);
+	assert_int_equal(write(fd, old, sizeof(old)), (ssize_t)sizeof(old));
+	SERVE(d.s, strstr(d.s->notes, "link protocol") != NULL);
+	assert_non_null(strstr(d.s->notes, "link: refused 127.0.0.1:"));
+	assert_non_null(strstr(d.s->notes, ": it speaks version 2 of the link "
+			       "protocol, this shim version 3 (install the "
+			       "same spank-jupyter on login and compute "
+			       "nodes)"));
+	assert_int_equal(read(fd, buf, sizeof(buf)), 4);
+	assert_memory_equal(buf, "SJL3", 4);
+	assert_int_equal(read(fd, buf, sizeof(buf)), 0);
+	close(fd);
+	duo_close(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_derive_agrees),
+		cmocka_unit_test(test_bind),
 		cmocka_unit_test(test_seal_open),
 		cmocka_unit_test(test_frames_valid),
 		cmocka_unit_test(test_both_ends),
@@ -767,6 +905,9 @@ int main(void)
 		cmocka_unit_test(test_parts_from_the_client_refused),
 		cmocka_unit_test(test_message_over_the_limit),
 		cmocka_unit_test(test_impostor_gets_nothing),
+		cmocka_unit_test(test_rekey),
+		cmocka_unit_test(test_prologue_binds_the_rendezvous),
+		cmocka_unit_test(test_other_version_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

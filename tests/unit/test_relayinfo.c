@@ -32,6 +32,10 @@ static void fill(struct sj_relayinfo *ri)
 	assert_ok(sj_curve_keypair(ri->server_public, ri->server_secret, &err),
 		  err);
 	assert_ok(sj_curve_keypair(ri->client_public, unused, &err), err);
+	strcpy(ri->nonce, "00112233445566778899aabbccddeeff");
+	strcpy(ri->node_nonce, "ffeeddccbbaa99887766554433221100");
+	ri->job_id = 4294967295u;
+	ri->step_id = 7;
 }
 
 static void test_round_trip(void **state)
@@ -91,6 +95,14 @@ static void test_write_refuses(void **state)
 	ri.client_public[39] = '\0';
 	assert_fails(sj_relayinfo_write(at(t, "r.json"), &ri, &err), err,
 		     "\"client_public\" is not a Z85 key");
+	fill(&ri);
+	ri.node_nonce[5] = 'A';
+	assert_fails(sj_relayinfo_write(at(t, "r.json"), &ri, &err), err,
+		     "\"node_nonce\" is not 32 lowercase hex digits");
+	fill(&ri);
+	ri.nonce[31] = '\0';
+	assert_fails(sj_relayinfo_write(at(t, "r.json"), &ri, &err), err,
+		     "\"nonce\" is not 32 lowercase hex digits");
 	/* Nothing was written. */
 	assert_int_equal(access(at(t, "r.json"), F_OK), -1);
 	fill(&ri);
@@ -100,6 +112,8 @@ static void test_write_refuses(void **state)
 
 #define PUB "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7"
 #define GOOD_PORT "4"
+#define NONCE "0123456789abcdef0123456789abcdef"
+#define IDS ", \"job_id\": 12, \"step_id\": 0"
 
 /* Writes relay.json with the given members (JSON text; NULL leaves the
  * member out) and good keys. */
@@ -126,7 +140,11 @@ static void write_info(const char *path, const char *addr, const char *port,
 	strcat(text, "\"login_address\": \"10.0.0.9\", "
 	       "\"server_public\": \"" PUB "\", "
 	       "\"server_secret\": \"" PUB "\", "
-	       "\"client_public\": \"" PUB "\"");
+	       "\"client_public\": \"" PUB "\", "
+	       "\"nonce\": \"" NONCE "\", \"node_nonce\": \"" NONCE "\"");
+	/* The ids, unless the test gives its own. */
+	if (extra == NULL || strstr(extra, "job_id") == NULL)
+		strcat(text, IDS);
 	if (extra != NULL)
 		strcat(text, extra);
 	strcat(text, "}");
@@ -143,10 +161,28 @@ static void test_load_strict(void **state)
 	write_info(p, "\"10.0.0.1\"", GOOD_PORT, GOOD_PORT, NULL);
 	assert_ok(sj_relayinfo_load(p, &ri, &err), err);
 	assert_int_equal(ri.port, 4);
+	assert_string_equal(ri.nonce, NONCE);
+	assert_int_equal(ri.job_id, 12);
+	assert_int_equal(ri.step_id, 0);
 	assert_int_equal(ri.fd, 4);
 	assert_string_equal(ri.client_public, PUB);
 	assert_string_equal(ri.login_address, "10.0.0.9");
 
+	write_info(p, "\"10.0.0.1\"", GOOD_PORT, GOOD_PORT,
+		   ", \"step_id\": 0, \"xjob_id\": 1");
+	assert_fails(sj_relayinfo_load(p, &ri, &err), err,
+		     "unknown key \"xjob_id\"");
+	write_text(p, "{\"address\": \"10.0.0.1\", \"login_address\": "
+		   "\"10.0.0.9\", \"port\": 4, \"fd\": 4, \"server_public\": "
+		   "\"" PUB "\", \"server_secret\": \"" PUB "\", "
+		   "\"client_public\": \"" PUB "\", \"nonce\": \"" NONCE
+		   "\", \"node_nonce\": \"" NONCE "\", \"step_id\": 0}");
+	assert_fails(sj_relayinfo_load(p, &ri, &err), err,
+		     "\"job_id\" is missing");
+	write_info(p, "\"10.0.0.1\"", GOOD_PORT, GOOD_PORT,
+		   ", \"job_id\": -1, \"step_id\": 0");
+	assert_fails(sj_relayinfo_load(p, &ri, &err), err,
+		     "\"job_id\" must be an integer 0-4294967295");
 	write_info(p, "\"10.0.0.1\"", GOOD_PORT, GOOD_PORT,
 		   ", \"extra\": 1");
 	assert_fails(sj_relayinfo_load(p, &ri, &err), err,

@@ -1,0 +1,179 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""link_peer.py ROLE S_SECRET RS PROLOGUE REKEY_EVERY [PORT] - the other end
+of test_link_interop.c: the link of docs/link.md, its Noise part done by
+dissononce (Debian's python3-dissononce), which shares no code with
+common/noise.c or common/link.c.
+
+ROLE is client (the login shim's part, Noise's initiator: connects to
+127.0.0.1:PORT) or server (the node shim's: accepts one connection on the
+listening socket that is file descriptor 3).  S_SECRET (this end's static
+secret), RS (the other end's static public key) and PROLOGUE are hex;
+REKEY_EVERY is how many transport messages each direction sends between
+Rekeys.
+
+The script: the greetings and the KK handshake; the client sends its HELLO
+record, then a shell message of two frames, b"dissononce" and b"hello".
+Then each end answers every message record it gets with one of the same
+kind whose frames are b"echo" and the frames it got; after answering one
+whose last frame is b"bye" it exits 0.  The other end's handshake message
+failing to decrypt: "link_peer: refused" on stderr, exit 3.  The other end
+closing: exit 4.
+"""
+import os
+import socket
+import struct
+import sys
+
+from dissononce.cipher.chachapoly import ChaChaPolyCipher
+from dissononce.dh.x25519.private import PrivateKey
+from dissononce.dh.x25519.public import PublicKey
+from dissononce.dh.x25519.x25519 import X25519DH
+from dissononce.exceptions.decrypt import DecryptFailedException
+from dissononce.hash.blake2b import Blake2bHash
+from dissononce.processing.handshakepatterns.interactive.KK import \
+    KKHandshakePattern
+from dissononce.processing.impl.cipherstate import CipherState
+from dissononce.processing.impl.handshakestate import HandshakeState
+from dissononce.processing.impl.symmetricstate import SymmetricState
+
+GREETING = b"SJL3"
+HELLO = b"\x80"
+
+
+class Closed(Exception):
+    pass
+
+
+def rekey(cs):
+    """Rekey() as the specification (11.3) defines it (dissononce 0.34.3's
+    own keeps all 48 bytes of ENCRYPT's output and sets n to 0; see
+    noise_peer.py)."""
+    n = cs._nonce
+    cs.initialize_key(cs.cipher.encrypt(cs._key, 2**64 - 1, b"",
+                                        bytes(32))[:32])
+    cs.set_nonce(n)
+
+
+class Link:
+    def __init__(self, sock, every):
+        self.sock, self.every = sock, every
+        self.tx = self.rx = None
+        self.sent = self.got = 0
+        self.stream = b""
+
+    def read_exact(self, n):
+        b = b""
+        while len(b) < n:
+            chunk = self.sock.recv(n - len(b))
+            if not chunk:
+                raise Closed()
+            b += chunk
+        return b
+
+    def recv_msg(self):
+        return self.read_exact(int.from_bytes(self.read_exact(2), "big"))
+
+    def send_msg(self, m):
+        self.sock.sendall(len(m).to_bytes(2, "big") + bytes(m))
+
+    def send_plain(self, plain):
+        """Our records, in transport messages of at most 65535 bytes."""
+        while plain:
+            chunk, plain = plain[:65519], plain[65519:]
+            if self.sent and self.sent % self.every == 0:
+                rekey(self.tx)
+            self.send_msg(self.tx.encrypt_with_ad(b"", chunk))
+            self.sent += 1
+
+    def recv_record(self):
+        while len(self.stream) < 4 or \
+                len(self.stream) < 4 + struct.unpack(">I", self.stream[:4])[0]:
+            if self.got and self.got % self.every == 0:
+                rekey(self.rx)
+            self.stream += self.rx.decrypt_with_ad(b"", self.recv_msg())
+            self.got += 1
+        n = struct.unpack(">I", self.stream[:4])[0]
+        rec, self.stream = self.stream[4:4 + n], self.stream[4 + n:]
+        return rec
+
+
+def record(kind, frames):
+    plain = bytes([kind]) + b"".join(struct.pack(">I", len(f)) + f
+                                     for f in frames)
+    return struct.pack(">I", len(plain)) + plain
+
+
+def frames_of(entries):
+    out = []
+    while entries:
+        n = struct.unpack(">I", entries[:4])[0]
+        assert n < 0x40000000, "START or PIECE entries: not sent here"
+        out.append(entries[4:4 + n])
+        entries = entries[4 + n:]
+    return out
+
+
+def main():
+    role, s_secret, rs, prologue, every = sys.argv[1:6]
+    client = role == "client"
+    if client:
+        sock = socket.create_connection(("127.0.0.1", int(sys.argv[6])))
+    else:
+        lsock = socket.socket(fileno=3)
+        sock, _ = lsock.accept()
+        lsock.close()
+    dh = X25519DH()
+    hs = HandshakeState(
+        SymmetricState(CipherState(ChaChaPolyCipher()), Blake2bHash()), dh)
+    hs.initialize(KKHandshakePattern(), client, bytes.fromhex(prologue),
+                  s=dh.generate_keypair(PrivateKey(bytes.fromhex(s_secret))),
+                  rs=PublicKey(bytes.fromhex(rs)))
+    link = Link(sock, int(every))
+    sock.sendall(GREETING)
+    try:
+        if client:
+            buf = bytearray()
+            hs.write_message(b"", buf)
+            link.send_msg(buf)
+        if link.read_exact(4) != GREETING:
+            print("link_peer: not the link's greeting", file=sys.stderr)
+            return 1
+        payload = bytearray()
+        cs = hs.read_message(link.recv_msg(), payload)
+        if not client:
+            buf = bytearray()
+            cs = hs.write_message(b"", buf)
+            link.send_msg(buf)
+    except DecryptFailedException:
+        print("link_peer: refused: a handshake message failed to decrypt",
+              file=sys.stderr)
+        return 3
+    assert bytes(payload) == b"", payload
+    link.tx, link.rx = cs if client else (cs[1], cs[0])
+    if client:
+        link.send_plain(struct.pack(">I", 1) + HELLO)
+        link.send_plain(record(0, [b"dissononce", b"hello"]))
+    elif link.recv_record() != HELLO:
+        print("link_peer: the client did not begin with a HELLO",
+              file=sys.stderr)
+        return 1
+    while True:
+        rec = link.recv_record()
+        frames = frames_of(rec[1:])
+        link.send_plain(record(rec[0], [b"echo"] + frames))
+        if frames and frames[-1] == b"bye":
+            sock.shutdown(socket.SHUT_WR)
+            # Until the other end has read it all and closed.
+            while sock.recv(65536):
+                pass
+            return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except Closed:
+        print("link_peer: the other end closed the connection",
+              file=sys.stderr)
+        sys.exit(4)
