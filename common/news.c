@@ -410,6 +410,12 @@ int sj_warn_step(struct sj_warn_plan *p, time_t end, time_t now,
 	*next = 0;
 	if (end == 0 || p->n == 0)
 		return 0;
+	if (!p->looked) {
+		p->looked = 1;
+		for (int i = 0; i < p->n; i++)
+			if (left <= (long)p->before[i])
+				p->done |= 1u << i;
+	}
 	for (int i = 0; i < p->n; i++) {
 		unsigned bit = 1u << i;
 

@@ -100,6 +100,7 @@ struct sj_warn_plan {
 	unsigned before[SJ_WARN_MAX];	/* seconds before the end */
 	int n;
 	unsigned done;			/* bit i: before[i] was warned of */
+	int looked;			/* the end was seen once */
 };
 
 /* "10m,1m", "90s", "1h", "0" (no warnings): durations with a unit (s, m,
@@ -108,7 +109,9 @@ int sj_warn_parse(const char *s, struct sj_warn_plan *p, struct sj_err *err);
 
 /* The clock strikes: with the job's end as Slurm says it now (0: no time
  * limit), returns 1 if a warning is due (each limit passed is warned of
- * once; a limit the end moved away from again is warned of again), and
+ * once; a limit the end moved away from again is warned of again; limits
+ * already passed when the end is first seen are not: a 5-minute job is
+ * not told at its start that it ends in 5 minutes), and
  * sets *next to when to ask Slurm again (0: never).  Slurm is asked again
  * before each warning is due, halfway there each time, so that an end
  * moved earlier (scontrol update TimeLimit) is seen in time. */

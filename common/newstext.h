@@ -31,8 +31,9 @@ int sj_text_warning(char *buf, size_t len, const char *jobid, long left,
 		    time_t end);
 
 /* Why Slurm ended the job, as a clause: "Slurm job 123 reached its time
- * limit (1:00:00)", from the job's state and reason as scontrol shows
- * them (time_limit in minutes, node where the kernel ran).  Returns 1
+ * limit (1:00:00)", from the job's state without its flags (CANCELLED,
+ * not COMPLETING) and reason as scontrol shows them (time_limit in
+ * minutes, node where the kernel ran).  Returns 1
  * with buf set when Slurm ended the job, 0 (buf "") when the state names
  * no such cause, -1 if it did not fit. */
 int sj_text_cause(char *buf, size_t len, const char *jobid, const char *state,

@@ -506,8 +506,8 @@ static void tell_death(struct login *l, const struct slurm_job_facts *f,
 	char cause[512], text[1024];
 	struct sj_err err;
 
-	if (sj_text_cause(cause, sizeof(cause), l->jobid, f->state, f->reason,
-			  l->hello.node, f->time_limit) != 1)
+	if (sj_text_cause(cause, sizeof(cause), l->jobid, f->base_state,
+			  f->reason, l->hello.node, f->time_limit) != 1)
 		return;
 	if (sj_text_death(text, sizeof(text), cause) ||
 	    sj_news_death(&l->news, text, &err))

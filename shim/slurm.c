@@ -380,7 +380,7 @@ void slurm_signal_step(const char *jobid, unsigned step, const char *sig)
 int slurm_explain_end(const char *jobid, const char *node, int status,
 		      char *buf, size_t len, struct slurm_job_facts *f)
 {
-	const char *state = f->state, *reason = f->reason;
+	const char *state = f->base_state, *reason = f->reason;
 	int code = proc_exit_code(status);
 
 	if (slurm_job_facts(jobid, f) != 0) {
@@ -391,8 +391,8 @@ int slurm_explain_end(const char *jobid, const char *node, int status,
 			 jobid);
 		return 1;
 	}
-	/* While the job completes, the state may still read COMPLETING;
-	 * the reason already tells. */
+	/* The state without its flags: while the job completes, scontrol
+	 * shows COMPLETING, which tells nothing of why. */
 	if (strcmp(state, "TIMEOUT") == 0 || strcmp(state, "DEADLINE") == 0 ||
 	    strcmp(reason, "TimeLimit") == 0)
 		snprintf(buf, len, "the kernel on %s was stopped: job %s "

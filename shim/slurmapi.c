@@ -212,6 +212,9 @@ static int facts_of(const struct api *a, uint32_t id,
 			continue;
 		s = a->job_state_string(j->job_state);
 		snprintf(f->state, sizeof(f->state), "%s", s ? s : "");
+		s = a->job_state_string(j->job_state & JOB_STATE_BASE);
+		snprintf(f->base_state, sizeof(f->base_state), "%s",
+			 s ? s : "");
 		s = a->job_reason_string((enum job_state_reason)
 					 j->state_reason);
 		snprintf(f->reason, sizeof(f->reason), "%s", s ? s : "");
@@ -391,6 +394,7 @@ int slurm_job_facts(const char *jobid, struct slurm_job_facts *f)
 	f->reason[sizeof(f->reason) - 1] = '\0';
 	f->nodes[sizeof(f->nodes) - 1] = '\0';
 	f->partition[sizeof(f->partition) - 1] = '\0';
+	f->base_state[sizeof(f->base_state) - 1] = '\0';
 	return 0;
 }
 

@@ -15,6 +15,8 @@
 
 struct slurm_job_facts {
 	char state[32];		/* "RUNNING", "TIMEOUT", ... as scontrol */
+	char base_state[32];	/* without flags: "CANCELLED" even while
+				 * state still says "COMPLETING" */
 	char reason[64];	/* "Resources", "TimeLimit", ... */
 	char nodes[1024];	/* the job's node list, "" while pending */
 	uint32_t num_nodes;

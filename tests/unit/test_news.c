@@ -164,11 +164,13 @@ static void test_warn_step(void **state)
 	assert_int_equal(sj_warn_step(&p, 9000, 4820, &next), 0);
 	assert_int_equal(sj_warn_step(&p, 9000, 8400, &next), 1);
 
-	/* A job that starts with less left than both: one warning. */
+	/* A job that starts with 5 minutes left is not told so at once;
+	 * it is warned a minute before its end. */
 	assert_ok(sj_warn_parse("10m,1m", &p, &err), err);
-	assert_int_equal(sj_warn_step(&p, 1030, 1000, &next), 1);
+	assert_int_equal(sj_warn_step(&p, 1300, 1000, &next), 0);
+	assert_int_equal(next, 1000 + 120);
+	assert_int_equal(sj_warn_step(&p, 1300, 1240, &next), 1);
 	assert_int_equal(next, 0);
-	assert_int_equal(sj_warn_step(&p, 1030, 1010, &next), 0);
 
 	/* No time limit, or no warnings: never asked again. */
 	assert_int_equal(sj_warn_step(&p, 0, 1000, &next), 0);
