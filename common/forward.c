@@ -114,6 +114,9 @@ static int from_jupyter(void *arg, int ch, const uint8_t *rid, size_t rid_len,
 	size_t off = 0, n;
 	struct sj_err err;
 
+	if (c->news != NULL && ch == SJ_SHELL &&
+	    sj_news_request(c->news, frames, len, &err))
+		return -1;
 	if (!c->link_open && c->standin != NULL) {
 		int r = from_jupyter_early(c, ch, rid, rid_len, frames, len);
 
@@ -238,6 +241,8 @@ static int from_link(void *arg, int kind, const uint8_t *f, size_t len)
 		c->forwarded[ch][0]++;
 		return 0;
 	}
+	if (c->news != NULL && ch == SJ_SHELL)
+		sj_news_reply(c->news, f, len);
 	if (ch == SJ_CONTROL) {
 		struct reply_scan rs = { .after_delim = -1 };
 
@@ -297,9 +302,33 @@ void sj_channels_standin(struct sj_channels *c, struct sj_standin *s,
 	c->note_arg = arg;
 }
 
+void sj_channels_news(struct sj_channels *c, struct sj_news *n)
+{
+	c->news = n;
+}
+
+int sj_channels_news_flush(struct sj_channels *c, struct sj_err *err)
+{
+	const uint8_t *p;
+	size_t len;
+
+	if (c->news == NULL || c->front == NULL)
+		return 0;
+	/* Between two whole messages only: sj_zfront_send would cut one in
+	 * parts short. */
+	while (!c->front->stream[SJ_IOPUB].active &&
+	       sj_news_next(c->news, &p, &len)) {
+		if (sj_zfront_send(c->front, SJ_IOPUB, p, len, err) < 0)
+			return -1;
+		sj_news_sent(c->news);
+	}
+	return 0;
+}
+
 int sj_channels_serve_early(struct sj_channels *c, struct sj_err *err)
 {
-	if (sj_zfront_service(c->front, err))
+	if (sj_zfront_service(c->front, err) ||
+	    sj_channels_news_flush(c, err))
 		return -1;
 	sj_zfront_flush(c->front);
 	c->hold_local = over_bound(c->hold_local, sj_link_queued(&c->link));
@@ -557,6 +586,8 @@ static int loop_round(struct fwd_loop *L, struct sj_channels *c,
 		    sj_zmtp_service(c->kernel, err))
 			return -1;
 	}
+	if (sj_channels_news_flush(c, err))
+		return -1;
 	/* One write per socket for all this round moved. */
 	if (sj_link_flush(&c->link, err))
 		return -1;

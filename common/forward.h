@@ -36,6 +36,7 @@
 
 #include "connfile.h"
 #include "link.h"
+#include "news.h"
 #include "sj_err.h"
 #include "standin.h"
 #include "zfront.h"
@@ -66,6 +67,8 @@ struct sj_channels {
 	 * (standin.h); NULL: everything waits for the kernel */
 	struct sj_standin *standin;
 	int info_wait;		/* the standin's own request is out */
+	/* login: Slurm's news for the cells (news.h); NULL: none */
+	struct sj_news *news;
 	sj_note_fn note;
 	void *note_arg;
 };
@@ -89,6 +92,16 @@ int sj_channels_open_kernel(struct sj_channels *c,
  * note hears what the standin did. */
 void sj_channels_standin(struct sj_channels *c, struct sj_standin *s,
 			 sj_note_fn note, void *arg);
+
+/* Login: n follows the cells in the traffic, and what it has to
+ * publish goes out on iopub between the kernel's messages (from
+ * sj_forward_run, sj_channels_serve_early, or sj_channels_news_flush). */
+void sj_channels_news(struct sj_channels *c, struct sj_news *n);
+
+/* Login: publishes what the news has queued, unless a kernel's message in
+ * parts is under way on iopub (then it waits for the next round).
+ * -1 when out of memory. */
+int sj_channels_news_flush(struct sj_channels *c, struct sj_err *err);
 
 /* Login, before the link is opened: serves Jupyter's clients (call when
  * c->front->epfd is readable, and wait on it beside what else the shim

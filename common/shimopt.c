@@ -18,6 +18,7 @@ static const struct {
 	[SJ_SHIMOPT_NODE_SHIM] = { "--node-shim", 1 },
 	[SJ_SHIMOPT_SHARE] = { "--share", 0 },
 	[SJ_SHIMOPT_SHIM_VERBOSE] = { "--shim-verbose", 0 },
+	[SJ_SHIMOPT_WARN_BEFORE] = { "--warn-before", 1 },
 };
 
 const char *sj_shimopt_name(enum sj_shimopt o)

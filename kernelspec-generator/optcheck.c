@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "kernelstep.h"
+#include "news.h"
 #include "shimopt.h"
 #include "opts.h"
 #include "slurmtime.h"
@@ -249,6 +250,12 @@ int gen_opts_check(const struct gen_opts *o, struct sj_err *err)
 			return sj_err_set(err, "--linger=%.100s: not a number of "
 					  "seconds (allowed: 0 to %d)",
 					  o->linger, SJ_MAX_LINGER);
+	}
+	if (o->warn_before != NULL) {
+		struct sj_warn_plan plan;
+
+		if (sj_warn_parse(o->warn_before, &plan, err))
+			return -1;
 	}
 	if (o->jobid != NULL && (o->share || o->linger != NULL))
 		return sj_err_set(err, "--share and --linger are for "

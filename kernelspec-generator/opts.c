@@ -45,6 +45,7 @@ static const struct opt_def defs[] = {
 	{ "kernel-transport", 0, K_STR, OFF(kernel_transport) },
 	{ "share", 0, K_FLAG, OFF(share) },
 	{ "linger", 0, K_STR, OFF(linger) },
+	{ "warn-before", 0, K_STR, OFF(warn_before) },
 	{ "srun-arg", 0, K_LIST, OFF(srun_args) },
 	{ "shim-verbose", 0, K_FLAG, OFF(shim_verbose) },
 	{ "env", 0, K_LIST, OFF(env) },

@@ -44,6 +44,7 @@ struct gen_opts {
 	const char *kernel_transport;	/* "ipc" or "tcp" */
 	int share;
 	const char *linger;		/* seconds */
+	const char *warn_before;	/* --warn-before: news.h */
 	struct gen_strv srun_args;
 	int shim_verbose;
 	/* the kernelspec itself */

@@ -25,6 +25,9 @@ static int shim_opt(struct gen_split *s, const char **v, size_t n, size_t *i)
 	case SJ_SHIMOPT_LINGER:
 		s->linger = x;
 		break;
+	case SJ_SHIMOPT_WARN_BEFORE:
+		s->warn_before = x;
+		break;
 	case SJ_SHIMOPT_JOBID:
 		s->jobid = x;
 		break;

@@ -25,6 +25,7 @@ struct gen_split {
 	int verbose;
 	int share;
 	const char *linger;		/* NULL: the shim's default */
+	const char *warn_before;	/* NULL: the shim's default */
 	struct gen_strv srun;		/* --srun-arg values */
 	struct gen_strv salloc;		/* what goes to salloc */
 	struct gen_strv kernel;		/* after "--" */

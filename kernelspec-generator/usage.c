@@ -74,6 +74,8 @@ const char gen_usage_add[] =
 "      --linger=SECONDS      keep an unused allocation this long for the\n"
 "                            next kernel or a restart (default 10; 0 =\n"
 "                            release at once)\n"
+"      --warn-before=LIST    warn in the running cell this long before the\n"
+"                            allocation ends (default 10m,1m; 0 = never)\n"
 "      --shim-verbose        log each step to the Jupyter server log\n"
 "      --shim=PATH           the slurm-jupyter-shim to run (default: the\n"
 "                            one next to jupyter-slurm, else on PATH)\n"

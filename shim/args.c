@@ -38,6 +38,9 @@ const char shim_usage[] =
 "  --linger=SECONDS        keep an allocation the shim made this long after\n"
 "                          its last kernel left, for a restart (default 10;\n"
 "                          0 releases it at once)\n"
+"  --warn-before=LIST      warn in the running cell this long before the\n"
+"                          allocation ends (default " SJ_WARN_DEFAULT "; durations\n"
+"                          with s, m or h; 0: no warnings)\n"
 "  --node-shim=PATH        the shim's path on the compute nodes (default:\n"
 "                          this program's own path)\n"
 "  --shim-verbose          log each step to stderr\n"
@@ -78,6 +81,10 @@ static int shim_option(struct shim_args *a, int argc, char **argv, int *i,
 					  v, SJ_MAX_LINGER);
 		a->linger = (unsigned)s;
 		break;
+	case SJ_SHIMOPT_WARN_BEFORE:
+		if (sj_warn_parse(v, &a->warn, err))
+			return -1;
+		break;
 	case SJ_SHIMOPT_SETUP:
 		a->setup = v;
 		break;
@@ -106,6 +113,8 @@ int shim_args_parse(int argc, char **argv, struct shim_args *a,
 	memset(a, 0, sizeof(*a));
 	a->mode = SHIM_LOGIN;
 	a->linger = SJ_DEFAULT_LINGER;
+	if (sj_warn_parse(SJ_WARN_DEFAULT, &a->warn, err))
+		return -1;
 	a->kernel_transport = "default";
 	if (argc >= 2 && strcmp(argv[1], "--node") == 0) {
 		a->mode = SHIM_NODE;

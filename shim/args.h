@@ -15,6 +15,7 @@
 #define SHIM_ARGS_H
 
 #include "kernelstep.h"
+#include "news.h"
 #include "sj_err.h"
 
 enum shim_mode { SHIM_LOGIN, SHIM_NODE, SHIM_HELP, SHIM_VERSION };
@@ -31,6 +32,7 @@ struct shim_args {
 	int share;			/* --share: join a busy allocation */
 	const char *kernel_transport;	/* "default", "ipc", "tcp" */
 	unsigned linger;		/* --linger seconds */
+	struct sj_warn_plan warn;	/* --warn-before */
 	char **srun_argv;		/* --srun-arg values, borrowed */
 	int srun_argc;
 	char **slurm_argv;		/* borrowed from argv; n entries */

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <sodium.h>
@@ -25,8 +26,11 @@
 #include "connfile.h"
 #include "curvekey.h"
 #include "forward.h"
+#include "fsutil.h"
 #include "janitor.h"
 #include "kernelstep.h"
+#include "news.h"
+#include "newstext.h"
 #include "log.h"
 #include "logtext.h"
 #include "proc.h"
@@ -53,6 +57,9 @@ struct login {
 	int have_hello;
 	int parent_fd;		/* pidfd of Jupyter, -1 if unsupported */
 	struct sj_channels *ch;	/* Jupyter's clients, served meanwhile */
+	struct sj_news news;	/* Slurm's news for the cells (news.h) */
+	struct sj_warn_plan warn;	/* a copy: sj_warn_step marks it */
+	char last_end[512];	/* the note for the next kernel ("": none) */
 };
 
 /*
@@ -241,14 +248,16 @@ static const char *kernel_language(const struct shim_args *a)
 }
 
 /*
- * Where the kernel's kernel_info_reply is recorded: the lock directory
- * (ours alone), keyed by the kernelspec's name and the kernel's argv
- * (without the connection file, new at every start).  "" if there is no
- * lock directory: the standin then answers with its own content.
+ * A file the kernels of one kernelspec keep: in the lock directory (ours
+ * alone), "<what>-<hash>.<ext>", the hash of the kernelspec's name and
+ * the kernel's argv (without the connection file, new at every start).
+ * "" if there is no lock directory.  Used for the kernel's
+ * kernel_info_reply (the standin then answers with its own content
+ * without one) and for why the last kernel ended.
  */
-static void info_record_path(const struct shim_args *a,
-			     const struct sj_connfile *cf, char *out,
-			     size_t len)
+static void spec_state_path(const struct shim_args *a,
+			    const struct sj_connfile *cf, const char *what,
+			    const char *ext, char *out, size_t len)
 {
 	struct alloc tmp;
 	struct sj_err err;
@@ -258,7 +267,7 @@ static void info_record_path(const struct shim_args *a,
 
 	out[0] = '\0';
 	if (alloc_init(&tmp, a, &err)) {
-		shim_debug("%s; no kernel_info_reply is recorded", err.msg);
+		shim_debug("%s; no %s file is kept", err.msg, what);
 		return;
 	}
 	crypto_generichash_init(&st, NULL, 0, sizeof(h));
@@ -273,8 +282,8 @@ static void info_record_path(const struct shim_args *a,
 	}
 	crypto_generichash_final(&st, h, sizeof(h));
 	sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
-	if ((size_t)snprintf(out, len, "%s/kernel-info-%s.json", tmp.lock_dir,
-			     hex) >= len)
+	if ((size_t)snprintf(out, len, "%s/%s-%s.%s", tmp.lock_dir, what, hex,
+			     ext) >= len)
 		out[0] = '\0';
 }
 
@@ -285,7 +294,7 @@ static int standin_open(struct sj_standin *si, const struct shim_args *a,
 	struct passwd *pw = getpwuid(getuid());
 	char path[512];
 
-	info_record_path(a, cf, path, sizeof(path));
+	spec_state_path(a, cf, "kernel-info", "json", path, sizeof(path));
 	if (sj_standin_init(si, cf->key, cf->signature_scheme,
 			    pw != NULL ? pw->pw_name : "", kernel_language(a),
 			    SJ_VERSION, path, err))
@@ -297,7 +306,34 @@ static int standin_open(struct sj_standin *si, const struct shim_args *a,
 
 static int serve_early(void *arg, struct sj_err *err)
 {
-	return sj_channels_serve_early(arg, err);
+	struct login *l = arg;
+
+	return sj_channels_serve_early(l->ch, err);
+}
+
+/* Publishes what the news queued; a failure (memory) costs the news,
+ * not the kernel. */
+static void news_flush(struct login *l)
+{
+	struct sj_err err;
+
+	if (sj_channels_news_flush(l->ch, &err))
+		shim_error("%s", err.msg);
+}
+
+/* slurm_wait_also's pending: the waiting line in the held cell. */
+static void on_pending(void *arg, const char *jobid,
+		       const struct slurm_job_facts *f)
+{
+	struct login *l = arg;
+	char text[512];
+	struct sj_err err;
+
+	if (sj_text_waiting(text, sizeof(text), jobid, f->partition,
+			    f->reason, f->start_time) == 0 &&
+	    sj_news_waiting(&l->news, text, &err))
+		shim_error("%s", err.msg);
+	news_flush(l);
 }
 
 /*
@@ -341,7 +377,8 @@ static int choose_allocation(struct login *l, struct alloc *al, int janitor,
 		return janitor_own_job(janitor, al->jobid, err);
 	}
 	struct slurm_wait_also also = { .fd = l->ch->front->epfd,
-					.ready = serve_early, .arg = l->ch };
+					.ready = serve_early,
+					.pending = on_pending, .arg = l };
 
 	if (slurm_allocate(a, al->name, janitor, l->sfd, &also, al->jobid,
 			   sizeof(al->jobid), err) ||
@@ -383,6 +420,112 @@ static void job_env_for_step(const char *jobid,
 	}
 }
 
+/* The warning clock (a timerfd) strikes at t; 0 stops it. */
+static void warn_arm(int fd, time_t t)
+{
+	struct itimerspec its = { .it_value = { .tv_sec = t } };
+
+	if (timerfd_settime(fd, TFD_TIMER_ABSTIME, &its, NULL) != 0)
+		shim_error("timerfd_settime: %s; no more warnings before the "
+			   "allocation ends", strerror(errno));
+}
+
+/* While Slurm cannot say, it is asked again this much later. */
+#define WARN_RETRY_S 60
+
+/* The warning clock: asks Slurm for the job's end (scontrol update may
+ * have moved it) and warns the running cell when a --warn-before time is
+ * reached. */
+static int on_warn_clock(struct sj_fwd_watch *w)
+{
+	struct login *l = w->arg;
+	struct slurm_job_facts f;
+	char text[512];
+	struct sj_err err;
+	uint64_t ticks;
+	time_t now, next;
+
+	if (read(w->fd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
+		shim_debug("timerfd read: %s", strerror(errno));
+	now = time(NULL);
+	if (slurm_job_facts(l->jobid, &f) != 0) {
+		warn_arm(w->fd, now + WARN_RETRY_S);
+		return 0;
+	}
+	if (strcmp(f.state, "RUNNING") != 0)
+		return 0;	/* ending: its end is news enough */
+	if (sj_warn_step(&l->warn, f.end_time, now, &next)) {
+		if (sj_text_warning(text, sizeof(text), l->jobid,
+				    (long)(f.end_time - now), f.end_time) ||
+		    sj_news_say(&l->news, text, &err))
+			shim_error("no warning before the end: %s",
+				   text[0] != '\0' ? err.msg : "text too long");
+		else
+			shim_info("job %s ends at %lld: warned the notebook",
+				  l->jobid, (long long)f.end_time);
+		news_flush(l);
+	}
+	warn_arm(w->fd, next);
+	return 0;
+}
+
+/* Why the last kernel of this kernelspec ended, if Slurm ended it: read
+ * once, and forgotten. */
+static void take_last_end(struct login *l, const char *path)
+{
+	struct sj_err err;
+	char *text = NULL;
+	size_t len = 0;
+
+	l->last_end[0] = '\0';
+	if (path[0] == '\0' ||
+	    sj_read_file(path, sizeof(l->last_end) - 1, &text, &len, &err))
+		return;
+	if (unlink(path) != 0)
+		shim_debug("unlink %s: %s", path, strerror(errno));
+	snprintf(l->last_end, sizeof(l->last_end), "%s", text);
+	l->last_end[strcspn(l->last_end, "\n")] = '\0';
+	free(text);
+}
+
+/* The kernel runs: the waiting line says where, and the first cell hears
+ * what happened to the previous kernel. */
+static void tell_started(struct login *l)
+{
+	char text[1024];
+	struct sj_err err;
+
+	if (sj_text_started(text, sizeof(text), l->jobid, l->hello.node) ||
+	    sj_news_started(&l->news, text, &err))
+		shim_error("the waiting line is not updated");
+	if (l->last_end[0] != '\0' &&
+	    (sj_text_previous(text, sizeof(text), l->last_end, l->hello.node,
+			      l->jobid) ||
+	     sj_news_say(&l->news, text, &err)))
+		shim_error("the previous kernel's end is not told");
+	news_flush(l);
+}
+
+/* Slurm ended the kernel: the running cell is told why, and so is the
+ * next kernel of this kernelspec (the file at path). */
+static void tell_death(struct login *l, const struct slurm_job_facts *f,
+		       const char *path)
+{
+	char cause[512], text[1024];
+	struct sj_err err;
+
+	if (sj_text_cause(cause, sizeof(cause), l->jobid, f->base_state,
+			  f->reason, l->hello.node, f->time_limit) != 1)
+		return;
+	if (sj_text_death(text, sizeof(text), cause) ||
+	    sj_news_death(&l->news, text, &err))
+		shim_error("the notebook is not told why the kernel ended");
+	news_flush(l);
+	if (path[0] != '\0' &&
+	    sj_write_file_atomic(path, cause, strlen(cause), &err))
+		shim_error("%s", err.msg);
+}
+
 int login_main(const struct shim_args *a)
 {
 	struct alloc al = { .lock_fd = -1 };
@@ -395,9 +538,12 @@ int login_main(const struct shim_args *a)
 	char ep[SJ_NCHANNELS][300];
 	char pub[SJ_Z85_KEY_LEN + 1], sec[SJ_Z85_KEY_LEN + 1];
 	struct sj_err err;
-	int janitor = -1, rv = 1;
+	int janitor = -1, rv = 1, clock_fd = -1;
+	char last_end_path[512] = "";
 
 	memset(&ch, 0, sizeof(ch));
+	memset(&l.news, 0, sizeof(l.news));
+	l.warn = a->warn;
 	/* Before any thread exists: the janitor is a fork (and before any
 	 * socket is open, so that it holds none, and before the key is
 	 * read, so that it never has a copy). */
@@ -433,6 +579,12 @@ int login_main(const struct shim_args *a)
 		goto fail;
 	sj_channels_standin(&ch, &si, shim_note, NULL);
 	l.ch = &ch;
+	if (sj_news_init(&l.news, &si.maker, &err))
+		goto fail;
+	sj_channels_news(&ch, &l.news);
+	spec_state_path(a, &l.cf, "last-end", "txt", last_end_path,
+			sizeof(last_end_path));
+	take_last_end(&l, last_end_path);
 
 	if (choose_allocation(&l, &al, janitor, &err))
 		goto fail;
@@ -448,15 +600,26 @@ int login_main(const struct shim_args *a)
 	rdv_server_close(&r);
 	shim_info(SJ_LOG_KERNEL_STARTING "%s (job %s, step %u)", l.hello.node,
 		  l.jobid, l.hello.step_id);
+	tell_started(&l);
 
 	if (open_link(&ch, &l.hello, r.local_addr, pub, sec, &err))
 		goto fail;
 	explicit_bzero(sec, sizeof(sec));
-	struct sj_fwd_watch w[2] = {
+	if (l.warn.n > 0) {
+		clock_fd = timerfd_create(CLOCK_REALTIME,
+					  TFD_CLOEXEC | TFD_NONBLOCK);
+		if (clock_fd < 0)
+			shim_error("timerfd_create: %s; no warnings before "
+				   "the allocation ends", strerror(errno));
+		else
+			warn_arm(clock_fd, time(NULL));	/* ask Slurm now */
+	}
+	struct sj_fwd_watch w[3] = {
 		{ .fd = l.sfd, .on_ready = on_signal, .arg = &l },
+		{ .fd = clock_fd, .on_ready = on_warn_clock, .arg = &l },
 		{ .fd = l.parent_fd, .on_ready = on_parent_exit, .arg = &l },
 	};
-	if (sj_forward_run(&ch, w, l.parent_fd >= 0 ? 2 : 1, &err))
+	if (sj_forward_run(&ch, w, l.parent_fd >= 0 ? 3 : 2, &err))
 		goto fail;
 	/* The kernel's last words (a shutdown reply) may still be queued. */
 	if (sj_forward_drain(&ch, 100, &err))
@@ -473,15 +636,17 @@ int login_main(const struct shim_args *a)
 	 * needs no explaining: spare slurmctld the question. */
 	if (!l.stopping && !(rv == 0 && ch.shutdown_replied)) {
 		char why[512];
+		struct slurm_job_facts f;
 
 		/* srun exits 0 when Slurm ends the job under the kernel (a
 		 * failed node, for one): ask Slurm how the job is. */
 		if (slurm_explain_end(l.jobid, l.hello.node, l.srun_status,
-				      why, sizeof(why))) {
+				      why, sizeof(why), &f)) {
 			shim_error("%s", why);
 			if (rv == 0)
 				rv = 1;
 		}
+		tell_death(&l, &f, last_end_path);
 	}
 	goto out;
 fail:
@@ -496,7 +661,10 @@ out:
 			;
 	}
 	sj_channels_close(&ch, 1000);	/* Jupyter may still read */
+	sj_news_free(&l.news);
 	sj_standin_free(&si);
+	if (clock_fd >= 0)
+		close(clock_fd);
 	rdv_server_close(&r);
 	if (l.parent_fd >= 0)
 		close(l.parent_fd);

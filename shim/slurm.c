@@ -73,18 +73,21 @@ static int handle_salloc_line(const char *line, struct salloc_watch *w,
  * for every PENDING_CHECK_MS. */
 #define PENDING_CHECK_MS 5000
 
-static void log_pending_reason(struct salloc_watch *w)
+static void log_pending_reason(struct salloc_watch *w,
+			       const struct slurm_wait_also *also)
 {
-	char state[64], reason[128];
+	struct slurm_job_facts f;
 
-	if (slurm_job_state(w->jobid, state, sizeof(state), reason,
-			    sizeof(reason)) != 0 ||
-	    strcmp(state, "PENDING") != 0 || strcmp(reason, "None") == 0 ||
-	    strcmp(reason, w->reason) == 0)
+	if (slurm_job_facts(w->jobid, &f) != 0 ||
+	    strcmp(f.state, "PENDING") != 0 || strcmp(f.reason, "None") == 0)
 		return;
-	snprintf(w->reason, sizeof(w->reason), "%s", reason);
+	if (also != NULL && also->pending != NULL)
+		also->pending(also->arg, w->jobid, &f);
+	if (strcmp(f.reason, w->reason) == 0)
+		return;
+	snprintf(w->reason, sizeof(w->reason), "%s", f.reason);
 	shim_info("job %s is pending (reason: %s); the kernel starts when "
-		  "Slurm grants the allocation", w->jobid, reason);
+		  "Slurm grants the allocation", w->jobid, f.reason);
 }
 
 int slurm_allocate(const struct shim_args *a, const char *job_name,
@@ -149,7 +152,7 @@ int slurm_allocate(const struct shim_args *a, const char *job_name,
 			goto fail;
 		}
 		if (w.pending && sj_monotonic_ms() >= next_check) {
-			log_pending_reason(&w);
+			log_pending_reason(&w, also);
 			next_check = sj_monotonic_ms() + PENDING_CHECK_MS;
 		}
 		if (ready == 0)
@@ -194,7 +197,7 @@ int slurm_allocate(const struct shim_args *a, const char *job_name,
 			if (used == sizeof(buf) - 1)
 				used = 0;	/* an absurd line: drop it */
 			if (w.pending && !was_pending) {
-				log_pending_reason(&w);
+				log_pending_reason(&w, also);
 				next_check = sj_monotonic_ms() +
 					     PENDING_CHECK_MS;
 			}
@@ -378,13 +381,12 @@ void slurm_signal_step(const char *jobid, unsigned step, const char *sig)
 
 /* Copies the value of "Key=" from scontrol's one-line output. */
 int slurm_explain_end(const char *jobid, const char *node, int status,
-		      char *buf, size_t len)
+		      char *buf, size_t len, struct slurm_job_facts *f)
 {
-	char state[64], reason[128];
+	const char *state = f->base_state, *reason = f->reason;
 	int code = proc_exit_code(status);
 
-	if (slurm_job_state(jobid, state, sizeof(state), reason,
-			    sizeof(reason)) != 0) {
+	if (slurm_job_facts(jobid, f) != 0) {
 		if (code == 0)
 			return 0;
 		snprintf(buf, len, "the kernel on %s ended with exit status %d "
@@ -392,8 +394,8 @@ int slurm_explain_end(const char *jobid, const char *node, int status,
 			 jobid);
 		return 1;
 	}
-	/* While the job completes, the state may still read COMPLETING;
-	 * the reason already tells. */
+	/* The state without its flags: while the job completes, scontrol
+	 * shows COMPLETING, which tells nothing of why. */
 	if (strcmp(state, "TIMEOUT") == 0 || strcmp(state, "DEADLINE") == 0 ||
 	    strcmp(reason, "TimeLimit") == 0)
 		snprintf(buf, len, "the kernel on %s was stopped: job %s "

@@ -12,10 +12,14 @@
 #include "sj_err.h"
 
 /* Something else served while waiting for Slurm: when fd is readable,
- * ready is called; it returns 0, or -1 to fail the wait with err. */
+ * ready is called; it returns 0, or -1 to fail the wait with err.
+ * pending (may be NULL) hears how the pending job stands each time Slurm
+ * is asked (at first, then every few seconds). */
 struct slurm_wait_also {
 	int fd;
 	int (*ready)(void *arg, struct sj_err *err);
+	void (*pending)(void *arg, const char *jobid,
+			const struct slurm_job_facts *f);
 	void *arg;
 };
 
@@ -39,10 +43,11 @@ int slurm_start_step(const struct shim_args *a, const char *jobid,
 		     const char *spec, pid_t *pid, struct sj_err *err);
 
 /* Why the kernel of job J ended, from the job's state and srun's status:
- * returns 1 and one line for the user when it did not end of its own
- * accord or failed, 0 for a clean exit of a kernel in a live job. */
+ * returns 1 and one line for the server log when it did not end of its
+ * own accord or failed, 0 for a clean exit of a kernel in a live job.
+ * f gets the job's facts (state "" if Slurm could not say). */
 int slurm_explain_end(const char *jobid, const char *node, int status,
-		      char *buf, size_t len);
+		      char *buf, size_t len, struct slurm_job_facts *f);
 
 /* scancel J, retried for about two minutes while slurmctld does not
  * answer; 0 when Slurm took it. */

@@ -213,6 +213,9 @@ static int facts_of(const struct api *a, uint32_t id,
 			continue;
 		s = a->job_state_string(j->job_state);
 		snprintf(f->state, sizeof(f->state), "%s", s ? s : "");
+		s = a->job_state_string(j->job_state & JOB_STATE_BASE);
+		snprintf(f->base_state, sizeof(f->base_state), "%s",
+			 s ? s : "");
 		s = a->job_reason_string((enum job_state_reason)
 					 j->state_reason);
 		snprintf(f->reason, sizeof(f->reason), "%s", s ? s : "");
@@ -220,6 +223,11 @@ static int facts_of(const struct api *a, uint32_t id,
 			 j->nodes ? j->nodes : "");
 		f->num_nodes = j->num_nodes;
 		f->end_time = j->time_limit == INFINITE ? 0 : j->end_time;
+		f->time_limit = j->time_limit == INFINITE ||
+				j->time_limit == NO_VAL ? 0 : j->time_limit;
+		f->start_time = j->start_time;
+		snprintf(f->partition, sizeof(f->partition), "%s",
+			 j->partition ? j->partition : "");
 		rv = f->state[0] ? 0 : -1;
 		break;
 	}
@@ -386,6 +394,8 @@ int slurm_job_facts(const char *jobid, struct slurm_job_facts *f)
 	f->state[sizeof(f->state) - 1] = '\0';
 	f->reason[sizeof(f->reason) - 1] = '\0';
 	f->nodes[sizeof(f->nodes) - 1] = '\0';
+	f->partition[sizeof(f->partition) - 1] = '\0';
+	f->base_state[sizeof(f->base_state) - 1] = '\0';
 	return 0;
 }
 

@@ -16,10 +16,15 @@
 
 struct slurm_job_facts {
 	char state[32];		/* "RUNNING", "TIMEOUT", ... as scontrol */
+	char base_state[32];	/* without flags: "CANCELLED" even while
+				 * state still says "COMPLETING" */
 	char reason[64];	/* "Resources", "TimeLimit", ... */
 	char nodes[1024];	/* the job's node list, "" while pending */
 	uint32_t num_nodes;
 	time_t end_time;	/* 0: no time limit */
+	time_t start_time;	/* pending: Slurm's estimate, 0 if none */
+	uint32_t time_limit;	/* minutes, 0: none */
+	char partition[64];
 };
 
 /* The job's facts; -1 if Slurm cannot say (slurmctld unreachable, no such

@@ -234,7 +234,23 @@ static void test_numbers_accepted(void **state)
 
 static void test_names_and_values(void **state)
 {
+	char *warn[] = { "add", "python3", "--warn-before=15m,2m,30s" };
+	char *off[] = { "add", "python3", "--warn-before=0" };
+	struct gen_opts o;
+
 	(void)state;
+	/* The shim's grammar (news.h), checked when the spec is made. */
+	parse_ok(ARGC(warn), warn, &o);
+	assert_string_equal(o.warn_before, "15m,2m,30s");
+	gen_opts_free(&o);
+	parse_ok(ARGC(off), off, &o);
+	gen_opts_free(&o);
+	REFUSED("--warn-before=1x: each duration needs a unit", "python3",
+		"--warn-before=1x");
+	REFUSED("--warn-before=8d: each duration needs a unit", "python3",
+		"--warn-before=8d");
+	REFUSED("--warn-before=200h: each duration from 1s to 7 days",
+		"python3", "--warn-before=200h");
 	REFUSED("--name=Big: not a kernelspec name (allowed: up to 200 "
 		"lowercase letters, digits, '.', '_' and '-'", "python3",
 		"--name=Big");

@@ -65,6 +65,10 @@ static void test_defaults(void **state)
 	(void)state;
 	assert_int_equal(parse(v, &a, &err), 0);
 	assert_int_equal(a.linger, SJ_DEFAULT_LINGER);
+	/* Warned 10 minutes and 1 minute before the end. */
+	assert_int_equal(a.warn.n, 2);
+	assert_int_equal(a.warn.before[0], 600);
+	assert_int_equal(a.warn.before[1], 60);
 	assert_int_equal(a.share, 0);
 	assert_string_equal(a.kernel_transport, "default");
 	assert_null(a.jobid);
@@ -110,6 +114,10 @@ static void test_refused(void **state)
 		"--", "k");
 	REFUSED("--linger=86401", "--linger=86401", "-f", "c", "--", "k");
 	REFUSED("--linger=1m", "--linger=1m", "-f", "c", "--", "k");
+	REFUSED("--warn-before=10: each duration needs a unit (s, m or h)",
+		"--warn-before=10", "-f", "c", "--", "k");
+	REFUSED("--warn-before=10m,: durations like 10m,1m",
+		"--warn-before=10m,", "-f", "c", "--", "k");
 	REFUSED("--kernel-transport=udp: ipc or tcp", "--kernel-transport=udp",
 		"-f", "c", "--", "k");
 	REFUSED("--setup: empty command", "--setup=", "-f", "c", "--", "k");

@@ -29,6 +29,8 @@ static const char *value_for(enum sj_shimopt o)
 		return "/opt/sj/bin/slurm-jupyter-shim";
 	case SJ_SHIMOPT_JOBID:
 		return "42";
+	case SJ_SHIMOPT_WARN_BEFORE:
+		return "5m,30s";
 	default:
 		return "v1";
 	}
@@ -72,6 +74,11 @@ static void shim_takes(enum sj_shimopt o, int argc, char **argv)
 	assert_string_equal(a.slurm_argv[1], "debug");
 	if (o == SJ_SHIMOPT_NODE_SHIM)
 		assert_string_equal(a.node_shim, value_for(o));
+	if (o == SJ_SHIMOPT_WARN_BEFORE) {
+		assert_int_equal(a.warn.n, 2);
+		assert_int_equal(a.warn.before[0], 300);
+		assert_int_equal(a.warn.before[1], 30);
+	}
 	shim_args_free(&a);
 }
 
@@ -90,6 +97,8 @@ static void split_takes(enum sj_shimopt o, int argc, char **argv)
 	assert_string_equal(s.salloc.v[1], "debug");
 	if (o == SJ_SHIMOPT_NODE_SHIM)
 		assert_string_equal(s.node_shim, value_for(o));
+	if (o == SJ_SHIMOPT_WARN_BEFORE)
+		assert_string_equal(s.warn_before, value_for(o));
 	gen_split_free(&s);
 	json_decref(j);
 }

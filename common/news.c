@@ -1,0 +1,439 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "news.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "forward.h"
+#include "newstext.h"
+#include "zmtp.h"
+
+#define TOPIC "kernel.slurm-jupyter-shim."
+
+int sj_news_init(struct sj_news *n, struct sj_jmsg *maker,
+		 struct sj_err *err)
+{
+	memset(n, 0, sizeof(*n));
+	n->maker = maker;
+	/* One waiting line per shim: the session makes it unique. */
+	if ((size_t)snprintf(n->display_id, sizeof(n->display_id),
+			     "slurm-wait-%s", maker->session) >=
+	    sizeof(n->display_id))
+		return sj_err_set(err, "display id too long");
+	return 0;
+}
+
+static void drop_cell(struct sj_news *n, int i)
+{
+	free(n->cell[i].header);
+	memmove(&n->cell[i], &n->cell[i + 1],
+		(size_t)(n->ncells - i - 1) * sizeof(n->cell[0]));
+	n->ncells--;
+}
+
+void sj_news_free(struct sj_news *n)
+{
+	while (n->ncells > 0)
+		drop_cell(n, 0);
+	sj_buf_free(&n->later);
+	sj_buf_free(&n->out);
+}
+
+/* The value of "msg_id" in a header (JSON), raw, into out; "" if none.
+ * Both sides of a comparison are read alike, so escapes need no
+ * decoding. */
+static void msg_id_of(const char *p, size_t len, char *out, size_t olen)
+{
+	static const char key[] = "\"msg_id\"";
+	size_t i, j, k = 0;
+
+	out[0] = '\0';
+	for (i = 0; i + sizeof(key) - 1 <= len; i++)
+		if (memcmp(p + i, key, sizeof(key) - 1) == 0)
+			break;
+	if (i + sizeof(key) - 1 > len)
+		return;
+	for (j = i + sizeof(key) - 1;
+	     j < len && (p[j] == ' ' || p[j] == ':' || p[j] == '\t'); j++)
+		;
+	if (j >= len || p[j] != '"')
+		return;
+	for (j++; j < len && p[j] != '"' && k + 1 < olen; j++) {
+		if (p[j] == '\\' && j + 1 < len && k + 2 < olen)
+			out[k++] = p[j++];
+		out[k++] = p[j];
+	}
+	out[k] = '\0';
+}
+
+/* Appends s to b as the inside of a JSON string. */
+static int put_json_string(struct sj_buf *b, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+		char esc[8];
+		size_t k;
+
+		if (c == '"' || c == '\\')
+			k = (size_t)snprintf(esc, sizeof(esc), "\\%c", c);
+		else if (c == '\n')
+			k = (size_t)snprintf(esc, sizeof(esc), "\\n");
+		else if (c < 0x20)
+			k = (size_t)snprintf(esc, sizeof(esc), "\\u%04x", c);
+		else
+			k = (size_t)snprintf(esc, sizeof(esc), "%c", c);
+		if (sj_buf_reserve(b, k))
+			return -1;
+		memcpy(b->p + b->len, esc, k);
+		b->len += k;
+	}
+	return 0;
+}
+
+static int put_str(struct sj_buf *b, const char *s)
+{
+	size_t k = strlen(s);
+
+	if (sj_buf_reserve(b, k))
+		return -1;
+	memcpy(b->p + b->len, s, k);
+	b->len += k;
+	return 0;
+}
+
+/* Queues one message of msg_type with content; parent NULL: none. */
+static int publish(struct sj_news *n, const char *msg_type,
+		   const struct sj_news_cell *parent,
+		   const struct sj_buf *content, struct sj_err *err)
+{
+	struct sj_buf topic = { 0 }, m = { 0 };
+	char t[64];
+	struct timespec now;
+	int r = -1;
+
+	snprintf(t, sizeof(t), TOPIC "%s", msg_type);
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (sj_jmsg_put_frame(&topic, t, strlen(t))) {
+		sj_err_set(err, "out of memory");
+		goto out;
+	}
+	if (sj_jmsg_build(n->maker, &m, topic.p, topic.len, msg_type,
+			  parent != NULL ? parent->header : "{}",
+			  parent != NULL ? parent->header_len : 2, content->p,
+			  content->len, &now, err))
+		goto out;
+	if (sj_buf_reserve(&n->out, 4 + m.len)) {
+		sj_err_set(err, "out of memory");
+		goto out;
+	}
+	sj_put_be32(n->out.p + n->out.len, (uint32_t)m.len);
+	memcpy(n->out.p + n->out.len + 4, m.p, m.len);
+	n->out.len += 4 + m.len;
+	r = 0;
+out:
+	sj_buf_free(&topic);
+	sj_buf_free(&m);
+	return r;
+}
+
+/* display_data or update_display_data of the waiting line. */
+static int display(struct sj_news *n, const char *msg_type,
+		   const char *text, struct sj_err *err)
+{
+	struct sj_buf c = { 0 };
+	int r;
+
+	if (put_str(&c, "{\"data\":{\"text/plain\":\"") ||
+	    put_json_string(&c, text) ||
+	    put_str(&c, "\"},\"metadata\":{},\"transient\":{\"display_id\":"
+		    "\"") ||
+	    put_json_string(&c, n->display_id) || put_str(&c, "\"}}")) {
+		sj_buf_free(&c);
+		return sj_err_set(err, "out of memory");
+	}
+	r = publish(n, msg_type, &n->cell[0], &c, err);
+	sj_buf_free(&c);
+	return r;
+}
+
+static int stream(struct sj_news *n, const char *text, size_t len,
+		  struct sj_err *err)
+{
+	struct sj_buf c = { 0 };
+	char *s = strndup(text, len);
+	int r;
+
+	if (s == NULL || put_str(&c, "{\"name\":\"stderr\",\"text\":\"") ||
+	    put_json_string(&c, s) || put_str(&c, "\"}")) {
+		free(s);
+		sj_buf_free(&c);
+		return sj_err_set(err, "out of memory");
+	}
+	free(s);
+	r = publish(n, "stream", &n->cell[0], &c, err);
+	sj_buf_free(&c);
+	return r;
+}
+
+/* The next cell is open: what waited for one goes first in its output. */
+static int to_new_cell(struct sj_news *n, struct sj_err *err)
+{
+	if (n->ncells != 1)
+		return 0;
+	if (n->later.len > 0) {
+		if (stream(n, (const char *)n->later.p, n->later.len, err))
+			return -1;
+		n->later.len = 0;
+	}
+	if (n->wait_text[0] != '\0' && !n->wait_shown) {
+		if (display(n, "display_data", n->wait_text, err))
+			return -1;
+		n->wait_shown = 1;
+	}
+	return 0;
+}
+
+int sj_news_request(struct sj_news *n, const uint8_t *frames, size_t len,
+		    struct sj_err *err)
+{
+	const uint8_t *data;
+	size_t off = 0, k;
+	int after = -1;
+	struct sj_news_cell *c;
+
+	while (sj_zmtp_frame_next(frames, len, &off, &data, &k)) {
+		if (after < 0) {
+			if (k == strlen(SJ_JUPYTER_DELIMITER) &&
+			    memcmp(data, SJ_JUPYTER_DELIMITER, k) == 0)
+				after = 0;
+		} else if (++after == 2) {
+			break;
+		}
+	}
+	if (after != 2 ||
+	    !sj_header_has_type(data, k, "execute_request"))
+		return 0;
+	if (n->ncells == SJ_NEWS_CELLS)
+		drop_cell(n, 0);
+	c = &n->cell[n->ncells];
+	c->header = malloc(k > 0 ? k : 1);
+	if (c->header == NULL)
+		return sj_err_set(err, "out of memory");
+	memcpy(c->header, data, k);
+	c->header_len = k;
+	msg_id_of(c->header, k, c->msg_id, sizeof(c->msg_id));
+	n->ncells++;
+	return to_new_cell(n, err);
+}
+
+void sj_news_reply(struct sj_news *n, const uint8_t *f, size_t len)
+{
+	char id[128];
+	int after = -1, is_reply = 0;
+
+	for (size_t i = 0; i + 4 <= len;) {
+		size_t k = sj_get_be32(f + i);
+		const char *d = (const char *)f + i + 4;
+
+		if (k > len - i - 4)
+			return;
+		i += 4 + k;
+		if (after < 0) {
+			if (k == strlen(SJ_JUPYTER_DELIMITER) &&
+			    memcmp(d, SJ_JUPYTER_DELIMITER, k) == 0)
+				after = 0;
+			continue;
+		}
+		after++;
+		if (after == 2 && !sj_header_has_type(d, k, "execute_reply"))
+			return;
+		if (after == 2)
+			is_reply = 1;
+		if (after == 3 && is_reply) {
+			msg_id_of(d, k, id, sizeof(id));
+			for (int c = 0; c < n->ncells; c++) {
+				if (id[0] != '\0' &&
+				    strcmp(n->cell[c].msg_id, id) == 0) {
+					drop_cell(n, c);
+					break;
+				}
+			}
+			return;
+		}
+	}
+}
+
+int sj_news_running(const struct sj_news *n)
+{
+	return n->ncells > 0;
+}
+
+int sj_news_waiting(struct sj_news *n, const char *text, struct sj_err *err)
+{
+	if (strcmp(text, n->wait_text) == 0)
+		return 0;
+	snprintf(n->wait_text, sizeof(n->wait_text), "%s", text);
+	if (n->ncells == 0)
+		return 0;	/* shown by the first cell run */
+	if (display(n, n->wait_shown ? "update_display_data" : "display_data",
+		    n->wait_text, err))
+		return -1;
+	n->wait_shown = 1;
+	return 0;
+}
+
+int sj_news_started(struct sj_news *n, const char *text, struct sj_err *err)
+{
+	int r = 0;
+
+	if (n->wait_shown && n->ncells > 0)
+		r = display(n, "update_display_data", text, err);
+	n->wait_text[0] = '\0';
+	n->wait_shown = 0;
+	return r;
+}
+
+int sj_news_say(struct sj_news *n, const char *text, struct sj_err *err)
+{
+	size_t k = strlen(text);
+
+	if (n->ncells > 0) {
+		char *line = malloc(k + 2);
+		int r;
+
+		if (line == NULL)
+			return sj_err_set(err, "out of memory");
+		memcpy(line, text, k);
+		line[k] = '\n';
+		line[k + 1] = '\0';
+		r = stream(n, line, k + 1, err);
+		free(line);
+		return r;
+	}
+	if (sj_buf_reserve(&n->later, k + 1))
+		return sj_err_set(err, "out of memory");
+	memcpy(n->later.p + n->later.len, text, k);
+	n->later.p[n->later.len + k] = '\n';
+	n->later.len += k + 1;
+	return 0;
+}
+
+int sj_news_death(struct sj_news *n, const char *text, struct sj_err *err)
+{
+	struct sj_buf c = { 0 };
+	int r;
+
+	if (put_str(&c, "{\"ename\":\"" SJ_TEXT_DEATH_ENAME "\",\"evalue\":"
+		    "\"") || put_json_string(&c, text) ||
+	    put_str(&c, "\",\"traceback\":[\"") ||
+	    put_json_string(&c, text) || put_str(&c, "\"]}")) {
+		sj_buf_free(&c);
+		return sj_err_set(err, "out of memory");
+	}
+	r = publish(n, "error", n->ncells > 0 ? &n->cell[0] : NULL, &c, err);
+	sj_buf_free(&c);
+	return r;
+}
+
+int sj_news_next(const struct sj_news *n, const uint8_t **p, size_t *len)
+{
+	if (n->out.len - n->out.off < 4)
+		return 0;
+	*len = sj_get_be32(n->out.p + n->out.off);
+	*p = n->out.p + n->out.off + 4;
+	return 1;
+}
+
+void sj_news_sent(struct sj_news *n)
+{
+	if (n->out.len - n->out.off < 4)
+		return;
+	n->out.off += 4 + sj_get_be32(n->out.p + n->out.off);
+	sj_buf_consumed(&n->out);
+}
+
+int sj_warn_parse(const char *s, struct sj_warn_plan *p, struct sj_err *err)
+{
+	const char *q = s;
+
+	memset(p, 0, sizeof(*p));
+	if (strcmp(s, "0") == 0)
+		return 0;
+	for (;;) {
+		char *end;
+		unsigned long v, unit;
+
+		if (*q < '0' || *q > '9')
+			return sj_err_set(err, "--warn-before=%s: durations "
+					  "like 10m,1m (s, m or h), or 0", s);
+		errno = 0;
+		v = strtoul(q, &end, 10);
+		switch (*end) {
+		case 's': unit = 1; break;
+		case 'm': unit = 60; break;
+		case 'h': unit = 3600; break;
+		default:
+			return sj_err_set(err, "--warn-before=%s: each "
+					  "duration needs a unit (s, m or h), "
+					  "as in 10m,1m", s);
+		}
+		if (errno != 0 || v == 0 || v > SJ_WARN_LONGEST / unit)
+			return sj_err_set(err, "--warn-before=%s: each "
+					  "duration from 1s to 7 days", s);
+		if (p->n == SJ_WARN_MAX)
+			return sj_err_set(err, "--warn-before=%s: at most %d "
+					  "durations", s, SJ_WARN_MAX);
+		p->before[p->n++] = (unsigned)(v * unit);
+		q = end + 1;
+		if (*q == '\0')
+			return 0;
+		if (*q != ',')
+			return sj_err_set(err, "--warn-before=%s: durations "
+					  "separated by commas", s);
+		q++;
+	}
+}
+
+/* Asked again no sooner than this before a warning is due: the answer
+ * takes a fork and a slurmctld RPC. */
+#define WARN_RECHECK_S 20
+
+int sj_warn_step(struct sj_warn_plan *p, time_t end, time_t now,
+		 time_t *next)
+{
+	long left = (long)(end - now);
+	time_t due = 0;
+	int warn = 0;
+
+	*next = 0;
+	if (end == 0 || p->n == 0)
+		return 0;
+	if (!p->looked) {
+		p->looked = 1;
+		for (int i = 0; i < p->n; i++)
+			if (left <= (long)p->before[i])
+				p->done |= 1u << i;
+	}
+	for (int i = 0; i < p->n; i++) {
+		unsigned bit = 1u << i;
+
+		/* The end moved away (a longer time limit): warn again. */
+		if ((p->done & bit) && left > (long)p->before[i] + 60)
+			p->done &= ~bit;
+		if (p->done & bit)
+			continue;
+		if (left <= (long)p->before[i]) {
+			p->done |= bit;
+			warn = left > 0;
+			continue;
+		}
+		if (due == 0 || end - (time_t)p->before[i] < due)
+			due = end - (time_t)p->before[i];
+	}
+	if (due != 0)
+		*next = due - now <= WARN_RECHECK_S ? due :
+			now + (due - now) / 2;
+	return warn;
+}

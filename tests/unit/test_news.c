@@ -1,0 +1,413 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Slurm's news in the notebook (common/news.c, common/newstext.c): the
+ * texts a user reads, the messages that carry them (signed, on iopub,
+ * parented to the right cell), the cells the shim follows, and when it
+ * warns before the allocation ends (--warn-before). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "buf.h"
+#include "jmsg.h"
+#include "jsign.h"
+#include "news.h"
+#include "newstext.h"
+#include "zmtp.h"
+#include "testutil.h"
+
+#define KEY "5e1f-news-key"
+
+/* 2026-12-03 14:05:00 UTC (the tests run with TZ=UTC). */
+#define T1405 ((time_t)1796306700)
+
+static void test_texts(void **state)
+{
+	char b[512];
+
+	(void)state;
+	assert_int_equal(sj_text_waiting(b, sizeof(b), "123", "debug",
+					 "Resources", T1405), 0);
+	assert_string_equal(b, "Waiting for Slurm job 123 on partition debug: "
+			    "Resources (expected start 14:05)");
+	assert_int_equal(sj_text_waiting(b, sizeof(b), "123", "", "JobHeldUser",
+					 0), 0);
+	assert_string_equal(b, "Waiting for Slurm job 123: JobHeldUser");
+	assert_int_equal(sj_text_started(b, sizeof(b), "123", "n2"), 0);
+	assert_string_equal(b, "Job 123 started on n2");
+
+	/* A warning sent a moment after it was due still says 10. */
+	assert_int_equal(sj_text_warning(b, sizeof(b), "123", 599,
+					 T1405 + 55 * 60), 0);
+	assert_string_equal(b, "Slurm job 123 ends in 10 minutes (at 15:00). "
+			    "Save your work.");
+	sj_text_warning(b, sizeof(b), "123", 59, T1405);
+	assert_string_equal(b, "Slurm job 123 ends in 1 minute (at 14:05). "
+			    "Save your work.");
+	sj_text_warning(b, sizeof(b), "123", 30, T1405);
+	assert_string_equal(b, "Slurm job 123 ends in 30 seconds (at 14:05). "
+			    "Save your work.");
+
+	/* Too small: -1 and nothing half written. */
+	assert_int_equal(sj_text_started(b, 8, "123", "n2"), -1);
+	assert_string_equal(b, "");
+}
+
+static void cause_is(const char *state, const char *reason, uint32_t limit,
+		     const char *want)
+{
+	char b[512];
+
+	assert_int_equal(sj_text_cause(b, sizeof(b), "123", state, reason,
+				       "n2", limit), 1);
+	assert_string_equal(b, want);
+}
+
+static void test_causes(void **state)
+{
+	char b[512];
+
+	(void)state;
+	cause_is("TIMEOUT", "None", 60,
+		 "Slurm job 123 reached its time limit (1:00:00)");
+	/* Still completing: the reason tells. */
+	cause_is("COMPLETING", "TimeLimit", 2,
+		 "Slurm job 123 reached its time limit (0:02:00)");
+	cause_is("TIMEOUT", "None", 2 * 1440 + 90,
+		 "Slurm job 123 reached its time limit (2-01:30:00)");
+	cause_is("NODE_FAIL", "None", 60, "node n2 of Slurm job 123 failed");
+	cause_is("CANCELLED", "None", 60,
+		 "Slurm job 123 was cancelled (scancel)");
+	cause_is("PREEMPTED", "None", 60, "Slurm job 123 was preempted");
+	cause_is("OUT_OF_MEMORY", "None", 60,
+		 "Slurm job 123 ran out of memory");
+	/* A kernel that ended in a job still running: not Slurm's doing. */
+	assert_int_equal(sj_text_cause(b, sizeof(b), "123", "RUNNING", "None",
+				       "n2", 60), 0);
+	assert_string_equal(b, "");
+	assert_int_equal(sj_text_cause(b, sizeof(b), "123", "COMPLETED",
+				       "None", "n2", 60), 0);
+
+	sj_text_death(b, sizeof(b), "Slurm job 123 reached its time limit "
+		      "(1:00:00)");
+	assert_string_equal(b, "The kernel was stopped: Slurm job 123 reached "
+			    "its time limit (1:00:00). Its variables are gone; "
+			    "restart the kernel to continue in a new "
+			    "allocation.");
+	sj_text_previous(b, sizeof(b), "Slurm job 123 was cancelled (scancel)",
+			 "n3", "124");
+	assert_string_equal(b, "The previous kernel was stopped: Slurm job 123 "
+			    "was cancelled (scancel). This kernel runs on n3 "
+			    "in Slurm job 124.");
+}
+
+static void test_warn_parse(void **state)
+{
+	struct sj_warn_plan p;
+	struct sj_err err = { "" };
+
+	(void)state;
+	assert_ok(sj_warn_parse("10m,1m", &p, &err), err);
+	assert_int_equal(p.n, 2);
+	assert_int_equal(p.before[0], 600);
+	assert_int_equal(p.before[1], 60);
+	assert_ok(sj_warn_parse("1h,90s", &p, &err), err);
+	assert_int_equal(p.before[0], 3600);
+	assert_int_equal(p.before[1], 90);
+	assert_ok(sj_warn_parse("0", &p, &err), err);
+	assert_int_equal(p.n, 0);
+	assert_fails(sj_warn_parse("10", &p, &err), err,
+		     "--warn-before=10: each duration needs a unit");
+	assert_fails(sj_warn_parse("", &p, &err), err, "durations like");
+	assert_fails(sj_warn_parse("0m", &p, &err), err, "from 1s to 7 days");
+	assert_fails(sj_warn_parse("169h", &p, &err), err, "from 1s to 7 days");
+	assert_fails(sj_warn_parse("10m;1m", &p, &err), err,
+		     "separated by commas");
+	assert_fails(sj_warn_parse("10m,,1m", &p, &err), err,
+		     "durations like");
+	assert_fails(sj_warn_parse("-1m", &p, &err), err, "durations like");
+	assert_fails(sj_warn_parse("1s,2s,3s,4s,5s,6s,7s,8s,9s", &p, &err),
+		     err, "at most 8 durations");
+}
+
+static void test_warn_step(void **state)
+{
+	struct sj_warn_plan p;
+	struct sj_err err = { "" };
+	time_t next;
+
+	(void)state;
+	assert_ok(sj_warn_parse("10m,1m", &p, &err), err);
+	/* Asked halfway to each warning, then at it. */
+	assert_int_equal(sj_warn_step(&p, 10000, 0, &next), 0);
+	assert_int_equal(next, 4700);
+	assert_int_equal(sj_warn_step(&p, 10000, 9390, &next), 0);
+	assert_int_equal(next, 9400);
+	assert_int_equal(sj_warn_step(&p, 10000, 9400, &next), 1);
+	assert_int_equal(next, 9400 + 270);
+	assert_int_equal(sj_warn_step(&p, 10000, 9670, &next), 0);
+	assert_int_equal(sj_warn_step(&p, 10000, 9940, &next), 1);
+	assert_int_equal(next, 0);
+	assert_int_equal(sj_warn_step(&p, 10000, 9950, &next), 0);
+
+	/* The end moved earlier (scontrol update TimeLimit): seen when
+	 * asked halfway, and warned at once. */
+	assert_ok(sj_warn_parse("10m,1m", &p, &err), err);
+	assert_int_equal(sj_warn_step(&p, 10000, 0, &next), 0);
+	assert_int_equal(sj_warn_step(&p, 5000, 4700, &next), 1);
+	assert_int_equal(next, 4700 + 120);
+	/* ... and later again: warned again when it is due. */
+	assert_int_equal(sj_warn_step(&p, 9000, 4820, &next), 0);
+	assert_int_equal(sj_warn_step(&p, 9000, 8400, &next), 1);
+
+	/* A job that starts with 5 minutes left is not told so at once;
+	 * it is warned a minute before its end. */
+	assert_ok(sj_warn_parse("10m,1m", &p, &err), err);
+	assert_int_equal(sj_warn_step(&p, 1300, 1000, &next), 0);
+	assert_int_equal(next, 1000 + 120);
+	assert_int_equal(sj_warn_step(&p, 1300, 1240, &next), 1);
+	assert_int_equal(next, 0);
+
+	/* No time limit, or no warnings: never asked again. */
+	assert_int_equal(sj_warn_step(&p, 0, 1000, &next), 0);
+	assert_int_equal(next, 0);
+	assert_ok(sj_warn_parse("0", &p, &err), err);
+	assert_int_equal(sj_warn_step(&p, 1030, 1000, &next), 0);
+	assert_int_equal(next, 0);
+}
+
+/* A client's message on shell, as ZMTP frames. */
+static void client_msg(struct sj_buf *z, const char *msg_type,
+		       const char *msg_id)
+{
+	char header[256];
+
+	z->len = z->off = 0;
+	snprintf(header, sizeof(header), "{\"msg_id\": \"%s\", \"session\": "
+		 "\"s\", \"msg_type\": \"%s\", \"version\": \"5.3\"}", msg_id,
+		 msg_type);
+	assert_int_equal(sj_zmtp_put_frame(z, 1, "<IDS|MSG>", 9), 0);
+	assert_int_equal(sj_zmtp_put_frame(z, 1, "sig", 3), 0);
+	assert_int_equal(sj_zmtp_put_frame(z, 1, header, strlen(header)), 0);
+	assert_int_equal(sj_zmtp_put_frame(z, 1, "{}", 2), 0);
+	assert_int_equal(sj_zmtp_put_frame(z, 1, "{}", 2), 0);
+	assert_int_equal(sj_zmtp_put_frame(z, 0, "{\"code\":\"1\"}", 12), 0);
+}
+
+/* The kernel's reply toward the clients, in the link's layout. */
+static void kernel_reply(struct sj_buf *l, const char *msg_type,
+			 const char *parent_id)
+{
+	char header[128], parent[128];
+
+	l->len = l->off = 0;
+	snprintf(header, sizeof(header), "{\"msg_id\":\"k1\",\"msg_type\":"
+		 "\"%s\"}", msg_type);
+	snprintf(parent, sizeof(parent), "{\"msg_type\":\"execute_request\","
+		 "\"msg_id\":\"%s\"}", parent_id);
+	assert_int_equal(sj_jmsg_put_frame(l, "rid", 3), 0);
+	assert_int_equal(sj_jmsg_put_frame(l, "<IDS|MSG>", 9), 0);
+	assert_int_equal(sj_jmsg_put_frame(l, "sig", 3), 0);
+	assert_int_equal(sj_jmsg_put_frame(l, header, strlen(header)), 0);
+	assert_int_equal(sj_jmsg_put_frame(l, parent, strlen(parent)), 0);
+	assert_int_equal(sj_jmsg_put_frame(l, "{}", 2), 0);
+	assert_int_equal(sj_jmsg_put_frame(l, "{}", 2), 0);
+}
+
+/* Frame k of a message in the link's layout, NUL-terminated. */
+static void frame(const uint8_t *p, size_t len, int k, char *out,
+		  size_t olen)
+{
+	size_t i = 0, n = 0;
+
+	for (int j = 0; j <= k; j++) {
+		assert_true(i + 4 <= len);
+		n = sj_get_be32(p + i);
+		if (j < k)
+			i += 4 + n;
+	}
+	assert_true(n < olen);
+	memcpy(out, p + i + 4, n);
+	out[n] = '\0';
+}
+
+struct published {
+	char topic[128], header[600], parent[600], content[1200];
+};
+
+/* Takes the next message the news publishes and checks what every one
+ * must be: the topic, <IDS|MSG>, a signature with the connection file's
+ * key, and the header's msg_type. */
+static void next_is(struct sj_news *n, const char *msg_type,
+		    struct published *m)
+{
+	const uint8_t *p;
+	size_t len;
+	struct sj_buf z = { 0 };
+	struct sj_jsign check;
+	struct sj_err err = { "" };
+	char want[80];
+
+	assert_int_equal(sj_news_next(n, &p, &len), 1);
+	frame(p, len, 0, m->topic, sizeof(m->topic));
+	snprintf(want, sizeof(want), "kernel.slurm-jupyter-shim.%s",
+		 msg_type);
+	assert_string_equal(m->topic, want);
+	frame(p, len, 1, want, sizeof(want));
+	assert_string_equal(want, "<IDS|MSG>");
+	frame(p, len, 3, m->header, sizeof(m->header));
+	frame(p, len, 4, m->parent, sizeof(m->parent));
+	frame(p, len, 6, m->content, sizeof(m->content));
+	snprintf(want, sizeof(want), "\"msg_type\":\"%s\"", msg_type);
+	assert_non_null(strstr(m->header, want));
+	assert_non_null(strstr(m->header, "\"version\":\"5.3\""));
+	assert_non_null(strstr(m->header, "\"date\":\""));
+	/* Signed as a kernel's message is, so the front end takes it. */
+	for (size_t i = 0; i < len;) {
+		size_t k = sj_get_be32(p + i);
+
+		assert_int_equal(sj_zmtp_put_frame(&z, i + 4 + k < len,
+						   p + i + 4, k), 0);
+		i += 4 + k;
+	}
+	assert_ok(sj_jsign_init(&check, KEY, "hmac-sha256", &err), err);
+	assert_ok(sj_jsign_check_zmtp(&check, z.p, z.len, &err), err);
+	sj_buf_free(&z);
+	sj_news_sent(n);
+}
+
+static void nothing_next(struct sj_news *n)
+{
+	const uint8_t *p;
+	size_t len;
+
+	assert_int_equal(sj_news_next(n, &p, &len), 0);
+}
+
+static void parent_is(const struct published *m, const char *msg_id)
+{
+	char want[64];
+
+	snprintf(want, sizeof(want), "\"msg_id\": \"%s\"", msg_id);
+	assert_non_null(strstr(m->parent, want));
+}
+
+static void test_messages(void **state)
+{
+	struct sj_jmsg maker;
+	struct sj_news n;
+	struct sj_buf z = { 0 }, l = { 0 };
+	struct sj_err err = { "" };
+	struct published m;
+	char want[200];
+
+	(void)state;
+	assert_ok(sj_jmsg_init(&maker, KEY, "hmac-sha256", "ann", &err), err);
+	assert_ok(sj_news_init(&n, &maker, &err), err);
+
+	/* The job waits, no cell yet: nothing to show it in. */
+	assert_ok(sj_news_waiting(&n, "Waiting for Slurm job 7: Priority",
+				  &err), err);
+	nothing_next(&n);
+	/* Other requests open no cell. */
+	client_msg(&z, "kernel_info_request", "q0");
+	assert_ok(sj_news_request(&n, z.p, z.len, &err), err);
+	nothing_next(&n);
+	assert_false(sj_news_running(&n));
+
+	/* The first cell shows the waiting line... */
+	client_msg(&z, "execute_request", "c1");
+	assert_ok(sj_news_request(&n, z.p, z.len, &err), err);
+	assert_true(sj_news_running(&n));
+	next_is(&n, "display_data", &m);
+	parent_is(&m, "c1");
+	assert_non_null(strstr(m.content, "\"text/plain\":\"Waiting for Slurm "
+			       "job 7: Priority\""));
+	snprintf(want, sizeof(want), "\"transient\":{\"display_id\":"
+		 "\"slurm-wait-%s\"}", maker.session);
+	assert_non_null(strstr(m.content, want));
+	nothing_next(&n);
+	/* ... updated in place when it changes, not when it does not. */
+	assert_ok(sj_news_waiting(&n, "Waiting for Slurm job 7: Priority",
+				  &err), err);
+	nothing_next(&n);
+	assert_ok(sj_news_waiting(&n, "Waiting for Slurm job 7: Resources",
+				  &err), err);
+	next_is(&n, "update_display_data", &m);
+	parent_is(&m, "c1");
+	assert_non_null(strstr(m.content, "Resources"));
+	assert_non_null(strstr(m.content, want));
+	/* A second cell held behind it gets no line of its own. */
+	client_msg(&z, "execute_request", "c2");
+	assert_ok(sj_news_request(&n, z.p, z.len, &err), err);
+	nothing_next(&n);
+	assert_ok(sj_news_started(&n, "Job 7 started on n2", &err), err);
+	next_is(&n, "update_display_data", &m);
+	assert_non_null(strstr(m.content, "\"Job 7 started on n2\""));
+	assert_non_null(strstr(m.content, want));
+
+	/* A warning goes to the cell running (the oldest unanswered). */
+	assert_ok(sj_news_say(&n, "Slurm job 7 ends \"soon\"", &err), err);
+	next_is(&n, "stream", &m);
+	parent_is(&m, "c1");
+	assert_string_equal(m.content, "{\"name\":\"stderr\",\"text\":"
+			    "\"Slurm job 7 ends \\\"soon\\\"\\n\"}");
+	/* Replies close the cells; other replies do not. */
+	kernel_reply(&l, "kernel_info_reply", "c1");
+	sj_news_reply(&n, l.p, l.len);
+	kernel_reply(&l, "execute_reply", "c1");
+	sj_news_reply(&n, l.p, l.len);
+	assert_ok(sj_news_say(&n, "second", &err), err);
+	next_is(&n, "stream", &m);
+	parent_is(&m, "c2");
+	kernel_reply(&l, "execute_reply", "c2");
+	sj_news_reply(&n, l.p, l.len);
+	assert_false(sj_news_running(&n));
+
+	/* No cell runs: the news waits for the next one, at its top. */
+	assert_ok(sj_news_say(&n, "one", &err), err);
+	assert_ok(sj_news_say(&n, "two", &err), err);
+	nothing_next(&n);
+	assert_ok(sj_news_death(&n, "The kernel was stopped: x.", &err), err);
+	next_is(&n, "error", &m);
+	assert_string_equal(m.parent, "{}");
+	assert_string_equal(m.content, "{\"ename\":\"SlurmJobEnded\","
+			    "\"evalue\":\"The kernel was stopped: x.\","
+			    "\"traceback\":[\"The kernel was stopped: x.\"]}");
+	client_msg(&z, "execute_request", "c3");
+	assert_ok(sj_news_request(&n, z.p, z.len, &err), err);
+	next_is(&n, "stream", &m);
+	parent_is(&m, "c3");
+	assert_non_null(strstr(m.content, "\"text\":\"one\\ntwo\\n\""));
+	nothing_next(&n);
+	/* The kernel dies in a cell: its error is that cell's. */
+	assert_ok(sj_news_death(&n, "The kernel was stopped: y.", &err), err);
+	next_is(&n, "error", &m);
+	parent_is(&m, "c3");
+	nothing_next(&n);
+
+	sj_news_free(&n);
+	sj_jmsg_wipe(&maker);
+	sj_buf_free(&z);
+	sj_buf_free(&l);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_texts),
+		cmocka_unit_test(test_causes),
+		cmocka_unit_test(test_warn_parse),
+		cmocka_unit_test(test_warn_step),
+		cmocka_unit_test(test_messages),
+	};
+
+	if (setenv("TZ", "UTC", 1) != 0)
+		return 1;
+	tzset();
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
