@@ -103,14 +103,19 @@ static int collect(int dirfd, struct gen_allocs *a, struct sj_err *err)
 {
 	int dfd = dup(dirfd);
 	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
-	char *locks = proc_locks();
+	char *locks = NULL;
 	struct dirent *e;
 	int rv = 0;
 
-	if (d == NULL || locks == NULL) {
+	if (d == NULL) {
 		rv = sj_err_errno(err, errno, "reading the lock directory");
-		if (dfd >= 0 && d == NULL)
+		if (dfd >= 0)
 			close(dfd);
+		return rv;
+	}
+	locks = proc_locks();
+	if (locks == NULL) {
+		rv = sj_err_set(err, "out of memory");
 		goto out;
 	}
 	while ((e = readdir(d)) != NULL) {
@@ -136,8 +141,7 @@ static int collect(int dirfd, struct gen_allocs *a, struct sj_err *err)
 	}
 	gen_allocs_sort(a);
 out:
-	if (d != NULL)
-		closedir(d);
+	closedir(d);
 	free(locks);
 	return rv;
 }

@@ -11,7 +11,7 @@ import sys
 import urllib.request
 from pathlib import Path
 
-from conftest import as_other, job_gone, squeue, wait_until
+from conftest import as_other, job_gone, procs_gone, squeue, wait_until
 
 GEN = "jupyter-slurm"
 
@@ -177,6 +177,27 @@ def test_ps_tidies_lock_files_of_ended_jobs(kernelspecs):
     wait_until(job_gone(own), 60, f"job {own} to end")
     assert own not in ps_json()
     assert not stale.exists()
+
+
+def test_cancel_a_lingering_allocation(kernelspecs, start_kernel):
+    """An allocation no kernel uses any more, lingering: cancel releases
+    it at once, and the janitor that would have released it after the
+    linger leaves no lock file behind."""
+    name = kernelspecs.add("ps-linger", ["-p", "debug", "-t", "10"],
+                           shim_args=["--linger=20"])
+    k = start_kernel(name)
+    _, job, _ = k.where()
+    k.kc.stop_channels()
+    k.km.shutdown_kernel(now=False)
+    entry = ps_json()[job]
+    assert (entry["state"], entry["kernels"]) == ("RUNNING", 0), entry
+    r = gen("cancel", str(job))
+    assert (r.returncode, r.stderr) == (0, ""), r
+    assert r.stdout == f"cancelled job {job} ({name}): 0 kernels ended\n"
+    wait_until(job_gone(job), 60, f"job {job} to end")
+    wait_until(procs_gone, 60, "the janitor to end after the linger")
+    assert not (lock_dir() / f"{job}.lock").exists()
+    assert ps_json() == {}
 
 
 def free_port():
