@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "lockdir.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdint.h>
@@ -298,4 +299,65 @@ int sj_short_hostname(char *buf, size_t len, struct sj_err *err)
 	memcpy(buf, host, n);
 	buf[n] = '\0';
 	return 0;
+}
+
+#define MADE_BY "made-by="
+#define KERNELSPEC "kernelspec="
+
+/* Jupyter's names are letters, digits, "-", "_" and "."; anything printable
+ * is kept, as the record is only ever shown. */
+static int printable(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!isprint((unsigned char)s[i]))
+			return 0;
+	return 1;
+}
+
+int sj_lockinfo_format(const struct sj_lockinfo *li, char *buf, size_t len)
+{
+	const char *k = li->kernelspec;
+	size_t kl = strnlen(k, sizeof(li->kernelspec));
+	int keep = kl > 0 && kl < sizeof(li->kernelspec) && printable(k, kl);
+	int n = snprintf(buf, len, MADE_BY "%s\n%s%.*s%s",
+			 li->user_made ? "user" : "shim",
+			 keep ? KERNELSPEC : "", keep ? (int)kl : 0, k,
+			 keep ? "\n" : "");
+
+	return n < 0 || (size_t)n >= len ? -1 : n;
+}
+
+void sj_lockinfo_parse(const char *text, size_t len, struct sj_lockinfo *li)
+{
+	const char *p = text, *end = text + len;
+
+	memset(li, 0, sizeof(*li));
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl != NULL ? (size_t)(nl - p) : (size_t)(end - p);
+		size_t ml = strlen(MADE_BY), kl = strlen(KERNELSPEC);
+
+		if (n == ml + 4 && memcmp(p, MADE_BY "user", n) == 0)
+			li->user_made = 1;
+		else if (n > kl && n - kl < sizeof(li->kernelspec) &&
+			 memcmp(p, KERNELSPEC, kl) == 0 &&
+			 printable(p + kl, n - kl)) {
+			memcpy(li->kernelspec, p + kl, n - kl);
+			li->kernelspec[n - kl] = '\0';
+		}
+		if (nl == NULL)
+			break;
+		p = nl + 1;
+	}
+}
+
+int sj_lockfile_jobid(const char *name, char *jobid, size_t len)
+{
+	size_t n = strspn(name, "0123456789");
+
+	if (n == 0 || n >= len || strcmp(name + n, ".lock") != 0)
+		return 0;
+	memcpy(jobid, name, n);
+	jobid[n] = '\0';
+	return 1;
 }

@@ -62,4 +62,31 @@ int sj_lockdir_choose(const struct sj_lockdir_env *env,
 /* The host name up to its first '.', for a path component. */
 int sj_short_hostname(char *buf, size_t len, struct sj_err *err);
 
+/*
+ * What a lock file <jobid>.lock says about its allocation, for `jupyter
+ * slurm ps` and `cancel`: written by the shim that made the file, before
+ * the file appears (shim/alloc.c), as "made-by=shim|user" and
+ * "kernelspec=NAME" lines.  An empty file (an older shim's, or one a
+ * --share kernel opened first) reads as made by a shim with no kernelspec
+ * known: only shims made lock files before the user's own allocations had
+ * them.  Who uses the allocation is not in the file but in its flocks.
+ */
+struct sj_lockinfo {
+	int user_made;		/* the user's own (--jobid, salloc
+				 * --jupyter-kernel): no shim releases it */
+	char kernelspec[128];	/* of the kernel that made the file; "" */
+};
+
+/* The record for buf (len bytes, NUL included); its length, or -1 if it
+ * does not fit.  A kernelspec name that is not one (control characters,
+ * too long) is left out rather than written. */
+int sj_lockinfo_format(const struct sj_lockinfo *li, char *buf, size_t len);
+
+/* Reads the first len bytes of text; what it does not know it ignores. */
+void sj_lockinfo_parse(const char *text, size_t len, struct sj_lockinfo *li);
+
+/* 1 with jobid set (len bytes) if name is a lock file's, "<digits>.lock";
+ * 0 for anything else the directory holds. */
+int sj_lockfile_jobid(const char *name, char *jobid, size_t len);
+
 #endif

@@ -19,6 +19,8 @@ int cmd_list(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_remove(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
+int cmd_ps(int argc, char **argv);
+int cmd_cancel(int argc, char **argv);
 
 /* "jupyter-slurm: " and one line on stderr. */
 void gen_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -30,6 +32,7 @@ int gen_simple_args(int argc, char **argv, const char *usage, int want_name,
 		    const char **name);
 
 extern const char gen_usage[], gen_usage_add[], gen_usage_list[],
-	gen_usage_show[], gen_usage_remove[], gen_usage_doctor[];
+	gen_usage_show[], gen_usage_remove[], gen_usage_doctor[],
+	gen_usage_ps[], gen_usage_cancel[];
 
 #endif

@@ -19,6 +19,8 @@ static const struct {
 	{ "show", cmd_show, gen_usage_show },
 	{ "remove", cmd_remove, gen_usage_remove },
 	{ "doctor", cmd_doctor, gen_usage_doctor },
+	{ "ps", cmd_ps, gen_usage_ps },
+	{ "cancel", cmd_cancel, gen_usage_cancel },
 };
 
 static int dispatch(int argc, char **argv)
@@ -53,7 +55,7 @@ static int dispatch(int argc, char **argv)
 	if (strcmp(c, "help") == 0)
 		c = argv[2];
 	gen_error("unknown command \"%.100s\" (allowed: add, list, show, "
-		  "remove, doctor; jupyter slurm --help)", c);
+		  "remove, doctor, ps, cancel; jupyter slurm --help)", c);
 	return GEN_EXIT_USAGE;
 }
 

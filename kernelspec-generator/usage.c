@@ -16,6 +16,8 @@ const char gen_usage[] =
 "  doctor [OPTIONS]      check that kernels can run on compute nodes\n"
 "                        from here (plugin, munge, shim, network, a\n"
 "                        trial kernel)\n"
+"  ps [--json]           your kernels' allocations on this host\n"
+"  cancel JOBID...|--all release allocations your kernels run in\n"
 "\n"
 "jupyter slurm COMMAND --help says more, man jupyter-slurm says all.\n"
 "Exit status: 0 done, 1 failed, 2 refused (a bad option or a failed\n"
@@ -140,3 +142,29 @@ const char gen_usage_doctor[] =
 "\n"
 "Exit status: 0 when every check passed, 1 when one failed or was\n"
 "skipped, 2 for a bad option.\n";
+
+const char gen_usage_ps[] =
+"usage: jupyter slurm ps [--json]\n"
+"\n"
+"Lists the allocations your Slurm kernels on this host run in, one line\n"
+"each: job id, state (and Slurm's reason), partition, nodes, time left,\n"
+"how many kernels use it, the kernelspec that made it, and who made it:\n"
+"shim (released when no kernel uses it) or you (--jobid, salloc\n"
+"--jupyter-kernel; never released by a shim).  An allocation is listed\n"
+"once Slurm has granted it.  GONE: Slurm no longer knows the job while a\n"
+"kernel still holds it.\n"
+"\n"
+"      --json                the same as a JSON array of objects\n";
+
+const char gen_usage_cancel[] =
+"usage: jupyter slurm cancel [--force] JOBID...|--all\n"
+"\n"
+"Releases allocations jupyter slurm ps lists: Slurm cancels the job, its\n"
+"kernels end (their notebooks say why), and cancel waits until they have.\n"
+"Your own allocations (--jobid, salloc --jupyter-kernel) are refused\n"
+"unless --force; --all keeps them.  Jobs that are not your kernels'\n"
+"allocations on this host are refused (scancel cancels any job of\n"
+"yours).\n"
+"\n"
+"      --all                 every allocation ps lists\n"
+"      --force               your own allocations too\n";

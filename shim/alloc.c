@@ -115,6 +115,23 @@ static int flock_retry(int fd, int op)
 	return r;
 }
 
+/* The record for `jupyter slurm ps` (lockdir.h). */
+static int write_info(int fd, const struct sj_lockinfo *li, const char *path,
+		      struct sj_err *err)
+{
+	char buf[256];
+	int n = sj_lockinfo_format(li, buf, sizeof(buf));
+	ssize_t w;
+
+	if (n < 0)
+		return sj_err_set(err, "%s: record too long", path);
+	w = write(fd, buf, (size_t)n);
+	if (w != n)
+		return sj_err_errno(err, w < 0 ? errno : EIO, "writing %s",
+				    path);
+	return 0;
+}
+
 /*
  * The lock file of a new allocation appears already locked: it is made
  * under a private name, locked, and only then linked into place.  An
@@ -137,6 +154,11 @@ int alloc_lock(struct alloc *al, struct sj_err *err)
 	fd = open_lock(tmp, O_CREAT | O_EXCL, err);
 	if (fd < 0)
 		return -1;
+	if (write_info(fd, &al->info, tmp, err)) {
+		close(fd);
+		unlink(tmp);
+		return -1;
+	}
 	if (flock_retry(fd, LOCK_SH) != 0) {
 		int e = errno;
 
@@ -164,6 +186,21 @@ int alloc_lock(struct alloc *al, struct sj_err *err)
 		return sj_err_errno(err, e, "flock %s", al->lock_path);
 	}
 	return 0;
+}
+
+int alloc_use_own(struct alloc *al, const struct shim_args *a,
+		  const char *jobid, const char *kernelspec,
+		  struct sj_err *err)
+{
+	if (alloc_init(al, a, err))
+		return -1;
+	if (strlen(jobid) >= sizeof(al->jobid))
+		return sj_err_set(err, "job id %s too long", jobid);
+	strcpy(al->jobid, jobid);
+	al->info.user_made = 1;
+	snprintf(al->info.kernelspec, sizeof(al->info.kernelspec), "%s",
+		 kernelspec);
+	return alloc_lock(al, err);
 }
 
 static int job_running(const char *jobid, struct slurm_job_facts *f)
@@ -241,20 +278,38 @@ static double since_last_leave(int fd)
 	       (double)(now.tv_nsec - st.st_mtim.tv_nsec) / 1e9;
 }
 
+/* Slurm says the job has ended (not when it cannot say). */
+static int job_ended(const char *jobid)
+{
+	char state[64], reason[128];
+
+	return slurm_job_state(jobid, state, sizeof(state), reason,
+			       sizeof(reason)) == 0 &&
+	       strcmp(state, "RUNNING") != 0 && strcmp(state, "PENDING") != 0;
+}
+
 void alloc_release_if_unused(const char *jobid, const char *lock_dir,
 			      unsigned linger)
 {
 	char lock_path[512];
 	struct sj_err err;
-	int fd;
+	int fd, made = 0;
 
 	if (alloc_lock_path(lock_dir, jobid, lock_path, sizeof(lock_path))) {
 		shim_error("lock path too long; not releasing allocation %s",
 			   jobid);
 		return;
 	}
-	/* O_CREAT: the shim may have died before it took its lock. */
-	fd = open_lock(lock_path, O_CREAT, &err);
+	fd = open_lock(lock_path, 0, &err);
+	if (fd < 0 && errno == ENOENT) {
+		/* Released by someone else, or our shim died before it made
+		 * the file; only Slurm tells which. */
+		if (job_ended(jobid))
+			return;
+		/* No kernel ever stamped a file we make: no linger to wait. */
+		made = 1;
+		fd = open_lock(lock_path, O_CREAT, &err);
+	}
 	if (fd < 0) {
 		shim_error("%s; not releasing allocation %s", err.msg, jobid);
 		return;
@@ -267,16 +322,13 @@ void alloc_release_if_unused(const char *jobid, const char *lock_dir,
 	/* A kernel left after ours: its janitor counts the linger from
 	 * then.  The slack absorbs the file system's coarse clock. */
 	double idle = since_last_leave(fd);
-	if (idle + 0.25 < (double)linger) {
+	if (!made && idle + 0.25 < (double)linger) {
 		shim_debug("allocation %s was left %.1f s ago; its last "
 			   "kernel's janitor releases it", jobid, idle);
 		close(fd);
 		return;
 	}
-	char state[64], reason[128];
-	if (slurm_job_state(jobid, state, sizeof(state), reason,
-			    sizeof(reason)) == 0 &&
-	    strcmp(state, "RUNNING") != 0 && strcmp(state, "PENDING") != 0) {
+	if (job_ended(jobid)) {
 		/* Another janitor released it, or Slurm ended it. */
 		unlink(lock_path);
 		close(fd);

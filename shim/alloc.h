@@ -30,6 +30,7 @@
 #include <stddef.h>
 
 #include "args.h"
+#include "lockdir.h"
 #include "sj_err.h"
 #include "slurmapi.h"
 
@@ -42,6 +43,7 @@ struct alloc {
 	int owned;		/* made by a shim: released when unused */
 	struct slurm_job_facts facts;	/* as alloc_find saw the job
 					 * running; state "" otherwise */
+	struct sj_lockinfo info;	/* what a lock file we make says */
 };
 
 /* Fills name and the lock directory; no Slurm call. */
@@ -53,8 +55,17 @@ int alloc_init(struct alloc *al, const struct shim_args *a,
  * held, 0 if there is none. */
 int alloc_find(struct alloc *al, int share, struct sj_err *err);
 
-/* Takes the shared lock on al->jobid (a new allocation). */
+/* Takes the shared lock on al->jobid (a new allocation), making the lock
+ * file with al->info in it if there is none. */
 int alloc_lock(struct alloc *al, struct sj_err *err);
+
+/* For the user's own allocation jobid (--jobid, salloc --jupyter-kernel):
+ * holds a shared lock on its lock file, marked as the user's, so that
+ * `jupyter slurm ps` lists it and `cancel` asks first.  No janitor is told:
+ * no shim ever releases it.  kernelspec may be "". */
+int alloc_use_own(struct alloc *al, const struct shim_args *a,
+		  const char *jobid, const char *kernelspec,
+		  struct sj_err *err);
 
 /* "<lock_dir>/<jobid>.lock" */
 int alloc_lock_path(const char *lock_dir, const char *jobid, char *buf,
@@ -66,7 +77,9 @@ void alloc_stamp_leave(const char *jobid, const char *lock_dir);
 
 /* For the janitor, linger seconds after its stamp: cancels jobid if no
  * shim holds its lock and no kernel left it less than linger ago (that
- * kernel's janitor decides then). */
+ * kernel's janitor decides then).  A lock file that has gone with its job
+ * was released by another janitor or by `jupyter slurm cancel`/`ps`, which
+ * remove it only once Slurm says the job has ended. */
 void alloc_release_if_unused(const char *jobid, const char *lock_dir,
 			     unsigned linger);
 

@@ -336,6 +336,18 @@ static void on_pending(void *arg, const char *jobid,
 	news_flush(l);
 }
 
+/* The lock of the user's own allocation is only for `jupyter slurm ps`:
+ * a kernel that cannot take it runs all the same. */
+static void use_own(struct alloc *al, const struct shim_args *a,
+		    const char *jobid, const char *kernelspec)
+{
+	struct sj_err err;
+
+	if (alloc_use_own(al, a, jobid, kernelspec, &err))
+		shim_info("%s; jupyter slurm ps will not list allocation %s",
+			  err.msg, jobid);
+}
+
 /*
  * In order: the allocation named with --jobid; the one a user's
  * `salloc --jupyter-kernel` shell runs Jupyter in; a lingering (or, with
@@ -353,6 +365,7 @@ static int choose_allocation(struct login *l, struct alloc *al, int janitor,
 
 	if (a->jobid != NULL) {
 		snprintf(l->jobid, sizeof(l->jobid), "%s", a->jobid);
+		use_own(al, a, l->jobid, l->cf.kernel_name);
 		return 0;
 	}
 	if (env_job != NULL && marker != NULL && strcmp(marker, "1") == 0) {
@@ -361,6 +374,7 @@ static int choose_allocation(struct login *l, struct alloc *al, int janitor,
 		strcpy(l->jobid, env_job);
 		shim_info("using allocation %s (salloc --jupyter-kernel)",
 			  l->jobid);
+		use_own(al, a, l->jobid, l->cf.kernel_name);
 		return 0;
 	}
 	snprintf(linger, sizeof(linger), "%u", a->linger);
@@ -368,6 +382,8 @@ static int choose_allocation(struct login *l, struct alloc *al, int janitor,
 	    janitor_tell(janitor, "lockdir", al->lock_dir, err) ||
 	    janitor_tell(janitor, "linger", linger, err))
 		return -1;
+	snprintf(al->info.kernelspec, sizeof(al->info.kernelspec), "%s",
+		 l->cf.kernel_name);
 	r = alloc_find(al, a->share, err);
 	if (r < 0)
 		return -1;
