@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "clock.h"
 
 /* scontrol's answers are a few kilobytes per partition or job. */
@@ -85,14 +86,6 @@ static int exec_error(int fd)
 	return n == (ssize_t)sizeof(e) ? e : 0;
 }
 
-static int wait_child(pid_t pid, int *status)
-{
-	while (waitpid(pid, status, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	return 0;
-}
-
 int gen_run(char *const argv[], int timeout_ms, struct gen_output *out,
 	    struct sj_err *err)
 {
@@ -122,7 +115,7 @@ int gen_run(char *const argv[], int timeout_ms, struct gen_output *out,
 	e = exec_error(xp[0]);
 	if (e != 0) {
 		/* It exits at once; its status says nothing more. */
-		(void)wait_child(pid, &status);
+		(void)sj_wait_child(pid, &status);
 		pid = -1;
 		sj_err_errno(err, e, "cannot run %s", argv[0]);
 		goto out;
@@ -160,7 +153,7 @@ int gen_run(char *const argv[], int timeout_ms, struct gen_output *out,
 			}
 		}
 	}
-	if (wait_child(pid, &status)) {
+	if (sj_wait_child(pid, &status)) {
 		sj_err_errno(err, errno, "waitpid %s", argv[0]);
 		goto out;
 	}
@@ -171,7 +164,7 @@ out:
 	if (pid > 0) {
 		/* Best effort: the first error is the one reported. */
 		(void)kill(pid, SIGKILL);
-		(void)wait_child(pid, &status);
+		(void)sj_wait_child(pid, &status);
 	}
 	for (int i = 0; i < 2; i++) {
 		if (op[i] >= 0)

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "child.h"
 #include "log.h"
 #include "proc.h"
 
@@ -125,9 +126,7 @@ int janitor_start(int *wfd, struct sj_err *err)
 		janitor_main(p[0], pidfd);
 	}
 	close(p[0]);
-	while (waitpid(pid, NULL, 0) < 0)
-		if (errno != EINTR)
-			break;
+	(void)sj_wait_child(pid, NULL);
 	*wfd = p[1];
 	return 0;
 }

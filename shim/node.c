@@ -25,6 +25,7 @@
 #include <sodium.h>
 
 #include "args.h"
+#include "child.h"
 #include "connfile.h"
 #include "forward.h"
 #include "kernelstep.h"
@@ -118,9 +119,7 @@ static void end_kernel(struct node *n)
 		on_signal(&w);
 	if (!n->kernel_done) {
 		kill(n->kernel, SIGKILL);
-		while (waitpid(n->kernel, &n->kernel_status, 0) < 0 &&
-		       errno == EINTR)
-			;
+		(void)sj_wait_child(n->kernel, &n->kernel_status);
 		n->kernel_done = 1;
 	}
 }
@@ -295,8 +294,7 @@ fail:
 out:
 	if (n.kernel > 0 && !n.kernel_done) {
 		kill(n.kernel, SIGTERM);
-		while (waitpid(n.kernel, NULL, 0) < 0 && errno == EINTR)
-			;
+		(void)sj_wait_child(n.kernel, NULL);
 	}
 	sj_channels_close(&ch, 0);	/* the kernel has gone */
 	if (ri.fd >= 0)

@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "clock.h"
 #include "connfile.h"
 #include "janitor.h"
@@ -203,11 +204,9 @@ int slurm_allocate(const struct shim_args *a, const char *job_name,
 			}
 		}
 	}
-	while (waitpid(pid, &status, 0) < 0) {
-		if (errno != EINTR) {
-			sj_err_errno(err, errno, "waitpid salloc");
-			goto fail;
-		}
+	if (sj_wait_child(pid, &status)) {
+		sj_err_errno(err, errno, "waitpid salloc");
+		goto fail;
 	}
 	pid = -1;
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
@@ -224,8 +223,7 @@ fail:
 	if (pid > 0) {
 		/* salloc cancels its own pending request on SIGINT. */
 		kill(pid, SIGINT);
-		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-			;
+		(void)sj_wait_child(pid, NULL);
 	}
 	if (pipefd[0] >= 0)
 		close(pipefd[0]);
@@ -438,9 +436,7 @@ int slurm_cancel(const char *jobid)
 			sleep(i < 3 ? 1 : 10);
 		if (proc_spawn(&ps, &pid, &err) != 0)
 			continue;
-		while (waitpid(pid, &status, 0) < 0)
-			if (errno != EINTR)
-				break;
+		(void)sj_wait_child(pid, &status);
 		if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 			return 0;
 	}

@@ -15,6 +15,7 @@
 
 #include <slurm/slurm.h>
 
+#include "child.h"
 #include "log.h"
 #include "proc.h"
 #include "slurmver.h"
@@ -162,8 +163,7 @@ static void srun_collect(struct release *rel, pid_t pid, int fd)
 	buf[got] = '\0';
 	buf[strcspn(buf, "\n")] = '\0';
 	snprintf(rel->srun_said, sizeof(rel->srun_said), "%s", buf);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
+	(void)sj_wait_child(pid, &status);
 	rel->srun_status = proc_exit_code(status);
 }
 
@@ -315,8 +315,7 @@ static int ask(uint32_t id, const char *name, int max, struct answer *ans)
 		got += (size_t)r;
 	}
 	close(p[0]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
+	(void)sj_wait_child(pid, &status);
 	if (got != sizeof(*ans)) {
 		/* No verdict: slurm_release_check asks again, alone,
 		 * before anything is submitted. */
