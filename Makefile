@@ -6,7 +6,7 @@
 #                   and the browser suite's playwright-core (npm ci)
 #   make demo       deps + build + local cluster + a kernel on a compute node
 #   make check      deps + build + unit tests (also under ASan/UBSan) +
-#                   10 s of each fuzzer + local cluster + integration tests
+#                   20 s of each fuzzer + local cluster + integration tests
 #   make install    PREFIX, DESTDIR, SLURM_PLUGIN_DIR, SYSCONFDIR (the
 #                   files: docs/install-files.txt); make uninstall
 #   make SLURM_PREFIX=/opt/slurm   build against the Slurm installed there
@@ -21,7 +21,7 @@
 #                   make bench-quick: the same with few repetitions
 #   make valgrind   both ends of the shim under valgrind on the cluster
 #   make fuzz       the libFuzzer harnesses of tests/fuzz/ (clang), each
-#                   FUZZ_SECONDS (60) on its corpus in build-fuzz/corpus/
+#                   FUZZ_SECONDS (300) on its corpus in build-fuzz/corpus/
 
 # SLURM_VERSION: a Slurm built from its source tarball, outside the repo,
 # and reused by every later make; everything is built against it into a
@@ -140,7 +140,7 @@ LIBS_GEN    = -lzmq -lmunge -ljansson -lsodium
 
 .PHONY: all deps demo check unit unit-asan integration install uninstall \
 	install-test deb deb-test clean cluster-up cluster-down bench bench-quick \
-	valgrind fuzz fuzz-bins
+	valgrind fuzz fuzz-bins fuzz-seeds
 
 all: $(PLUGIN) $(SHIM) $(GENERATOR)
 
@@ -215,7 +215,7 @@ check: deps
 	$(MAKE) all
 	$(MAKE) unit
 	$(MAKE) unit-asan
-	$(MAKE) fuzz FUZZ_SECONDS=10
+	$(MAKE) fuzz FUZZ_SECONDS=20
 	$(MAKE) install-test
 	$(MAKE) integration
 	$(if $(SLURM_VERSION),@echo "check: no .deb with SLURM_VERSION: the package is built for Debian's Slurm",$(MAKE) deb-test)
@@ -241,10 +241,12 @@ cluster-down:
 	tests/cluster/cluster down
 
 # The parsers of outside bytes under libFuzzer, ASan and UBSan.  make
-# check runs each for 10 s, so that none rots; a fuzzer's worth is in the
-# hours it runs: make fuzz FUZZ_SECONDS=3600.
+# check runs each for 20 s, so that none rots; a fuzzer's worth is in the
+# hours it runs: make fuzz FUZZ_SECONDS=3600.  Each starts from the seeds
+# in tests/fuzz/corpus/NAME (copied: a run never writes into the tree) and
+# what earlier runs found in build-fuzz/corpus/NAME.
 FUZZ_O       = $(O)-fuzz
-FUZZ_SECONDS ?= 60
+FUZZ_SECONDS ?= 300
 FUZZ_SAN     = -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_SRC     = $(wildcard tests/fuzz/fuzz_*.c)
 
@@ -253,20 +255,32 @@ fuzz:
 		CFLAGS="-O1 -g -fno-omit-frame-pointer $(FUZZ_SAN) -fsanitize=fuzzer-no-link" \
 		LDFLAGS="$(FUZZ_SAN) -fsanitize=fuzzer" fuzz-bins
 	@set -e; for f in $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_O)/%); do \
-		n=$${f##*/}; mkdir -p $(FUZZ_O)/corpus/$$n; echo "== $$n"; \
+		n=$${f##*/}; c=$(FUZZ_O)/corpus/$$n; mkdir -p $$c; echo "== $$n"; \
+		if [ -d tests/fuzz/corpus/$$n ]; then cp -R tests/fuzz/corpus/$$n/. $$c/; fi; \
 		rc=0; $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
-			$(FUZZ_O)/corpus/$$n >$(FUZZ_O)/$$n.log 2>&1 || rc=$$?; \
+			-artifact_prefix=$(FUZZ_O)/$$n- $$c >$(FUZZ_O)/$$n.log 2>&1 || rc=$$?; \
 		grep -E '^stat::number_of_executed_units|SUMMARY' $(FUZZ_O)/$$n.log || true; \
 		[ $$rc -eq 0 ] || { tail -40 $(FUZZ_O)/$$n.log; exit 1; }; \
 	done
 
 fuzz-bins: $(FUZZ_SRC:tests/fuzz/%.c=$(O)/%)
 
-$(O)/fuzz_%: tests/fuzz/fuzz_%.c $(LIBCOMMON) $(O)/spank/config.o
-	$(call say,LD,$@)$(CC) $(SJ_CFLAGS) $(DEPFLAGS) -MF $@.d -Ispank -o $@ $< \
-		$(O)/spank/config.o $(LIBCOMMON) $(SJ_LDFLAGS) $(LIBS_SHIM)
+# Rewrites the seeds in tests/fuzz/corpus/ (by hand, then commit them).
+fuzz-seeds: $(O)/fuzz-seeds
+	tests/fuzz/make-seeds $(O)/fuzz-seeds
 
--include $(wildcard $(O)/*/*.d $(O)/tests/*.d $(O)/fuzz_*.d)
+$(O)/fuzz-seeds: tests/fuzz/seeds.c $(LIBGEN) $(LIBCOMMON)
+	$(call say,LD,$@)$(CC) $(SJ_CFLAGS) $(DEPFLAGS) -MF $@.d -Ikernelspec-generator -o $@ $< \
+		$(LIBGEN) $(LIBCOMMON) $(SJ_LDFLAGS) $(LIBS_GEN)
+
+# The harnesses of kernelspec argv link the shim's and jupyter slurm's
+# readers of it, as the unit tests do.
+$(O)/fuzz_%: tests/fuzz/fuzz_%.c $(LIBGEN) $(LIBCOMMON) $(O)/spank/config.o $(O)/shim/args.o
+	$(call say,LD,$@)$(CC) $(SJ_CFLAGS) $(DEPFLAGS) -MF $@.d -Ispank -Ishim -Ikernelspec-generator -o $@ $< \
+		$(O)/spank/config.o $(O)/shim/args.o $(LIBGEN) $(LIBCOMMON) \
+		$(SJ_LDFLAGS) $(LIBS_GEN)
+
+-include $(wildcard $(O)/*/*.d $(O)/tests/*.d $(O)/fuzz*.d)
 
 # The plugstack line is installed as an example only: a site's own
 # jupyter.conf is never touched, and a required plugin is never switched

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* The rendezvous as a stranger can send it: a frame header on the login
  * shim's port, the text of a HELLO or WELCOME (after MUNGE, but checked as
- * if anything could be in it), and the spec in srun's argument. */
+ * if anything could be in it), and the spec in srun's argument (the value
+ * of --jupyter-kernel, which spank/option.c hands to sj_rdv_spec_parse).
+ * What decodes must encode to a text that decodes to the same: the two
+ * ends of one release read each other, whatever they were given. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -11,29 +14,83 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static void spec_round_trip(const char *s)
+{
+	struct sj_rdv_spec spec, back;
+	struct sj_err err;
+	char text[512];
+
+	if (sj_rdv_spec_parse(s, &spec, &err) != 0)
+		return;
+	if (sj_rdv_spec_format(&spec, text, sizeof(text), &err) != 0 ||
+	    sj_rdv_spec_parse(text, &back, &err) != 0 ||
+	    strcmp(spec.host, back.host) != 0 || spec.port != back.port ||
+	    strcmp(spec.nonce, back.nonce) != 0)
+		abort();
+}
+
+/* encode(decode(x)) is a fixed point: the encoder's text decodes, and
+ * encodes again to itself. */
+static void hello_round_trip(const uint8_t *data, size_t size)
 {
 	struct sj_hello h;
+	struct sj_err err;
+	char *t1, *t2;
+
+	if (sj_hello_decode((const char *)data, size, &h, &err) != 0)
+		return;
+	t1 = sj_hello_encode(&h, &err);
+	if (t1 == NULL)
+		abort();
+	memset(&h, 0, sizeof(h));
+	if (sj_hello_decode(t1, strlen(t1), &h, &err) != 0)
+		abort();
+	t2 = sj_hello_encode(&h, &err);
+	if (t2 == NULL || strcmp(t1, t2) != 0)
+		abort();
+	free(t1);
+	free(t2);
+}
+
+static void welcome_round_trip(const uint8_t *data, size_t size)
+{
 	struct sj_welcome w;
-	struct sj_rdv_spec spec;
+	struct sj_err err;
+	char *t1, *t2;
+
+	if (sj_welcome_decode((const char *)data, size, &w, &err) != 0)
+		return;
+	t1 = sj_welcome_encode(&w, &err);
+	if (t1 == NULL)
+		abort();
+	memset(&w, 0, sizeof(w));
+	if (sj_welcome_decode(t1, strlen(t1), &w, &err) != 0)
+		abort();
+	t2 = sj_welcome_encode(&w, &err);
+	if (t2 == NULL || strcmp(t1, t2) != 0)
+		abort();
+	free(t1);
+	free(t2);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
 	struct sj_err err;
 	size_t len;
 	char *s;
 
-	if (size >= SJ_FRAME_HEADER)
-		(void)sj_frame_header_parse(data, 4096, &len, &err);
-	(void)sj_hello_decode((const char *)data, size, &h, &err);
-	(void)sj_welcome_decode((const char *)data, size, &w, &err);
+	if (size >= SJ_FRAME_HEADER &&
+	    sj_frame_header_parse(data, SJ_HELLO_FRAME_MAX, &len, &err) == 0 &&
+	    (len > SJ_HELLO_FRAME_MAX || memcmp(data, "SJR1", 4) != 0))
+		abort();
+	hello_round_trip(data, size);
+	welcome_round_trip(data, size);
 	s = malloc(size + 1);
 	if (s == NULL)
 		return 0;
 	memcpy(s, data, size);
 	s[size] = '\0';
-	if (sj_rdv_spec_parse(s, &spec, &err) == 0) {
-		char back[512];
-
-		(void)sj_rdv_spec_format(&spec, back, sizeof(back), &err);
-	}
+	spec_round_trip(s);
 	free(s);
 	return 0;
 }

@@ -1,0 +1,391 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Writes the seed corpus of tests/fuzz/corpus/ (run by make-seeds): the
+ * messages and files the parsers read, made by the code that writes them
+ * for real (the rendezvous's encoders, relay.json's writer, jupyter
+ * slurm's kernel.json, the ZMTP and Jupyter message builders), so that a
+ * fuzzer starts from what it would meet and not from nothing.  Each seed
+ * made here is checked to be accepted by its parser first: a seed the
+ * parser refuses would teach the fuzzer nothing of the inside. */
+#include <errno.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "buf.h"
+#include "connfile.h"
+#include "curvekey.h"
+#include "jmsg.h"
+#include "jsign.h"
+#include "relayinfo.h"
+#include "rendezvous.h"
+#include "spec.h"
+#include "zmtp.h"
+
+static const char *top;
+
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs("seeds: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	exit(1);
+}
+
+static void put(const char *harness, const char *name, const void *data,
+		size_t len)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", top, harness);
+	if (mkdir(path, 0755) != 0 && errno != EEXIST)
+		die("mkdir %s: %s", path, strerror(errno));
+	snprintf(path, sizeof(path), "%s/%s/%s", top, harness, name);
+	f = fopen(path, "wb");
+	if (f == NULL || fwrite(data, 1, len, f) != len || fclose(f) != 0)
+		die("writing %s", path);
+}
+
+/* The input prefixed by one byte (a harness's selector). */
+static void put_sel(const char *harness, const char *name, uint8_t sel,
+		    const void *data, size_t len)
+{
+	uint8_t *b = malloc(len + 1);
+
+	if (b == NULL)
+		die("out of memory");
+	b[0] = sel;
+	memcpy(b + 1, data, len);
+	put(harness, name, b, len + 1);
+	free(b);
+}
+
+static void rendezvous(void)
+{
+	struct sj_rdv_spec spec = { .host = "10.0.0.5", .port = 40123 };
+	struct sj_hello h = {
+		.node = "n1", .addr = "10.0.0.11", .port = 41000,
+		.job_id = 42, .step_id = 0,
+	};
+	struct sj_welcome w = {
+		.key = "6f1c7d5e-3a0b-4c8e-9f2d-1b7a6e5c4d3b",
+		.signature_scheme = "hmac-sha256", .transport = "default",
+	};
+	struct sj_err err;
+	char buf[512], sec[SJ_Z85_KEY_LEN + 1], *t;
+	unsigned char hdr[SJ_FRAME_HEADER] = "SJR1";
+	size_t n;
+
+	memset(spec.nonce, 'a', SJ_NONCE_HEX);
+	memcpy(h.nonce, spec.nonce, sizeof(h.nonce));
+	memset(h.node_nonce, '7', SJ_NONCE_HEX);
+	memcpy(w.nonce, h.nonce, sizeof(w.nonce));
+	memcpy(w.node_nonce, h.node_nonce, sizeof(w.node_nonce));
+	if (sj_curve_keypair(h.server_key, sec, &err) ||
+	    sj_curve_keypair(w.client_key, sec, &err))
+		die("%s", err.msg);
+	if (sj_rdv_spec_format(&spec, buf, sizeof(buf), &err) ||
+	    sj_rdv_spec_parse(buf, &spec, &err))
+		die("spec: %s", err.msg);
+	put("fuzz_rendezvous", "spec", buf, strlen(buf));
+	spec.host[0] = '\0';
+	if (sj_rdv_spec_format(&spec, buf, sizeof(buf), &err) ||
+	    sj_rdv_spec_parse(buf, &spec, &err))
+		die("spec: %s", err.msg);
+	put("fuzz_rendezvous", "spec-no-host", buf, strlen(buf));
+	snprintf(spec.host, sizeof(spec.host), "fd00::1");
+	if (sj_rdv_spec_format(&spec, buf, sizeof(buf), &err) == 0 &&
+	    sj_rdv_spec_parse(buf, &spec, &err) == 0)
+		put("fuzz_rendezvous", "spec-ipv6", buf, strlen(buf));
+	t = sj_hello_encode(&h, &err);
+	if (t == NULL || sj_hello_decode(t, strlen(t), &h, &err))
+		die("hello: %s", err.msg);
+	put("fuzz_rendezvous", "hello", t, strlen(t));
+	n = strlen(t);
+	hdr[4] = 0;
+	hdr[5] = 0;
+	hdr[6] = (unsigned char)(n >> 8);
+	hdr[7] = (unsigned char)n;
+	if (sj_frame_header_parse(hdr, SJ_HELLO_FRAME_MAX, &n, &err))
+		die("frame header: %s", err.msg);
+	put("fuzz_rendezvous", "frame-header", hdr, sizeof(hdr));
+	free(t);
+	t = sj_welcome_encode(&w, &err);
+	if (t == NULL || sj_welcome_decode(t, strlen(t), &w, &err))
+		die("welcome: %s", err.msg);
+	put("fuzz_rendezvous", "welcome", t, strlen(t));
+	free(t);
+}
+
+static void relayinfo(void)
+{
+	struct sj_relayinfo ri = {
+		.address = "10.0.0.11", .login_address = "10.0.0.1",
+		.port = 41000, .fd = 3,
+	};
+	char path[512], cpub[SJ_Z85_KEY_LEN + 1], csec[SJ_Z85_KEY_LEN + 1];
+	struct sj_err err;
+
+	if (sj_curve_keypair(ri.server_public, ri.server_secret, &err) ||
+	    sj_curve_keypair(cpub, csec, &err))
+		die("%s", err.msg);
+	memcpy(ri.client_public, cpub, sizeof(cpub));
+	snprintf(path, sizeof(path), "%s/fuzz_relayinfo", top);
+	if (mkdir(path, 0755) != 0 && errno != EEXIST)
+		die("mkdir %s", path);
+	snprintf(path, sizeof(path), "%s/fuzz_relayinfo/ipv4", top);
+	if (sj_relayinfo_write(path, &ri, &err) ||
+	    sj_relayinfo_load(path, &ri, &err))
+		die("relay.json: %s", err.msg);
+	snprintf(ri.address, sizeof(ri.address), "fd00::11");
+	snprintf(ri.login_address, sizeof(ri.login_address), "fd00::1");
+	snprintf(path, sizeof(path), "%s/fuzz_relayinfo/ipv6", top);
+	if (sj_relayinfo_write(path, &ri, &err) ||
+	    sj_relayinfo_load(path, &ri, &err))
+		die("relay.json: %s", err.msg);
+	/* The writer makes it 0600, as it must for the secret key. */
+	if (chmod(path, 0644) != 0)
+		die("chmod %s", path);
+	snprintf(path, sizeof(path), "%s/fuzz_relayinfo/ipv4", top);
+	if (chmod(path, 0644) != 0)
+		die("chmod %s", path);
+}
+
+/* Jupyter's connection files, as jupyter_client writes them (tcp, and
+ * ipc with its path prefix). */
+static void connfile(void)
+{
+	static const char *const files[][2] = {
+		{ "tcp", "{\n  \"shell_port\": 53794,\n  \"iopub_port\": 43649,\n"
+		  "  \"stdin_port\": 46535,\n  \"control_port\": 38491,\n"
+		  "  \"hb_port\": 60191,\n  \"ip\": \"127.0.0.1\",\n"
+		  "  \"key\": \"b2b0d1a8-6c0b6e4e1d2f3a4b5c6d7e8f\",\n"
+		  "  \"transport\": \"tcp\",\n"
+		  "  \"signature_scheme\": \"hmac-sha256\",\n"
+		  "  \"kernel_name\": \"python3\"\n}" },
+		{ "ipc", "{\n  \"shell_port\": 1,\n  \"iopub_port\": 2,\n"
+		  "  \"stdin_port\": 3,\n  \"control_port\": 4,\n"
+		  "  \"hb_port\": 5,\n  \"ip\": \"/tmp/kernel-ipc\",\n"
+		  "  \"key\": \"\",\n  \"transport\": \"ipc\",\n"
+		  "  \"signature_scheme\": \"hmac-sha512\",\n"
+		  "  \"kernel_name\": \"\"\n}" },
+	};
+	struct sj_connfile cf;
+	struct sj_err err;
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		if (sj_connfile_parse(files[i][1], strlen(files[i][1]), &cf,
+				      &err))
+			die("connection file %s: %s", files[i][0], err.msg);
+		put("fuzz_connfile", files[i][0], files[i][1],
+		    strlen(files[i][1]));
+	}
+}
+
+/* A Jupyter message's four parts. */
+static const char header[] =
+	"{\"msg_id\":\"3c1f0e2a_1\",\"session\":\"3c1f0e2a\","
+	"\"username\":\"alice\",\"date\":\"2026-12-03T15:00:00.000000Z\","
+	"\"msg_type\":\"kernel_info_request\",\"version\":\"5.3\"}";
+static const char *const parts[4] = { header, "{}", "{}", "{}" };
+
+/* ZMTP frames of a message signed with key and scheme, after routing
+ * frames (rid may be NULL). */
+static void zmtp_message(struct sj_buf *b, const char *key, const char *scheme,
+			 const char *rid)
+{
+	const uint8_t *p[4];
+	size_t n[4];
+	char hex[SJ_JSIGN_HEX_MAX + 1] = "";
+	struct sj_jsign s;
+	struct sj_err err;
+	const char *d = SJ_JUPYTER_DELIMITER;
+
+	for (int i = 0; i < 4; i++) {
+		p[i] = (const uint8_t *)parts[i];
+		n[i] = strlen(parts[i]);
+	}
+	if (sj_jsign_init(&s, key, scheme, &err))
+		die("%s", err.msg);
+	if (s.digest != 0)
+		sj_jsign_hex(&s, p, n, hex);
+	if ((rid != NULL &&
+	     sj_zmtp_put_frame(b, SJ_ZMTP_MORE, rid, strlen(rid))) ||
+	    sj_zmtp_put_frame(b, SJ_ZMTP_MORE, d, strlen(d)) ||
+	    sj_zmtp_put_frame(b, SJ_ZMTP_MORE, hex, strlen(hex)))
+		die("out of memory");
+	for (int i = 0; i < 4; i++)
+		if (sj_zmtp_put_frame(b, i < 3 ? SJ_ZMTP_MORE : 0, p[i], n[i]))
+			die("out of memory");
+}
+
+static void jsign(void)
+{
+	struct sj_buf b = { 0 };
+	struct sj_jsign s;
+	struct sj_err err;
+
+	zmtp_message(&b, "fuzz-key", "hmac-sha256", NULL);
+	if (sj_jsign_init(&s, "fuzz-key", "hmac-sha256", &err) ||
+	    sj_jsign_check_zmtp(&s, b.p, b.len, &err))
+		die("jsign: %s", err.msg);
+	put("fuzz_jsign", "sha256", b.p, b.len);
+	b.len = 0;
+	zmtp_message(&b, "fuzz-key", "hmac-sha512", "client-1");
+	if (sj_jsign_init(&s, "fuzz-key", "hmac-sha512", &err) ||
+	    sj_jsign_check_zmtp(&s, b.p, b.len, &err))
+		die("jsign: %s", err.msg);
+	put("fuzz_jsign", "sha512-routed", b.p, b.len);
+	sj_buf_free(&b);
+}
+
+/* What a client sends from its first byte: greeting, READY, then
+ * messages (a SUB socket: a subscription). */
+static void client_stream(struct sj_buf *b, const char *type, int sub)
+{
+	uint8_t g[SJ_ZMTP_GREETING_BYTES];
+
+	sj_zmtp_greeting(g);
+	if (sj_buf_reserve(b, sizeof(g)))
+		die("out of memory");
+	memcpy(b->p + b->len, g, sizeof(g));
+	b->len += sizeof(g);
+	if (sj_zmtp_put_ready(b, type, NULL, 0))
+		die("out of memory");
+	if (sub) {
+		/* ZMTP 3.0's subscription: a message whose body starts 1. */
+		if (sj_zmtp_put_frame(b, 0, "\1", 1))
+			die("out of memory");
+	} else {
+		zmtp_message(b, "", "hmac-sha256", NULL);
+		zmtp_message(b, "", "hmac-sha256", NULL);
+	}
+}
+
+static void zmtp(void)
+{
+	struct sj_buf b = { 0 };
+
+	client_stream(&b, "DEALER", 0);
+	put_sel("fuzz_zmtp", "dealer-whole", 63, b.p, b.len);
+	put_sel("fuzz_zmtp", "dealer-bytewise", 0, b.p, b.len);
+	put_sel("fuzz_zfront", "shell-dealer", SJ_SHELL, b.p, b.len);
+	put_sel("fuzz_zfront", "control-dealer", SJ_CONTROL, b.p, b.len);
+	b.len = 0;
+	client_stream(&b, "SUB", 1);
+	put_sel("fuzz_zmtp", "sub", 7, b.p, b.len);
+	put_sel("fuzz_zfront", "iopub-sub", SJ_IOPUB, b.p, b.len);
+	b.len = 0;
+	client_stream(&b, "REQ", 0);
+	put_sel("fuzz_zfront", "hb-req", SJ_HB, b.p, b.len);
+	sj_buf_free(&b);
+}
+
+/* rid, header, parent, metadata, content, split at NUL: fuzz_standin's
+ * layout. */
+static void standin(void)
+{
+	static const char reply[] =
+		"{\"status\":\"ok\",\"protocol_version\":\"5.3\","
+		"\"implementation\":\"ipython\",\"implementation_version\":"
+		"\"8.20.0\",\"language_info\":{\"name\":\"python\",\"version\":"
+		"\"3.11.2\",\"mimetype\":\"text/x-python\",\"file_extension\":"
+		"\".py\"},\"banner\":\"Python 3.11.2\",\"help_links\":[]}\n";
+	char msg[2048];
+	int n;
+
+	n = snprintf(msg, sizeof(msg), "client-1%c%s%c{}%c{}%c{}", 0, header,
+		     0, 0, 0);
+	put_sel("fuzz_standin", "kernel-info-shell", 0x20 | SJ_SHELL, msg,
+		(size_t)n);
+	put_sel("fuzz_standin", "kernel-info-control", 0x20 | SJ_CONTROL, msg,
+		(size_t)n);
+	n = snprintf(msg, sizeof(msg), "%c%s%c{}%c{}%c%s", 0, header, 0, 0, 0,
+		     reply);
+	put_sel("fuzz_standin", "kernel-reply", 0x10, msg, (size_t)n);
+	{
+		struct sj_buf b = { 0 };
+
+		zmtp_message(&b, "fuzz-key", "hmac-sha256", NULL);
+		put_sel("fuzz_standin", "raw-shell", SJ_SHELL, b.p, b.len);
+		b.len = 0;
+		if (sj_zmtp_put_frame(&b, 0, "ping", 4))
+			die("out of memory");
+		put_sel("fuzz_standin", "raw-hb", SJ_HB, b.p, b.len);
+		sj_buf_free(&b);
+	}
+}
+
+/* jupyter slurm add's kernel.json, and its argv split at NUL. */
+static void kernelspec(void)
+{
+	const char *srun[] = { "--cpu-bind=none" }, *salloc[] = { "-p", "gpu" };
+	struct gen_opts o = {
+		.partition = "debug", .time = "1:00:00", .linger = "30",
+		.setup = "module load python", .kernel_node = "n2",
+		.srun_args = { srun, 1 }, .salloc_args = { salloc, 2 },
+		.shim_verbose = 1,
+	};
+	const char *wrapped_text =
+		"{\"argv\": [\"/usr/bin/python3\", \"-m\", \"ipykernel_launcher\","
+		" \"-f\", \"{connection_file}\"], \"display_name\": \"Python 3\","
+		" \"language\": \"python\"}";
+	json_error_t je;
+	json_t *w = json_loads(wrapped_text, 0, &je), *spec = NULL, *argv;
+	struct gen_build b = {
+		.o = &o, .kernel = "python3",
+		.kernel_dir = "/usr/share/jupyter/kernels/python3",
+		.wrapped = w, .shim = "/usr/bin/slurm-jupyter-shim",
+		.display_name = "Python 3 (Slurm: debug, 1h)",
+	};
+	struct sj_err err;
+	char *text, flat[4096];
+	size_t off = 0;
+
+	if (w == NULL || gen_spec_build(&b, &spec, &err))
+		die("kernelspec: %s", w == NULL ? je.text : err.msg);
+	text = gen_spec_dump(spec, &err);
+	if (text == NULL)
+		die("kernelspec: %s", err.msg);
+	put("fuzz_kernelspec", "kernel.json", text, strlen(text));
+	free(text);
+	argv = json_object_get(spec, "argv");
+	for (size_t i = 0; i < json_array_size(argv); i++) {
+		const char *a = json_string_value(json_array_get(argv, i));
+		size_t n = strlen(a) + 1;
+
+		if (off + n > sizeof(flat))
+			die("argv too long");
+		memcpy(flat + off, a, n);
+		off += n;
+	}
+	put("fuzz_kernelspec", "argv", flat, off - 1);
+	json_decref(spec);
+	json_decref(w);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 2) {
+		fprintf(stderr, "usage: %s CORPUS_DIR\n", argv[0]);
+		return 2;
+	}
+	top = argv[1];
+	rendezvous();
+	relayinfo();
+	connfile();
+	jsign();
+	zmtp();
+	standin();
+	kernelspec();
+	return 0;
+}
