@@ -131,6 +131,9 @@ static void relayinfo(void)
 	struct sj_relayinfo ri = {
 		.address = "10.0.0.11", .login_address = "10.0.0.1",
 		.port = 41000, .fd = 3,
+		.nonce = "00112233445566778899aabbccddeeff",
+		.node_nonce = "ffeeddccbbaa99887766554433221100",
+		.job_id = 42, .step_id = 0,
 	};
 	char path[512], cpub[SJ_Z85_KEY_LEN + 1], csec[SJ_Z85_KEY_LEN + 1];
 	struct sj_err err;
