@@ -119,19 +119,30 @@ int sj_link_seal(struct sj_noise_cipher *cs, uint64_t rekey_every,
 		 const uint8_t *plain, size_t len, struct sj_buf *out,
 		 struct sj_err *err)
 {
+	size_t msgs = len / SJ_NOISE_PAYLOAD_MAX +
+		      (len % SJ_NOISE_PAYLOAD_MAX != 0);
+	size_t start = out->len;
+
+	/* All the room at once: an allocation failing half way would leave
+	 * the first messages sealed, their nonces spent, the rest not. */
+	if (msgs > (SIZE_MAX - len) / (MSG_HEAD + SJ_NOISE_TAGLEN) ||
+	    sj_buf_reserve(out, len + msgs * (MSG_HEAD + SJ_NOISE_TAGLEN)))
+		return sj_err_set(err, "out of memory");
 	while (len > 0) {
 		size_t n = len < SJ_NOISE_PAYLOAD_MAX ? len :
 			   SJ_NOISE_PAYLOAD_MAX;
 		size_t sealed;
 
-		if (sj_buf_reserve(out, MSG_HEAD + n + SJ_NOISE_TAGLEN))
-			return sj_err_set(err, "out of memory");
 		if (rekey_due(cs, rekey_every, err) ||
 		    sj_noise_encrypt(cs, NULL, 0, plain, n,
 				     out->p + out->len + MSG_HEAD,
 				     out->cap - out->len - MSG_HEAD, &sealed,
-				     err))
+				     err)) {
+			/* Nonces exhausted: cs is spent, and nothing of
+			 * this goes out. */
+			out->len = start;
 			return sj_err_wrap(err, "link");
+		}
 		out->p[out->len] = (uint8_t)(sealed >> 8);
 		out->p[out->len + 1] = (uint8_t)sealed;
 		out->len += MSG_HEAD + sealed;

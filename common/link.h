@@ -235,7 +235,8 @@ void sj_link_close(struct sj_link *L);
 /* The pieces the unit tests and fuzzers check on their own. */
 /* Seals plain[0..len) onto out as Noise transport messages, each a 2-byte
  * big-endian length and at most SJ_NOISE_MSG_MAX bytes, calling Rekey on
- * cs before every rekey_every-th.  Opens one such message (msg, len bytes
+ * cs before every rekey_every-th; out of memory, it fails having sealed
+ * nothing and used no nonce.  Opens one such message (msg, len bytes
  * after its length field) and appends its plaintext to plain. */
 int sj_link_seal(struct sj_noise_cipher *cs, uint64_t rekey_every,
 		 const uint8_t *plain, size_t len, struct sj_buf *out,
