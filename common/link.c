@@ -92,6 +92,7 @@ int sj_link_bind(struct sj_link_keys *k, const char *nonce,
 {
 	uint8_t *p = k->prologue;
 
+	k->bound = 0;
 	memcpy(p, LABEL, sizeof(LABEL) - 1);
 	p += sizeof(LABEL) - 1;
 	memcpy(p, MAGIC, sizeof(MAGIC));
@@ -102,6 +103,7 @@ int sj_link_bind(struct sj_link_keys *k, const char *nonce,
 	p += 32;
 	sj_put_be32(p, job_id);
 	sj_put_be32(p + 4, step_id);
+	k->bound = 1;
 	return 0;
 }
 
@@ -1060,6 +1062,7 @@ int sj_link_keys_from_z85(struct sj_link_keys *k, const char *self_public,
 			  const char *self_secret, const char *peer_public,
 			  struct sj_err *err)
 {
+	k->bound = 0;
 	if (!sj_curve_key_valid(self_public) ||
 	    !sj_curve_key_valid(self_secret) ||
 	    !sj_curve_key_valid(peer_public) ||
@@ -1082,6 +1085,11 @@ static int open_common(struct sj_link *L, int server,
 	memset(L, 0, sizeof(*L));
 	L->server = server;
 	L->epfd = L->listen_fd = L->timer_fd = -1;
+	/* An empty prologue would still make a handshake: one not tied to
+	 * this rendezvous. */
+	if (!keys->bound)
+		return sj_err_set(err, "link: keys not bound to a rendezvous "
+				  "(sj_link_bind)");
 	L->keys = *keys;
 	L->deliver = deliver;
 	L->deliver_arg = deliver_arg;

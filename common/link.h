@@ -94,6 +94,8 @@ struct sj_link_keys {
 	uint8_t peer_public[SJ_LINK_KEY_BYTES];
 	/* Noise's prologue: the rendezvous this link continues (sj_link_bind) */
 	uint8_t prologue[SJ_LINK_PROLOGUE_BYTES];
+	/* Set by sj_link_bind alone: keys without a prologue open nothing. */
+	int bound;
 };
 
 enum sj_conn_state {
@@ -159,7 +161,8 @@ struct sj_link {
 	char peer_only_text[64];
 };
 
-/* The keys as the rendezvous carries them: Z85 text (curvekey.h). */
+/* The keys as the rendezvous carries them: Z85 text (curvekey.h).  k is
+ * then not yet bound: sj_link_bind must follow. */
 int sj_link_keys_from_z85(struct sj_link_keys *k, const char *self_public,
 			  const char *self_secret, const char *peer_public,
 			  struct sj_err *err);
@@ -167,7 +170,7 @@ int sj_link_keys_from_z85(struct sj_link_keys *k, const char *self_public,
 /* Fills k->prologue from the rendezvous: nonce (the login shim's) and
  * node_nonce (the plugin's), each SJ_NONCE_HEX lowercase hex digits, and
  * the job and step ids.  Both ends must bind the same, or no handshake
- * completes. */
+ * completes; sj_link_open_* refuse keys not bound. */
 int sj_link_bind(struct sj_link_keys *k, const char *nonce,
 		 const char *node_nonce, uint32_t job_id, uint32_t step_id,
 		 struct sj_err *err);

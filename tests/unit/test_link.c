@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "curvekey.h"
 #include "link.h"
 #include "testutil.h"
 
@@ -334,6 +335,47 @@ static struct end *serve_for(struct pair *p, int *port, const char *peer_only)
 static struct end *serve(struct pair *p, int *port)
 {
 	return serve_for(p, port, "127.0.0.1");
+}
+
+/* Keys as the shims make them, from the rendezvous's Z85 text, open
+ * nothing until bound to it: neither end, nor after a failed bind. */
+static void test_unbound_keys_refused(void **state)
+{
+	struct sj_link_keys k;
+	struct sj_link L;
+	struct sj_err err = { "" };
+	uint8_t pub[32], sec[32];
+	char zpub[41], zsec[41];
+	int port;
+
+	(void)state;
+	assert_int_equal(sodium_init() >= 0, 1);
+	crypto_box_keypair(pub, sec);
+	assert_int_equal(sj_z85_encode(pub, 32, zpub, sizeof(zpub)), 0);
+	assert_int_equal(sj_z85_encode(sec, 32, zsec, sizeof(zsec)), 0);
+	/* Garbage where the stack left it (shim/login.c's keys live there). */
+	memset(&k, 0xa5, sizeof(k));
+	assert_ok(sj_link_keys_from_z85(&k, zpub, zsec, zpub, &err), err);
+	assert_fails(sj_link_open_server(&L, listener(&port), 30, NULL, &k,
+					 got, NULL, NULL, NULL, &err),
+		     err, "link: keys not bound to a rendezvous");
+	sj_link_close(&L);
+	assert_fails(sj_link_open_client(&L, "127.0.0.1", port, NULL, &k, got,
+					 NULL, NULL, NULL, &err),
+		     err, "link: keys not bound to a rendezvous");
+	sj_link_close(&L);
+	assert_fails(sj_link_bind(&k, NONCE, "not hex", 1, 0, &err), err,
+		     "nonce");
+	assert_fails(sj_link_open_client(&L, "127.0.0.1", port, NULL, &k, got,
+					 NULL, NULL, NULL, &err),
+		     err, "link: keys not bound to a rendezvous");
+	sj_link_close(&L);
+	/* Bound, the same keys open. */
+	assert_ok(sj_link_bind(&k, NONCE, NODE_NONCE, 1, 0, &err), err);
+	assert_ok(sj_link_open_server(&L, listener(&port), 30, NULL, &k, got,
+				      NULL, NULL, NULL, &err), err);
+	sj_link_close(&L);
+	sodium_memzero(&k, sizeof(k));
 }
 
 /* A server end, and a client end that has (if connect) been opened
@@ -933,6 +975,7 @@ int main(void)
 		cmocka_unit_test(test_bind),
 		cmocka_unit_test(test_seal_open),
 		cmocka_unit_test(test_seal_out_of_memory),
+		cmocka_unit_test(test_unbound_keys_refused),
 		cmocka_unit_test(test_frames_valid),
 		cmocka_unit_test(test_both_ends),
 		cmocka_unit_test(test_strangers_refused),
