@@ -260,7 +260,8 @@ static void conn_free(struct sj_link *L, struct sj_link_conn *c)
 }
 
 /* The unproven connections are kept in the order they came, oldest
- * first, so the one that gives way to a newcomer is always the oldest. */
+ * first, so the one that gives way to a newcomer is the oldest of those
+ * it may push out (SJ_LINK_UNPROVEN_MAX). */
 static void pending_remove(struct sj_link *L, const struct sj_link_conn *c)
 {
 	for (int i = 0; i < SJ_LINK_PENDING; i++) {
@@ -274,19 +275,45 @@ static void pending_remove(struct sj_link *L, const struct sj_link_conn *c)
 	}
 }
 
+/* Frees the oldest pending connection that is (unproven) or is not
+ * (!unproven) past the first handshake message, if there is one. */
+static void pending_evict(struct sj_link *L, int unproven)
+{
+	for (int i = 0; i < SJ_LINK_PENDING && L->pending[i] != NULL; i++) {
+		struct sj_link_conn *c = L->pending[i];
+
+		if ((c->state == SJ_CONN_UNPROVEN) != unproven)
+			continue;
+		pending_remove(L, c);
+		conn_free(L, c);
+		return;
+	}
+}
+
+/* With at most SJ_LINK_UNPROVEN_MAX unproven, a full list always holds
+ * one that is not for a newcomer to push out. */
 static void pending_add(struct sj_link *L, struct sj_link_conn *c)
 {
 	int i = 0;
 
-	if (L->pending[SJ_LINK_PENDING - 1] != NULL) {
-		struct sj_link_conn *oldest = L->pending[0];
-
-		pending_remove(L, oldest);
-		conn_free(L, oldest);
-	}
+	if (L->pending[SJ_LINK_PENDING - 1] != NULL)
+		pending_evict(L, 0);
 	while (L->pending[i] != NULL)
 		i++;
 	L->pending[i] = c;
+}
+
+/* c has passed the first handshake message: it is unproven now, and the
+ * oldest other such gives way if there are too many. */
+static void pending_unproven(struct sj_link *L, struct sj_link_conn *c)
+{
+	int n = 0;
+
+	for (int i = 0; i < SJ_LINK_PENDING && L->pending[i] != NULL; i++)
+		n += L->pending[i]->state == SJ_CONN_UNPROVEN;
+	if (n >= SJ_LINK_UNPROVEN_MAX)
+		pending_evict(L, 1);
+	c->state = SJ_CONN_UNPROVEN;
 }
 
 static struct sj_link_conn *conn_by_serial(struct sj_link *L, uint64_t s)
@@ -342,10 +369,8 @@ static struct sj_link_conn *conn_new(struct sj_link *L, int fd,
 	c->state = st;
 	c->serial = L->next_serial++;
 	c->ev = st == SJ_CONN_CONNECTING ? SJ_EV_OUT : 0;
-	if (sj_noise_kk_init(&c->hs, !L->server, L->keys.prologue,
-			     sizeof(L->keys.prologue), L->keys.self_secret,
-			     L->keys.peer_public, NULL) ||
-	    sj_buf_reserve(&c->out, SJ_LINK_GREETING_BYTES + MSG_HEAD +
+	c->hs = L->hs_template;
+	if (sj_buf_reserve(&c->out, SJ_LINK_GREETING_BYTES + MSG_HEAD +
 			   SJ_NOISE_KK_MSG_LEN(0)))
 		goto fail;
 	memcpy(c->out.p, MAGIC, sizeof(MAGIC));
@@ -511,7 +536,7 @@ static int handshake(struct sj_link *L, struct sj_link_conn *c,
 		return sj_err_wrap(err, "link");
 	if (L->server) {
 		/* The first message can be replayed: no proof yet. */
-		c->state = SJ_CONN_UNPROVEN;
+		pending_unproven(L, c);
 		return 0;
 	}
 	/* The second cannot: it answers our fresh ephemeral key, with the
@@ -1100,6 +1125,10 @@ static int open_common(struct sj_link *L, int server,
 	L->next_serial = FIRST_SERIAL;
 	if (sodium_init() < 0)
 		return sj_err_set(err, "link: libsodium failed to start");
+	if (sj_noise_kk_init(&L->hs_template, !server, L->keys.prologue,
+			     sizeof(L->keys.prologue), L->keys.self_secret,
+			     L->keys.peer_public, err))
+		return sj_err_wrap(err, "link");
 	if (sj_evio_open(&L->epfd, &L->timer_fd, TAG_TIMER, err))
 		return sj_err_wrap(err, "link");
 	return 0;
@@ -1179,5 +1208,6 @@ void sj_link_close(struct sj_link *L)
 	sj_buf_free(&L->backlog);
 	sj_buf_free(&L->stage);
 	sodium_memzero(&L->keys, sizeof(L->keys));
+	sj_noise_kk_wipe(&L->hs_template);
 	sj_note_flush(&L->refusals, L->note, L->note_arg);
 }

@@ -66,10 +66,15 @@
  * and an old key is gone from memory. */
 #define SJ_LINK_REKEY_EVERY (UINT64_C(1) << 20)
 /* Connections accepted but not yet proven to be the login shim's.  Many
- * more than one: a newcomer pushes out the oldest, so for the login
- * shim's to be pushed out before its HELLO is read, this many others
- * must arrive from its own host within one round trip. */
+ * more than one: for the login shim's to be pushed out before its first
+ * handshake message is read, this many others must arrive from its own
+ * host within one round trip; after that, see SJ_LINK_UNPROVEN_MAX. */
 #define SJ_LINK_PENDING 64
+/* Of those, at most this many past the first handshake message: only the
+ * login shim, or a replay of its message, gets there.  A newcomer pushes
+ * out the oldest connection that has not (a stranger that only
+ * connected), one of these only gives way to another of these. */
+#define SJ_LINK_UNPROVEN_MAX 8
 /* Connections taken per turn of the event loop; then the connections
  * already there are read first. */
 #define SJ_LINK_ACCEPT_BATCH 16
@@ -142,6 +147,9 @@ struct sj_link {
 	unsigned epoch;		/* connections that went live so far */
 	uint64_t next_serial;
 	struct sj_link_keys keys;
+	/* Each connection's handshake starts as a copy: the prologue and
+	 * both static keys hashed once, not per stranger. */
+	struct sj_noise_kk hs_template;
 	struct sj_link_conn *live;
 	/* Not live yet, oldest first (the client has at most one). */
 	struct sj_link_conn *pending[SJ_LINK_PENDING];

@@ -591,6 +591,52 @@ static void test_oldest_unproven_gives_way(void **state)
 	duo_close(&d);
 }
 
+/* Strangers that only connect cannot push out a connection that has
+ * passed the first handshake message: with the slots full of them, the
+ * newcomers push out one another, and the login shim still goes live. */
+static void test_strangers_push_out_strangers(void **state)
+{
+	struct duo d;
+	struct sj_err err = { "" };
+	int fd[2 * SJ_LINK_PENDING];
+	uint64_t login;
+
+	(void)state;
+	duo_open(&d, 0);
+	for (int i = 0; i < SJ_LINK_PENDING - 1; i++) {
+		fd[i] = stranger(d.port);
+		SERVE(d.s, npending(&d.s->L) == i + 1);
+	}
+	assert_ok(sj_link_open_client(&d.c->L, "127.0.0.1", d.port, NULL,
+				      &d.p.client, got, d.c, noted, d.c,
+				      &err), err);
+	send_msg(d.c, SJ_SHELL, "<IDS|MSG>", "kernel_info_request");
+	/* The client sends its greeting and message 1; the server takes
+	 * them (and answers) while the client is not serviced again. */
+	SERVE(d.c, d.c->L.pending[0] != NULL &&
+	      d.c->L.pending[0]->state == SJ_CONN_GREETING &&
+	      d.c->L.pending[0]->out.len == d.c->L.pending[0]->out.off);
+	SERVE(d.s, npending(&d.s->L) == SJ_LINK_PENDING &&
+	      d.s->L.pending[SJ_LINK_PENDING - 1]->state == SJ_CONN_UNPROVEN);
+	login = d.s->L.pending[SJ_LINK_PENDING - 1]->serial;
+	/* As many strangers again: every one pushes out an older one. */
+	for (int i = SJ_LINK_PENDING - 1; i < 2 * SJ_LINK_PENDING; i++) {
+		fd[i] = stranger(d.port);
+		SERVE(d.s, d.s->L.next_serial == login + 2 +
+		      (uint64_t)(i - (SJ_LINK_PENDING - 1)));
+		assert_int_equal(npending(&d.s->L), SJ_LINK_PENDING);
+	}
+	assert_int_equal(d.s->L.pending[0]->serial, login);
+	assert_int_equal(d.s->L.pending[0]->state, SJ_CONN_UNPROVEN);
+	PUMP(d.c, d.s, d.s->n == 1 && d.c->L.live != NULL &&
+	     d.s->L.live != NULL);
+	check_msg(d.s, 0, SJ_SHELL, "<IDS|MSG>", "kernel_info_request");
+	assert_int_equal(d.s->L.live->serial, login);
+	for (int i = 0; i < 2 * SJ_LINK_PENDING; i++)
+		close(fd[i]);
+	duo_close(&d);
+}
+
 /* A held connection is not read: what the other end sends waits in TCP
  * (and then in its sender's queue, which sj_link_queued counts) until
  * the hold is let go, and nothing is lost. */
@@ -980,6 +1026,7 @@ int main(void)
 		cmocka_unit_test(test_both_ends),
 		cmocka_unit_test(test_strangers_refused),
 		cmocka_unit_test(test_oldest_unproven_gives_way),
+		cmocka_unit_test(test_strangers_push_out_strangers),
 		cmocka_unit_test(test_only_from_the_login_address),
 		cmocka_unit_test(test_hold),
 		cmocka_unit_test(test_client_connects_from_its_source),
