@@ -812,10 +812,10 @@ static int on_accept(struct sj_link *L, struct sj_err *err)
 		}
 		taken++;
 		sockopts(fd);
-		/* With all slots taken, the oldest unproven connection makes
-		 * room, so strangers that connect and stay silent cannot fill
-		 * them for good (SJ_LINK_PENDING says why the login shim's
-		 * is not pushed out). */
+		/* With all slots taken, the oldest connection not past its
+		 * first handshake message makes room, so strangers that
+		 * connect and stay silent cannot fill them for good, nor
+		 * push out the login shim's (SJ_LINK_UNPROVEN_MAX). */
 		struct sj_link_conn *c = conn_new(L, fd, SJ_CONN_GREETING);
 		if (c == NULL) {
 			close(fd);
