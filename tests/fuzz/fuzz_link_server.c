@@ -5,8 +5,8 @@
  * the wire before any handshake (greeting, lengths, the 64-byte rule for
  * unproven connections); odd, the harness completes Noise KK as the login
  * shim (fixed static and ephemeral keys), sends its HELLO, and seals the
- * rest as the plaintext stream of records, Rekey every 3 messages, to
- * reach records() and on_record.  Whatever arrives, nothing may crash,
+ * rest as the plaintext stream of records, in messages of (first byte >> 1)
+ * + 1 bytes, Rekey every 3 messages, to reach records() and on_record.  Whatever arrives, nothing may crash,
  * leak or be delivered that is not well formed. */
 #include <errno.h>
 #include <fcntl.h>
@@ -136,8 +136,8 @@ static int recv_all(struct sj_link *L, int fd, uint8_t *p, size_t n)
 
 /* As the login shim: greeting and message 1, the server's greeting and
  * message 2, then the HELLO and data as the stream of records. */
-static void as_login_shim(struct sj_link *L, int fd, const uint8_t *data,
-			  size_t size)
+static void as_login_shim(struct sj_link *L, int fd, size_t cut,
+			  const uint8_t *data, size_t size)
 {
 	struct sj_noise_kk hs;
 	struct sj_noise_cipher tx, rx;
@@ -170,10 +170,17 @@ static void as_login_shim(struct sj_link *L, int fd, const uint8_t *data,
 	    sj_noise_kk_split(&hs, &tx, &rx, NULL, &err))
 		die("the server's handshake did not complete");
 	sj_noise_kk_wipe(&hs);
-	if (sj_link_seal(&tx, REKEY_EVERY, hello, sizeof(hello), &out, &err) ||
-	    (size > 0 &&
-	     sj_link_seal(&tx, REKEY_EVERY, data, size, &out, &err)))
+	if (sj_link_seal(&tx, REKEY_EVERY, hello, sizeof(hello), &out, &err))
 		die(err.msg);
+	/* The stream cut into messages of cut bytes: records span them. */
+	while (size > 0) {
+		size_t m = size < cut ? size : cut;
+
+		if (sj_link_seal(&tx, REKEY_EVERY, data, m, &out, &err))
+			die(err.msg);
+		data += m;
+		size -= m;
+	}
 	/* Dropped part way is fine: that is what junk earns. */
 	(void)send_all(L, fd, out.p, out.len);
 	serve(L);
@@ -204,7 +211,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (L.pending[0] == NULL)
 		die("the server took no connection");
 	if (data[0] & 1)
-		as_login_shim(&L, fd, data + 1, size - 1);
+		as_login_shim(&L, fd, (size_t)(data[0] >> 1) + 1, data + 1,
+			      size - 1);
 	else {
 		(void)send_all(&L, fd, data + 1, size - 1);
 		serve(&L);
