@@ -616,6 +616,10 @@ static void test_strangers_push_out_strangers(void **state)
 	SERVE(d.c, d.c->L.pending[0] != NULL &&
 	      d.c->L.pending[0]->state == SJ_CONN_GREETING &&
 	      d.c->L.pending[0]->out.len == d.c->L.pending[0]->out.off);
+	/* Its ephemeral key is its connection's own: the copied template
+	 * keeps none for the next. */
+	assert_int_equal(d.c->L.pending[0]->hs.has_e, 1);
+	assert_int_equal(d.c->L.hs_template.has_e, 0);
 	SERVE(d.s, npending(&d.s->L) == SJ_LINK_PENDING &&
 	      d.s->L.pending[SJ_LINK_PENDING - 1]->state == SJ_CONN_UNPROVEN);
 	login = d.s->L.pending[SJ_LINK_PENDING - 1]->serial;
