@@ -92,6 +92,7 @@ int sj_link_bind(struct sj_link_keys *k, const char *nonce,
 {
 	uint8_t *p = k->prologue;
 
+	k->bound = 0;
 	memcpy(p, LABEL, sizeof(LABEL) - 1);
 	p += sizeof(LABEL) - 1;
 	memcpy(p, MAGIC, sizeof(MAGIC));
@@ -102,6 +103,7 @@ int sj_link_bind(struct sj_link_keys *k, const char *nonce,
 	p += 32;
 	sj_put_be32(p, job_id);
 	sj_put_be32(p + 4, step_id);
+	k->bound = 1;
 	return 0;
 }
 
@@ -119,19 +121,30 @@ int sj_link_seal(struct sj_noise_cipher *cs, uint64_t rekey_every,
 		 const uint8_t *plain, size_t len, struct sj_buf *out,
 		 struct sj_err *err)
 {
+	size_t msgs = len / SJ_NOISE_PAYLOAD_MAX +
+		      (len % SJ_NOISE_PAYLOAD_MAX != 0);
+	size_t start = out->len;
+
+	/* All the room at once: an allocation failing half way would leave
+	 * the first messages sealed, their nonces spent, the rest not. */
+	if (msgs > (SIZE_MAX - len) / (MSG_HEAD + SJ_NOISE_TAGLEN) ||
+	    sj_buf_reserve(out, len + msgs * (MSG_HEAD + SJ_NOISE_TAGLEN)))
+		return sj_err_set(err, "out of memory");
 	while (len > 0) {
 		size_t n = len < SJ_NOISE_PAYLOAD_MAX ? len :
 			   SJ_NOISE_PAYLOAD_MAX;
 		size_t sealed;
 
-		if (sj_buf_reserve(out, MSG_HEAD + n + SJ_NOISE_TAGLEN))
-			return sj_err_set(err, "out of memory");
 		if (rekey_due(cs, rekey_every, err) ||
 		    sj_noise_encrypt(cs, NULL, 0, plain, n,
 				     out->p + out->len + MSG_HEAD,
 				     out->cap - out->len - MSG_HEAD, &sealed,
-				     err))
+				     err)) {
+			/* Nonces exhausted: cs is spent, and nothing of
+			 * this goes out. */
+			out->len = start;
 			return sj_err_wrap(err, "link");
+		}
 		out->p[out->len] = (uint8_t)(sealed >> 8);
 		out->p[out->len + 1] = (uint8_t)sealed;
 		out->len += MSG_HEAD + sealed;
@@ -247,7 +260,8 @@ static void conn_free(struct sj_link *L, struct sj_link_conn *c)
 }
 
 /* The unproven connections are kept in the order they came, oldest
- * first, so the one that gives way to a newcomer is always the oldest. */
+ * first, so the one that gives way to a newcomer is the oldest of those
+ * it may push out (SJ_LINK_UNPROVEN_MAX). */
 static void pending_remove(struct sj_link *L, const struct sj_link_conn *c)
 {
 	for (int i = 0; i < SJ_LINK_PENDING; i++) {
@@ -261,19 +275,45 @@ static void pending_remove(struct sj_link *L, const struct sj_link_conn *c)
 	}
 }
 
+/* Frees the oldest pending connection that is (unproven) or is not
+ * (!unproven) past the first handshake message, if there is one. */
+static void pending_evict(struct sj_link *L, int unproven)
+{
+	for (int i = 0; i < SJ_LINK_PENDING && L->pending[i] != NULL; i++) {
+		struct sj_link_conn *c = L->pending[i];
+
+		if ((c->state == SJ_CONN_UNPROVEN) != unproven)
+			continue;
+		pending_remove(L, c);
+		conn_free(L, c);
+		return;
+	}
+}
+
+/* With at most SJ_LINK_UNPROVEN_MAX unproven, a full list always holds
+ * one that is not for a newcomer to push out. */
 static void pending_add(struct sj_link *L, struct sj_link_conn *c)
 {
 	int i = 0;
 
-	if (L->pending[SJ_LINK_PENDING - 1] != NULL) {
-		struct sj_link_conn *oldest = L->pending[0];
-
-		pending_remove(L, oldest);
-		conn_free(L, oldest);
-	}
+	if (L->pending[SJ_LINK_PENDING - 1] != NULL)
+		pending_evict(L, 0);
 	while (L->pending[i] != NULL)
 		i++;
 	L->pending[i] = c;
+}
+
+/* c has passed the first handshake message: it is unproven now, and the
+ * oldest other such gives way if there are too many. */
+static void pending_unproven(struct sj_link *L, struct sj_link_conn *c)
+{
+	int n = 0;
+
+	for (int i = 0; i < SJ_LINK_PENDING && L->pending[i] != NULL; i++)
+		n += L->pending[i]->state == SJ_CONN_UNPROVEN;
+	if (n >= SJ_LINK_UNPROVEN_MAX)
+		pending_evict(L, 1);
+	c->state = SJ_CONN_UNPROVEN;
 }
 
 static struct sj_link_conn *conn_by_serial(struct sj_link *L, uint64_t s)
@@ -329,10 +369,8 @@ static struct sj_link_conn *conn_new(struct sj_link *L, int fd,
 	c->state = st;
 	c->serial = L->next_serial++;
 	c->ev = st == SJ_CONN_CONNECTING ? SJ_EV_OUT : 0;
-	if (sj_noise_kk_init(&c->hs, !L->server, L->keys.prologue,
-			     sizeof(L->keys.prologue), L->keys.self_secret,
-			     L->keys.peer_public, NULL) ||
-	    sj_buf_reserve(&c->out, SJ_LINK_GREETING_BYTES + MSG_HEAD +
+	c->hs = L->hs_template;
+	if (sj_buf_reserve(&c->out, SJ_LINK_GREETING_BYTES + MSG_HEAD +
 			   SJ_NOISE_KK_MSG_LEN(0)))
 		goto fail;
 	memcpy(c->out.p, MAGIC, sizeof(MAGIC));
@@ -498,7 +536,7 @@ static int handshake(struct sj_link *L, struct sj_link_conn *c,
 		return sj_err_wrap(err, "link");
 	if (L->server) {
 		/* The first message can be replayed: no proof yet. */
-		c->state = SJ_CONN_UNPROVEN;
+		pending_unproven(L, c);
 		return 0;
 	}
 	/* The second cannot: it answers our fresh ephemeral key, with the
@@ -774,10 +812,10 @@ static int on_accept(struct sj_link *L, struct sj_err *err)
 		}
 		taken++;
 		sockopts(fd);
-		/* With all slots taken, the oldest unproven connection makes
-		 * room, so strangers that connect and stay silent cannot fill
-		 * them for good (SJ_LINK_PENDING says why the login shim's
-		 * is not pushed out). */
+		/* With all slots taken, the oldest connection not past its
+		 * first handshake message makes room, so strangers that
+		 * connect and stay silent cannot fill them for good, nor
+		 * push out the login shim's (SJ_LINK_UNPROVEN_MAX). */
 		struct sj_link_conn *c = conn_new(L, fd, SJ_CONN_GREETING);
 		if (c == NULL) {
 			close(fd);
@@ -1049,6 +1087,7 @@ int sj_link_keys_from_z85(struct sj_link_keys *k, const char *self_public,
 			  const char *self_secret, const char *peer_public,
 			  struct sj_err *err)
 {
+	k->bound = 0;
 	if (!sj_curve_key_valid(self_public) ||
 	    !sj_curve_key_valid(self_secret) ||
 	    !sj_curve_key_valid(peer_public) ||
@@ -1071,6 +1110,11 @@ static int open_common(struct sj_link *L, int server,
 	memset(L, 0, sizeof(*L));
 	L->server = server;
 	L->epfd = L->listen_fd = L->timer_fd = -1;
+	/* An empty prologue would still make a handshake: one not tied to
+	 * this rendezvous. */
+	if (!keys->bound)
+		return sj_err_set(err, "link: keys not bound to a rendezvous "
+				  "(sj_link_bind)");
 	L->keys = *keys;
 	L->deliver = deliver;
 	L->deliver_arg = deliver_arg;
@@ -1081,6 +1125,10 @@ static int open_common(struct sj_link *L, int server,
 	L->next_serial = FIRST_SERIAL;
 	if (sodium_init() < 0)
 		return sj_err_set(err, "link: libsodium failed to start");
+	if (sj_noise_kk_init(&L->hs_template, !server, L->keys.prologue,
+			     sizeof(L->keys.prologue), L->keys.self_secret,
+			     L->keys.peer_public, err))
+		return sj_err_wrap(err, "link");
 	if (sj_evio_open(&L->epfd, &L->timer_fd, TAG_TIMER, err))
 		return sj_err_wrap(err, "link");
 	return 0;
@@ -1160,5 +1208,6 @@ void sj_link_close(struct sj_link *L)
 	sj_buf_free(&L->backlog);
 	sj_buf_free(&L->stage);
 	sodium_memzero(&L->keys, sizeof(L->keys));
+	sj_noise_kk_wipe(&L->hs_template);
 	sj_note_flush(&L->refusals, L->note, L->note_arg);
 }

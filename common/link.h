@@ -66,10 +66,15 @@
  * and an old key is gone from memory. */
 #define SJ_LINK_REKEY_EVERY (UINT64_C(1) << 20)
 /* Connections accepted but not yet proven to be the login shim's.  Many
- * more than one: a newcomer pushes out the oldest, so for the login
- * shim's to be pushed out before its HELLO is read, this many others
- * must arrive from its own host within one round trip. */
+ * more than one: for the login shim's to be pushed out before its first
+ * handshake message is read, this many others must arrive from its own
+ * host within one round trip; after that, see SJ_LINK_UNPROVEN_MAX. */
 #define SJ_LINK_PENDING 64
+/* Of those, at most this many past the first handshake message: only the
+ * login shim, or a replay of its message, gets there.  A newcomer pushes
+ * out the oldest connection that has not (a stranger that only
+ * connected), one of these only gives way to another of these. */
+#define SJ_LINK_UNPROVEN_MAX 8
 /* Connections taken per turn of the event loop; then the connections
  * already there are read first. */
 #define SJ_LINK_ACCEPT_BATCH 16
@@ -94,6 +99,8 @@ struct sj_link_keys {
 	uint8_t peer_public[SJ_LINK_KEY_BYTES];
 	/* Noise's prologue: the rendezvous this link continues (sj_link_bind) */
 	uint8_t prologue[SJ_LINK_PROLOGUE_BYTES];
+	/* Set by sj_link_bind alone: keys without a prologue open nothing. */
+	int bound;
 };
 
 enum sj_conn_state {
@@ -140,6 +147,9 @@ struct sj_link {
 	unsigned epoch;		/* connections that went live so far */
 	uint64_t next_serial;
 	struct sj_link_keys keys;
+	/* Each connection's handshake starts as a copy: the prologue and
+	 * both static keys hashed once, not per stranger. */
+	struct sj_noise_kk hs_template;
 	struct sj_link_conn *live;
 	/* Not live yet, oldest first (the client has at most one). */
 	struct sj_link_conn *pending[SJ_LINK_PENDING];
@@ -159,7 +169,8 @@ struct sj_link {
 	char peer_only_text[64];
 };
 
-/* The keys as the rendezvous carries them: Z85 text (curvekey.h). */
+/* The keys as the rendezvous carries them: Z85 text (curvekey.h).  k is
+ * then not yet bound: sj_link_bind must follow. */
 int sj_link_keys_from_z85(struct sj_link_keys *k, const char *self_public,
 			  const char *self_secret, const char *peer_public,
 			  struct sj_err *err);
@@ -167,7 +178,7 @@ int sj_link_keys_from_z85(struct sj_link_keys *k, const char *self_public,
 /* Fills k->prologue from the rendezvous: nonce (the login shim's) and
  * node_nonce (the plugin's), each SJ_NONCE_HEX lowercase hex digits, and
  * the job and step ids.  Both ends must bind the same, or no handshake
- * completes. */
+ * completes; sj_link_open_* refuse keys not bound. */
 int sj_link_bind(struct sj_link_keys *k, const char *nonce,
 		 const char *node_nonce, uint32_t job_id, uint32_t step_id,
 		 struct sj_err *err);
@@ -235,7 +246,8 @@ void sj_link_close(struct sj_link *L);
 /* The pieces the unit tests and fuzzers check on their own. */
 /* Seals plain[0..len) onto out as Noise transport messages, each a 2-byte
  * big-endian length and at most SJ_NOISE_MSG_MAX bytes, calling Rekey on
- * cs before every rekey_every-th.  Opens one such message (msg, len bytes
+ * cs before every rekey_every-th; out of memory, it fails having sealed
+ * nothing and used no nonce.  Opens one such message (msg, len bytes
  * after its length field) and appends its plaintext to plain. */
 int sj_link_seal(struct sj_noise_cipher *cs, uint64_t rekey_every,
 		 const uint8_t *plain, size_t len, struct sj_buf *out,

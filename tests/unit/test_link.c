@@ -14,15 +14,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "curvekey.h"
 #include "link.h"
 #include "testutil.h"
 
 struct pair {
 	struct sj_link_keys client, server;
 };
+
+/* test_seal_out_of_memory asks for terabytes: under ASan too, malloc is
+ * to say no, as it does to the shims. */
+const char *__asan_default_options(void);
+const char *__asan_default_options(void)
+{
+	return "allocator_may_return_null=1";
+}
 
 #define NONCE "00112233445566778899aabbccddeeff"
 #define NODE_NONCE "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
@@ -140,6 +150,37 @@ static void test_seal_open(void **state)
 	sj_buf_free(&out);
 	sj_buf_free(&plain);
 	sj_buf_free(&lagged);
+}
+
+/* Out of memory, a seal fails whole: nothing on out, no nonce spent (an
+ * allocation failing half way once left the first messages sealed). */
+static void test_seal_out_of_memory(void **state)
+{
+	struct sj_buf out = { 0 };
+	struct sj_err err = { "" };
+	struct sj_noise_cipher tx;
+	uint8_t key[32] = { 1 };
+	/* More than any x86-64 or arm64 address space holds, so that no
+	 * malloc gives the room whatever the machine's overcommit; and a
+	 * page that faults if the seal read a byte before it had room. */
+	size_t huge = (size_t)1 << 60;
+	long page = sysconf(_SC_PAGESIZE);
+	void *plain = mmap(NULL, (size_t)page, PROT_NONE,
+			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	(void)state;
+	assert_true(plain != MAP_FAILED);
+	sj_noise_cipher_init(&tx, key);
+	assert_fails(sj_link_seal(&tx, 0, plain, huge, &out, &err), err,
+		     "out of memory");
+	assert_int_equal(out.len, 0);
+	assert_int_equal(tx.n, 0);
+	/* A size whose room does not fit in size_t fails the same way. */
+	assert_fails(sj_link_seal(&tx, 0, plain, SIZE_MAX - 10, &out, &err),
+		     err, "out of memory");
+	assert_int_equal(tx.n, 0);
+	assert_int_equal(munmap(plain, (size_t)page), 0);
+	sj_buf_free(&out);
 }
 
 static void test_frames_valid(void **state)
@@ -296,6 +337,47 @@ static struct end *serve_for(struct pair *p, int *port, const char *peer_only)
 static struct end *serve(struct pair *p, int *port)
 {
 	return serve_for(p, port, "127.0.0.1");
+}
+
+/* Keys as the shims make them, from the rendezvous's Z85 text, open
+ * nothing until bound to it: neither end, nor after a failed bind. */
+static void test_unbound_keys_refused(void **state)
+{
+	struct sj_link_keys k;
+	struct sj_link L;
+	struct sj_err err = { "" };
+	uint8_t pub[32], sec[32];
+	char zpub[41], zsec[41];
+	int port;
+
+	(void)state;
+	assert_int_equal(sodium_init() >= 0, 1);
+	crypto_box_keypair(pub, sec);
+	assert_int_equal(sj_z85_encode(pub, 32, zpub, sizeof(zpub)), 0);
+	assert_int_equal(sj_z85_encode(sec, 32, zsec, sizeof(zsec)), 0);
+	/* Garbage where the stack left it (shim/login.c's keys live there). */
+	memset(&k, 0xa5, sizeof(k));
+	assert_ok(sj_link_keys_from_z85(&k, zpub, zsec, zpub, &err), err);
+	assert_fails(sj_link_open_server(&L, listener(&port), 30, NULL, &k,
+					 got, NULL, NULL, NULL, &err),
+		     err, "link: keys not bound to a rendezvous");
+	sj_link_close(&L);
+	assert_fails(sj_link_open_client(&L, "127.0.0.1", port, NULL, &k, got,
+					 NULL, NULL, NULL, &err),
+		     err, "link: keys not bound to a rendezvous");
+	sj_link_close(&L);
+	assert_fails(sj_link_bind(&k, NONCE, "not hex", 1, 0, &err), err,
+		     "nonce");
+	assert_fails(sj_link_open_client(&L, "127.0.0.1", port, NULL, &k, got,
+					 NULL, NULL, NULL, &err),
+		     err, "link: keys not bound to a rendezvous");
+	sj_link_close(&L);
+	/* Bound, the same keys open. */
+	assert_ok(sj_link_bind(&k, NONCE, NODE_NONCE, 1, 0, &err), err);
+	assert_ok(sj_link_open_server(&L, listener(&port), 30, NULL, &k, got,
+				      NULL, NULL, NULL, &err), err);
+	sj_link_close(&L);
+	sodium_memzero(&k, sizeof(k));
 }
 
 /* A server end, and a client end that has (if connect) been opened
@@ -507,6 +589,56 @@ static void test_oldest_unproven_gives_way(void **state)
 	     d.s->L.live != NULL);
 	check_msg(d.s, 0, SJ_SHELL, "<IDS|MSG>", "kernel_info_request");
 	for (int i = 1; i <= SJ_LINK_PENDING; i++)
+		close(fd[i]);
+	duo_close(&d);
+}
+
+/* Strangers that only connect cannot push out a connection that has
+ * passed the first handshake message: with the slots full of them, the
+ * newcomers push out one another, and the login shim still goes live. */
+static void test_strangers_push_out_strangers(void **state)
+{
+	struct duo d;
+	struct sj_err err = { "" };
+	int fd[2 * SJ_LINK_PENDING];
+	uint64_t login;
+
+	(void)state;
+	duo_open(&d, 0);
+	for (int i = 0; i < SJ_LINK_PENDING - 1; i++) {
+		fd[i] = stranger(d.port);
+		SERVE(d.s, npending(&d.s->L) == i + 1);
+	}
+	assert_ok(sj_link_open_client(&d.c->L, "127.0.0.1", d.port, NULL,
+				      &d.p.client, got, d.c, noted, d.c,
+				      &err), err);
+	send_msg(d.c, SJ_SHELL, "<IDS|MSG>", "kernel_info_request");
+	/* The client sends its greeting and message 1; the server takes
+	 * them (and answers) while the client is not serviced again. */
+	SERVE(d.c, d.c->L.pending[0] != NULL &&
+	      d.c->L.pending[0]->state == SJ_CONN_GREETING &&
+	      d.c->L.pending[0]->out.len == d.c->L.pending[0]->out.off);
+	/* Its ephemeral key is its connection's own: the copied template
+	 * keeps none for the next. */
+	assert_int_equal(d.c->L.pending[0]->hs.has_e, 1);
+	assert_int_equal(d.c->L.hs_template.has_e, 0);
+	SERVE(d.s, npending(&d.s->L) == SJ_LINK_PENDING &&
+	      d.s->L.pending[SJ_LINK_PENDING - 1]->state == SJ_CONN_UNPROVEN);
+	login = d.s->L.pending[SJ_LINK_PENDING - 1]->serial;
+	/* As many strangers again: every one pushes out an older one. */
+	for (int i = SJ_LINK_PENDING - 1; i < 2 * SJ_LINK_PENDING; i++) {
+		fd[i] = stranger(d.port);
+		SERVE(d.s, d.s->L.next_serial == login + 2 +
+		      (uint64_t)(i - (SJ_LINK_PENDING - 1)));
+		assert_int_equal(npending(&d.s->L), SJ_LINK_PENDING);
+	}
+	assert_int_equal(d.s->L.pending[0]->serial, login);
+	assert_int_equal(d.s->L.pending[0]->state, SJ_CONN_UNPROVEN);
+	PUMP(d.c, d.s, d.s->n == 1 && d.c->L.live != NULL &&
+	     d.s->L.live != NULL);
+	check_msg(d.s, 0, SJ_SHELL, "<IDS|MSG>", "kernel_info_request");
+	assert_int_equal(d.s->L.live->serial, login);
+	for (int i = 0; i < 2 * SJ_LINK_PENDING; i++)
 		close(fd[i]);
 	duo_close(&d);
 }
@@ -894,10 +1026,13 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bind),
 		cmocka_unit_test(test_seal_open),
+		cmocka_unit_test(test_seal_out_of_memory),
+		cmocka_unit_test(test_unbound_keys_refused),
 		cmocka_unit_test(test_frames_valid),
 		cmocka_unit_test(test_both_ends),
 		cmocka_unit_test(test_strangers_refused),
 		cmocka_unit_test(test_oldest_unproven_gives_way),
+		cmocka_unit_test(test_strangers_push_out_strangers),
 		cmocka_unit_test(test_only_from_the_login_address),
 		cmocka_unit_test(test_hold),
 		cmocka_unit_test(test_client_connects_from_its_source),
