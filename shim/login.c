@@ -436,6 +436,16 @@ static void warn_arm(int fd, time_t t)
 			   "allocation ends", strerror(errno));
 }
 
+/* The idle clock strikes at t. */
+static void idle_arm(int fd, time_t t)
+{
+	struct itimerspec its = { .it_value = { .tv_sec = t } };
+
+	if (timerfd_settime(fd, TFD_TIMER_ABSTIME, &its, NULL) != 0)
+		shim_error("timerfd_settime: %s; the kernel is no longer shut "
+			   "down when idle", strerror(errno));
+}
+
 /* While Slurm cannot say, it is asked again this much later. */
 #define WARN_RETRY_S 60
 
@@ -613,7 +623,7 @@ static int on_idle_clock(struct sj_fwd_watch *w)
 	if (!sj_idle_due(&l->idle, now, &next)) {
 		/* Busy: look again a timeout later; the wait restarts when
 		 * the kernel says idle, and is then exact. */
-		warn_arm(w->fd, next != 0 ? next :
+		idle_arm(w->fd, next != 0 ? next :
 			 now + (time_t)l->idle.timeout);
 		return 0;
 	}
@@ -627,7 +637,7 @@ static int on_idle_clock(struct sj_fwd_watch *w)
 		return 0;
 	}
 	l->idle_ended = 1;
-	warn_arm(w->fd, now + IDLE_GRACE_S);
+	idle_arm(w->fd, now + IDLE_GRACE_S);
 	return 0;
 }
 
@@ -785,7 +795,7 @@ int login_main(const struct shim_args *a)
 		} else {
 			sj_idle_start(&l.idle, a->idle_timeout, time(NULL));
 			sj_channels_idle(&ch, &l.idle);
-			warn_arm(idle_fd, time(NULL) + (time_t)a->idle_timeout);
+			idle_arm(idle_fd, time(NULL) + (time_t)a->idle_timeout);
 		}
 	}
 	struct sj_fwd_watch w[4] = {
