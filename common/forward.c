@@ -19,25 +19,91 @@
  * words before it closes. */
 #define LINK_FLUSH_MS 1000
 
-int sj_header_has_type(const void *data, size_t n, const char *msg_type)
+/* Whether the first "key" in the JSON data has the string value. */
+static int key_has_value(const void *data, size_t n, const char *key,
+			 const char *value)
 {
-	static const char key[] = "\"msg_type\"";
 	const char *p = data;
-	size_t tl = strlen(msg_type);
+	size_t kl = strlen(key), tl = strlen(value);
 
-	for (size_t i = 0; i + sizeof(key) - 1 <= n; i++) {
+	for (size_t i = 0; i + kl + 2 <= n; i++) {
 		size_t j;
 
-		if (memcmp(p + i, key, sizeof(key) - 1) != 0)
+		if (p[i] != '"' || memcmp(p + i + 1, key, kl) != 0 ||
+		    p[i + 1 + kl] != '"')
 			continue;
-		j = i + sizeof(key) - 1;
+		j = i + kl + 2;
 		while (j < n && (p[j] == ' ' || p[j] == ':'))
 			j++;
 		return n - j >= tl + 2 && p[j] == '"' &&
-		       memcmp(p + j + 1, msg_type, tl) == 0 &&
+		       memcmp(p + j + 1, value, tl) == 0 &&
 		       p[j + 1 + tl] == '"';
 	}
 	return 0;
+}
+
+int sj_header_has_type(const void *data, size_t n, const char *msg_type)
+{
+	return key_has_value(data, n, "msg_type", msg_type);
+}
+
+/* The frame of a message (ZMTP frames, or the link's layout when link)
+ * that comes nth after the delimiter (1: the signature, 2: the header,
+ * 5: the content); 0 if it has none. */
+static int nth_after_delim(const uint8_t *frames, size_t len, int link,
+			   int nth, const uint8_t **data, size_t *n)
+{
+	const char *delim = SJ_JUPYTER_DELIMITER;
+	size_t off = 0;
+	int after = -1;
+
+	for (;;) {
+		if (link) {
+			if (len - off < 4)
+				return 0;
+			*n = sj_get_be32(frames + off);
+			if (len - off - 4 < *n)
+				return 0;
+			*data = frames + off + 4;
+			off += 4 + *n;
+		} else if (!sj_zmtp_frame_next(frames, len, &off, data, n)) {
+			return 0;
+		}
+		if (after >= 0) {
+			if (++after == nth)
+				return 1;
+		} else if (*n == strlen(delim) && memcmp(*data, delim, *n) == 0) {
+			after = 0;
+		}
+	}
+}
+
+/* A client's request (ZMTP frames) is of msg_type. */
+static int request_is(const uint8_t *frames, size_t len, const char *type)
+{
+	const uint8_t *h;
+	size_t n;
+
+	return nth_after_delim(frames, len, 0, 2, &h, &n) &&
+	       sj_header_has_type(h, n, type);
+}
+
+/* The kernel's status on iopub (the link's layout) to the idle clock:
+ * busy and idle restart it, busy holds it. */
+static void follow_status(struct sj_channels *c, const uint8_t *f,
+			  size_t len)
+{
+	const uint8_t *h, *content;
+	size_t hn, cn;
+
+	if (!nth_after_delim(f, len, 1, 2, &h, &hn) ||
+	    !sj_header_has_type(h, hn, "status") ||
+	    !nth_after_delim(f, len, 1, 5, &content, &cn))
+		return;
+	if (key_has_value(content, cn, "execution_state", "busy"))
+		sj_idle_status(c->idle, 1, time(NULL));
+	else if (key_has_value(content, cn, "execution_state", "idle"))
+		sj_idle_status(c->idle, 0, time(NULL));
 }
 
 static int over_bound(int held, size_t n);
@@ -90,6 +156,12 @@ static int from_jupyter_early(struct sj_channels *c, int ch,
 			      &reply, &busy, &idle, &err);
 	if (r == 1 && standin_send(c, ch, &reply, &busy, &idle, &err))
 		r = -1;
+	if (r == 0 && (ch == SJ_SHELL || ch == SJ_CONTROL)) {
+		if (request_is(frames, len, "shutdown_request"))
+			c->early_shutdown = 1;
+		else
+			c->early_wanted = 1;
+	}
 	if (r == 1 && busy.len > 0 && c->standin->answered == 1)
 		sj_notef(c->note, c->note_arg, 0, "the kernel is not up yet: "
 			 "answering kernel_info_request for it (%s); other "
@@ -117,6 +189,8 @@ static int from_jupyter(void *arg, int ch, const uint8_t *rid, size_t rid_len,
 	if (c->news != NULL && ch == SJ_SHELL &&
 	    sj_news_request(c->news, frames, len, &err))
 		return -1;
+	if (c->idle != NULL && (ch == SJ_SHELL || ch == SJ_CONTROL))
+		sj_idle_request(c->idle, time(NULL));
 	if (!c->link_open && c->standin != NULL) {
 		int r = from_jupyter_early(c, ch, rid, rid_len, frames, len);
 
@@ -243,6 +317,8 @@ static int from_link(void *arg, int kind, const uint8_t *f, size_t len)
 	}
 	if (c->news != NULL && ch == SJ_SHELL)
 		sj_news_reply(c->news, f, len);
+	if (c->idle != NULL && ch == SJ_IOPUB)
+		follow_status(c, f, len);
 	if (ch == SJ_CONTROL) {
 		struct reply_scan rs = { .after_delim = -1 };
 
@@ -302,6 +378,11 @@ void sj_channels_standin(struct sj_channels *c, struct sj_standin *s,
 	c->note_arg = arg;
 }
 
+void sj_channels_idle(struct sj_channels *c, struct sj_idle *clock)
+{
+	c->idle = clock;
+}
+
 void sj_channels_news(struct sj_channels *c, struct sj_news *n)
 {
 	c->news = n;
@@ -356,23 +437,30 @@ static int keep_early(struct sj_link *L, struct sj_buf *early,
 	return 0;
 }
 
+int sj_channels_send_own(struct sj_channels *c, int ch,
+			 const struct sj_buf *m, struct sj_err *err)
+{
+	size_t i, n;
+
+	if (sj_link_msg_begin(&c->link, ch, err))
+		return -1;
+	for (i = 0; i + 4 <= m->len; i += 4 + n) {
+		n = sj_get_be32(m->p + i);
+		if (sj_link_msg_frame(&c->link, m->p + i + 4, n, err))
+			return -1;
+	}
+	return sj_link_msg_end(&c->link, err);
+}
+
 /* The standin's own kernel_info_request, after everything the clients
  * sent: its reply is recorded (standin.h). */
 static int ask_kernel_info(struct sj_channels *c, struct sj_err *err)
 {
 	struct sj_buf m = { 0 };
-	size_t i, n;
 	int r = -1;
 
 	if (sj_standin_request(c->standin, &m, err) ||
-	    sj_link_msg_begin(&c->link, SJ_SHELL, err))
-		goto out;
-	for (i = 0; i + 4 <= m.len; i += 4 + n) {
-		n = sj_get_be32(m.p + i);
-		if (sj_link_msg_frame(&c->link, m.p + i + 4, n, err))
-			goto out;
-	}
-	if (sj_link_msg_end(&c->link, err))
+	    sj_channels_send_own(c, SJ_SHELL, &m, err))
 		goto out;
 	c->info_wait = 1;
 	r = 0;

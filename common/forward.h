@@ -35,6 +35,7 @@
 #include <stdint.h>
 
 #include "connfile.h"
+#include "idle.h"
 #include "link.h"
 #include "news.h"
 #include "sj_err.h"
@@ -69,6 +70,12 @@ struct sj_channels {
 	int info_wait;		/* the standin's own request is out */
 	/* login: Slurm's news for the cells (news.h); NULL: none */
 	struct sj_news *news;
+	/* login: the idle clock (idle.h); NULL: none */
+	struct sj_idle *idle;
+	/* login, before the link: a request waits that needs the kernel
+	 * (not kernel_info, not shutdown); a shutdown_request waits */
+	int early_wanted;
+	int early_shutdown;
 	sj_note_fn note;
 	void *note_arg;
 };
@@ -97,6 +104,16 @@ void sj_channels_standin(struct sj_channels *c, struct sj_standin *s,
  * publish goes out on iopub between the kernel's messages (from
  * sj_forward_run, sj_channels_serve_early, or sj_channels_news_flush). */
 void sj_channels_news(struct sj_channels *c, struct sj_news *n);
+
+/* Login: the clock hears of every request on shell and control and of
+ * the kernel's status (idle.h).  It stays the caller's. */
+void sj_channels_idle(struct sj_channels *c, struct sj_idle *clock);
+
+/* Login: sends a message of the shim's own (the link's layout, as
+ * sj_jmsg_build makes it, with a routing id no client has, so that the
+ * kernel's reply is dropped) on channel ch.  -1 when out of memory. */
+int sj_channels_send_own(struct sj_channels *c, int ch,
+			 const struct sj_buf *m, struct sj_err *err);
 
 /* Login: publishes what the news has queued, unless a kernel's message in
  * parts is under way on iopub (then it waits for the next round).

@@ -144,3 +144,19 @@ int sj_text_previous(char *buf, size_t len, const char *cause,
 	return put(buf, len, "The previous kernel was stopped: %s. This "
 		   "kernel runs on %s in Slurm job %s.", cause, node, jobid);
 }
+
+int sj_text_idle_previous(char *buf, size_t len, unsigned idle,
+			  const char *node, const char *jobid)
+{
+	char words[40];
+
+	if (idle < 60)
+		snprintf(words, sizeof(words), "%u second%s", idle,
+			 idle == 1 ? "" : "s");
+	else
+		snprintf(words, sizeof(words), "%u minute%s", idle / 60,
+			 idle / 60 == 1 ? "" : "s");
+	return put(buf, len, "The previous kernel was shut down after %s idle "
+		   "and its allocation released; this kernel runs on %s in "
+		   "Slurm job %s.", words, node, jobid);
+}

@@ -48,6 +48,14 @@ int sj_text_death(char *buf, size_t len, const char *cause);
 int sj_text_previous(char *buf, size_t len, const char *cause,
 		     const char *node, const char *jobid);
 
+/* The next kernel's first cell after an idle shutdown (--idle-timeout):
+ * "The previous kernel was shut down after 30 minutes idle and its
+ * allocation released; this kernel runs on n2 in Slurm job 124."  idle
+ * is in seconds: under a minute it is told in seconds, else in whole
+ * minutes. */
+int sj_text_idle_previous(char *buf, size_t len, unsigned idle,
+			  const char *node, const char *jobid);
+
 /* The ename of the error output. */
 #define SJ_TEXT_DEATH_ENAME "SlurmJobEnded"
 

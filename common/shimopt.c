@@ -19,6 +19,7 @@ static const struct {
 	[SJ_SHIMOPT_SHARE] = { "--share", 0 },
 	[SJ_SHIMOPT_SHIM_VERBOSE] = { "--shim-verbose", 0 },
 	[SJ_SHIMOPT_WARN_BEFORE] = { "--warn-before", 1 },
+	[SJ_SHIMOPT_IDLE_TIMEOUT] = { "--idle-timeout", 1 },
 };
 
 const char *sj_shimopt_name(enum sj_shimopt o)

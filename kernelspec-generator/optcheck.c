@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "idle.h"
 #include "kernelstep.h"
 #include "news.h"
 #include "shimopt.h"
@@ -255,6 +256,12 @@ int gen_opts_check(const struct gen_opts *o, struct sj_err *err)
 		struct sj_warn_plan plan;
 
 		if (sj_warn_parse(o->warn_before, &plan, err))
+			return -1;
+	}
+	if (o->idle_timeout != NULL) {
+		unsigned secs;
+
+		if (sj_idle_parse(o->idle_timeout, &secs, err))
 			return -1;
 	}
 	if (o->jobid != NULL && (o->share || o->linger != NULL))

@@ -46,6 +46,7 @@ static const struct opt_def defs[] = {
 	{ "share", 0, K_FLAG, OFF(share) },
 	{ "linger", 0, K_STR, OFF(linger) },
 	{ "warn-before", 0, K_STR, OFF(warn_before) },
+	{ "idle-timeout", 0, K_STR, OFF(idle_timeout) },
 	{ "srun-arg", 0, K_LIST, OFF(srun_args) },
 	{ "shim-verbose", 0, K_FLAG, OFF(shim_verbose) },
 	{ "env", 0, K_LIST, OFF(env) },

@@ -45,6 +45,7 @@ struct gen_opts {
 	int share;
 	const char *linger;		/* seconds */
 	const char *warn_before;	/* --warn-before: news.h */
+	const char *idle_timeout;	/* --idle-timeout: idle.h */
 	struct gen_strv srun_args;
 	int shim_verbose;
 	/* the kernelspec itself */

@@ -137,6 +137,8 @@ static int shim_part(json_t *argv, const struct gen_opts *o,
 		{ SJ_SHIMOPT_LINGER, o->linger != NULL, o->linger },
 		{ SJ_SHIMOPT_WARN_BEFORE, o->warn_before != NULL,
 		  o->warn_before },
+		{ SJ_SHIMOPT_IDLE_TIMEOUT, o->idle_timeout != NULL,
+		  o->idle_timeout },
 		{ SJ_SHIMOPT_SETUP, o->setup != NULL, o->setup },
 	};
 
@@ -274,6 +276,7 @@ json_t *gen_spec_options(const struct gen_opts *o)
 	    set_str(opts, "kernel_transport", o->kernel_transport) ||
 	    set_str(opts, "linger", o->linger) ||
 	    set_str(opts, "warn_before", o->warn_before) ||
+	    set_str(opts, "idle_timeout", o->idle_timeout) ||
 	    set_list(opts, "srun_args", &o->srun_args) ||
 	    set_env(opts, "env", &o->env))
 		goto fail;

@@ -28,6 +28,9 @@ static int shim_opt(struct gen_split *s, const char **v, size_t n, size_t *i)
 	case SJ_SHIMOPT_WARN_BEFORE:
 		s->warn_before = x;
 		break;
+	case SJ_SHIMOPT_IDLE_TIMEOUT:
+		s->idle_timeout = x;
+		break;
 	case SJ_SHIMOPT_JOBID:
 		s->jobid = x;
 		break;

@@ -26,6 +26,7 @@ struct gen_split {
 	int share;
 	const char *linger;		/* NULL: the shim's default */
 	const char *warn_before;	/* NULL: the shim's default */
+	const char *idle_timeout;	/* NULL: the shim's default (off) */
 	struct gen_strv srun;		/* --srun-arg values */
 	struct gen_strv salloc;		/* what goes to salloc */
 	struct gen_strv kernel;		/* after "--" */

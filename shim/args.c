@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "connfile.h"
+#include "idle.h"
 #include "shimopt.h"
 
 const char shim_usage[] =
@@ -41,6 +42,9 @@ const char shim_usage[] =
 "  --warn-before=LIST      warn in the running cell this long before the\n"
 "                          allocation ends (default " SJ_WARN_DEFAULT "; durations\n"
 "                          with s, m or h; 0: no warnings)\n"
+"  --idle-timeout=DURATION  shut the kernel down after this long idle (no\n"
+"                          request, not busy) and give the allocation back\n"
+"                          (default 0: never; s, m or h)\n"
 "  --node-shim=PATH        the shim's path on the compute nodes (default:\n"
 "                          this program's own path)\n"
 "  --shim-verbose          log each step to stderr\n"
@@ -83,6 +87,10 @@ static int shim_option(struct shim_args *a, int argc, char **argv, int *i,
 		break;
 	case SJ_SHIMOPT_WARN_BEFORE:
 		if (sj_warn_parse(v, &a->warn, err))
+			return -1;
+		break;
+	case SJ_SHIMOPT_IDLE_TIMEOUT:
+		if (sj_idle_parse(v, &a->idle_timeout, err))
 			return -1;
 		break;
 	case SJ_SHIMOPT_SETUP:

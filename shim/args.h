@@ -33,6 +33,7 @@ struct shim_args {
 	const char *kernel_transport;	/* "default", "ipc", "tcp" */
 	unsigned linger;		/* --linger seconds */
 	struct sj_warn_plan warn;	/* --warn-before */
+	unsigned idle_timeout;		/* --idle-timeout seconds; 0: off */
 	char **srun_argv;		/* --srun-arg values, borrowed */
 	int srun_argc;
 	char **slurm_argv;		/* borrowed from argv; n entries */

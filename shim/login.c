@@ -27,6 +27,7 @@
 #include "curvekey.h"
 #include "forward.h"
 #include "fsutil.h"
+#include "idle.h"
 #include "janitor.h"
 #include "kernelstep.h"
 #include "news.h"
@@ -60,6 +61,11 @@ struct login {
 	struct sj_news news;	/* Slurm's news for the cells (news.h) */
 	struct sj_warn_plan warn;	/* a copy: sj_warn_step marks it */
 	char last_end[512];	/* the note for the next kernel ("": none) */
+	unsigned prev_idle;	/* the previous kernel ended idle this long */
+	struct sj_idle idle;	/* --idle-timeout's clock */
+	int idle_ended;		/* we asked the kernel to shut down */
+	struct sj_standin *si;	/* signs the shim's own requests */
+	const char *last_end_path;
 };
 
 /*
@@ -446,6 +452,16 @@ static void warn_arm(int fd, time_t t)
 			   "allocation ends", strerror(errno));
 }
 
+/* The idle clock strikes at t. */
+static void idle_arm(int fd, time_t t)
+{
+	struct itimerspec its = { .it_value = { .tv_sec = t } };
+
+	if (timerfd_settime(fd, TFD_TIMER_ABSTIME, &its, NULL) != 0)
+		shim_error("timerfd_settime: %s; the kernel is no longer shut "
+			   "down when idle", strerror(errno));
+}
+
 /* While Slurm cannot say, it is asked again this much later. */
 #define WARN_RETRY_S 60
 
@@ -485,8 +501,12 @@ static int on_warn_clock(struct sj_fwd_watch *w)
 	return 0;
 }
 
-/* Why the last kernel of this kernelspec ended, if Slurm ended it: read
- * once, and forgotten. */
+/* The last-end file's content when the previous kernel was shut down
+ * idle: then the seconds it was idle.  Slurm's causes never start so. */
+#define IDLE_END "idle "
+
+/* Why the last kernel of this kernelspec ended, if Slurm ended it (or
+ * the idle timeout did): read once, and forgotten. */
 static void take_last_end(struct login *l, const char *path)
 {
 	struct sj_err err;
@@ -502,6 +522,26 @@ static void take_last_end(struct login *l, const char *path)
 	snprintf(l->last_end, sizeof(l->last_end), "%s", text);
 	l->last_end[strcspn(l->last_end, "\n")] = '\0';
 	free(text);
+	if (strncmp(l->last_end, IDLE_END, strlen(IDLE_END)) == 0) {
+		unsigned long s = strtoul(l->last_end + strlen(IDLE_END),
+					  NULL, 10);
+
+		l->prev_idle = s > 0 && s <= SJ_IDLE_LONGEST ? (unsigned)s : 1;
+		l->last_end[0] = '\0';
+	}
+}
+
+/* Tells the next kernel of this kernelspec that this one ended idle
+ * (after idle seconds), so that it starts without an allocation. */
+static void note_idle_end(struct login *l, unsigned idle)
+{
+	char text[32];
+	struct sj_err err;
+	int n = snprintf(text, sizeof(text), IDLE_END "%u", idle);
+
+	if (l->last_end_path[0] != '\0' &&
+	    sj_write_file_atomic(l->last_end_path, text, (size_t)n, &err))
+		shim_error("%s", err.msg);
 }
 
 /* The kernel runs: the waiting line says where, and the first cell hears
@@ -519,6 +559,11 @@ static void tell_started(struct login *l)
 			      l->jobid) ||
 	     sj_news_say(&l->news, text, &err)))
 		shim_error("the previous kernel's end is not told");
+	if (l->prev_idle > 0 &&
+	    (sj_text_idle_previous(text, sizeof(text), l->prev_idle,
+				   l->hello.node, l->jobid) ||
+	     sj_news_say(&l->news, text, &err)))
+		shim_error("the previous kernel's idle end is not told");
 	news_flush(l);
 }
 
@@ -542,11 +587,127 @@ static void tell_death(struct login *l, const struct slurm_job_facts *f,
 		shim_error("%s", err.msg);
 }
 
+/* After the shim's shutdown_request, the kernel gets this long to exit
+ * before its step is ended. */
+#define IDLE_GRACE_S 10
+
+/* Asks the kernel to shut down, as a front end would, so that it exits
+ * cleanly (its atexit hooks run); the reply goes nowhere. */
+static int ask_shutdown(struct login *l, struct sj_err *err)
+{
+	static const char content[] = "{\"restart\": false}";
+	struct sj_buf rid = { 0 }, m = { 0 };
+	struct timespec now;
+	int r = -1;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (sj_jmsg_put_frame(&rid, l->si->own_rid, sizeof(l->si->own_rid))) {
+		sj_err_set(err, "out of memory");
+		goto out;
+	}
+	if (sj_jmsg_build(&l->si->maker, &m, rid.p, rid.len,
+			  "shutdown_request", "{}", 2, content,
+			  sizeof(content) - 1, &now, err) ||
+	    sj_channels_send_own(l->ch, SJ_CONTROL, &m, err))
+		goto out;
+	r = 0;
+out:
+	sj_buf_free(&rid);
+	sj_buf_free(&m);
+	return r;
+}
+
+/* The idle clock strikes: the kernel idle for --idle-timeout is shut
+ * down, and the next kernel of this kernelspec is told to start lazily
+ * (the janitor releases the allocation after the linger, as for any
+ * kernel that ends).  Returns 0; ending the kernel ends forwarding. */
+static int on_idle_clock(struct sj_fwd_watch *w)
+{
+	struct login *l = w->arg;
+	struct sj_err err;
+	uint64_t ticks;
+	time_t now = time(NULL), next;
+
+	if (read(w->fd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
+		shim_debug("timerfd read: %s", strerror(errno));
+	if (l->idle_ended) {
+		shim_error("the kernel did not exit within %d s of the "
+			   "shutdown request: ending its step", IDLE_GRACE_S);
+		stop_srun(l);
+		return 0;
+	}
+	if (!sj_idle_due(&l->idle, now, &next)) {
+		/* Busy: look again a timeout later; the wait restarts when
+		 * the kernel says idle, and is then exact. */
+		idle_arm(w->fd, next != 0 ? next :
+			 now + (time_t)l->idle.timeout);
+		return 0;
+	}
+	shim_info("the kernel was idle for %u s (--idle-timeout): shutting "
+		  "it down; job %s is released after the linger",
+		  l->idle.timeout, l->jobid);
+	note_idle_end(l, l->idle.timeout);
+	if (ask_shutdown(l, &err)) {
+		shim_error("%s; ending the kernel step", err.msg);
+		stop_srun(l);
+		return 0;
+	}
+	l->idle_ended = 1;
+	idle_arm(w->fd, now + IDLE_GRACE_S);
+	return 0;
+}
+
+/*
+ * The previous kernel of this kernelspec was shut down idle: this one
+ * asks Slurm for nothing until a request needs the kernel.  Meanwhile
+ * the standin answers kernel_info and holds the rest.  Returns 0 when the
+ * kernel is needed, 1 when the shim is to exit instead (a shutdown
+ * request, Jupyter gone, a signal), -1 on error.
+ */
+static int await_first_request(struct login *l, struct sj_err *err)
+{
+	shim_info("the previous kernel was shut down idle: no allocation "
+		  "until a cell runs");
+	while (!l->ch->early_wanted) {
+		struct pollfd fds[3] = {
+			{ .fd = l->ch->front->epfd, .events = POLLIN },
+			{ .fd = l->sfd, .events = POLLIN },
+			{ .fd = l->parent_fd, .events = POLLIN },
+		};
+		int sig;
+
+		if (poll(fds, l->parent_fd >= 0 ? 3 : 2, -1) < 0) {
+			if (errno != EINTR)
+				return sj_err_errno(err, errno, "poll");
+			continue;
+		}
+		if (fds[0].revents & POLLIN &&
+		    sj_channels_serve_early(l->ch, err))
+			return -1;
+		if (l->ch->early_shutdown && !l->ch->early_wanted) {
+			/* A restart stays lazy: nothing would be lost. */
+			shim_info("shut down before any cell ran: no "
+				  "allocation to release");
+			note_idle_end(l, l->prev_idle);
+			return 1;
+		}
+		if (l->parent_fd >= 0 && (fds[2].revents & POLLIN))
+			return 1;
+		while ((sig = proc_signal_read(l->sfd)) != 0) {
+			if (sig == SIGCHLD)
+				reap(l);
+			else if (sig != SIGINT)
+				return 1;
+		}
+	}
+	return 0;
+}
+
 int login_main(const struct shim_args *a)
 {
 	struct alloc al = { .lock_fd = -1 };
 	struct login l = { .args = a, .srun = -1, .sfd = -1,
-			   .parent_fd = watch_parent() };
+			   .parent_fd = watch_parent(), .si = NULL };
 	struct rdv_server r = { .fd = -1 };
 	struct sj_channels ch;
 	struct sj_standin si = { .info = NULL };
@@ -554,7 +715,7 @@ int login_main(const struct shim_args *a)
 	char ep[SJ_NCHANNELS][300];
 	char pub[SJ_Z85_KEY_LEN + 1], sec[SJ_Z85_KEY_LEN + 1];
 	struct sj_err err;
-	int janitor = -1, rv = 1, clock_fd = -1;
+	int janitor = -1, rv = 1, clock_fd = -1, idle_fd = -1, lazy;
 	char last_end_path[512] = "";
 
 	memset(&ch, 0, sizeof(ch));
@@ -598,9 +759,20 @@ int login_main(const struct shim_args *a)
 	if (sj_news_init(&l.news, &si.maker, &err))
 		goto fail;
 	sj_channels_news(&ch, &l.news);
+	l.si = &si;
 	spec_state_path(a, &l.cf, "last-end", "txt", last_end_path,
 			sizeof(last_end_path));
+	l.last_end_path = last_end_path;
 	take_last_end(&l, last_end_path);
+	if (l.prev_idle > 0) {
+		lazy = await_first_request(&l, &err);
+		if (lazy < 0)
+			goto fail;
+		if (lazy == 1) {
+			rv = 0;
+			goto out;
+		}
+	}
 
 	if (choose_allocation(&l, &al, janitor, &err))
 		goto fail;
@@ -630,12 +802,25 @@ int login_main(const struct shim_args *a)
 		else
 			warn_arm(clock_fd, time(NULL));	/* ask Slurm now */
 	}
-	struct sj_fwd_watch w[3] = {
+	if (a->idle_timeout > 0) {
+		idle_fd = timerfd_create(CLOCK_REALTIME,
+					 TFD_CLOEXEC | TFD_NONBLOCK);
+		if (idle_fd < 0) {
+			shim_error("timerfd_create: %s; the kernel is not shut "
+				   "down when idle", strerror(errno));
+		} else {
+			sj_idle_start(&l.idle, a->idle_timeout, time(NULL));
+			sj_channels_idle(&ch, &l.idle);
+			idle_arm(idle_fd, time(NULL) + (time_t)a->idle_timeout);
+		}
+	}
+	struct sj_fwd_watch w[4] = {
 		{ .fd = l.sfd, .on_ready = on_signal, .arg = &l },
 		{ .fd = clock_fd, .on_ready = on_warn_clock, .arg = &l },
+		{ .fd = idle_fd, .on_ready = on_idle_clock, .arg = &l },
 		{ .fd = l.parent_fd, .on_ready = on_parent_exit, .arg = &l },
 	};
-	if (sj_forward_run(&ch, w, l.parent_fd >= 0 ? 3 : 2, &err))
+	if (sj_forward_run(&ch, w, l.parent_fd >= 0 ? 4 : 3, &err))
 		goto fail;
 	/* The kernel's last words (a shutdown reply) may still be queued. */
 	if (sj_forward_drain(&ch, 100, &err))
@@ -681,6 +866,8 @@ out:
 	sj_standin_free(&si);
 	if (clock_fd >= 0)
 		close(clock_fd);
+	if (idle_fd >= 0)
+		close(idle_fd);
 	rdv_server_close(&r);
 	if (l.parent_fd >= 0)
 		close(l.parent_fd);

@@ -236,6 +236,7 @@ static void test_names_and_values(void **state)
 {
 	char *warn[] = { "add", "python3", "--warn-before=15m,2m,30s" };
 	char *off[] = { "add", "python3", "--warn-before=0" };
+	char *idle[] = { "add", "python3", "--idle-timeout=30m" };
 	struct gen_opts o;
 
 	(void)state;
@@ -245,12 +246,19 @@ static void test_names_and_values(void **state)
 	gen_opts_free(&o);
 	parse_ok(ARGC(off), off, &o);
 	gen_opts_free(&o);
+	parse_ok(ARGC(idle), idle, &o);
+	assert_string_equal(o.idle_timeout, "30m");
+	gen_opts_free(&o);
 	REFUSED("--warn-before=1x: each duration needs a unit", "python3",
 		"--warn-before=1x");
 	REFUSED("--warn-before=8d: each duration needs a unit", "python3",
 		"--warn-before=8d");
 	REFUSED("--warn-before=200h: each duration from 1s to 7 days",
 		"python3", "--warn-before=200h");
+	REFUSED("--idle-timeout=30: the duration needs a unit (s, m or h)",
+		"python3", "--idle-timeout=30");
+	REFUSED("--idle-timeout=8d: the duration needs a unit", "python3",
+		"--idle-timeout=8d");
 	REFUSED("--name=Big: not a kernelspec name (allowed: up to 200 "
 		"lowercase letters, digits, '.', '_' and '-'", "python3",
 		"--name=Big");

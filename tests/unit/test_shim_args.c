@@ -69,6 +69,8 @@ static void test_defaults(void **state)
 	assert_int_equal(a.warn.n, 2);
 	assert_int_equal(a.warn.before[0], 600);
 	assert_int_equal(a.warn.before[1], 60);
+	/* Idle kernels are kept unless asked (--idle-timeout). */
+	assert_int_equal(a.idle_timeout, 0);
 	assert_int_equal(a.share, 0);
 	assert_string_equal(a.kernel_transport, "default");
 	assert_null(a.jobid);
@@ -118,6 +120,10 @@ static void test_refused(void **state)
 		"--warn-before=10", "-f", "c", "--", "k");
 	REFUSED("--warn-before=10m,: durations like 10m,1m",
 		"--warn-before=10m,", "-f", "c", "--", "k");
+	REFUSED("--idle-timeout=20: the duration needs a unit (s, m or h)",
+		"--idle-timeout=20", "-f", "c", "--", "k");
+	REFUSED("--idle-timeout=20s,1m: one duration, like 30m",
+		"--idle-timeout=20s,1m", "-f", "c", "--", "k");
 	REFUSED("--kernel-transport=udp: ipc or tcp", "--kernel-transport=udp",
 		"-f", "c", "--", "k");
 	REFUSED("--setup: empty command", "--setup=", "-f", "c", "--", "k");

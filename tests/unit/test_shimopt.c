@@ -31,6 +31,8 @@ static const char *value_for(enum sj_shimopt o)
 		return "42";
 	case SJ_SHIMOPT_WARN_BEFORE:
 		return "5m,30s";
+	case SJ_SHIMOPT_IDLE_TIMEOUT:
+		return "20s";
 	default:
 		return "v1";
 	}
@@ -79,6 +81,8 @@ static void shim_takes(enum sj_shimopt o, int argc, char **argv)
 		assert_int_equal(a.warn.before[0], 300);
 		assert_int_equal(a.warn.before[1], 30);
 	}
+	if (o == SJ_SHIMOPT_IDLE_TIMEOUT)
+		assert_int_equal(a.idle_timeout, 20);
 	shim_args_free(&a);
 }
 
@@ -99,6 +103,8 @@ static void split_takes(enum sj_shimopt o, int argc, char **argv)
 		assert_string_equal(s.node_shim, value_for(o));
 	if (o == SJ_SHIMOPT_WARN_BEFORE)
 		assert_string_equal(s.warn_before, value_for(o));
+	if (o == SJ_SHIMOPT_IDLE_TIMEOUT)
+		assert_string_equal(s.idle_timeout, value_for(o));
 	gen_split_free(&s);
 	json_decref(j);
 }
