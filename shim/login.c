@@ -22,6 +22,7 @@
 
 #include "alloc.h"
 #include "args.h"
+#include "child.h"
 #include "clock.h"
 #include "connfile.h"
 #include "curvekey.h"
@@ -858,8 +859,7 @@ out:
 	explicit_bzero(l.cf.key, sizeof(l.cf.key));
 	if (l.srun > 0 && !l.srun_done) {
 		kill(l.srun, SIGTERM);
-		while (waitpid(l.srun, NULL, 0) < 0 && errno == EINTR)
-			;
+		(void)sj_wait_child(l.srun, NULL);
 	}
 	sj_channels_close(&ch, 1000);	/* Jupyter may still read */
 	sj_news_free(&l.news);
