@@ -32,7 +32,13 @@
 //                             new kernel to answer kernel_info
 //   {"do": "close_halt"}      File > Close and Halt; waits for the page to
 //                             have asked the server to end the session
-// Every step may carry "timeout" (seconds, default 60).
+// Every step may carry "timeout" (seconds, default 60) and "shot": PATH,
+// a screenshot of the page once the step is done, named by the caller
+// after what the page then shows.
+//
+// A cell's state: its prompt, its output's text, and "outputs", one
+// {"kind": stdout|stderr|error|display, "text": T} per output area, so
+// that a caller can count lines and tell a stream from another.
 'use strict';
 
 const fs = require('fs');
@@ -60,8 +66,23 @@ async function cellState(page, i) {
 	return {
 		prompt: (await cell.locator('.input_prompt').innerText()).trim(),
 		output: await cell.locator('.output_wrapper').innerText(),
+		outputs: await page.evaluate(outputAreas, i),
 		kept: await page.evaluate(() => window.sjOpened === true),
 	};
+}
+
+// In the page: cell i's output areas.  Notebook 6 marks a stream's area
+// output_stdout or output_stderr, an error's output_error; the rest are
+// display_data (and execute_result) to us.  The text is the area's
+// content, without its prompt.
+function outputAreas(i) {
+	const c = document.querySelectorAll('.cell.code_cell')[i];
+	const kinds = ['stdout', 'stderr', 'error'];
+	return Array.from(c.querySelectorAll('.output_area'), (a) => {
+		const sub = a.querySelector('.output_subarea');
+		const kind = kinds.find((k) => sub && sub.classList.contains(`output_${k}`));
+		return { kind: kind || 'display', text: (sub || a).innerText };
+	});
 }
 
 async function waitPrompt(page, i, re, ms) {
@@ -186,6 +207,8 @@ async function main() {
 				throw new Error(`unknown step ${s.do}`);
 			const t0 = Date.now();
 			const got = await steps[s.do](page, s, ms);
+			if (s.shot)
+				await page.screenshot({ path: s.shot, fullPage: true });
 			say({ step: i, do: s.do, ms: Date.now() - t0, ...got });
 		}
 	} catch (e) {

@@ -6,8 +6,9 @@ as root through sj-inspect.  What the tests read is what a person sees on
 the page: prompts, outputs, the Kernel menu's effects.
 
 Each test leaves a screenshot of the page at its end (or where it failed)
-in its tmp_path, named in every failure message; pytest keeps the last
-runs' tmp_path directories."""
+in its tmp_path, and the news tests one per thing they show
+(news-waiting.png, ...), all named in every failure message and printed;
+pytest keeps the last runs' tmp_path directories."""
 import json
 import os
 import re
@@ -24,6 +25,7 @@ import pytest
 
 from conftest import (INSPECT, LOGIN_HOST, ME, NODES, START_TIMEOUT,
                       job_gone, squeue, wait_until)
+from test_news import DEATH, job_field
 
 DRIVE = Path(__file__).parent / "browser" / "drive.js"
 # Longer than Notebook's 60 s wait for kernel_info_reply and its 60 s of
@@ -84,6 +86,10 @@ class Browser:
 
     def __init__(self, tmp_path, plan, logs=()):
         self.shot = tmp_path / "screenshot.png"
+        # The steps' own screenshots (a step's "shot").
+        self.shots = [s["shot"] for s in plan["steps"] if "shot" in s]
+        for shot in [self.shot, *self.shots]:
+            print(f"screenshot: {shot}")
         self.logs = logs
         plan = dict(plan, screenshot=str(self.shot))
         (tmp_path / "plan.json").write_text(json.dumps(plan))
@@ -100,7 +106,8 @@ class Browser:
     def why(self):
         """What to look at after a failure."""
         self.stderr.seek(0)
-        text = [f"screenshot: {self.shot}",
+        text = [f"screenshot: {shot}" for shot in self.shots] + [
+                f"screenshot: {self.shot}",
                 f"browser stderr:\n{self.stderr.read()[-3000:]}"]
         for log in self.logs:
             try:
@@ -182,10 +189,31 @@ def notebook_server(tmp_path, kernelspecs):
         raise
 
 
-def spec_for(kernelspecs, tag, *slurm_args, linger=0):
+def spec_for(kernelspecs, tag, *slurm_args, linger=0, time=10,
+             shim_args=()):
     return kernelspecs.add(
-        f"b-{tag}", ["-p", "debug", "-t", "10", f"--comment={tag}",
-                     *slurm_args], shim_args=(f"--linger={linger}",))
+        f"b-{tag}", ["-p", "debug", "-t", str(time), f"--comment={tag}",
+                     *slurm_args],
+        shim_args=(f"--linger={linger}", *shim_args))
+
+
+def of_kind(cell, kind):
+    """The texts of cell's output areas of kind (stdout, stderr, error,
+    display), as drive.js read them off the page."""
+    return [o["text"].strip() for o in cell["outputs"] if o["kind"] == kind]
+
+
+def shut_kernels(server):
+    """Shuts down the server's kernels, as its Running tab would."""
+    q = f"token={server.token}"
+    with urllib.request.urlopen(f"{server.base}/api/kernels?{q}",
+                                timeout=30) as r:
+        kernels = json.load(r)
+    for k in kernels:
+        req = urllib.request.Request(
+            f"{server.base}/api/kernels/{k['id']}?{q}", method="DELETE")
+        with urllib.request.urlopen(req, timeout=120) as r:
+            assert r.status == 204, r.status
 
 
 def drive(tmp_path, server, steps):
@@ -347,3 +375,81 @@ def test_hub_login_spawn_run_a_cell(tmp_path, kernelspecs, hub):
     b.next("close_halt")
     b.close()
     wait_until(job_gone(w["job"]), 45, f"job {w['job']} to end")
+
+
+def test_notebook_news_waiting_then_started(
+        tmp_path, kernelspecs, notebook_server):
+    """A cell run while the kernel's job is held shows, on the page, one
+    line with Slurm's reason; once the job is released, that same line
+    says where the job started, and the cell's own output follows."""
+    tag = uuid.uuid4().hex[:8]
+    nb = write_notebook(notebook_server.nbdir / "held.ipynb",
+                        spec_for(kernelspecs, tag, "--hold"))
+    b = drive(tmp_path, notebook_server, [
+        {"do": "open", "path": nb},
+        {"do": "run", "cell": 0, "code": WHERE, "wait": False},
+        {"do": "output", "cell": 0, "contains": "Waiting for Slurm job",
+         "shot": str(tmp_path / "news-waiting.png")},
+        {"do": "output", "cell": 0, "contains": "step=", "done": True,
+         "timeout": START_TIMEOUT + 60,
+         "shot": str(tmp_path / "news-started.png")},
+        {"do": "close_halt"}])
+    b.next("open")
+    [job] = wait_until(lambda: my_jobs(tag), 30, "the job to be queued")
+    assert b.next("run")["prompt"] == RUNNING
+    cell = b.next("output")
+    assert cell["prompt"] == RUNNING, cell
+    assert of_kind(cell, "display") == [
+        f"Waiting for Slurm job {job} on partition debug: JobHeldUser"], cell
+    assert my_jobs(tag) == {job: "PENDING"}
+    subprocess.run(["scontrol", "release", job], check=True, timeout=60)
+    cell = b.next("output")
+    assert DONE.match(cell["prompt"]), cell
+    w = where(" ".join(of_kind(cell, "stdout")))
+    assert w["job"] == job and w["node"] in NODES, cell
+    # Updated in place: the waiting line became this one, nothing else.
+    assert of_kind(cell, "display") == [
+        f"Job {job} started on {w['node']}"], cell
+    assert of_kind(cell, "stderr") == [], cell
+    b.next("close_halt")
+    b.close()
+    wait_until(job_gone(job), 45, f"job {job} to end")
+
+
+def test_notebook_news_warning_then_time_limit(
+        tmp_path, kernelspecs, notebook_server):
+    """A 2-minute job with --warn-before=1m: a minute before its end the
+    running cell shows the warning (stderr) on the page; at its time
+    limit, the same cell shows why the kernel was stopped."""
+    tag = uuid.uuid4().hex[:8]
+    nb = write_notebook(notebook_server.nbdir / "limit.ipynb",
+                        spec_for(kernelspecs, tag, time=2,
+                                 shim_args=("--warn-before=1m",)))
+    b = drive(tmp_path, notebook_server, [
+        {"do": "open", "path": nb, "timeout": START_TIMEOUT},
+        {"do": "run", "cell": 0, "code": WHERE, "until": "step="},
+        {"do": "run", "cell": 1, "wait": False,
+         "code": "import time; print('sleeping', flush=True); "
+                 "time.sleep(900)"},
+        {"do": "output", "cell": 1, "contains": "Save your work.",
+         "timeout": 150, "shot": str(tmp_path / "news-warning.png")},
+        {"do": "output", "cell": 1, "contains": "The kernel was stopped:",
+         "timeout": 180, "shot": str(tmp_path / "news-ended.png")}])
+    b.next("open")
+    job = where(" ".join(of_kind(b.next("run"), "stdout")))["job"]
+    end = job_field(job, "EndTime")           # 2026-12-03T15:40:00
+    assert b.next("run")["prompt"] == RUNNING
+    cell = b.next("output")
+    assert cell["prompt"] == RUNNING, cell
+    assert of_kind(cell, "stdout") == ["sleeping"], cell
+    assert of_kind(cell, "stderr") == [
+        f"Slurm job {job} ends in 1 minute (at {end[11:16]}). "
+        "Save your work."], cell
+    cell = b.next("output")
+    assert of_kind(cell, "error") == [DEATH.format(
+        f"Slurm job {job} reached its time limit (0:02:00)")], cell
+    b.close()
+    # Jupyter's restarter has started another kernel meanwhile: shut down,
+    # it and its job go too.
+    shut_kernels(notebook_server)
+    wait_until(lambda: not my_jobs(tag), 90, "the jobs to end")
