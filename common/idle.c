@@ -7,32 +7,30 @@
 
 int sj_idle_parse(const char *s, unsigned *timeout, struct sj_err *err)
 {
-	unsigned long v, unit;
-	char *end;
+	const char *end;
+	unsigned v = 0;
 
 	*timeout = 0;
 	if (strcmp(s, "0") == 0)
 		return 0;
-	if (*s < '0' || *s > '9')
+	switch (sj_shimopt_duration(s, &end, &v)) {
+	case SJ_DURATION_OK:
+		break;
+	case SJ_DURATION_NO_NUMBER:
 		return sj_err_set(err, "--idle-timeout=%s: a duration like "
 				  "30m (s, m or h), or 0", s);
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	switch (*end) {
-	case 's': unit = 1; break;
-	case 'm': unit = 60; break;
-	case 'h': unit = 3600; break;
-	default:
+	case SJ_DURATION_NO_UNIT:
 		return sj_err_set(err, "--idle-timeout=%s: the duration needs "
 				  "a unit (s, m or h), as in 30m", s);
-	}
-	if (end[1] != '\0')
-		return sj_err_set(err, "--idle-timeout=%s: one duration, like "
-				  "30m", s);
-	if (errno != 0 || v == 0 || v > SJ_IDLE_LONGEST / unit)
+	case SJ_DURATION_RANGE:
+	default:
 		return sj_err_set(err, "--idle-timeout=%s: from 1s to 7 days",
 				  s);
-	*timeout = (unsigned)(v * unit);
+	}
+	if (*end != '\0')
+		return sj_err_set(err, "--idle-timeout=%s: one duration, like "
+				  "30m", s);
+	*timeout = v;
 	return 0;
 }
 

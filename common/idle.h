@@ -13,10 +13,11 @@
 
 #include <time.h>
 
+#include "shimopt.h"
 #include "sj_err.h"
 
 /* The longest timeout, as for --warn-before: a week. */
-#define SJ_IDLE_LONGEST (7 * 24 * 3600)
+#define SJ_IDLE_LONGEST SJ_SHIMOPT_DURATION_LONGEST
 
 struct sj_idle {
 	unsigned timeout;	/* seconds; 0: never idle */

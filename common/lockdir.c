@@ -361,3 +361,21 @@ int sj_lockfile_jobid(const char *name, char *jobid, size_t len)
 	jobid[n] = '\0';
 	return 1;
 }
+
+int sj_lockdir_mine(char *out, size_t len, struct sj_err *err)
+{
+	char host[256];
+	struct sj_lockdir_env env = {
+		.xdg_runtime_dir = getenv("XDG_RUNTIME_DIR"),
+		.xdg_cache_home = getenv("XDG_CACHE_HOME"),
+		.home = getenv("HOME"),
+		.run_user = "/run/user",
+		.host = host,
+		.uid = getuid(),
+	};
+
+	if (sj_short_hostname(host, sizeof(host), err) ||
+	    sj_lockdir_choose(&env, &sj_lockdir_real_fs, out, len, err))
+		return sj_err_wrap(err, "lock directory");
+	return 0;
+}

@@ -62,6 +62,12 @@ int sj_lockdir_choose(const struct sj_lockdir_env *env,
 /* The host name up to its first '.', for a path component. */
 int sj_short_hostname(char *buf, size_t len, struct sj_err *err);
 
+/* sj_lockdir_choose for this process: its uid, its environment
+ * (XDG_RUNTIME_DIR, XDG_CACHE_HOME, HOME), /run/user and this host, the
+ * real file system.  The shim and `jupyter slurm ps` find the same
+ * directory only through this. */
+int sj_lockdir_mine(char *out, size_t len, struct sj_err *err);
+
 /*
  * What a lock file <jobid>.lock says about its allocation, for `jupyter
  * slurm ps` and `cancel`: written by the shim that made the file, before

@@ -362,31 +362,29 @@ int sj_warn_parse(const char *s, struct sj_warn_plan *p, struct sj_err *err)
 	if (strcmp(s, "0") == 0)
 		return 0;
 	for (;;) {
-		char *end;
-		unsigned long v, unit;
+		const char *end;
+		unsigned v = 0;
 
-		if (*q < '0' || *q > '9')
+		switch (sj_shimopt_duration(q, &end, &v)) {
+		case SJ_DURATION_OK:
+			break;
+		case SJ_DURATION_NO_NUMBER:
 			return sj_err_set(err, "--warn-before=%s: durations "
 					  "like 10m,1m (s, m or h), or 0", s);
-		errno = 0;
-		v = strtoul(q, &end, 10);
-		switch (*end) {
-		case 's': unit = 1; break;
-		case 'm': unit = 60; break;
-		case 'h': unit = 3600; break;
-		default:
+		case SJ_DURATION_NO_UNIT:
 			return sj_err_set(err, "--warn-before=%s: each "
 					  "duration needs a unit (s, m or h), "
 					  "as in 10m,1m", s);
-		}
-		if (errno != 0 || v == 0 || v > SJ_WARN_LONGEST / unit)
+		case SJ_DURATION_RANGE:
+		default:
 			return sj_err_set(err, "--warn-before=%s: each "
 					  "duration from 1s to 7 days", s);
+		}
 		if (p->n == SJ_WARN_MAX)
 			return sj_err_set(err, "--warn-before=%s: at most %d "
 					  "durations", s, SJ_WARN_MAX);
-		p->before[p->n++] = (unsigned)(v * unit);
-		q = end + 1;
+		p->before[p->n++] = v;
+		q = end;
 		if (*q == '\0')
 			return 0;
 		if (*q != ',')

@@ -26,6 +26,7 @@
 
 #include "buf.h"
 #include "jmsg.h"
+#include "shimopt.h"
 #include "sj_err.h"
 
 /* Cells followed at once; an older one is forgotten beyond (its reply
@@ -94,7 +95,6 @@ void sj_news_sent(struct sj_news *n);
  */
 #define SJ_WARN_MAX 8
 #define SJ_WARN_DEFAULT "10m,1m"
-#define SJ_WARN_LONGEST (7 * 24 * 3600)
 
 struct sj_warn_plan {
 	unsigned before[SJ_WARN_MAX];	/* seconds before the end */

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "shimopt.h"
 
+#include <errno.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const struct {
@@ -58,4 +60,29 @@ enum sj_shimopt sj_shimopt_match(int argc, const char *const *argv, int *i,
 		}
 	}
 	return SJ_SHIMOPT_NONE;
+}
+
+enum sj_duration_status sj_shimopt_duration(const char *s, const char **end,
+					    unsigned *seconds)
+{
+	unsigned long v, unit;
+	char *e;
+
+	*end = s;
+	if (*s < '0' || *s > '9')
+		return SJ_DURATION_NO_NUMBER;
+	errno = 0;
+	v = strtoul(s, &e, 10);
+	switch (*e) {
+	case 's': unit = 1; break;
+	case 'm': unit = 60; break;
+	case 'h': unit = 3600; break;
+	default:
+		return SJ_DURATION_NO_UNIT;
+	}
+	if (errno != 0 || v == 0 || v > SJ_SHIMOPT_DURATION_LONGEST / unit)
+		return SJ_DURATION_RANGE;
+	*seconds = (unsigned)(v * unit);
+	*end = e + 1;
+	return SJ_DURATION_OK;
 }

@@ -43,4 +43,25 @@ int sj_shimopt_has_value(enum sj_shimopt o);
 enum sj_shimopt sj_shimopt_match(int argc, const char *const *argv, int *i,
 				 const char **value);
 
+/* The longest duration an option of the shim takes: 7 days. */
+#define SJ_SHIMOPT_DURATION_LONGEST (7 * 24 * 3600)
+
+/* How a duration at the start of a value reads. */
+enum sj_duration_status {
+	SJ_DURATION_OK = 0,
+	SJ_DURATION_NO_NUMBER,		/* does not start with a digit */
+	SJ_DURATION_NO_UNIT,		/* digits not followed by s, m or h */
+	SJ_DURATION_RANGE,		/* 0, or beyond 7 days */
+};
+
+/*
+ * One duration of the shim's options (--idle-timeout, each of
+ * --warn-before's) at s: digits and a unit, s, m or h ("90s", "30m",
+ * "2h"), 1 s to SJ_SHIMOPT_DURATION_LONGEST.  On SJ_DURATION_OK,
+ * *seconds is set and *end points past the unit; the caller names the
+ * option in its message for any other status.
+ */
+enum sj_duration_status sj_shimopt_duration(const char *s, const char **end,
+					    unsigned *seconds);
+
 #endif

@@ -26,26 +26,6 @@
  * kills them within KillWait (30 s by default), and their shims exit. */
 #define CANCEL_WAIT_MS (90 * 1000)
 
-/* The directory the shims of this user on this host keep their locks in:
- * chosen as shim/alloc.c chooses it, from the same environment. */
-static int lock_dir(char *out, size_t len, struct sj_err *err)
-{
-	char host[256];
-	struct sj_lockdir_env env = {
-		.xdg_runtime_dir = getenv("XDG_RUNTIME_DIR"),
-		.xdg_cache_home = getenv("XDG_CACHE_HOME"),
-		.home = getenv("HOME"),
-		.run_user = "/run/user",
-		.host = host,
-		.uid = getuid(),
-	};
-
-	if (sj_short_hostname(host, sizeof(host), err) ||
-	    sj_lockdir_choose(&env, &sj_lockdir_real_fs, out, len, err))
-		return sj_err_wrap(err, "lock directory");
-	return 0;
-}
-
 /* /proc/locks as text; "" where there is none (then no kernel is
  * counted, and only cancel's own lock tells who still uses a job). */
 static char *proc_locks(void)
@@ -212,7 +192,8 @@ static int load(struct gen_allocs *a, int *dirfd, struct sj_err *err)
 
 	memset(a, 0, sizeof(*a));
 	*dirfd = -1;
-	if (lock_dir(dir, sizeof(dir), err))
+	/* Where the shims of this user on this host keep their locks. */
+	if (sj_lockdir_mine(dir, sizeof(dir), err))
 		return -1;
 	*dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (*dirfd < 0)

@@ -20,24 +20,12 @@
 int alloc_init(struct alloc *al, const struct shim_args *a,
 	       struct sj_err *err)
 {
-	char host[256];
-	struct sj_lockdir_env env = {
-		.xdg_runtime_dir = getenv("XDG_RUNTIME_DIR"),
-		.xdg_cache_home = getenv("XDG_CACHE_HOME"),
-		.home = getenv("HOME"),
-		.run_user = "/run/user",
-		.host = host,
-		.uid = getuid(),
-	};
-
 	memset(al, 0, sizeof(*al));
 	al->lock_fd = -1;
 	sj_alloc_job_name((const char *const *)a->slurm_argv, (size_t)a->slurm_argc, al->name,
 			  sizeof(al->name));
-	if (sj_short_hostname(host, sizeof(host), err) ||
-	    sj_lockdir_choose(&env, &sj_lockdir_real_fs, al->lock_dir,
-			      sizeof(al->lock_dir), err))
-		return sj_err_wrap(err, "lock directory");
+	if (sj_lockdir_mine(al->lock_dir, sizeof(al->lock_dir), err))
+		return -1;
 	shim_debug("lock directory %s", al->lock_dir);
 	return 0;
 }
