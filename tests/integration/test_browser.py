@@ -39,9 +39,12 @@ DONE = re.compile(r"^In\xa0\[\d+\]:$")
 RUNNING = "In\xa0[*]:"
 
 
-def where(output):
-    """{"node": .., "job": .., "step": ..} from WHERE's output."""
-    return dict(w.split("=", 1) for w in output.split())
+def where(cell):
+    """{"node": .., "job": .., "step": ..} from WHERE's output in cell (a
+    step's result): its stdout only, for the shim may have put Slurm's
+    news (the waiting line, "Job N started on NODE") above it."""
+    out = " ".join(o["text"] for o in cell["outputs"] if o["kind"] == "stdout")
+    return dict(w.split("=", 1) for w in out.split())
 
 
 def free_ports(n):
@@ -235,7 +238,7 @@ def test_notebook_cell_on_a_node_then_close_and_halt(
     b.next("open")
     cell = b.next("run")
     assert DONE.match(cell["prompt"]), cell
-    w = where(cell["output"])
+    w = where(cell)
     assert w["node"] in NODES and w["node"] != LOGIN_HOST, cell
     assert my_jobs(tag) == {w["job"]: "RUNNING"}
     assert b.next("close_halt")["status"] == 204
@@ -287,11 +290,11 @@ def test_notebook_restart(tmp_path, kernelspecs, notebook_server):
         {"do": "run", "cell": 1, "code": cell, "until": "fresh="},
         {"do": "close_halt"}])
     b.next("open")
-    before = where(b.next("run")["output"])
+    before = where(b.next("run"))
     b.next("restart")
     after = b.next("run")
     assert after["kept"] and DONE.match(after["prompt"]), after
-    after = where(after["output"])
+    after = where(after)
     assert before["fresh"] == "True" and after["fresh"] == "True"
     assert after["job"] == before["job"], (before, after)
     assert after["step"] != before["step"], (before, after)
@@ -324,8 +327,11 @@ def test_notebook_queued_kernel(tmp_path, kernelspecs, notebook_server):
     assert my_jobs(tag) == {job: "PENDING"}, "the job waits no more"
     cell = b.next("output")
     assert cell["kept"] and DONE.match(cell["prompt"]), cell
-    w = where(cell["output"])
+    w = where(cell)
     assert w["job"] == job and w["node"] in NODES, cell
+    # Above the output, the shim's line that said the job was waiting.
+    assert of_kind(cell, "display") == [
+        f"Job {job} started on {w['node']}"], cell
     b.close()
 
 
@@ -370,7 +376,7 @@ def test_hub_login_spawn_run_a_cell(tmp_path, kernelspecs, hub):
     assert b.next("login")["url"] == f"{hub['base']}/user/{ME}/tree"
     b.next("open")
     cell = b.next("run")
-    w = where(cell["output"])
+    w = where(cell)
     assert w["node"] in NODES and w["node"] != LOGIN_HOST, cell
     b.next("close_halt")
     b.close()
@@ -405,7 +411,7 @@ def test_notebook_news_waiting_then_started(
     subprocess.run(["scontrol", "release", job], check=True, timeout=60)
     cell = b.next("output")
     assert DONE.match(cell["prompt"]), cell
-    w = where(" ".join(of_kind(cell, "stdout")))
+    w = where(cell)
     assert w["job"] == job and w["node"] in NODES, cell
     # Updated in place: the waiting line became this one, nothing else.
     assert of_kind(cell, "display") == [
@@ -436,7 +442,7 @@ def test_notebook_news_warning_then_time_limit(
         {"do": "output", "cell": 1, "contains": "The kernel was stopped:",
          "timeout": 180, "shot": str(tmp_path / "news-ended.png")}])
     b.next("open")
-    job = where(" ".join(of_kind(b.next("run"), "stdout")))["job"]
+    job = where(b.next("run"))["job"]
     end = job_field(job, "EndTime")           # 2026-12-03T15:40:00
     assert b.next("run")["prompt"] == RUNNING
     cell = b.next("output")
