@@ -182,11 +182,15 @@ def test_queued_kernel(kernelspecs, start_kernel, tmp_path):
         # nbconvert, with its default timeouts, ran the cell in its job.
         _, nb_err = nbconvert.communicate(timeout=WAIT_S + START_TIMEOUT)
         assert nbconvert.returncode == 0, nb_err
-        [output] = nbformat.read(dst, as_version=4).cells[0].outputs
+        # Its output: the shim's waiting line, as it was left when the job
+        # started (Slurm's news, test_news.py), then the cell's own.
+        line, output = nbformat.read(dst, as_version=4).cells[0].outputs
         assert output.output_type == "stream", output
         nb_node, nb_job = output.text.split()
         assert nb_job in pending and nb_job != job
         assert nb_node in ("n1", "n2", "n3")
+        assert line.output_type == "display_data", line
+        assert line.data["text/plain"] == f"Job {nb_job} started on {nb_node}"
     finally:
         con.close(force=True)
         if nbconvert.poll() is None:
