@@ -7,6 +7,7 @@ Jupyter server on a login node would start a Slurm kernel.  What needs root
 (looking into a node's network namespace, other users' processes) goes
 through `sudo -n sj-inspect`, a narrow tool installed by `cluster up`.
 """
+import contextlib
 import json
 import os
 import pwd
@@ -67,6 +68,23 @@ def wait_until(pred, timeout, what, interval=0.25):
             raise AssertionError(f"timed out after {timeout}s waiting for "
                                  f"{what}")
         time.sleep(interval)
+
+
+@contextlib.contextmanager
+def node_down(node):
+    """node marked DOWN in Slurm, as a failed node is, inside the with
+    block; afterwards back in service (IDLE) before the test goes on."""
+    try:
+        inspect("node-set", node, "down", "integration-test")
+        yield
+    finally:
+        def back():
+            state = inspect("node-state", node)
+            if "State=IDLE" in state and "DOWN" not in state:
+                return True
+            inspect("node-set", node, "resume", check=False)
+            return False
+        wait_until(back, 60, f"{node} to return to service", interval=1)
 
 
 def start_until_dead(log_dir, name, within=60):

@@ -8,8 +8,8 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from conftest import (inspect, job_gone, procs_gone, run_cell, runtime_dirs,
-                      squeue, wait_until)
+from conftest import (job_gone, node_down, procs_gone, run_cell,
+                      runtime_dirs, squeue, wait_until)
 
 
 def assert_nothing_left(jobid, within=45):
@@ -158,19 +158,10 @@ def test_srun_killed_leaves_nothing(kernelspecs, start_kernel):
 def test_node_failure_is_visible(kernelspecs, start_kernel):
     k = start_kernel(kernelspecs.add("nodefail", ["-w", "n3"]))
     _, job, _ = k.where()
-    try:
-        inspect("node-set", "n3", "down", "integration-test")
+    with node_down("n3"):
         assert k.wait_exit() != 0
         assert "the kernel on n3 was lost: the node failed" in k.shim_log()
         assert not k.km.is_alive()
-    finally:
-        def back():
-            state = inspect("node-state", "n3")
-            if "State=IDLE" in state and "DOWN" not in state:
-                return True
-            inspect("node-set", "n3", "resume", check=False)
-            return False
-        wait_until(back, 60, "n3 to return to service", interval=1)
     assert_nothing_left(job)
 
 

@@ -9,7 +9,7 @@ import subprocess
 import time
 import uuid
 
-from conftest import (ME, START_TIMEOUT, inspect, job_gone, run_cell,
+from conftest import (ME, START_TIMEOUT, job_gone, node_down, run_cell,
                       squeue, wait_until)
 from test_generator import GEN, data_dir  # noqa: F401 (a fixture)
 
@@ -188,19 +188,10 @@ def test_node_failure_is_named(kernelspecs, start_kernel):
     k = start_kernel(spec)
     _, job, _ = k.where()
     msg_id = running(k.kc, SLEEP)
-    try:
-        inspect("node-set", "n3", "down", "integration-test")
+    with node_down("n3"):
         news = cell_news(k.kc, msg_id, is_error, timeout=120,
                          log=k.shim_log)
         assert news[-1]["content"]["evalue"] == DEATH.format(
             f"node n3 of Slurm job {job} failed")
         assert k.wait_exit() != 0
-    finally:
-        def back():
-            state = inspect("node-state", "n3")
-            if "State=IDLE" in state and "DOWN" not in state:
-                return True
-            inspect("node-set", "n3", "resume", check=False)
-            return False
-        wait_until(back, 60, "n3 to return to service", interval=1)
     wait_until(job_gone(job), 60, f"job {job} to end")
