@@ -102,7 +102,7 @@ endif
 SJ_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
 	-Wformat=2 -Wstrict-prototypes -Wmissing-prototypes \
 	-fPIC -fstack-protector-strong -D_FORTIFY_SOURCE=2 \
-	-Icommon -DSJ_VERSION='"$(SJ_VERSION)"' \
+	$(COMMON_DIRS:%=-I%) -DSJ_VERSION='"$(SJ_VERSION)"' \
 	-DSJ_SLURM_VERSION='"$(SLURM_BUILT_FOR)"' \
 	-DSJ_LIBSLURM='"$(LIBSLURM_SONAME)"' $(CFLAGS)
 SJ_LDFLAGS = -Wl,-z,relro,-z,now $(LDFLAGS)
@@ -115,7 +115,10 @@ ifneq ($(filter-out /usr/include,$(SLURM_INCDIR)),)
 SJ_CFLAGS += -isystem $(SLURM_INCDIR)
 endif
 
-COMMON_SRC = $(wildcard common/*.c)
+# common/ by layer (docs/architecture.md); one -I each, so an #include
+# names the header, not where it lives.
+COMMON_DIRS = $(patsubst %/,%,$(sort $(dir $(wildcard common/*/*.h))))
+COMMON_SRC = $(wildcard common/*/*.c)
 SPANK_SRC  = $(wildcard spank/*.c)
 SHIM_SRC   = $(wildcard shim/*.c)
 GEN_SRC    = $(wildcard kernelspec-generator/*.c)
@@ -280,7 +283,7 @@ $(O)/fuzz_%: tests/fuzz/fuzz_%.c $(LIBGEN) $(LIBCOMMON) $(O)/spank/config.o $(O)
 		$(O)/spank/config.o $(O)/shim/args.o $(LIBGEN) $(LIBCOMMON) \
 		$(SJ_LDFLAGS) $(LIBS_GEN)
 
--include $(wildcard $(O)/*/*.d $(O)/tests/*.d $(O)/fuzz*.d)
+-include $(wildcard $(O)/*/*.d $(O)/common/*/*.d $(O)/tests/*.d $(O)/fuzz*.d)
 
 # The plugstack line is installed as an example only: a site's own
 # jupyter.conf is never touched, and a required plugin is never switched
