@@ -531,7 +531,7 @@ PHASES = (
     ("alloc_granted", re.compile(r"salloc: Granted job allocation")),
     ("alloc_reused", re.compile(r"reusing allocation")),
     ("srun_started", re.compile(r"starting the kernel step")),
-    # SJ_LOG_KERNEL_STARTING in common/logtext.h.
+    # SJ_LOG_KERNEL_STARTING in common/base/logtext.h.
     ("rendezvous_done", re.compile(r"kernel starting on")),
     ("node_kernel_spawned", re.compile(r"kernel pid \d+")),
     ("relay_connected", re.compile(r"login side connected")),

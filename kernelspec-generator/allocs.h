@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * allocs.h - the allocations of `jupyter slurm ps` and `cancel`: what the
- * lock files of this login host say (common/lockdir.h), who holds their
+ * lock files of this login host say (common/slurm/lockdir.h), who holds their
  * locks (/proc/locks), and what squeue says of their jobs.
  *
  * Pure text and table work, kept apart from the files and commands so

@@ -20,7 +20,7 @@
  * counts from the last kernel to leave, not the first.  A new
  * allocation's lock file appears already locked (alloc_lock), and an
  * unshared kernel reuses only allocations that have one.
- * <runtime> is the user's lock directory (common/lockdir.h: in
+ * <runtime> is the user's lock directory (common/slurm/lockdir.h: in
  * $XDG_RUNTIME_DIR, /run/user/UID or ~/.cache, never where another user
  * could make it first); allocations are found and shared per login host.
  */

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * rdv_server.h - the login shim's end of the rendezvous (see
- * common/rendezvous.h for the protocol).
+ * common/rendezvous/rendezvous.h for the protocol).
  *
  * The port is in srun's argv, which every user can read, so strangers may
  * connect too.  Connections are served side by side from the caller's
  * poll loop, each on a non-blocking socket with RDV_DEADLINE_MS from its
  * accept to bring a whole HELLO (and as long again for our WELCOME to go
- * out); common/rdv_table.h says which one makes room when all slots are
+ * out); common/rendezvous/rdv_table.h says which one makes room when all slots are
  * taken.  A frame longer than a HELLO can be is refused at its length, and
  * MUNGE is asked only about a frame that arrived whole.
  */

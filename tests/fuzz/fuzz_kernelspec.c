@@ -2,7 +2,7 @@
 /* A kernelspec's argv, which anyone who can edit kernel.json wrote: read by
  * the shim (shim/args.c) when Jupyter runs it and by jupyter slurm list and
  * show (kernelspec-generator/split.c), both through the one option grammar
- * (common/shimopt.c), and its kernel's argv[0] by common/kernelkind.c.
+ * (common/slurm/shimopt.c), and its kernel's argv[0] by common/jupyter/kernelkind.c.
  * Input starting with '{' is a kernel.json; anything else is an argv split
  * at NUL.  The two readers must agree: what list shows is what runs. */
 #include <jansson.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* The login shim standing in for a kernel still in the queue
- * (common/standin.c): what a client sends it on each channel, raw or as
+ * (common/jupyter/standin.c): what a client sends it on each channel, raw or as
  * a message signed with the connection file's key (so the fuzzer gets
  * past the signature to the header), and the kernel's kernel_info_reply
  * that it records and replays later.  What it answers must be a message

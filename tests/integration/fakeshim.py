@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""The rendezvous as common/rendezvous.h describes it, spoken by the tests.
+"""The rendezvous as common/rendezvous/rendezvous.h describes it, spoken by the tests.
 
 A test plays either side: the login shim (to hand the plugin a forged or
 replayed WELCOME) or the plugin (to hand a login shim a forged HELLO).  On

@@ -2,7 +2,7 @@
 """Slurm's news inside the cell (issue 16): what the login shim tells a
 notebook user about the kernel's job, as messages on iopub that
 jupyter_client takes as a kernel's (it checks their signatures), parented
-to the cell they are about.  The texts are common/newstext.c's."""
+to the cell they are about.  The texts are common/jupyter/newstext.c's."""
 import datetime
 import re
 import subprocess

@@ -17,7 +17,7 @@ GEN = "jupyter-slurm"
 
 
 def lock_dir():
-    """Where the shims of this user keep their lock files (common/lockdir.h:
+    """Where the shims of this user keep their lock files (common/slurm/lockdir.h:
     the tests run without XDG_RUNTIME_DIR, and sjtest has no /run/user)."""
     run_user = Path(f"/run/user/{os.getuid()}")
     assert "XDG_RUNTIME_DIR" not in os.environ and not run_user.exists()

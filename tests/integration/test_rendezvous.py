@@ -228,7 +228,7 @@ def test_rendezvous_under_strangers_connections(kernelspecs, start_kernel,
                          r"not written", log)]
     # The three frames, refused in the order they came, each before the
     # next was sent: the 4 GiB one and the 5000-byte one at their length.
-    # (Five a minute are written in full: see common/ratelimit.h.)
+    # (Five a minute are written in full: see common/base/ratelimit.h.)
     assert len(full) >= 5, log
     assert all(peer.startswith(LOGIN_ADDR + ":") for peer, _ in full), log
     assert "bad frame magic" in full[0][1], log

@@ -3,7 +3,7 @@
 """link_peer.py ROLE S_SECRET RS PROLOGUE REKEY_EVERY [PORT] - the other end
 of test_link_interop.c: the link of docs/link.md, its Noise part done by
 dissononce (Debian's python3-dissononce), which shares no code with
-common/noise.c or common/link.c.
+common/link/noise.c or common/link/link.c.
 
 ROLE is client (the login shim's part, Noise's initiator: connects to
 127.0.0.1:PORT) or server (the node shim's: accepts one connection on the

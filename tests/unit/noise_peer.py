@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """noise_peer.py ROLE S_SECRET RS PROLOGUE - the other end of
 test_noise_interop.c: Noise_KK_25519_ChaChaPoly_BLAKE2b by dissononce, an
-implementation that shares no code with common/noise.c.
+implementation that shares no code with common/link/noise.c.
 
 ROLE is initiator or responder; S_SECRET (this end's static secret), RS
 (the other end's static public key) and PROLOGUE are hex.  It talks on
@@ -81,7 +81,7 @@ def main():
     hs.initialize(KKHandshakePattern(), initiator, bytes.fromhex(prologue),
                   s=s, rs=PublicKey(bytes.fromhex(rs)))
     me = b"dissononce " + role.encode()
-    other = b"common/noise.c " + (b"responder" if initiator else b"initiator")
+    other = b"common/link/noise.c " + (b"responder" if initiator else b"initiator")
     try:
         if initiator:
             buf = bytearray()

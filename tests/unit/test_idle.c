@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* When a kernel counts as idle (common/idle.c, --idle-timeout): no
+/* When a kernel counts as idle (common/jupyter/idle.c, --idle-timeout): no
  * request from the client and not busy for the whole timeout; a cell
  * longer than the timeout is never ended; and the next kernel's note
- * (common/newstext.c). */
+ * (common/jupyter/newstext.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* Jupyter message signatures (common/jsign.c), checked against digests
+/* Jupyter message signatures (common/jupyter/jsign.c), checked against digests
  * made by Python's hmac module, and the limiter of strangers' log lines
- * (common/ratelimit.c). */
+ * (common/base/ratelimit.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* The link between the shims (common/link.c): the prologue, sealing into
+/* The link between the shims (common/link/link.c): the prologue, sealing into
  * Noise transport messages, Rekey, and both ends talking over loopback TCP
  * in this one process. */
 #include <setjmp.h>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* The link (common/link.c) against another implementation of its Noise
+/* The link (common/link/link.c) against another implementation of its Noise
  * part: dissononce (Debian's python3-dissononce) in tests/unit/link_peer.py,
  * over loopback TCP.  Our login-side code (the initiator) and our node-side
  * code (the responder) each complete the KK handshake with it and exchange

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* Slurm's news in the notebook (common/news.c, common/newstext.c): the
+/* Slurm's news in the notebook (common/jupyter/news.c, common/jupyter/newstext.c): the
  * texts a user reads, the messages that carry them (signed, on iopub,
  * parented to the right cell), the cells the shim follows, and when it
  * warns before the allocation ends (--warn-before). */

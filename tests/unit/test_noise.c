@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* Noise_KK_25519_ChaChaPoly_BLAKE2b (common/noise.c) against the cacophony
+/* Noise_KK_25519_ChaChaPoly_BLAKE2b (common/link/noise.c) against the cacophony
  * project's test vector for it (tests/unit/vectors/, a copy of
  * ../shared/vectors/noise-kk-25519-chachapoly-blake2b.json), byte for byte
  * in both roles, and what it must refuse. */

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* common/noise.c against another implementation of
+/* common/link/noise.c against another implementation of
  * Noise_KK_25519_ChaChaPoly_BLAKE2b: dissononce (Debian's
  * python3-dissononce), run as tests/unit/noise_peer.py on the other end of
  * a socketpair.  Both roles each way, transport messages both ways, a
@@ -142,8 +142,8 @@ static void handshake(struct peer *p, int init, const struct key *s,
 		      const uint8_t *rs, struct sj_noise_cipher *tx,
 		      struct sj_noise_cipher *rx, uint8_t *hash)
 {
-	static const char *names[] = { "common/noise.c responder",
-				       "common/noise.c initiator" };
+	static const char *names[] = { "common/link/noise.c responder",
+				       "common/link/noise.c initiator" };
 	const char *want = init ? "dissononce responder" :
 				  "dissononce initiator";
 	struct sj_noise_kk hs;

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* One grammar for the shim's options (common/shimopt.c): the shim
+/* One grammar for the shim's options (common/slurm/shimopt.c): the shim
  * (shim/args.c) and jupyter slurm's reader of kernelspecs
  * (kernelspec-generator/split.c) take every one of them, in both spellings,
  * and give nothing of them to salloc. */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* The messages the login shim makes while the kernel waits for Slurm
- * (common/jmsg.c, common/standin.c): signed as jsign checks a client's,
+ * (common/jupyter/jmsg.c, common/jupyter/standin.c): signed as jsign checks a client's,
  * with the header a front end checks, routed back as the request came. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* The node shim's own ZMTP peer (common/zmtp.c), against libzmq's ROUTER
+/* The node shim's own ZMTP peer (common/zmtp/zmtp.c), against libzmq's ROUTER
  * and PUB as the kernel binds them: routing id, multipart messages,
  * subscriptions, a kernel that binds late, and bad input. */
 #include <setjmp.h>
