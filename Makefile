@@ -245,7 +245,8 @@ cluster-down:
 
 # The parsers of outside bytes under libFuzzer, ASan and UBSan.  make
 # check runs each for 20 s, so that none rots; a fuzzer's worth is in the
-# hours it runs: make fuzz FUZZ_SECONDS=3600.  Each starts from the seeds
+# hours it runs: make fuzz FUZZ_SECONDS=3600.  tests/fuzz/run runs one per
+# core.  Each starts from the seeds
 # in tests/fuzz/corpus/NAME (copied: a run never writes into the tree) and
 # what earlier runs found in build-fuzz/corpus/NAME.
 FUZZ_O       = $(O)-fuzz
@@ -257,14 +258,7 @@ fuzz:
 	$(MAKE) O=$(FUZZ_O) CC=clang \
 		CFLAGS="-O1 -g -fno-omit-frame-pointer $(FUZZ_SAN) -fsanitize=fuzzer-no-link" \
 		LDFLAGS="$(FUZZ_SAN) -fsanitize=fuzzer" fuzz-bins
-	@set -e; for f in $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_O)/%); do \
-		n=$${f##*/}; c=$(FUZZ_O)/corpus/$$n; mkdir -p $$c; echo "== $$n"; \
-		if [ -d tests/fuzz/corpus/$$n ]; then cp -R tests/fuzz/corpus/$$n/. $$c/; fi; \
-		rc=0; $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
-			-artifact_prefix=$(FUZZ_O)/$$n- $$c >$(FUZZ_O)/$$n.log 2>&1 || rc=$$?; \
-		grep -E '^stat::number_of_executed_units|SUMMARY' $(FUZZ_O)/$$n.log || true; \
-		[ $$rc -eq 0 ] || { tail -40 $(FUZZ_O)/$$n.log; exit 1; }; \
-	done
+	tests/fuzz/run $(FUZZ_O) $(FUZZ_SECONDS) $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_O)/%)
 
 fuzz-bins: $(FUZZ_SRC:tests/fuzz/%.c=$(O)/%)
 
