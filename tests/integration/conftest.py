@@ -18,6 +18,7 @@ import time
 from typing import NamedTuple, Optional
 
 import jupyter_client
+import nbformat
 import pytest
 
 STATE = "/var/lib/spank-jupyter-cluster"
@@ -213,6 +214,20 @@ def kernel_json(kc, expr):
         kc, f"import json, os\nprint(json.dumps({expr}))")
     assert content["status"] == "ok", (content, err)
     return json.loads(out)
+
+
+def nbconvert_argv(tmp_path, spec, code, stem):
+    """A notebook of one code cell for kernelspec spec, written into
+    tmp_path; returns the `jupyter nbconvert --execute` argv that runs it
+    and the path its executed copy goes to."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": spec, "display_name": spec,
+                                 "language": "python"}
+    nb.cells.append(nbformat.v4.new_code_cell(code))
+    src, dst = tmp_path / f"{stem}.ipynb", tmp_path / f"{stem}.out.ipynb"
+    nbformat.write(nb, src)
+    return (["jupyter", "nbconvert", "--to", "notebook", "--execute",
+             str(src), "--output", str(dst)], dst)
 
 
 class Kernelspecs:

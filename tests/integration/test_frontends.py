@@ -10,7 +10,8 @@ import subprocess
 import nbformat
 import pexpect
 
-from conftest import START_TIMEOUT, job_gone, runtime_dirs, wait_until
+from conftest import (START_TIMEOUT, job_gone, nbconvert_argv, runtime_dirs,
+                      wait_until)
 
 WHERE = ("import os; print(os.environ['SLURMD_NODENAME'], "
          "os.environ['SLURM_JOB_ID'], os.environ['SLURM_STEP_ID'])")
@@ -59,16 +60,8 @@ def test_nbconvert_execute(kernelspecs, tmp_path):
     kernelspec is a Slurm one: the executed notebook holds the compute
     node's name as the cell's output, and the job is released."""
     name = kernelspecs.add("nbconvert", ["-p", "debug", "-t", "10"])
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": name, "display_name": name,
-                                 "language": "python"}
-    nb.cells.append(nbformat.v4.new_code_cell(WHERE))
-    src, dst = tmp_path / "where.ipynb", tmp_path / "where.out.ipynb"
-    nbformat.write(nb, src)
-
-    r = subprocess.run(["jupyter", "nbconvert", "--to", "notebook",
-                        "--execute", str(src), "--output", str(dst)],
-                       capture_output=True, text=True, timeout=180)
+    argv, dst = nbconvert_argv(tmp_path, name, WHERE, "where")
+    r = subprocess.run(argv, capture_output=True, text=True, timeout=180)
     assert r.returncode == 0, r.stderr
 
     [output] = nbformat.read(dst, as_version=4).cells[0].outputs

@@ -20,8 +20,8 @@ import uuid
 import nbformat
 import pexpect
 
-from conftest import (ME, MY_UID, START_TIMEOUT, job_gone, run_cell,
-                      squeue, wait_until)
+from conftest import (ME, MY_UID, START_TIMEOUT, job_gone, nbconvert_argv,
+                      run_cell, squeue, wait_until)
 
 # Longer than the 60 s jupyter_client, nbclient and `jupyter console` give a
 # kernel to answer kernel_info_request, and than the 60 s + 60 s Notebook
@@ -82,15 +82,8 @@ def test_queued_kernel(kernelspecs, start_kernel, tmp_path):
     con_spec = kernelspecs.add(f"qc-{tag}", ["-p", "debug", "-t", "8", begin])
     before = recordings()
 
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": nb_spec, "display_name": nb_spec,
-                                 "language": "python"}
-    nb.cells.append(nbformat.v4.new_code_cell(WHERE))
-    src, dst = tmp_path / "queued.ipynb", tmp_path / "queued.out.ipynb"
-    nbformat.write(nb, src)
-    nbconvert = subprocess.Popen(
-        ["jupyter", "nbconvert", "--to", "notebook", "--execute", str(src),
-         "--output", str(dst)], stdout=subprocess.PIPE,
+    argv, dst = nbconvert_argv(tmp_path, nb_spec, WHERE, "queued")
+    nbconvert = subprocess.Popen(argv, stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, text=True)
     transcript = io.StringIO()
     con = pexpect.spawn("jupyter", ["console", "--kernel", con_spec,
