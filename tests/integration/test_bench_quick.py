@@ -16,9 +16,11 @@ import sys
 import pytest
 
 HERE = pathlib.Path(__file__).resolve().parent
-# Beside this file when tests/integration/run copies it there with the
-# tests; in the repository when pytest runs from the tree.
-HARNESS = (HERE / "bench_run.py", HERE.parent.parent / "bench" / "run.py")
+# In a folder bench beside this file when tests/integration/run copies it
+# there with the tests (run.py imports the modules beside it); in the
+# repository when pytest runs from the tree.
+HARNESS = (HERE / "bench" / "run.py",
+           HERE.parent.parent / "bench" / "run.py")
 RUNTIME_DIR = "/run/spank-jupyter"
 TOKEN_VAR = "SJ_BENCH_RUN"
 INSPECT = "/var/lib/spank-jupyter-cluster/bin/sj-inspect"
@@ -44,8 +46,8 @@ def harness():
     for p in HARNESS:
         if p.is_file():
             return p
-    pytest.fail("bench/run.py not found beside this test (as bench_run.py) "
-                "nor in the repository: " + ", ".join(map(str, HARNESS)))
+    pytest.fail("bench/run.py not found beside this test nor in the "
+                "repository: " + ", ".join(map(str, HARNESS)))
 
 
 @pytest.fixture(scope="module")
