@@ -3,7 +3,7 @@
  * logtext.h - log text that another program reads.
  *
  * Users grep for the prefixes; jupyter slurm doctor (doctor_kernel.c)
- * tells how far a trial kernel got by the phrases, and bench/run.py times
+ * tells how far a trial kernel got by the phrases, and bench/kernel.py times
  * the start by SJ_LOG_KERNEL_STARTING (spelled again there, in Python).
  * Written and read only through these names, so that a reworded log line
  * cannot leave doctor reading nothing.
