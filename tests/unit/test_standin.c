@@ -218,8 +218,42 @@ static void test_answer(void **state)
 					   q.len, &reply, &busy, &idle, &err),
 			 1);
 	assert_int_equal(nframes(&reply), 7);
+
+	/* comm_info_request (a front end opening a notebook): no comms, as
+	 * a kernel just started has none, signed, with the status around
+	 * it... */
+	reply.len = busy.len = idle.len = 0;
+	request(&q, "client-ident", "comm_info_request");
+	assert_int_equal(sj_standin_answer(&s, SJ_SHELL, (const uint8_t *)"R1",
+					   2, q.p, q.len, &reply, &busy, &idle,
+					   &err), 1);
+	frame(&reply, 0, f, sizeof(f));
+	assert_string_equal(f, "R1");
+	frame(&reply, 4, f, sizeof(f));
+	assert_non_null(strstr(f, "\"msg_type\":\"comm_info_reply\""));
+	frame(&reply, 5, f, sizeof(f));
+	assert_non_null(strstr(f, "\"comm_info_request\""));
+	frame(&reply, 7, f, sizeof(f));
+	assert_string_equal(f, "{\"status\":\"ok\",\"comms\":{}}");
+	to_zmtp(&reply, &z);
+	assert_ok(sj_jsign_check_zmtp(&check, z.p, z.len, &err), err);
+	frame(&busy, 6, f, sizeof(f));
+	assert_string_equal(f, "{\"execution_state\":\"busy\"}");
+	frame(&idle, 6, f, sizeof(f));
+	assert_string_equal(f, "{\"execution_state\":\"idle\"}");
+	frame(&idle, 4, f, sizeof(f));
+	assert_non_null(strstr(f, "req-1"));
+	to_zmtp(&idle, &z);
+	assert_ok(sj_jsign_check_zmtp(&check, z.p, z.len, &err), err);
+
 	reply.len = busy.len = idle.len = 0;
 	request(&q, NULL, "execute_request");
+	assert_int_equal(sj_standin_answer(&s, SJ_SHELL, (const uint8_t *)"R1",
+					   2, q.p, q.len, &reply, &busy, &idle,
+					   &err), 0);
+	/* ... but not behind a request that waits for the kernel: that one
+	 * may open a comm, and the kernel's answer would list it. */
+	request(&q, NULL, "comm_info_request");
 	assert_int_equal(sj_standin_answer(&s, SJ_SHELL, (const uint8_t *)"R1",
 					   2, q.p, q.len, &reply, &busy, &idle,
 					   &err), 0);
@@ -236,7 +270,7 @@ static void test_answer(void **state)
 	assert_int_equal(nframes(&reply), 2);
 	frame(&reply, 1, f, sizeof(f));
 	assert_string_equal(f, "ping");
-	assert_int_equal(s.answered, 2);
+	assert_int_equal(s.answered, 3);
 
 	sj_standin_free(&s);
 	sj_buf_free(&q);
