@@ -440,7 +440,8 @@ def test_notebook_news_warning_then_time_limit(
         {"do": "output", "cell": 1, "contains": "Save your work.",
          "timeout": 150, "shot": str(tmp_path / "news-warning.png")},
         {"do": "output", "cell": 1, "contains": "The kernel was stopped:",
-         "timeout": 180, "shot": str(tmp_path / "news-ended.png")}])
+         "done": True, "timeout": 180,
+         "shot": str(tmp_path / "news-ended.png")}])
     b.next("open")
     job = where(b.next("run"))["job"]
     end = job_field(job, "EndTime")           # 2026-12-03T15:40:00
@@ -454,8 +455,40 @@ def test_notebook_news_warning_then_time_limit(
     cell = b.next("output")
     assert of_kind(cell, "error") == [DEATH.format(
         f"Slurm job {job} reached its time limit (0:02:00)")], cell
+    # The shim answered the cell for the kernel: no longer running.
+    assert DONE.match(cell["prompt"]), cell
     b.close()
     # Jupyter's restarter has started another kernel meanwhile: shut down,
     # it and its job go too.
+    shut_kernels(notebook_server)
+    wait_until(lambda: not my_jobs(tag), 90, "the jobs to end")
+
+
+def test_notebook_news_cancelled(tmp_path, kernelspecs, notebook_server):
+    """The user's scancel while a cell runs: the cell shows who stopped the
+    kernel, and its prompt leaves [*] (the shim's execute_reply ends it)."""
+    tag = uuid.uuid4().hex[:8]
+    nb = write_notebook(notebook_server.nbdir / "cancel.ipynb",
+                        spec_for(kernelspecs, tag))
+    b = drive(tmp_path, notebook_server, [
+        {"do": "open", "path": nb, "timeout": START_TIMEOUT},
+        {"do": "run", "cell": 0, "code": WHERE, "until": "step="},
+        {"do": "run", "cell": 1, "wait": False,
+         "code": "import time; print('sleeping', flush=True); "
+                 "time.sleep(900)"},
+        {"do": "output", "cell": 1, "contains": "sleeping"},
+        {"do": "output", "cell": 1, "contains": "The kernel was stopped:",
+         "done": True, "timeout": 120,
+         "shot": str(tmp_path / "news-cancelled.png")}])
+    b.next("open")
+    job = where(b.next("run"))["job"]
+    assert b.next("run")["prompt"] == RUNNING
+    assert b.next("output")["prompt"] == RUNNING
+    subprocess.run(["scancel", job], check=True, timeout=60)
+    cell = b.next("output")
+    assert of_kind(cell, "error") == [DEATH.format(
+        f"Slurm job {job} was cancelled by you (scancel)")], cell
+    assert DONE.match(cell["prompt"]), cell
+    b.close()
     shut_kernels(notebook_server)
     wait_until(lambda: not my_jobs(tag), 90, "the jobs to end")
