@@ -247,6 +247,26 @@ static void frame(const uint8_t *p, size_t len, int k, char *out,
 	out[n] = '\0';
 }
 
+/* A message in the link's layout is signed as a kernel's is, with the
+ * connection file's key, so the front end takes it. */
+static void signed_as_kernel(const uint8_t *p, size_t len)
+{
+	struct sj_buf z = { 0 };
+	struct sj_jsign check;
+	struct sj_err err = { "" };
+
+	for (size_t i = 0; i < len;) {
+		size_t k = sj_get_be32(p + i);
+
+		assert_int_equal(sj_zmtp_put_frame(&z, i + 4 + k < len,
+						   p + i + 4, k), 0);
+		i += 4 + k;
+	}
+	assert_ok(sj_jsign_init(&check, KEY, "hmac-sha256", &err), err);
+	assert_ok(sj_jsign_check_zmtp(&check, z.p, z.len, &err), err);
+	sj_buf_free(&z);
+}
+
 struct published {
 	char topic[128], header[600], parent[600], content[1200];
 };
@@ -259,9 +279,6 @@ static void next_is(struct sj_news *n, const char *msg_type,
 {
 	const uint8_t *p;
 	size_t len;
-	struct sj_buf z = { 0 };
-	struct sj_jsign check;
-	struct sj_err err = { "" };
 	char want[80];
 	int ch;
 
@@ -280,17 +297,7 @@ static void next_is(struct sj_news *n, const char *msg_type,
 	assert_non_null(strstr(m->header, want));
 	assert_non_null(strstr(m->header, "\"version\":\"5.3\""));
 	assert_non_null(strstr(m->header, "\"date\":\""));
-	/* Signed as a kernel's message is, so the front end takes it. */
-	for (size_t i = 0; i < len;) {
-		size_t k = sj_get_be32(p + i);
-
-		assert_int_equal(sj_zmtp_put_frame(&z, i + 4 + k < len,
-						   p + i + 4, k), 0);
-		i += 4 + k;
-	}
-	assert_ok(sj_jsign_init(&check, KEY, "hmac-sha256", &err), err);
-	assert_ok(sj_jsign_check_zmtp(&check, z.p, z.len, &err), err);
-	sj_buf_free(&z);
+	signed_as_kernel(p, len);
 	sj_news_sent(n);
 }
 
@@ -304,9 +311,6 @@ static void reply_is(struct sj_news *n, const char *parent_id,
 {
 	const uint8_t *p;
 	size_t len;
-	struct sj_buf z = { 0 };
-	struct sj_jsign check;
-	struct sj_err err = { "" };
 	char f[1200], want[64];
 	int ch;
 
@@ -323,17 +327,7 @@ static void reply_is(struct sj_news *n, const char *parent_id,
 	assert_non_null(strstr(f, want));
 	frame(p, len, 6, f, sizeof(f));
 	assert_string_equal(f, content);
-	/* Signed from the delimiter on, as jsign checks it. */
-	for (size_t i = 0; i < len;) {
-		size_t k = sj_get_be32(p + i);
-
-		assert_int_equal(sj_zmtp_put_frame(&z, i + 4 + k < len,
-						   p + i + 4, k), 0);
-		i += 4 + k;
-	}
-	assert_ok(sj_jsign_init(&check, KEY, "hmac-sha256", &err), err);
-	assert_ok(sj_jsign_check_zmtp(&check, z.p, z.len, &err), err);
-	sj_buf_free(&z);
+	signed_as_kernel(p, len);
 	sj_news_sent(n);
 }
 

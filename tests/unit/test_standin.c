@@ -158,6 +158,37 @@ static void request(struct sj_buf *z, const char *id, const char *msg_type)
 						   strlen(f[i])), 0);
 }
 
+static void signed_ok(const struct sj_buf *m, struct sj_jsign *check)
+{
+	struct sj_buf z = { 0 };
+	struct sj_err err = { "" };
+
+	to_zmtp(m, &z);
+	assert_ok(sj_jsign_check_zmtp(check, z.p, z.len, &err), err);
+	sj_buf_free(&z);
+}
+
+/* The status around an answer, on iopub, signed, with the request as
+ * parent: busy, then idle. */
+static void status_around(const struct sj_buf *busy, const struct sj_buf *idle,
+			  struct sj_jsign *check)
+{
+	char f[200];
+
+	frame(busy, 0, f, sizeof(f));
+	assert_string_equal(f, "kernel.slurm-jupyter-shim.status");
+	frame(busy, 6, f, sizeof(f));
+	assert_string_equal(f, "{\"execution_state\":\"busy\"}");
+	frame(busy, 4, f, sizeof(f));
+	assert_non_null(strstr(f, "req-1"));
+	signed_ok(busy, check);
+	frame(idle, 6, f, sizeof(f));
+	assert_string_equal(f, "{\"execution_state\":\"idle\"}");
+	frame(idle, 4, f, sizeof(f));
+	assert_non_null(strstr(f, "req-1"));
+	signed_ok(idle, check);
+}
+
 static void test_answer(void **state)
 {
 	struct tmp *t = *state;
@@ -192,21 +223,8 @@ static void test_answer(void **state)
 	assert_non_null(strstr(f, "\"implementation\":\"slurm-jupyter-shim\""));
 	assert_non_null(strstr(f, "\"implementation_version\":\"9.9\""));
 	assert_non_null(strstr(f, "\"language_info\":{\"name\":\"python\"}"));
-	to_zmtp(&reply, &z);
-	assert_ok(sj_jsign_check_zmtp(&check, z.p, z.len, &err), err);
-	/* The status around it, on iopub, with the request as parent. */
-	frame(&busy, 0, f, sizeof(f));
-	assert_string_equal(f, "kernel.slurm-jupyter-shim.status");
-	frame(&busy, 6, f, sizeof(f));
-	assert_string_equal(f, "{\"execution_state\":\"busy\"}");
-	frame(&busy, 4, f, sizeof(f));
-	assert_non_null(strstr(f, "req-1"));
-	to_zmtp(&busy, &z);
-	assert_ok(sj_jsign_check_zmtp(&check, z.p, z.len, &err), err);
-	frame(&idle, 6, f, sizeof(f));
-	assert_string_equal(f, "{\"execution_state\":\"idle\"}");
-	to_zmtp(&idle, &z);
-	assert_ok(sj_jsign_check_zmtp(&check, z.p, z.len, &err), err);
+	signed_ok(&reply, &check);
+	status_around(&busy, &idle, &check);
 	assert_int_equal(s.answered, 1);
 
 	/* On control too; execute_request waits for the kernel; stdin is
@@ -235,16 +253,8 @@ static void test_answer(void **state)
 	assert_non_null(strstr(f, "\"comm_info_request\""));
 	frame(&reply, 7, f, sizeof(f));
 	assert_string_equal(f, "{\"status\":\"ok\",\"comms\":{}}");
-	to_zmtp(&reply, &z);
-	assert_ok(sj_jsign_check_zmtp(&check, z.p, z.len, &err), err);
-	frame(&busy, 6, f, sizeof(f));
-	assert_string_equal(f, "{\"execution_state\":\"busy\"}");
-	frame(&idle, 6, f, sizeof(f));
-	assert_string_equal(f, "{\"execution_state\":\"idle\"}");
-	frame(&idle, 4, f, sizeof(f));
-	assert_non_null(strstr(f, "req-1"));
-	to_zmtp(&idle, &z);
-	assert_ok(sj_jsign_check_zmtp(&check, z.p, z.len, &err), err);
+	signed_ok(&reply, &check);
+	status_around(&busy, &idle, &check);
 
 	reply.len = busy.len = idle.len = 0;
 	request(&q, NULL, "execute_request");
