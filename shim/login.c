@@ -573,14 +573,17 @@ static void tell_started(struct login *l)
 static void tell_death(struct login *l, const struct slurm_job_facts *f,
 		       const char *path)
 {
-	char cause[512], text[1024];
+	char cause[512], text[1024], not_run[1024];
 	struct sj_err err;
 
 	if (sj_text_cause(cause, sizeof(cause), l->jobid, f->base_state,
 			  f->reason, l->hello.node, f->time_limit) != 1)
 		return;
+	if (strcmp(f->base_state, "CANCELLED") == 0)
+		(void)slurm_cancel_cause(l->jobid, cause, sizeof(cause));
 	if (sj_text_death(text, sizeof(text), cause) ||
-	    sj_news_death(&l->news, text, &err))
+	    sj_text_not_run(not_run, sizeof(not_run), cause) ||
+	    sj_news_death(&l->news, text, not_run, &err))
 		shim_error("the notebook is not told why the kernel ended");
 	news_flush(l);
 	if (path[0] != '\0' &&

@@ -5,19 +5,23 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "canceller.h"
 #include "child.h"
 #include "clock.h"
 #include "connfile.h"
 #include "janitor.h"
 #include "kernelstep.h"
 #include "log.h"
+#include "newstext.h"
 #include "proc.h"
 #include "ratelimit.h"
 
@@ -441,4 +445,120 @@ int slurm_cancel(const char *jobid)
 			return 0;
 	}
 	return -1;
+}
+
+/* slurmctld tells slurmdbd of a job's end a moment after it: until then
+ * sacct shows the job still RUNNING.  The notebook's error waits for the
+ * answer, so not long. */
+#define CANCELLER_WAIT_MS 8000
+#define CANCELLER_RETRY_MS 500
+
+/* One sacct for job's State: its output (the first bytes) into out.  0
+ * when sacct exited 0 before deadline; -1 otherwise, and then it is
+ * killed. */
+static int sacct_state(const char *jobid, int64_t deadline, char *out,
+		       size_t len)
+{
+	char *argv[] = { "sacct", "--noheader", "--allocations",
+			 "--parsable2", "--format=State", "--jobs",
+			 (char *)jobid, NULL };
+	int p[2], devnull, status = 0, eof = 0;
+	size_t got = 0;
+	struct sj_err err;
+	pid_t pid;
+
+	out[0] = '\0';
+	if (pipe2(p, O_CLOEXEC) != 0)
+		return -1;
+	devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	struct proc_spawn ps = {
+		.argv = argv, .new_pgrp = 1, .parent_death_sig = SIGKILL,
+		.stdin_fd = -1, .stdout_fd = p[1], .stderr_fd = devnull,
+	};
+	int spawned = proc_spawn(&ps, &pid, &err);
+
+	close(p[1]);
+	if (devnull >= 0)
+		close(devnull);
+	if (spawned != 0) {
+		close(p[0]);
+		shim_debug("%s", err.msg);
+		return -1;
+	}
+	while (got + 1 < len) {
+		int64_t left = deadline - sj_monotonic_ms();
+		struct pollfd pf = { .fd = p[0], .events = POLLIN };
+		ssize_t k;
+		int r;
+
+		if (left <= 0)
+			break;
+		r = poll(&pf, 1, left > INT_MAX ? INT_MAX : (int)left);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		k = read(p[0], out + got, len - 1 - got);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0) {
+			eof = k == 0;
+			break;
+		}
+		got += (size_t)k;
+	}
+	close(p[0]);
+	out[got] = '\0';
+	if (!eof)
+		kill(pid, SIGKILL);
+	(void)sj_wait_child(pid, &status);
+	if (!eof || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		shim_debug("sacct -j %s: %s (exit status %d)", jobid,
+			   eof ? "failed" : "no answer in time",
+			   proc_exit_code(status));
+		return -1;
+	}
+	return 0;
+}
+
+static void pause_ms(long ms)
+{
+	struct timespec t = { .tv_sec = ms / 1000,
+			      .tv_nsec = ms % 1000 * 1000000L };
+
+	while (nanosleep(&t, &t) != 0 && errno == EINTR)
+		;
+}
+
+int slurm_cancel_cause(const char *jobid, char *cause, size_t len)
+{
+	int64_t deadline = sj_monotonic_ms() + CANCELLER_WAIT_MS;
+	char state[256], text[512];
+	struct passwd *pw = NULL;
+	unsigned by;
+
+	for (;;) {
+		if (sacct_state(jobid, deadline, state, sizeof(state)))
+			return 0;
+		if (sj_cancelled_by(state, &by))
+			break;
+		/* CANCELLED with no uid is final; anything else is the
+		 * job's record before its end reached accounting. */
+		if (strncmp(state, "CANCELLED", 9) == 0 ||
+		    sj_monotonic_ms() + CANCELLER_RETRY_MS >= deadline) {
+			shim_debug("accounting does not say who cancelled job "
+				   "%s (sacct: \"%.*s\")", jobid,
+				   (int)strcspn(state, "\n"), state);
+			return 0;
+		}
+		pause_ms(CANCELLER_RETRY_MS);
+	}
+	if (by != (unsigned)getuid() && by != 0)
+		pw = getpwuid((uid_t)by);
+	if (sj_text_cancelled(text, sizeof(text), jobid, by,
+			      (unsigned)getuid(), pw != NULL ? pw->pw_name : "")
+	    || strlen(text) >= len)
+		return 0;
+	strcpy(cause, text);
+	return 1;
 }

@@ -49,6 +49,12 @@ int slurm_start_step(const struct shim_args *a, const char *jobid,
 int slurm_explain_end(const char *jobid, const char *node, int status,
 		      char *buf, size_t len, struct slurm_job_facts *f);
 
+/* Job J ended CANCELLED: if Slurm's accounting says who cancelled it
+ * within a few seconds (sacct, killed past them), cause becomes
+ * sj_text_cancelled's sentence and 1 is returned; else 0 and cause is
+ * left as it was (no accounting, accounting slow or down). */
+int slurm_cancel_cause(const char *jobid, char *cause, size_t len);
+
 /* scancel J, retried for about two minutes while slurmctld does not
  * answer; 0 when Slurm took it. */
 int slurm_cancel(const char *jobid);

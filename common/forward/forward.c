@@ -187,7 +187,7 @@ static int from_jupyter(void *arg, int ch, const uint8_t *rid, size_t rid_len,
 	struct sj_err err;
 
 	if (c->news != NULL && ch == SJ_SHELL &&
-	    sj_news_request(c->news, frames, len, &err))
+	    sj_news_request(c->news, rid, rid_len, frames, len, &err))
 		return -1;
 	if (c->idle != NULL && (ch == SJ_SHELL || ch == SJ_CONTROL))
 		sj_idle_request(c->idle, time(NULL));
@@ -315,7 +315,7 @@ static int from_link(void *arg, int kind, const uint8_t *f, size_t len)
 		c->forwarded[ch][0]++;
 		return 0;
 	}
-	if (c->news != NULL && ch == SJ_SHELL)
+	if (c->news != NULL && (ch == SJ_SHELL || ch == SJ_IOPUB))
 		sj_news_reply(c->news, f, len);
 	if (c->idle != NULL && ch == SJ_IOPUB)
 		follow_status(c, f, len);
@@ -392,14 +392,15 @@ int sj_channels_news_flush(struct sj_channels *c, struct sj_err *err)
 {
 	const uint8_t *p;
 	size_t len;
+	int ch;
 
 	if (c->news == NULL || c->front == NULL)
 		return 0;
 	/* Between two whole messages only: sj_zfront_send would cut one in
 	 * parts short. */
-	while (!c->front->stream[SJ_IOPUB].active &&
-	       sj_news_next(c->news, &p, &len)) {
-		if (sj_zfront_send(c->front, SJ_IOPUB, p, len, err) < 0)
+	while (sj_news_next(c->news, &ch, &p, &len) &&
+	       !c->front->stream[ch].active) {
+		if (sj_zfront_send(c->front, ch, p, len, err) < 0)
 			return -1;
 		sj_news_sent(c->news);
 	}

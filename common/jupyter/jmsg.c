@@ -8,6 +8,8 @@
 
 #include <sodium.h>
 
+#include "zmtp.h"
+
 
 /* Escapes s for a JSON string into out; 0 if it fits. */
 static int json_escape(const char *s, char *out, size_t len)
@@ -122,4 +124,34 @@ int sj_jmsg_build(struct sj_jmsg *m, struct sj_buf *out, const void *prefix,
 oom:
 	out->len = start;
 	return sj_err_set(err, "out of memory");
+}
+
+int sj_jmsg_route(struct sj_buf *route, const uint8_t *rid, size_t rid_len,
+		  const uint8_t *frames, size_t len, const uint8_t **header,
+		  size_t *header_len)
+{
+	const uint8_t *data;
+	size_t off = 0, n;
+	int after = -1;
+
+	*header = NULL;
+	*header_len = 0;
+	if (rid != NULL && sj_jmsg_put_frame(route, rid, rid_len))
+		return -1;
+	while (sj_zmtp_frame_next(frames, len, &off, &data, &n)) {
+		if (after < 0) {
+			if (n == strlen(SJ_JUPYTER_DELIMITER) &&
+			    memcmp(data, SJ_JUPYTER_DELIMITER, n) == 0)
+				after = 0;
+			else if (sj_jmsg_put_frame(route, data, n))
+				return -1;
+			continue;
+		}
+		if (++after == 2) {
+			*header = data;
+			*header_len = n;
+			break;
+		}
+	}
+	return 0;
 }

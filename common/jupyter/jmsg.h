@@ -57,4 +57,13 @@ void sj_jmsg_date(const struct timespec *now, char out[SJ_JMSG_DATE_LEN]);
 /* Appends one frame in the link's layout; -1 when out of memory. */
 int sj_jmsg_put_frame(struct sj_buf *out, const void *data, size_t len);
 
+/* A client's message (its ZMTP frames) split for a reply: route gets rid
+ * (none if NULL) and the frames before the delimiter, in the link's
+ * layout (the routing a reply carries back, as sj_jmsg_build's prefix);
+ * *header points at the header frame, NULL if the message is no Jupyter
+ * message.  -1 when out of memory. */
+int sj_jmsg_route(struct sj_buf *route, const uint8_t *rid, size_t rid_len,
+		  const uint8_t *frames, size_t len, const uint8_t **header,
+		  size_t *header_len);
+
 #endif

@@ -2,6 +2,7 @@
 #include "news.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@ int sj_news_init(struct sj_news *n, struct sj_jmsg *maker,
 {
 	memset(n, 0, sizeof(*n));
 	n->maker = maker;
+	n->count = -1;
 	/* One waiting line per shim: the session makes it unique. */
 	if ((size_t)snprintf(n->display_id, sizeof(n->display_id),
 			     "slurm-wait-%s", maker->session) >=
@@ -28,6 +30,7 @@ int sj_news_init(struct sj_news *n, struct sj_jmsg *maker,
 static void drop_cell(struct sj_news *n, int i)
 {
 	free(n->cell[i].header);
+	sj_buf_free(&n->cell[i].route);
 	memmove(&n->cell[i], &n->cell[i + 1],
 		(size_t)(n->ncells - i - 1) * sizeof(n->cell[0]));
 	n->ncells--;
@@ -103,38 +106,50 @@ static int put_str(struct sj_buf *b, const char *s)
 	return 0;
 }
 
-/* Queues one message of msg_type with content; parent NULL: none. */
-static int publish(struct sj_news *n, const char *msg_type,
-		   const struct sj_news_cell *parent,
-		   const struct sj_buf *content, struct sj_err *err)
+/* Queues one message of msg_type with content for channel ch, prefix
+ * its first frames (an iopub topic, a reply's route); parent NULL: none. */
+static int queue(struct sj_news *n, int ch, const struct sj_buf *prefix,
+		 const char *msg_type, const struct sj_news_cell *parent,
+		 const struct sj_buf *content, struct sj_err *err)
 {
-	struct sj_buf topic = { 0 }, m = { 0 };
-	char t[64];
+	struct sj_buf m = { 0 };
 	struct timespec now;
 	int r = -1;
 
-	snprintf(t, sizeof(t), TOPIC "%s", msg_type);
 	clock_gettime(CLOCK_REALTIME, &now);
-	if (sj_jmsg_put_frame(&topic, t, strlen(t))) {
-		sj_err_set(err, "out of memory");
-		goto out;
-	}
-	if (sj_jmsg_build(n->maker, &m, topic.p, topic.len, msg_type,
+	if (sj_jmsg_build(n->maker, &m, prefix->p, prefix->len, msg_type,
 			  parent != NULL ? parent->header : "{}",
 			  parent != NULL ? parent->header_len : 2, content->p,
 			  content->len, &now, err))
 		goto out;
-	if (sj_buf_reserve(&n->out, 4 + m.len)) {
+	if (sj_buf_reserve(&n->out, 5 + m.len)) {
 		sj_err_set(err, "out of memory");
 		goto out;
 	}
 	sj_put_be32(n->out.p + n->out.len, (uint32_t)m.len);
-	memcpy(n->out.p + n->out.len + 4, m.p, m.len);
-	n->out.len += 4 + m.len;
+	n->out.p[n->out.len + 4] = (uint8_t)ch;
+	memcpy(n->out.p + n->out.len + 5, m.p, m.len);
+	n->out.len += 5 + m.len;
 	r = 0;
 out:
-	sj_buf_free(&topic);
 	sj_buf_free(&m);
+	return r;
+}
+
+/* Queues one message of msg_type on iopub. */
+static int publish(struct sj_news *n, const char *msg_type,
+		   const struct sj_news_cell *parent,
+		   const struct sj_buf *content, struct sj_err *err)
+{
+	struct sj_buf topic = { 0 };
+	char t[64];
+	int r;
+
+	snprintf(t, sizeof(t), TOPIC "%s", msg_type);
+	if (sj_jmsg_put_frame(&topic, t, strlen(t)))
+		return sj_err_set(err, "out of memory");
+	r = queue(n, SJ_IOPUB, &topic, msg_type, parent, content, err);
+	sj_buf_free(&topic);
 	return r;
 }
 
@@ -195,45 +210,76 @@ static int to_new_cell(struct sj_news *n, struct sj_err *err)
 	return 0;
 }
 
-int sj_news_request(struct sj_news *n, const uint8_t *frames, size_t len,
-		    struct sj_err *err)
+int sj_news_request(struct sj_news *n, const uint8_t *rid, size_t rid_len,
+		    const uint8_t *frames, size_t len, struct sj_err *err)
 {
-	const uint8_t *data;
-	size_t off = 0, k;
-	int after = -1;
+	struct sj_buf route = { 0 };
+	const uint8_t *h;
+	size_t k;
 	struct sj_news_cell *c;
 
-	while (sj_zmtp_frame_next(frames, len, &off, &data, &k)) {
-		if (after < 0) {
-			if (k == strlen(SJ_JUPYTER_DELIMITER) &&
-			    memcmp(data, SJ_JUPYTER_DELIMITER, k) == 0)
-				after = 0;
-		} else if (++after == 2) {
-			break;
-		}
+	if (sj_jmsg_route(&route, rid, rid_len, frames, len, &h, &k)) {
+		sj_buf_free(&route);
+		return sj_err_set(err, "out of memory");
 	}
-	if (after != 2 ||
-	    !sj_header_has_type(data, k, "execute_request"))
+	if (h == NULL || !sj_header_has_type(h, k, "execute_request")) {
+		sj_buf_free(&route);
 		return 0;
+	}
 	if (n->ncells == SJ_NEWS_CELLS)
 		drop_cell(n, 0);
 	c = &n->cell[n->ncells];
 	c->header = malloc(k > 0 ? k : 1);
-	if (c->header == NULL)
+	if (c->header == NULL) {
+		sj_buf_free(&route);
 		return sj_err_set(err, "out of memory");
-	memcpy(c->header, data, k);
+	}
+	memcpy(c->header, h, k);
 	c->header_len = k;
+	c->route = route;
+	c->count = -1;
 	msg_id_of(c->header, k, c->msg_id, sizeof(c->msg_id));
 	n->ncells++;
 	return to_new_cell(n, err);
 }
 
-void sj_news_reply(struct sj_news *n, const uint8_t *f, size_t len)
+/* The cell whose request is the parent header p, -1 if none is open. */
+static int cell_of(const struct sj_news *n, const char *p, size_t len)
 {
 	char id[128];
-	int after = -1, is_reply = 0;
 
-	for (size_t i = 0; i + 4 <= len;) {
+	msg_id_of(p, len, id, sizeof(id));
+	for (int c = 0; c < n->ncells && id[0] != '\0'; c++)
+		if (strcmp(n->cell[c].msg_id, id) == 0)
+			return c;
+	return -1;
+}
+
+/* The "execution_count" of a content, -1 if it has none. */
+static long count_of(const char *p, size_t len)
+{
+	json_t *v, *root = json_loadb(p, len, 0, NULL);
+	long r = -1;
+
+	if (root == NULL)
+		return -1;
+	v = json_object_get(root, "execution_count");
+	if (json_is_integer(v) && json_integer_value(v) >= 0 &&
+	    json_integer_value(v) <= 0x7fffffff)
+		r = (long)json_integer_value(v);
+	json_decref(root);
+	return r;
+}
+
+void sj_news_reply(struct sj_news *n, const uint8_t *f, size_t len)
+{
+	const char *part[6] = { NULL };	/* after the delimiter: 2 header,
+					 * 3 parent, 5 content */
+	size_t plen[6] = { 0 };
+	int after = -1, reply, c;
+	long count;
+
+	for (size_t i = 0; i + 4 <= len && after < 5;) {
 		size_t k = sj_get_be32(f + i);
 		const char *d = (const char *)f + i + 4;
 
@@ -246,23 +292,24 @@ void sj_news_reply(struct sj_news *n, const uint8_t *f, size_t len)
 				after = 0;
 			continue;
 		}
-		after++;
-		if (after == 2 && !sj_header_has_type(d, k, "execute_reply"))
-			return;
-		if (after == 2)
-			is_reply = 1;
-		if (after == 3 && is_reply) {
-			msg_id_of(d, k, id, sizeof(id));
-			for (int c = 0; c < n->ncells; c++) {
-				if (id[0] != '\0' &&
-				    strcmp(n->cell[c].msg_id, id) == 0) {
-					drop_cell(n, c);
-					break;
-				}
-			}
-			return;
-		}
+		part[++after] = d;
+		plen[after] = k;
 	}
+	if (after < 5)
+		return;
+	reply = sj_header_has_type(part[2], plen[2], "execute_reply");
+	if (!reply && !sj_header_has_type(part[2], plen[2], "execute_input"))
+		return;
+	count = count_of(part[5], plen[5]);
+	if (count >= 0)
+		n->count = count;
+	c = cell_of(n, part[3], plen[3]);
+	if (c < 0)
+		return;
+	if (reply)
+		drop_cell(n, c);
+	else if (count >= 0)
+		n->cell[c].count = count;
 }
 
 int sj_news_running(const struct sj_news *n)
@@ -320,37 +367,87 @@ int sj_news_say(struct sj_news *n, const char *text, struct sj_err *err)
 	return 0;
 }
 
-int sj_news_death(struct sj_news *n, const char *text, struct sj_err *err)
+/* The content of an error output or reply: ename, text as evalue and
+ * traceback; reply adds status and count (-1: null). */
+static int error_content(struct sj_buf *c, const char *text, int reply,
+			 long count)
+{
+	char tail[48];
+
+	if (reply)
+		snprintf(tail, sizeof(tail), count >= 0 ?
+			 ",\"execution_count\":%ld}" :
+			 ",\"execution_count\":null}", count);
+	return put_str(c, reply ? "{\"status\":\"error\",\"ename\":\""
+		       SJ_TEXT_DEATH_ENAME "\",\"evalue\":\"" :
+		       "{\"ename\":\"" SJ_TEXT_DEATH_ENAME "\",\"evalue\":\"") ||
+	       put_json_string(c, text) ||
+	       put_str(c, "\",\"traceback\":[\"") ||
+	       put_json_string(c, text) ||
+	       put_str(c, reply ? "\"]" : "\"]}") ||
+	       (reply && put_str(c, tail));
+}
+
+/* Answers cell 0 for the kernel: its execute_reply to the client that
+ * sent it, then the status idle; the cell is closed. */
+static int answer(struct sj_news *n, const char *text, long count,
+		  struct sj_err *err)
+{
+	struct sj_buf c = { 0 }, s = { 0 };
+	int r = -1;
+
+	if (error_content(&c, text, 1, count) ||
+	    put_str(&s, "{\"execution_state\":\"idle\"}")) {
+		sj_err_set(err, "out of memory");
+		goto out;
+	}
+	if (queue(n, SJ_SHELL, &n->cell[0].route, "execute_reply",
+		  &n->cell[0], &c, err) == 0 &&
+	    publish(n, "status", &n->cell[0], &s, err) == 0)
+		r = 0;
+out:
+	sj_buf_free(&c);
+	sj_buf_free(&s);
+	drop_cell(n, 0);
+	return r;
+}
+
+int sj_news_death(struct sj_news *n, const char *text, const char *not_run,
+		  struct sj_err *err)
 {
 	struct sj_buf c = { 0 };
 	int r;
 
-	if (put_str(&c, "{\"ename\":\"" SJ_TEXT_DEATH_ENAME "\",\"evalue\":"
-		    "\"") || put_json_string(&c, text) ||
-	    put_str(&c, "\",\"traceback\":[\"") ||
-	    put_json_string(&c, text) || put_str(&c, "\"]}")) {
+	if (error_content(&c, text, 0, -1)) {
 		sj_buf_free(&c);
 		return sj_err_set(err, "out of memory");
 	}
 	r = publish(n, "error", n->ncells > 0 ? &n->cell[0] : NULL, &c, err);
 	sj_buf_free(&c);
+	if (r == 0 && n->ncells > 0)
+		r = answer(n, text, n->cell[0].count >= 0 ?
+			   n->cell[0].count : n->count, err);
+	while (r == 0 && n->ncells > 0)
+		r = answer(n, not_run, -1, err);
 	return r;
 }
 
-int sj_news_next(const struct sj_news *n, const uint8_t **p, size_t *len)
+int sj_news_next(const struct sj_news *n, int *ch, const uint8_t **p,
+		 size_t *len)
 {
-	if (n->out.len - n->out.off < 4)
+	if (n->out.len - n->out.off < 5)
 		return 0;
 	*len = sj_get_be32(n->out.p + n->out.off);
-	*p = n->out.p + n->out.off + 4;
+	*ch = n->out.p[n->out.off + 4];
+	*p = n->out.p + n->out.off + 5;
 	return 1;
 }
 
 void sj_news_sent(struct sj_news *n)
 {
-	if (n->out.len - n->out.off < 4)
+	if (n->out.len - n->out.off < 5)
 		return;
-	n->out.off += 4 + sj_get_be32(n->out.p + n->out.off);
+	n->out.off += 5 + sj_get_be32(n->out.p + n->out.off);
 	sj_buf_consumed(&n->out);
 }
 

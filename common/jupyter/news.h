@@ -13,9 +13,14 @@
  *
  * The shim follows the cells from the traffic it forwards: each
  * execute_request a client sends on shell opens one, the execute_reply
- * that names it as parent closes it.  Nothing here sends: the messages
- * wait in an outbox for the caller (forward.h), which must not put one
- * in the middle of a kernel's message in parts.
+ * that names it as parent closes it.  When Slurm ends the kernel, the
+ * shim answers the cells the kernel left open, as the kernel would have
+ * (an execute_reply with status "error" to the client that asked, then
+ * the status idle): without that, a front end shows the cell running
+ * forever and a client waiting for its reply waits until its timeout.
+ * Nothing here sends: the messages wait in an outbox for the caller
+ * (forward.h), which must not put one in the middle of a kernel's
+ * message in parts on the same channel.
  */
 #ifndef SJ_NEWS_H
 #define SJ_NEWS_H
@@ -37,6 +42,9 @@ struct sj_news_cell {
 	char *header;		/* the request's header, as sent */
 	size_t header_len;
 	char msg_id[128];
+	struct sj_buf route;	/* where its reply goes (sj_jmsg_route) */
+	long count;		/* its execution_count (the kernel's
+				 * execute_input), -1 until then */
 };
 
 struct sj_news {
@@ -47,8 +55,10 @@ struct sj_news {
 	char display_id[64];		/* the waiting line's */
 	char wait_text[512];		/* "" when the job does not wait */
 	int wait_shown;			/* display_data sent for it */
-	/* Messages to publish: each a 4-byte length, then its frames in the
-	 * link's layout (topic first). */
+	long count;			/* the last execution_count the kernel
+					 * gave, -1: none yet */
+	/* Messages to send: each a 4-byte length, the channel (one byte),
+	 * then its frames in the link's layout (topic or route first). */
 	struct sj_buf out;
 };
 
@@ -57,14 +67,15 @@ int sj_news_init(struct sj_news *n, struct sj_jmsg *maker,
 		 struct sj_err *err);
 void sj_news_free(struct sj_news *n);
 
-/* A client's message on shell (its ZMTP frames, as zfront gives them):
- * an execute_request opens a cell, and news waiting for one goes to it.
- * -1 when out of memory. */
-int sj_news_request(struct sj_news *n, const uint8_t *frames, size_t len,
-		    struct sj_err *err);
+/* A client's message on shell (rid its routing id, frames its ZMTP
+ * frames, as zfront gives them): an execute_request opens a cell, and
+ * news waiting for one goes to it.  -1 when out of memory. */
+int sj_news_request(struct sj_news *n, const uint8_t *rid, size_t rid_len,
+		    const uint8_t *frames, size_t len, struct sj_err *err);
 
-/* A message from the kernel toward the clients on shell (the link's
- * layout: routing id first): an execute_reply closes its cell. */
+/* A whole message from the kernel toward the clients on shell or iopub
+ * (the link's layout): an execute_reply closes its cell, an
+ * execute_input tells its cell's execution_count. */
 void sj_news_reply(struct sj_news *n, const uint8_t *frames, size_t len);
 
 /* Whether a cell is open (running, or held while the job waits). */
@@ -82,12 +93,20 @@ int sj_news_started(struct sj_news *n, const char *text, struct sj_err *err);
 int sj_news_say(struct sj_news *n, const char *text, struct sj_err *err);
 
 /* The kernel is gone: text as an error output of the running cell (none:
- * without a parent). */
-int sj_news_death(struct sj_news *n, const char *text, struct sj_err *err);
+ * without a parent), then its execute_reply (status "error", ename
+ * SJ_TEXT_DEATH_ENAME, text as evalue and traceback, the execution_count
+ * the kernel gave it, or else the last it gave) and the status idle;
+ * then each cell still waiting gets the same with not_run and
+ * execution_count null, without an error output.  No cell is open
+ * after. */
+int sj_news_death(struct sj_news *n, const char *text, const char *not_run,
+		  struct sj_err *err);
 
-/* The next message to publish: 1 with *p and *len (the link's layout),
- * 0 if there is none.  sj_news_sent then drops it. */
-int sj_news_next(const struct sj_news *n, const uint8_t **p, size_t *len);
+/* The next message to send: 1 with *ch (SJ_IOPUB or SJ_SHELL), *p and
+ * *len (the link's layout), 0 if there is none.  sj_news_sent then drops
+ * it. */
+int sj_news_next(const struct sj_news *n, int *ch, const uint8_t **p,
+		 size_t *len);
 void sj_news_sent(struct sj_news *n);
 
 /*

@@ -131,11 +131,33 @@ int sj_text_cause(char *buf, size_t len, const char *jobid, const char *state,
 	return r < 0 ? -1 : 1;
 }
 
+int sj_text_cancelled(char *buf, size_t len, const char *jobid, unsigned by,
+		      unsigned me, const char *name)
+{
+	if (by == me)
+		return put(buf, len, "Slurm job %s was cancelled by you "
+			   "(scancel)", jobid);
+	if (by == 0)
+		return put(buf, len, "Slurm job %s was cancelled by an "
+			   "administrator (root)", jobid);
+	if (name[0] == '\0')
+		return put(buf, len, "Slurm job %s was cancelled by user %u",
+			   jobid, by);
+	return put(buf, len, "Slurm job %s was cancelled by user %s", jobid,
+		   name);
+}
+
 int sj_text_death(char *buf, size_t len, const char *cause)
 {
 	return put(buf, len, "The kernel was stopped: %s. Its variables are "
 		   "gone; restart the kernel to continue in a new "
 		   "allocation.", cause);
+}
+
+int sj_text_not_run(char *buf, size_t len, const char *cause)
+{
+	return put(buf, len, "Not run: the kernel was stopped before this "
+		   "cell ran; %s.", cause);
 }
 
 int sj_text_previous(char *buf, size_t len, const char *cause,

@@ -39,9 +39,20 @@ int sj_text_warning(char *buf, size_t len, const char *jobid, long left,
 int sj_text_cause(char *buf, size_t len, const char *jobid, const char *state,
 		  const char *reason, const char *node, uint32_t time_limit);
 
+/* The cause of a job cancelled, when accounting names who did it
+ * (canceller.h): "Slurm job 123 was cancelled by you (scancel)" when by
+ * is me, "... by an administrator (root)" when by is 0, else "... by user
+ * NAME" (name "": by's number). */
+int sj_text_cancelled(char *buf, size_t len, const char *jobid, unsigned by,
+		      unsigned me, const char *name);
+
 /* The running cell's error: "The kernel was stopped: CAUSE. Its variables
  * are gone; restart the kernel to continue in a new allocation." */
 int sj_text_death(char *buf, size_t len, const char *cause);
+
+/* The reply to a cell still waiting behind it: "Not run: the kernel was
+ * stopped before this cell ran; CAUSE." */
+int sj_text_not_run(char *buf, size_t len, const char *cause);
 
 /* The next kernel's first cell: "The previous kernel was stopped: CAUSE.
  * This kernel runs on n2 in Slurm job 124." */

@@ -16,10 +16,12 @@
 /* What a client's message is, as far as answering it goes. */
 struct request {
 	struct sj_buf prefix;	/* rid, then its frames before the delimiter */
-	const uint8_t *header;
+	const uint8_t *header;	/* NULL: not a Jupyter message */
 	size_t header_len;
-	int jupyter;		/* a Jupyter message (delimiter, header) */
 };
+
+/* comm_info_reply while the kernel is not up: it has no comms yet. */
+#define NO_COMMS "{\"status\":\"ok\",\"comms\":{}}"
 
 /* Looks like a JSON object: enough to replay it as a content frame (the
  * kernel wrote it; we only make sure it is not a truncated file). */
@@ -106,36 +108,6 @@ void sj_standin_free(struct sj_standin *s)
 	s->info = NULL;
 }
 
-/* Splits a client's ZMTP frames; prefix gets rid and the frames before
- * the delimiter (the routing a reply must carry back). */
-static int parse_request(struct request *q, const uint8_t *rid,
-			 size_t rid_len, const uint8_t *frames, size_t len)
-{
-	const uint8_t *data;
-	size_t off = 0, n;
-	int after = -1;
-
-	if (rid != NULL && sj_jmsg_put_frame(&q->prefix, rid, rid_len))
-		return -1;
-	while (sj_zmtp_frame_next(frames, len, &off, &data, &n)) {
-		if (after < 0) {
-			if (n == strlen(SJ_JUPYTER_DELIMITER) &&
-			    memcmp(data, SJ_JUPYTER_DELIMITER, n) == 0)
-				after = 0;
-			else if (sj_jmsg_put_frame(&q->prefix, data, n))
-				return -1;
-			continue;
-		}
-		if (++after == 2) {
-			q->header = data;
-			q->header_len = n;
-			q->jupyter = 1;
-			break;
-		}
-	}
-	return 0;
-}
-
 static int status(struct sj_standin *s, struct sj_buf *out, const char *state,
 		  const struct request *q, const struct timespec *now,
 		  struct sj_err *err)
@@ -162,6 +134,8 @@ int sj_standin_answer(struct sj_standin *s, int ch, const uint8_t *rid,
 {
 	struct request q = { .prefix = { 0 } };
 	struct timespec now;
+	const char *type, *content;
+	size_t content_len;
 	int r = -1;
 
 	if (ch == SJ_HB) {
@@ -178,20 +152,35 @@ int sj_standin_answer(struct sj_standin *s, int ch, const uint8_t *rid,
 	}
 	if (ch != SJ_SHELL && ch != SJ_CONTROL)
 		return 0;
-	if (parse_request(&q, rid, rid_len, frames, len)) {
+	if (sj_jmsg_route(&q.prefix, rid, rid_len, frames, len, &q.header,
+			  &q.header_len)) {
 		sj_err_set(err, "out of memory");
 		goto out;
 	}
 	r = 0;
-	if (!q.jupyter ||
-	    !sj_header_has_type(q.header, q.header_len, "kernel_info_request"))
+	if (q.header != NULL && sj_header_has_type(q.header, q.header_len,
+						   "kernel_info_request")) {
+		type = "kernel_info_reply";
+		content = s->info;
+		content_len = s->info_len;
+	} else if (q.header != NULL && !s->held &&
+		   sj_header_has_type(q.header, q.header_len,
+				      "comm_info_request")) {
+		/* Only while nothing waits: a request held before it may
+		 * open a comm, and the kernel would list it. */
+		type = "comm_info_reply";
+		content = NO_COMMS;
+		content_len = strlen(NO_COMMS);
+	} else {
+		s->held = 1;
 		goto out;
+	}
 	clock_gettime(CLOCK_REALTIME, &now);
 	r = -1;
 	if (status(s, busy, "busy", &q, &now, err) ||
-	    sj_jmsg_build(&s->maker, reply, q.prefix.p, q.prefix.len,
-			  "kernel_info_reply", q.header, q.header_len, s->info,
-			  s->info_len, &now, err) ||
+	    sj_jmsg_build(&s->maker, reply, q.prefix.p, q.prefix.len, type,
+			  q.header, q.header_len, content, content_len, &now,
+			  err) ||
 	    status(s, idle, "idle", &q, &now, err))
 		goto out;
 	s->answered++;

@@ -8,8 +8,11 @@
  * the node is opened, the login shim answers kernel_info_request on shell
  * and control itself, with the status busy and idle around it on iopub as
  * a kernel would (Notebook's nudge waits for any iopub message), and
- * echoes heartbeats; everything else waits for the kernel, in order
- * (forward.h).  The content of its kernel_info_reply is the wrapped
+ * echoes heartbeats.  It answers comm_info_request too (no comms: there
+ * is no kernel to have any), until a request waits for the kernel: a
+ * front end opening a notebook asks for it, and a kernel shut down idle
+ * (idle.h) must not be started again for that.  Everything else waits
+ * for the kernel, in order (forward.h).  The content of its kernel_info_reply is the wrapped
  * kernel's own, recorded the last time it started (the shim asks the
  * kernel once the link is opened), or else a minimal one of its own.
  */
@@ -37,7 +40,9 @@ struct sj_standin {
 	 * random bytes.  No client's can equal it: zfront's own ids that
 	 * start with 0 are 5 bytes, and a client's Identity never does. */
 	uint8_t own_rid[SJ_STANDIN_RID_LEN];
-	uint64_t answered;	/* kernel_info_requests answered */
+	uint64_t answered;	/* requests answered */
+	int held;		/* a request on shell or control waits for
+				 * the kernel: comm_info waits too */
 };
 
 /* key and scheme: the connection file's; language: the kernel's language
@@ -53,8 +58,9 @@ void sj_standin_free(struct sj_standin *s);
 /* A message from a client on channel ch (rid its routing id, frames its
  * ZMTP frames) while the kernel is not up.  If the shim answers it,
  * appends the answer to reply (the link's layout, rid first, for
- * sj_zfront_send on ch) and, for a kernel_info_request, the iopub status
- * busy and idle to busy and idle, and returns 1.  Returns 0 for a message
+ * sj_zfront_send on ch) and, for a kernel_info_request or
+ * comm_info_request, the iopub status busy and idle to busy and idle,
+ * and returns 1.  Returns 0 for a message
  * that must wait for the kernel, -1 when out of memory. */
 int sj_standin_answer(struct sj_standin *s, int ch, const uint8_t *rid,
 		      size_t rid_len, const uint8_t *frames, size_t len,

@@ -422,6 +422,34 @@ def test_notebook_news_waiting_then_started(
     wait_until(job_gone(job), 45, f"job {job} to end")
 
 
+SLEEPING = "import time; print('sleeping', flush=True); time.sleep(900)"
+
+
+def stopped_plan(nb, watch, shot, timeout):
+    """The steps: open nb, run WHERE in cell 0, then in cell 1 a cell that
+    sleeps; watch (steps on cell 1 while it runs); then cell 1 shows why
+    the kernel was stopped and its prompt is no longer [*] (shot)."""
+    return [
+        {"do": "open", "path": nb, "timeout": START_TIMEOUT},
+        {"do": "run", "cell": 0, "code": WHERE, "until": "step="},
+        {"do": "run", "cell": 1, "wait": False, "code": SLEEPING},
+        *watch,
+        {"do": "output", "cell": 1, "contains": "The kernel was stopped:",
+         "done": True, "timeout": timeout, "shot": shot}]
+
+
+def check_stopped(b, server, tag, cause):
+    """Cell 1's error names cause and its prompt is a finished cell's (the
+    shim answered the cell for the kernel); then the kernels go, with
+    their jobs (Jupyter's restarter has started another meanwhile)."""
+    cell = b.next("output")
+    assert of_kind(cell, "error") == [DEATH.format(cause)], cell
+    assert DONE.match(cell["prompt"]), cell
+    b.close()
+    shut_kernels(server)
+    wait_until(lambda: not my_jobs(tag), 90, "the jobs to end")
+
+
 def test_notebook_news_warning_then_time_limit(
         tmp_path, kernelspecs, notebook_server):
     """A 2-minute job with --warn-before=1m: a minute before its end the
@@ -431,16 +459,10 @@ def test_notebook_news_warning_then_time_limit(
     nb = write_notebook(notebook_server.nbdir / "limit.ipynb",
                         spec_for(kernelspecs, tag, time=2,
                                  shim_args=("--warn-before=1m",)))
-    b = drive(tmp_path, notebook_server, [
-        {"do": "open", "path": nb, "timeout": START_TIMEOUT},
-        {"do": "run", "cell": 0, "code": WHERE, "until": "step="},
-        {"do": "run", "cell": 1, "wait": False,
-         "code": "import time; print('sleeping', flush=True); "
-                 "time.sleep(900)"},
-        {"do": "output", "cell": 1, "contains": "Save your work.",
-         "timeout": 150, "shot": str(tmp_path / "news-warning.png")},
-        {"do": "output", "cell": 1, "contains": "The kernel was stopped:",
-         "timeout": 180, "shot": str(tmp_path / "news-ended.png")}])
+    b = drive(tmp_path, notebook_server, stopped_plan(
+        nb, [{"do": "output", "cell": 1, "contains": "Save your work.",
+              "timeout": 150, "shot": str(tmp_path / "news-warning.png")}],
+        str(tmp_path / "news-ended.png"), 180))
     b.next("open")
     job = where(b.next("run"))["job"]
     end = job_field(job, "EndTime")           # 2026-12-03T15:40:00
@@ -451,11 +473,23 @@ def test_notebook_news_warning_then_time_limit(
     assert of_kind(cell, "stderr") == [
         f"Slurm job {job} ends in 1 minute (at {end[11:16]}). "
         "Save your work."], cell
-    cell = b.next("output")
-    assert of_kind(cell, "error") == [DEATH.format(
-        f"Slurm job {job} reached its time limit (0:02:00)")], cell
-    b.close()
-    # Jupyter's restarter has started another kernel meanwhile: shut down,
-    # it and its job go too.
-    shut_kernels(notebook_server)
-    wait_until(lambda: not my_jobs(tag), 90, "the jobs to end")
+    check_stopped(b, notebook_server, tag,
+                  f"Slurm job {job} reached its time limit (0:02:00)")
+
+
+def test_notebook_news_cancelled(tmp_path, kernelspecs, notebook_server):
+    """The user's scancel while a cell runs: the cell shows who stopped the
+    kernel, and its prompt leaves [*] (the shim's execute_reply ends it)."""
+    tag = uuid.uuid4().hex[:8]
+    nb = write_notebook(notebook_server.nbdir / "cancel.ipynb",
+                        spec_for(kernelspecs, tag))
+    b = drive(tmp_path, notebook_server, stopped_plan(
+        nb, [{"do": "output", "cell": 1, "contains": "sleeping"}],
+        str(tmp_path / "news-cancelled.png"), 120))
+    b.next("open")
+    job = where(b.next("run"))["job"]
+    assert b.next("run")["prompt"] == RUNNING
+    assert b.next("output")["prompt"] == RUNNING
+    subprocess.run(["scancel", job], check=True, timeout=60)
+    check_stopped(b, notebook_server, tag,
+                  f"Slurm job {job} was cancelled by you (scancel)")

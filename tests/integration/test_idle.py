@@ -50,8 +50,17 @@ def test_idle_kernel_released_then_lazy_restart(kernelspecs, start_kernel):
     assert reply["parent_header"]["msg_id"] == msg_id
     assert reply["msg_type"] == "kernel_info_reply"
     assert reply["content"]["status"] == "ok"
+    # A front end opening the notebook asks which comms are open: none,
+    # and no allocation for that either.
+    msg_id = k.kc.comm_info()
+    reply = k.kc.get_shell_msg(timeout=30)
+    assert reply["parent_header"]["msg_id"] == msg_id
+    assert reply["msg_type"] == "comm_info_reply"
+    assert reply["content"] == {"status": "ok", "comms": {}}
     assert my_jobs() <= before
     assert "no allocation until a cell runs" in k.shim_log()
+    assert "job allocation" not in k.shim_log().split(
+        "no allocation until a cell runs")[-1]
 
     # A cell allocates and runs; its output begins with why.
     content, out, err = run_cell(k.kc, WHERE, timeout=START_TIMEOUT)

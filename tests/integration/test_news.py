@@ -9,14 +9,15 @@ import subprocess
 import time
 import uuid
 
-from conftest import (ME, START_TIMEOUT, job_gone, node_down, run_cell,
-                      squeue, wait_until)
+from conftest import (ME, START_TIMEOUT, inspect, job_gone, node_down,
+                      run_cell, squeue, wait_until)
 from test_generator import GEN, data_dir  # noqa: F401 (a fixture)
 
 WHERE = ("import os; print(os.environ['SLURMD_NODENAME'], "
          "os.environ['SLURM_JOB_ID'])")
 DEATH = ("The kernel was stopped: {}. Its variables are gone; restart the "
          "kernel to continue in a new allocation.")
+NOT_RUN = "Not run: the kernel was stopped before this cell ran; {}."
 SLEEP = "import time; time.sleep(900)"
 
 
@@ -61,6 +62,30 @@ def shim_made(m):
     h = m["header"]
     return (h["session"] and h["msg_id"] and h["version"] == "5.3" and
             isinstance(h["date"], datetime.datetime))
+
+
+def ended(kc, reply, error, count):
+    """reply (an execute_reply the shim made for the kernel) ends the cell
+    as error (its error output) says, with the kernel's count, and the
+    status idle follows the error on iopub: the cell is done for a front
+    end."""
+    msg_id = reply["parent_header"]["msg_id"]
+    assert error["parent_header"]["msg_id"] == msg_id
+    assert reply["msg_type"] == "execute_reply" and shim_made(reply)
+    assert reply["content"] == {
+        "status": "error", "ename": "SlurmJobEnded",
+        "evalue": error["content"]["evalue"],
+        "traceback": [error["content"]["evalue"]],
+        "execution_count": count}
+    cell_news(kc, msg_id, lambda m: m["msg_type"] == "status" and
+              m["content"]["execution_state"] == "idle", 30,
+              statuses=True)
+
+
+def count_of(news):
+    """The execution_count the kernel gave the cell (execute_input)."""
+    [m] = [m for m in news if m["msg_type"] == "execute_input"]
+    return m["content"]["execution_count"]
 
 
 def running(kc, code):
@@ -140,8 +165,10 @@ def test_warning_then_time_limit_then_next_kernel(data_dir, start_kernel):
     subprocess.run(["scontrol", "update", f"JobId={job}", "TimeLimit=2"],
                    check=True, timeout=60)
     end = job_field(job, "EndTime")           # 2026-12-03T15:40:00
-    msg_id = k.kc.execute(SLEEP)
-    news = cell_news(k.kc, msg_id, is_error, timeout=300)
+    # The client waiting for the cell's reply gets one: the cell ends.
+    reply = k.kc.execute(SLEEP, reply=True, timeout=300)
+    msg_id = reply["parent_header"]["msg_id"]
+    news = cell_news(k.kc, msg_id, is_error, timeout=30)
     assert stderr_texts(news) == [
         f"Slurm job {job} ends in 1 minute (at {end[11:16]}). "
         "Save your work.\n"]
@@ -151,6 +178,7 @@ def test_warning_then_time_limit_then_next_kernel(data_dir, start_kernel):
     assert error["content"]["evalue"] == DEATH.format(
         f"Slurm job {job} reached its time limit (0:02:00)")
     assert error["content"]["traceback"] == [error["content"]["evalue"]]
+    ended(k.kc, reply, error, count_of(news))
     assert k.wait_exit() != 0
 
     k2 = start_kernel(spec)
@@ -164,22 +192,52 @@ def test_warning_then_time_limit_then_next_kernel(data_dir, start_kernel):
     assert (out, err) == ("1\n", "")
 
 
-def test_scancel_is_named(kernelspecs, start_kernel):
-    spec = kernelspecs.add(unique("news-cancel"), ["-p", "debug", "-t", "5"],
+def cancelled(kernelspecs, start_kernel, name, cancel):
+    """A kernel running a cell, with another cell queued behind it, whose
+    job is cancelled by cancel(job).  Returns the kernel, its node and job,
+    the running cell's error output and each cell's reply, once the
+    shim has exited."""
+    spec = kernelspecs.add(unique(name), ["-p", "debug", "-t", "5"],
                            shim_args=("--linger=0", "--warn-before=0"))
     k = start_kernel(spec)
     node, job, _ = k.where()
     msg_id = running(k.kc, SLEEP)
-    subprocess.run(["scancel", str(job)], check=True, timeout=60)
-    news = cell_news(k.kc, msg_id, is_error, timeout=120,
-                         log=k.shim_log)
-    assert news[-1]["content"]["evalue"] == DEATH.format(
-        f"Slurm job {job} was cancelled (scancel)")
+    queued = k.kc.execute("print('never')")
+    cancel(job)
+    news = cell_news(k.kc, msg_id, is_error, timeout=120, log=k.shim_log)
     assert stderr_texts(news) == []
+    replies = {}
+    while len(replies) < 2:
+        m = k.kc.get_shell_msg(timeout=30)
+        replies[m["parent_header"]["msg_id"]] = m
+    ended(k.kc, replies[msg_id], news[-1], count_of(news))
     assert k.wait_exit() != 0
     assert f"the kernel on {node} was stopped: job {job} was cancelled" \
         in k.shim_log()
     wait_until(job_gone(job), 60, f"job {job} to end")
+    return job, news[-1], replies[queued]
+
+
+def test_scancel_is_named(kernelspecs, start_kernel):
+    """The user's own scancel: accounting says who, the running cell ends
+    with it, the cell queued behind it is answered as not run."""
+    def scancel(job):
+        subprocess.run(["scancel", str(job)], check=True, timeout=60)
+
+    job, error, queued = cancelled(kernelspecs, start_kernel, "news-cancel",
+                                   scancel)
+    cause = f"Slurm job {job} was cancelled by you (scancel)"
+    assert error["content"]["evalue"] == DEATH.format(cause)
+    assert queued["content"]["status"] == "error"
+    assert queued["content"]["evalue"] == NOT_RUN.format(cause)
+    assert queued["content"]["execution_count"] is None
+
+
+def test_scancel_by_root_is_named(kernelspecs, start_kernel):
+    job, error, _ = cancelled(kernelspecs, start_kernel, "news-root",
+                              lambda job: inspect("scancel", str(job)))
+    assert error["content"]["evalue"] == DEATH.format(
+        f"Slurm job {job} was cancelled by an administrator (root)")
 
 
 def test_node_failure_is_named(kernelspecs, start_kernel):

@@ -13,6 +13,8 @@
 #include <time.h>
 
 #include "buf.h"
+#include "canceller.h"
+#include "connfile.h"
 #include "jmsg.h"
 #include "jsign.h"
 #include "news.h"
@@ -21,6 +23,8 @@
 #include "testutil.h"
 
 #define KEY "5e1f-news-key"
+/* A client's routing id, as zfront gives it. */
+#define RID ((const uint8_t *)"\0R1")
 
 /* 2026-12-03 14:05:00 UTC (the tests run with TZ=UTC). */
 #define T1405 ((time_t)1796306700)
@@ -198,9 +202,11 @@ static void client_msg(struct sj_buf *z, const char *msg_type,
 	assert_int_equal(sj_zmtp_put_frame(z, 0, "{\"code\":\"1\"}", 12), 0);
 }
 
-/* The kernel's reply toward the clients, in the link's layout. */
-static void kernel_reply(struct sj_buf *l, const char *msg_type,
-			 const char *parent_id)
+/* The kernel's message toward the clients, in the link's layout: first
+ * its routing id (shell) or topic (iopub). */
+static void kernel_msg(struct sj_buf *l, const char *first,
+		       const char *msg_type, const char *parent_id,
+		       const char *content)
 {
 	char header[128], parent[128];
 
@@ -209,13 +215,19 @@ static void kernel_reply(struct sj_buf *l, const char *msg_type,
 		 "\"%s\"}", msg_type);
 	snprintf(parent, sizeof(parent), "{\"msg_type\":\"execute_request\","
 		 "\"msg_id\":\"%s\"}", parent_id);
-	assert_int_equal(sj_jmsg_put_frame(l, "rid", 3), 0);
+	assert_int_equal(sj_jmsg_put_frame(l, first, strlen(first)), 0);
 	assert_int_equal(sj_jmsg_put_frame(l, "<IDS|MSG>", 9), 0);
 	assert_int_equal(sj_jmsg_put_frame(l, "sig", 3), 0);
 	assert_int_equal(sj_jmsg_put_frame(l, header, strlen(header)), 0);
 	assert_int_equal(sj_jmsg_put_frame(l, parent, strlen(parent)), 0);
 	assert_int_equal(sj_jmsg_put_frame(l, "{}", 2), 0);
-	assert_int_equal(sj_jmsg_put_frame(l, "{}", 2), 0);
+	assert_int_equal(sj_jmsg_put_frame(l, content, strlen(content)), 0);
+}
+
+static void kernel_reply(struct sj_buf *l, const char *msg_type,
+			 const char *parent_id)
+{
+	kernel_msg(l, "rid", msg_type, parent_id, "{}");
 }
 
 /* Frame k of a message in the link's layout, NUL-terminated. */
@@ -235,6 +247,26 @@ static void frame(const uint8_t *p, size_t len, int k, char *out,
 	out[n] = '\0';
 }
 
+/* A message in the link's layout is signed as a kernel's is, with the
+ * connection file's key, so the front end takes it. */
+static void signed_as_kernel(const uint8_t *p, size_t len)
+{
+	struct sj_buf z = { 0 };
+	struct sj_jsign check;
+	struct sj_err err = { "" };
+
+	for (size_t i = 0; i < len;) {
+		size_t k = sj_get_be32(p + i);
+
+		assert_int_equal(sj_zmtp_put_frame(&z, i + 4 + k < len,
+						   p + i + 4, k), 0);
+		i += 4 + k;
+	}
+	assert_ok(sj_jsign_init(&check, KEY, "hmac-sha256", &err), err);
+	assert_ok(sj_jsign_check_zmtp(&check, z.p, z.len, &err), err);
+	sj_buf_free(&z);
+}
+
 struct published {
 	char topic[128], header[600], parent[600], content[1200];
 };
@@ -247,12 +279,11 @@ static void next_is(struct sj_news *n, const char *msg_type,
 {
 	const uint8_t *p;
 	size_t len;
-	struct sj_buf z = { 0 };
-	struct sj_jsign check;
-	struct sj_err err = { "" };
 	char want[80];
+	int ch;
 
-	assert_int_equal(sj_news_next(n, &p, &len), 1);
+	assert_int_equal(sj_news_next(n, &ch, &p, &len), 1);
+	assert_int_equal(ch, SJ_IOPUB);
 	frame(p, len, 0, m->topic, sizeof(m->topic));
 	snprintf(want, sizeof(want), "kernel.slurm-jupyter-shim.%s",
 		 msg_type);
@@ -266,26 +297,56 @@ static void next_is(struct sj_news *n, const char *msg_type,
 	assert_non_null(strstr(m->header, want));
 	assert_non_null(strstr(m->header, "\"version\":\"5.3\""));
 	assert_non_null(strstr(m->header, "\"date\":\""));
-	/* Signed as a kernel's message is, so the front end takes it. */
-	for (size_t i = 0; i < len;) {
-		size_t k = sj_get_be32(p + i);
-
-		assert_int_equal(sj_zmtp_put_frame(&z, i + 4 + k < len,
-						   p + i + 4, k), 0);
-		i += 4 + k;
-	}
-	assert_ok(sj_jsign_init(&check, KEY, "hmac-sha256", &err), err);
-	assert_ok(sj_jsign_check_zmtp(&check, z.p, z.len, &err), err);
-	sj_buf_free(&z);
+	signed_as_kernel(p, len);
 	sj_news_sent(n);
+}
+
+static void parent_is(const struct published *m, const char *msg_id);
+
+/* Takes the next message: an execute_reply on shell for the client that
+ * sent parent_id's request (routed by its id), signed, parented to the
+ * request, with content. */
+static void reply_is(struct sj_news *n, const char *parent_id,
+		     const char *content)
+{
+	const uint8_t *p;
+	size_t len;
+	char f[1200], want[64];
+	int ch;
+
+	assert_int_equal(sj_news_next(n, &ch, &p, &len), 1);
+	assert_int_equal(ch, SJ_SHELL);
+	assert_true(len > 7 && sj_get_be32(p) == 3);
+	assert_memory_equal(p + 4, RID, 3);
+	frame(p, len, 1, f, sizeof(f));
+	assert_string_equal(f, "<IDS|MSG>");
+	frame(p, len, 3, f, sizeof(f));
+	assert_non_null(strstr(f, "\"msg_type\":\"execute_reply\""));
+	frame(p, len, 4, f, sizeof(f));
+	snprintf(want, sizeof(want), "\"msg_id\": \"%s\"", parent_id);
+	assert_non_null(strstr(f, want));
+	frame(p, len, 6, f, sizeof(f));
+	assert_string_equal(f, content);
+	signed_as_kernel(p, len);
+	sj_news_sent(n);
+}
+
+static void idle_for(struct sj_news *n, const char *parent_id)
+{
+	struct published m;
+
+	next_is(n, "status", &m);
+	parent_is(&m, parent_id);
+	assert_string_equal(m.content, "{\"execution_state\":\"idle\"}");
 }
 
 static void nothing_next(struct sj_news *n)
 {
 	const uint8_t *p;
 	size_t len;
+	int ch;
 
-	assert_int_equal(sj_news_next(n, &p, &len), 0);
+	assert_int_equal(sj_news_next(n, &ch, &p, &len), 0);
 }
 
 static void parent_is(const struct published *m, const char *msg_id)
@@ -315,13 +376,13 @@ static void test_messages(void **state)
 	nothing_next(&n);
 	/* Other requests open no cell. */
 	client_msg(&z, "kernel_info_request", "q0");
-	assert_ok(sj_news_request(&n, z.p, z.len, &err), err);
+	assert_ok(sj_news_request(&n, RID, 3, z.p, z.len, &err), err);
 	nothing_next(&n);
 	assert_false(sj_news_running(&n));
 
 	/* The first cell shows the waiting line... */
 	client_msg(&z, "execute_request", "c1");
-	assert_ok(sj_news_request(&n, z.p, z.len, &err), err);
+	assert_ok(sj_news_request(&n, RID, 3, z.p, z.len, &err), err);
 	assert_true(sj_news_running(&n));
 	next_is(&n, "display_data", &m);
 	parent_is(&m, "c1");
@@ -343,7 +404,7 @@ static void test_messages(void **state)
 	assert_non_null(strstr(m.content, want));
 	/* A second cell held behind it gets no line of its own. */
 	client_msg(&z, "execute_request", "c2");
-	assert_ok(sj_news_request(&n, z.p, z.len, &err), err);
+	assert_ok(sj_news_request(&n, RID, 3, z.p, z.len, &err), err);
 	nothing_next(&n);
 	assert_ok(sj_news_started(&n, "Job 7 started on n2", &err), err);
 	next_is(&n, "update_display_data", &m);
@@ -372,28 +433,136 @@ static void test_messages(void **state)
 	assert_ok(sj_news_say(&n, "one", &err), err);
 	assert_ok(sj_news_say(&n, "two", &err), err);
 	nothing_next(&n);
-	assert_ok(sj_news_death(&n, "The kernel was stopped: x.", &err), err);
+	assert_ok(sj_news_death(&n, "The kernel was stopped: x.", "Not run.",
+				&err), err);
 	next_is(&n, "error", &m);
 	assert_string_equal(m.parent, "{}");
 	assert_string_equal(m.content, "{\"ename\":\"SlurmJobEnded\","
 			    "\"evalue\":\"The kernel was stopped: x.\","
 			    "\"traceback\":[\"The kernel was stopped: x.\"]}");
 	client_msg(&z, "execute_request", "c3");
-	assert_ok(sj_news_request(&n, z.p, z.len, &err), err);
+	assert_ok(sj_news_request(&n, RID, 3, z.p, z.len, &err), err);
 	next_is(&n, "stream", &m);
 	parent_is(&m, "c3");
 	assert_non_null(strstr(m.content, "\"text\":\"one\\ntwo\\n\""));
 	nothing_next(&n);
 	/* The kernel dies in a cell: its error is that cell's. */
-	assert_ok(sj_news_death(&n, "The kernel was stopped: y.", &err), err);
+	assert_ok(sj_news_death(&n, "The kernel was stopped: y.", "Not run.",
+				&err), err);
 	next_is(&n, "error", &m);
 	parent_is(&m, "c3");
+	reply_is(&n, "c3", "{\"status\":\"error\",\"ename\":"
+		 "\"SlurmJobEnded\",\"evalue\":\"The kernel was stopped: y."
+		 "\",\"traceback\":[\"The kernel was stopped: y.\"],"
+		 "\"execution_count\":null}");
+	idle_for(&n, "c3");
+	nothing_next(&n);
+	assert_false(sj_news_running(&n));
+
+	sj_news_free(&n);
+	sj_jmsg_wipe(&maker);
+	sj_buf_free(&z);
+	sj_buf_free(&l);
+}
+
+/* Slurm ends the kernel with cells open: each is answered for it, the
+ * running one with the cause and the count the kernel gave it, those
+ * behind it as not run; a cell the kernel answered is not. */
+static void test_death_replies(void **state)
+{
+	struct sj_jmsg maker;
+	struct sj_news n;
+	struct sj_buf z = { 0 }, l = { 0 };
+	struct sj_err err = { "" };
+	struct published m;
+	static const char *const ids[] = { "c1", "c2", "c3" };
+
+	(void)state;
+	assert_ok(sj_jmsg_init(&maker, KEY, "hmac-sha256", "ann", &err), err);
+	assert_ok(sj_news_init(&n, &maker, &err), err);
+	for (int i = 0; i < 3; i++) {
+		client_msg(&z, "execute_request", ids[i]);
+		assert_ok(sj_news_request(&n, RID, 3, z.p, z.len, &err), err);
+	}
+	kernel_msg(&l, "kernel.1.execute_input", "execute_input", "c1",
+		   "{\"code\":\"x = \\\"execution_count\\\"\","
+		   "\"execution_count\":4}");
+	sj_news_reply(&n, l.p, l.len);
+	/* Answered just before the end: not answered again. */
+	kernel_msg(&l, "rid", "execute_reply", "c1",
+		   "{\"status\":\"ok\",\"execution_count\":4}");
+	sj_news_reply(&n, l.p, l.len);
+	kernel_msg(&l, "kernel.1.execute_input", "execute_input", "c2",
+		   "{\"code\":\"sleep(900)\",\"execution_count\":5}");
+	sj_news_reply(&n, l.p, l.len);
+	nothing_next(&n);
+
+	assert_ok(sj_news_death(&n, "Stopped \"here\".", "Not run.", &err),
+		  err);
+	next_is(&n, "error", &m);
+	parent_is(&m, "c2");
+	reply_is(&n, "c2", "{\"status\":\"error\",\"ename\":\"SlurmJobEnded\","
+		 "\"evalue\":\"Stopped \\\"here\\\".\",\"traceback\":"
+		 "[\"Stopped \\\"here\\\".\"],\"execution_count\":5}");
+	idle_for(&n, "c2");
+	reply_is(&n, "c3", "{\"status\":\"error\",\"ename\":\"SlurmJobEnded\","
+		 "\"evalue\":\"Not run.\",\"traceback\":[\"Not run.\"],"
+		 "\"execution_count\":null}");
+	idle_for(&n, "c3");
+	nothing_next(&n);
+	assert_false(sj_news_running(&n));
+
+	/* A cell the kernel gave no count yet: the last count it gave. */
+	client_msg(&z, "execute_request", "c4");
+	assert_ok(sj_news_request(&n, RID, 3, z.p, z.len, &err), err);
+	assert_ok(sj_news_death(&n, "Gone.", "Not run.", &err), err);
+	next_is(&n, "error", &m);
+	reply_is(&n, "c4", "{\"status\":\"error\",\"ename\":\"SlurmJobEnded\","
+		 "\"evalue\":\"Gone.\",\"traceback\":[\"Gone.\"],"
+		 "\"execution_count\":5}");
+	idle_for(&n, "c4");
 	nothing_next(&n);
 
 	sj_news_free(&n);
 	sj_jmsg_wipe(&maker);
 	sj_buf_free(&z);
 	sj_buf_free(&l);
+}
+
+static void test_cancelled_by(void **state)
+{
+	char b[512];
+	unsigned uid = 7;
+
+	(void)state;
+	assert_int_equal(sj_cancelled_by("CANCELLED by 1001\n", &uid), 1);
+	assert_int_equal(uid, 1001);
+	assert_int_equal(sj_cancelled_by("CANCELLED by 0", &uid), 1);
+	assert_int_equal(uid, 0);
+	/* Not (yet) in accounting, no uid, or not a uid. */
+	assert_int_equal(sj_cancelled_by("RUNNING\n", &uid), 0);
+	assert_int_equal(sj_cancelled_by("", &uid), 0);
+	assert_int_equal(sj_cancelled_by("CANCELLED\n", &uid), 0);
+	assert_int_equal(sj_cancelled_by("CANCELLED by x", &uid), 0);
+	assert_int_equal(sj_cancelled_by("CANCELLED by 12 13", &uid), 0);
+	assert_int_equal(sj_cancelled_by("CANCELLED by 4294967294", &uid), 0);
+	assert_int_equal(uid, 0);
+
+	assert_int_equal(sj_text_cancelled(b, sizeof(b), "123", 1001, 1001,
+					   ""), 0);
+	assert_string_equal(b, "Slurm job 123 was cancelled by you (scancel)");
+	sj_text_cancelled(b, sizeof(b), "123", 0, 1001, "root");
+	assert_string_equal(b, "Slurm job 123 was cancelled by an "
+			    "administrator (root)");
+	sj_text_cancelled(b, sizeof(b), "123", 1002, 1001, "bob");
+	assert_string_equal(b, "Slurm job 123 was cancelled by user bob");
+	sj_text_cancelled(b, sizeof(b), "123", 1002, 1001, "");
+	assert_string_equal(b, "Slurm job 123 was cancelled by user 1002");
+	sj_text_not_run(b, sizeof(b), "Slurm job 123 was cancelled by you "
+			"(scancel)");
+	assert_string_equal(b, "Not run: the kernel was stopped before this "
+			    "cell ran; Slurm job 123 was cancelled by you "
+			    "(scancel).");
 }
 
 int main(void)
@@ -404,6 +573,8 @@ int main(void)
 		cmocka_unit_test(test_warn_parse),
 		cmocka_unit_test(test_warn_step),
 		cmocka_unit_test(test_messages),
+		cmocka_unit_test(test_death_replies),
+		cmocka_unit_test(test_cancelled_by),
 	};
 
 	if (setenv("TZ", "UTC", 1) != 0)

@@ -158,6 +158,37 @@ static void request(struct sj_buf *z, const char *id, const char *msg_type)
 						   strlen(f[i])), 0);
 }
 
+static void signed_ok(const struct sj_buf *m, struct sj_jsign *check)
+{
+	struct sj_buf z = { 0 };
+	struct sj_err err = { "" };
+
+	to_zmtp(m, &z);
+	assert_ok(sj_jsign_check_zmtp(check, z.p, z.len, &err), err);
+	sj_buf_free(&z);
+}
+
+/* The status around an answer, on iopub, signed, with the request as
+ * parent: busy, then idle. */
+static void status_around(const struct sj_buf *busy, const struct sj_buf *idle,
+			  struct sj_jsign *check)
+{
+	char f[200];
+
+	frame(busy, 0, f, sizeof(f));
+	assert_string_equal(f, "kernel.slurm-jupyter-shim.status");
+	frame(busy, 6, f, sizeof(f));
+	assert_string_equal(f, "{\"execution_state\":\"busy\"}");
+	frame(busy, 4, f, sizeof(f));
+	assert_non_null(strstr(f, "req-1"));
+	signed_ok(busy, check);
+	frame(idle, 6, f, sizeof(f));
+	assert_string_equal(f, "{\"execution_state\":\"idle\"}");
+	frame(idle, 4, f, sizeof(f));
+	assert_non_null(strstr(f, "req-1"));
+	signed_ok(idle, check);
+}
+
 static void test_answer(void **state)
 {
 	struct tmp *t = *state;
@@ -192,21 +223,8 @@ static void test_answer(void **state)
 	assert_non_null(strstr(f, "\"implementation\":\"slurm-jupyter-shim\""));
 	assert_non_null(strstr(f, "\"implementation_version\":\"9.9\""));
 	assert_non_null(strstr(f, "\"language_info\":{\"name\":\"python\"}"));
-	to_zmtp(&reply, &z);
-	assert_ok(sj_jsign_check_zmtp(&check, z.p, z.len, &err), err);
-	/* The status around it, on iopub, with the request as parent. */
-	frame(&busy, 0, f, sizeof(f));
-	assert_string_equal(f, "kernel.slurm-jupyter-shim.status");
-	frame(&busy, 6, f, sizeof(f));
-	assert_string_equal(f, "{\"execution_state\":\"busy\"}");
-	frame(&busy, 4, f, sizeof(f));
-	assert_non_null(strstr(f, "req-1"));
-	to_zmtp(&busy, &z);
-	assert_ok(sj_jsign_check_zmtp(&check, z.p, z.len, &err), err);
-	frame(&idle, 6, f, sizeof(f));
-	assert_string_equal(f, "{\"execution_state\":\"idle\"}");
-	to_zmtp(&idle, &z);
-	assert_ok(sj_jsign_check_zmtp(&check, z.p, z.len, &err), err);
+	signed_ok(&reply, &check);
+	status_around(&busy, &idle, &check);
 	assert_int_equal(s.answered, 1);
 
 	/* On control too; execute_request waits for the kernel; stdin is
@@ -218,8 +236,34 @@ static void test_answer(void **state)
 					   q.len, &reply, &busy, &idle, &err),
 			 1);
 	assert_int_equal(nframes(&reply), 7);
+
+	/* comm_info_request (a front end opening a notebook): no comms, as
+	 * a kernel just started has none, signed, with the status around
+	 * it... */
+	reply.len = busy.len = idle.len = 0;
+	request(&q, "client-ident", "comm_info_request");
+	assert_int_equal(sj_standin_answer(&s, SJ_SHELL, (const uint8_t *)"R1",
+					   2, q.p, q.len, &reply, &busy, &idle,
+					   &err), 1);
+	frame(&reply, 0, f, sizeof(f));
+	assert_string_equal(f, "R1");
+	frame(&reply, 4, f, sizeof(f));
+	assert_non_null(strstr(f, "\"msg_type\":\"comm_info_reply\""));
+	frame(&reply, 5, f, sizeof(f));
+	assert_non_null(strstr(f, "\"comm_info_request\""));
+	frame(&reply, 7, f, sizeof(f));
+	assert_string_equal(f, "{\"status\":\"ok\",\"comms\":{}}");
+	signed_ok(&reply, &check);
+	status_around(&busy, &idle, &check);
+
 	reply.len = busy.len = idle.len = 0;
 	request(&q, NULL, "execute_request");
+	assert_int_equal(sj_standin_answer(&s, SJ_SHELL, (const uint8_t *)"R1",
+					   2, q.p, q.len, &reply, &busy, &idle,
+					   &err), 0);
+	/* ... but not behind a request that waits for the kernel: that one
+	 * may open a comm, and the kernel's answer would list it. */
+	request(&q, NULL, "comm_info_request");
 	assert_int_equal(sj_standin_answer(&s, SJ_SHELL, (const uint8_t *)"R1",
 					   2, q.p, q.len, &reply, &busy, &idle,
 					   &err), 0);
@@ -236,7 +280,7 @@ static void test_answer(void **state)
 	assert_int_equal(nframes(&reply), 2);
 	frame(&reply, 1, f, sizeof(f));
 	assert_string_equal(f, "ping");
-	assert_int_equal(s.answered, 2);
+	assert_int_equal(s.answered, 3);
 
 	sj_standin_free(&s);
 	sj_buf_free(&q);
