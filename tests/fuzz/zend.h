@@ -151,7 +151,7 @@ static inline int zend_write(struct zend *e)
 	if (c < n / 16)
 		c = n / 16;
 	w = send(e->fd, e->out.p + e->out.off, n < c ? n : c, MSG_NOSIGNAL);
-	if (w < 0 && errno == EAGAIN)
+	if (w < 0 && (errno == EAGAIN || errno == EINTR))
 		return 0;
 	if (w <= 0)
 		return -1;
