@@ -512,6 +512,17 @@ static void keys(void)
 	     &err);
 }
 
+static char *tmp_dir;
+
+/* At exit: the kernel's socket files and their directory (the login
+ * shim's are gone with it, each run). */
+static void remove_dir(void)
+{
+	for (int ch = 0; ch < SJ_NCHANNELS; ch++)
+		(void)unlink(kernel_ep[ch] + 6);
+	(void)rmdir(tmp_dir);
+}
+
 /* Once: the keys, the kernel's five sockets (ipc, in a directory of
  * our own: on tmpfs if there is one, as the login shim binds five socket
  * files on every run) and the link's listening port on loopback. */
@@ -529,6 +540,9 @@ static void setup_once(void)
 	keys();
 	if (dir == NULL && (dir = mkdtemp(tmp)) == NULL)
 		die_errno("mkdtemp");
+	tmp_dir = dir;
+	if (atexit(remove_dir))
+		fail("atexit");
 	for (int ch = 0; ch < SJ_NCHANNELS; ch++) {
 		struct sockaddr_un un = { .sun_family = AF_UNIX };
 
