@@ -16,11 +16,16 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include <sodium.h>
+
 #include "buf.h"
 #include "connfile.h"
+#include "fuzzbuf.h"
 #include "curvekey.h"
 #include "jmsg.h"
 #include "jsign.h"
+#include "link.h"
+#include "noise.h"
 #include "relayinfo.h"
 #include "rendezvous.h"
 #include "spec.h"
@@ -376,6 +381,259 @@ static void kernelspec(void)
 	json_decref(w);
 }
 
+/* ---------------------------------------------------------- the link */
+
+/* A record's entry: a whole frame. */
+static void entry(struct sj_buf *b, const char *s)
+{
+	fz_append_be32(b, (uint32_t)strlen(s));
+	fz_append(b, s, strlen(s));
+}
+
+/* A record: its length, its kind, the entries. */
+static void record(struct sj_buf *b, int kind, const struct sj_buf *e)
+{
+	uint8_t k = (uint8_t)kind;
+
+	fz_append_be32(b, (uint32_t)(1 + e->len));
+	fz_append(b, &k, 1);
+	fz_append(b, e->p, e->len);
+}
+
+/* A shell request as the login shim puts it on the link: the client's
+ * routing id, then the message. */
+static void request_entries(struct sj_buf *e)
+{
+	entry(e, "client-1");
+	entry(e, SJ_JUPYTER_DELIMITER);
+	entry(e, "");
+	for (int i = 0; i < 4; i++)
+		entry(e, parts[i]);
+}
+
+/* fuzz_link: entries (whole, and a frame in parts), Noise's first
+ * message and a transport message, both made with keys other than the
+ * harness's (whose it must never open). */
+static void link_seeds(void)
+{
+	static const uint8_t prologue[SJ_LINK_PROLOGUE_BYTES];
+	uint8_t secret[SJ_NOISE_DHLEN] = { 7 }, peer[SJ_NOISE_DHLEN] = { 8 };
+	uint8_t key[SJ_NOISE_KEYLEN] = { 7 }, msg[SJ_NOISE_KK_MSG_LEN(0)];
+	struct sj_buf e = { 0 }, r = { 0 }, out = { 0 };
+	struct sj_noise_kk hs;
+	struct sj_noise_cipher cs;
+	struct sj_err err;
+	size_t n;
+
+	request_entries(&e);
+	if (!sj_link_frames_valid(e.p, e.len, 0))
+		die("link: whole entries refused");
+	put("fuzz_link", "entries-whole", e.p, e.len);
+	e.len = 0;
+	fz_append_be32(&e, SJ_LINK_START | 3);
+	fz_append(&e, "\1", 1);	/* another frame follows */
+	fz_append_be32(&e, 8);
+	fz_append(&e, "abc", 3);
+	fz_append_be32(&e, SJ_LINK_PIECE | 5);
+	fz_append(&e, "defgh", 5);
+	entry(&e, "last");
+	if (!sj_link_frames_valid(e.p, e.len, 1) ||
+	    sj_link_frames_valid(e.p, e.len, 0))
+		die("link: entries in parts misjudged");
+	put("fuzz_link", "entries-parts", e.p, e.len);
+
+	/* A fixed ephemeral key too: the same seed on every run. */
+	if (crypto_scalarmult_base(peer, peer) ||
+	    sj_noise_kk_init(&hs, 1, prologue, sizeof(prologue), secret, peer,
+			     &err) ||
+	    sj_noise_kk_set_ephemeral(&hs, key, &err) ||
+	    sj_noise_kk_write(&hs, NULL, 0, msg, sizeof(msg), &n, &err))
+		die("link: the first handshake message: %s", err.msg);
+	sj_noise_kk_wipe(&hs);
+	put("fuzz_link", "kk-message-1", msg, n);
+	record(&r, SJ_SHELL, &e);
+	sj_noise_cipher_init(&cs, key);
+	if (sj_link_seal(&cs, 3, r.p, r.len, &out, &err))
+		die("link: %s", err.msg);
+	put("fuzz_link", "transport", out.p + 2, out.len - 2);
+
+	/* fuzz_link_server: the first byte odd, the records the login shim
+	 * sends after its HELLO, in messages of (byte >> 1) + 1 bytes; even,
+	 * raw bytes from the greeting on. */
+	r.len = e.len = 0;
+	request_entries(&e);
+	record(&r, SJ_SHELL, &e);
+	e.len = 0;
+	entry(&e, "\1");
+	record(&r, SJ_IOPUB, &e);
+	e.len = 0;
+	entry(&e, "client-2");
+	entry(&e, "ping");
+	record(&r, SJ_HB, &e);
+	put_sel("fuzz_link_server", "records", 0xff, r.p, r.len);
+	put_sel("fuzz_link_server", "records-cut-7", 13, r.p, r.len);
+	e.len = 0;
+	entry(&e, "client-1");
+	record(&r, SJ_SHELL | SJ_LINK_MORE, &e);
+	put_sel("fuzz_link_server", "record-in-parts", 0x41, r.p, r.len);
+	out.len = 0;
+	fz_append(&out, "SJL3\0", 5);
+	fz_append(&out, (uint8_t[]){ (uint8_t)n }, 1);
+	fz_append(&out, msg, n);
+	put_sel("fuzz_link_server", "greeting-kk-stranger", 0, out.p, out.len);
+	put_sel("fuzz_link_server", "greeting-v2", 0, "SJL2", 4);
+	sj_buf_free(&e);
+	sj_buf_free(&r);
+	sj_buf_free(&out);
+}
+
+/* fuzz_e2e's operations (see its op()): a frame of up to 63 bytes as
+ * they are, a frame of the harness's pattern, kernel and client
+ * messages, subscriptions. */
+static void e2e_frame(struct sj_buf *b, const char *s)
+{
+	uint8_t n = (uint8_t)strlen(s);
+
+	if (n > 63)
+		die("e2e: a literal frame of more than 63 bytes");
+	fz_append(b, &n, 1);
+	fz_append(b, s, n);
+}
+
+static void e2e_big(struct sj_buf *b, int k)
+{
+	fz_append(b, (uint8_t[]){ (uint8_t)(0xf0 | k), 0x35, (uint8_t)k }, 3);
+}
+
+/* The kernel's message on ch: its frames (after the routing id the
+ * harness puts first, or on iopub the topic, which is frames[0]). */
+static void e2e_kernel(struct sj_buf *b, int ch, int wrong_rid, int n,
+		       const char *const *frames)
+{
+	fz_append(b, (uint8_t[]){ (uint8_t)(ch << 3),
+			       (uint8_t)((ch == SJ_IOPUB ? n - 1 : n) |
+					 (wrong_rid ? 8 : 0)) }, 2);
+	for (int i = 0; i < n; i++)
+		e2e_frame(b, frames[i]);
+}
+
+static void e2e_client(struct sj_buf *b, int ch, int n,
+		       const char *const *frames)
+{
+	fz_append(b, (uint8_t[]){ (uint8_t)(2 | ch << 3), (uint8_t)(n - 1) },
+		  2);
+	for (int i = 0; i < n; i++)
+		e2e_frame(b, frames[i]);
+}
+
+static void e2e_sub(struct sj_buf *b, const char *topic, int sub)
+{
+	uint8_t n = (uint8_t)strlen(topic), op = 4;
+
+	if (n > 8)
+		die("e2e: a topic of more than 8 bytes");
+	/* Its length is the byte mod 9, unsubscribing its top bit. */
+	fz_append(b, &op, 1);
+	op = sub ? n : (uint8_t)(n + 9 * 15);
+	fz_append(b, &op, 1);
+	fz_append(b, topic, n);
+}
+
+static void e2e(void)
+{
+	static const char *const req[] = {
+		SJ_JUPYTER_DELIMITER, "",
+		"{\"msg_type\":\"execute_request\"}", "{}", "{}",
+		"{\"code\":\"1+1\"}",
+	};
+	static const char *const reply[] = {
+		SJ_JUPYTER_DELIMITER, "", "{\"msg_type\":\"execute_reply\"}",
+		"{\"msg_type\":\"execute_request\"}", "{}",
+		"{\"status\":\"ok\"}",
+	};
+	static const char *const busy[] = {
+		"kernel.3c1f.status", SJ_JUPYTER_DELIMITER, "",
+		"{\"msg_type\":\"status\"}", "{}", "{}",
+		"{\"execution_state\":\"busy\"}",
+	};
+	static const char *const shutdown[] = {
+		SJ_JUPYTER_DELIMITER, "", "{\"msg_type\":\"shutdown_reply\"}",
+		"{}", "{}", "{\"restart\":false}",
+	};
+	static const char *const input[] = {
+		SJ_JUPYTER_DELIMITER, "", "{\"msg_type\":\"input_request\"}",
+		"{}", "{}", "{\"prompt\":\"? \"}",
+	};
+	static const char *const ping[] = { "ping-3c1f" };
+	struct sj_buf b = { 0 };
+
+	/* A session: Identity "sess1", link at once, everything
+	 * subscribed, a request and its reply around busy. */
+	fz_append(&b, "\5sess1", 6);
+	e2e_sub(&b, "", 1);
+	e2e_client(&b, SJ_SHELL, 6, req);
+	e2e_kernel(&b, SJ_IOPUB, 0, 7, busy);
+	e2e_kernel(&b, SJ_SHELL, 0, 6, reply);
+	e2e_client(&b, SJ_HB, 1, ping);
+	e2e_kernel(&b, SJ_HB, 0, 1, ping);
+	put("fuzz_e2e", "session", b.p, b.len);
+
+	/* Before the job starts: requests wait for the link. */
+	b.len = 0;
+	fz_append(&b, "\x83" "abc", 4);
+	e2e_client(&b, SJ_SHELL, 6, req);
+	e2e_client(&b, SJ_CONTROL, 6, req);
+	e2e_sub(&b, "kernel.", 1);
+	fz_append(&b, "\7", 1);	/* the link opens */
+	e2e_kernel(&b, SJ_IOPUB, 0, 7, busy);
+	e2e_kernel(&b, SJ_SHELL, 0, 6, reply);
+	e2e_kernel(&b, SJ_CONTROL, 0, 6, shutdown);
+	put("fuzz_e2e", "early", b.p, b.len);
+
+	/* No Identity: the login shim names the sockets; stdin. */
+	b.len = 0;
+	fz_append(&b, "\0", 1);
+	e2e_client(&b, SJ_SHELL, 6, req);
+	e2e_kernel(&b, SJ_STDIN, 0, 6, input);
+	e2e_client(&b, SJ_STDIN, 6, reply);
+	e2e_kernel(&b, SJ_SHELL, 1, 6, reply);	/* to nobody */
+	e2e_kernel(&b, SJ_IOPUB, 0, 7, busy);	/* not subscribed */
+	put("fuzz_e2e", "no-identity", b.p, b.len);
+
+	/* Big frames both ways, and one written a byte at a time. */
+	b.len = 0;
+	fz_append(&b, "\2id", 3);
+	e2e_sub(&b, "", 1);
+	/* The kernel on shell: 3 frames. */
+	fz_append(&b, (uint8_t[]){ 0x00, 3 }, 2);
+	e2e_frame(&b, SJ_JUPYTER_DELIMITER);
+	e2e_big(&b, 1);
+	e2e_frame(&b, "{}");
+	fz_append(&b, (uint8_t[]){ 0x08, 0x01 }, 2);	/* kernel iopub */
+	e2e_frame(&b, "stream");
+	e2e_big(&b, 3);
+	/* Shell's ends write a byte at a time. */
+	fz_append(&b, (uint8_t[]){ 0x05, 0x00 }, 2);
+	e2e_client(&b, SJ_SHELL, 6, req);
+	e2e_kernel(&b, SJ_SHELL, 0, 6, reply);
+	fz_append(&b, "\6", 1);
+	put("fuzz_e2e", "big", b.p, b.len);
+
+	/* Subscriptions come and go. */
+	b.len = 0;
+	fz_append(&b, "\1x", 2);
+	e2e_sub(&b, "kernel.3", 0);
+	e2e_sub(&b, "kernel.", 1);
+	e2e_kernel(&b, SJ_IOPUB, 0, 7, busy);
+	e2e_sub(&b, "kernel.", 0);
+	e2e_kernel(&b, SJ_IOPUB, 0, 7, busy);
+	e2e_sub(&b, "", 1);
+	e2e_sub(&b, "k", 1);
+	e2e_kernel(&b, SJ_IOPUB, 0, 7, busy);
+	put("fuzz_e2e", "subscriptions", b.p, b.len);
+	sj_buf_free(&b);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -390,5 +648,7 @@ int main(int argc, char **argv)
 	zmtp();
 	standin();
 	kernelspec();
+	link_seeds();
+	e2e();
 	return 0;
 }
