@@ -154,18 +154,33 @@ int sj_link_seal(struct sj_noise_cipher *cs, uint64_t rekey_every,
 	return 0;
 }
 
+int sj_link_open_in_place(struct sj_noise_cipher *cs, uint64_t rekey_every,
+			  uint8_t *msg, size_t len, size_t *plain_len)
+{
+	/* libsodium verifies the tag before it writes the plaintext over
+	 * the ciphertext it came from. */
+	if (len < SJ_NOISE_TAGLEN || len > SJ_NOISE_MSG_MAX ||
+	    rekey_due(cs, rekey_every, NULL) ||
+	    sj_noise_decrypt(cs, NULL, 0, msg, len, msg, len, plain_len,
+			     NULL))
+		return -1;
+	return 0;
+}
+
 int sj_link_open_msg(struct sj_noise_cipher *cs, uint64_t rekey_every,
 		     const uint8_t *msg, size_t len, struct sj_buf *plain)
 {
 	size_t opened;
 
-	/* One byte more than the plaintext: an empty one must not leave
-	 * plain->p NULL, and NULL + 0 is undefined. */
+	/* Room for the ciphertext, opened where it lands; one byte more: an
+	 * empty message must not leave plain->p NULL (NULL + 0 is
+	 * undefined). */
 	if (len < SJ_NOISE_TAGLEN || len > SJ_NOISE_MSG_MAX ||
-	    sj_buf_reserve(plain, len - SJ_NOISE_TAGLEN + 1) ||
-	    rekey_due(cs, rekey_every, NULL) ||
-	    sj_noise_decrypt(cs, NULL, 0, msg, len, plain->p + plain->len,
-			     plain->cap - plain->len, &opened, NULL))
+	    sj_buf_reserve(plain, len + 1))
+		return -1;
+	memcpy(plain->p + plain->len, msg, len);
+	if (sj_link_open_in_place(cs, rekey_every, plain->p + plain->len, len,
+				  &opened))
 		return -1;
 	plain->len += opened;
 	return 0;
@@ -253,7 +268,6 @@ static void conn_free(struct sj_link *L, struct sj_link_conn *c)
 	}
 	sj_buf_free(&c->in);
 	sj_buf_free(&c->out);
-	sj_buf_free(&c->plain);
 	sj_noise_kk_wipe(&c->hs);
 	sodium_memzero(c, sizeof(*c));
 	free(c);
@@ -544,22 +558,58 @@ static int handshake(struct sj_link *L, struct sj_link_conn *c,
 	return go_live(L, c, err) ? -1 : 0;
 }
 
+/* n bytes of c's plaintext are used: past them, and past the gap once
+ * none is left (an emptied buffer can be given back). */
+static void plain_consumed(struct sj_link_conn *c, size_t n)
+{
+	c->in.off += n;
+	c->plain -= n;
+	if (c->plain == 0) {
+		c->in.off += c->gap;
+		c->gap = 0;
+	}
+}
+
+/* A message of ml bytes, opened in place at in.off + plain + gap +
+ * MSG_HEAD (pl bytes of plaintext now), joins the plaintext before it:
+ * the shorter of the two moves, over the gap and the length field
+ * between them (a record may span messages, and is read whole).  What
+ * is left between the plaintext and the next message is the gap. */
+static void plain_join(struct sj_link_conn *c, size_t ml, size_t pl)
+{
+	struct sj_buf *b = &c->in;
+	size_t skip = c->gap + MSG_HEAD;
+	uint8_t *at = b->p + b->off;
+
+	if (c->plain > pl) {
+		memmove(at + c->plain, at + c->plain + skip, pl);
+		c->gap = skip + ml - pl;
+	} else {
+		if (c->plain > 0)
+			memmove(at + skip, at, c->plain);
+		b->off += skip;
+		c->gap = ml - pl;
+	}
+	c->plain += pl;
+	if (c->plain == 0)
+		plain_consumed(c, 0);
+}
+
 /* The client's first transport message, opened: it must be the HELLO
  * record alone.  Returns 0, 1 to drop the connection, -1 on a failure
  * of ours. */
 static int first_message(struct sj_link *L, struct sj_link_conn *c,
 			 struct sj_err *err)
 {
-	struct sj_buf *p = &c->plain;
-
-	if (p->len - p->off != sizeof(hello_record) ||
-	    memcmp(p->p + p->off, hello_record, sizeof(hello_record)) != 0) {
+	if (c->plain != sizeof(hello_record) ||
+	    memcmp(c->in.p + c->in.off, hello_record,
+		   sizeof(hello_record)) != 0) {
 		refused(L, "link: refused %s: it did not begin with a HELLO",
 			c->peer);
 		L->refused++;
 		return 1;
 	}
-	p->off = p->len = 0;
+	plain_consumed(c, sizeof(hello_record));
 	return go_live(L, c, err) ? -1 : 0;
 }
 
@@ -589,31 +639,31 @@ static int on_record(struct sj_link *L, struct sj_link_conn *c,
 static int records(struct sj_link *L, struct sj_link_conn *c,
 		   struct sj_err *err)
 {
-	struct sj_buf *b = &c->plain;
+	while (c->plain >= 4) {
+		const uint8_t *p = c->in.p + c->in.off;
+		uint32_t rl = sj_get_be32(p);
 
-	for (;;) {
-		size_t have = b->len - b->off;
-
-		if (have < 4)
-			break;
-		uint32_t rl = sj_get_be32(b->p + b->off);
 		if (rl == 0 || rl > SJ_LINK_PLAIN_MAX) {
 			note(L, 0, "link: %s sent a record of %u bytes; "
 			     "connection dropped", c->peer, rl);
 			return 1;
 		}
-		if (have - 4 < rl) {
-			/* Room for the rest in one go. */
-			if (sj_buf_reserve(b, rl + 4 - have))
+		if (c->plain - 4 < rl) {
+			/* Room for the rest in one go, sealed: its length
+			 * fields and tags come with it. */
+			size_t rest = rl + 4 - c->plain;
+			size_t msgs = rest / SJ_NOISE_PAYLOAD_MAX + 2;
+
+			if (sj_buf_reserve(&c->in, rest + msgs *
+					   (MSG_HEAD + SJ_NOISE_TAGLEN)))
 				return sj_err_set(err, "out of memory");
 			break;
 		}
-		b->off += 4 + rl;
-		int r = on_record(L, c, b->p + b->off - rl, rl, err);
+		plain_consumed(c, 4 + rl);
+		int r = on_record(L, c, p + 4, rl, err);
 		if (r != 0)
 			return r;
 	}
-	sj_buf_consumed(b);
 	return 0;
 }
 
@@ -626,7 +676,9 @@ static int conn_input(struct sj_link *L, struct sj_link_conn *c,
 	struct sj_buf *b = &c->in;
 
 	for (;;) {
-		size_t have = b->len - b->off;
+		/* The bytes not yet opened: after the plaintext and gap. */
+		size_t used = c->plain + c->gap;
+		size_t have = b->len - b->off - used;
 		int r;
 
 		if (c->state == SJ_CONN_GREETING) {
@@ -639,7 +691,8 @@ static int conn_input(struct sj_link *L, struct sj_link_conn *c,
 		}
 		if (have < MSG_HEAD)
 			break;
-		size_t ml = (size_t)b->p[b->off] << 8 | b->p[b->off + 1];
+		uint8_t *w = b->p + b->off + used;
+		size_t ml = (size_t)w[0] << 8 | w[1];
 		int ok = c->state == SJ_CONN_HANDSHAKE ?
 			 ml == SJ_NOISE_KK_MSG_LEN(0) :
 			 ml >= SJ_NOISE_TAGLEN &&
@@ -656,18 +709,17 @@ static int conn_input(struct sj_link *L, struct sj_link_conn *c,
 		}
 		if (have - MSG_HEAD < ml)
 			break;	/* at most 64 KiB: the buffer has room */
-		const uint8_t *m = b->p + b->off + MSG_HEAD;
-		b->off += MSG_HEAD + ml;
 		if (c->state == SJ_CONN_HANDSHAKE) {
-			r = handshake(L, c, m, ml, err);
+			/* Before any plaintext: nothing precedes it. */
+			b->off += MSG_HEAD + ml;
+			r = handshake(L, c, w + MSG_HEAD, ml, err);
 			if (r != 0)
 				return r;
 			continue;
 		}
-		if (sj_buf_reserve(&c->plain, ml))
-			return sj_err_set(err, "out of memory");
-		if (sj_link_open_msg(&c->rx, L->rekey_every, m, ml,
-				     &c->plain)) {
+		size_t pl;
+		if (sj_link_open_in_place(&c->rx, L->rekey_every, w + MSG_HEAD,
+					  ml, &pl)) {
 			if (c->state == SJ_CONN_LIVE) {
 				note(L, 0, "link: a message from %s failed "
 				     "authentication; connection dropped",
@@ -679,6 +731,7 @@ static int conn_input(struct sj_link *L, struct sj_link_conn *c,
 			}
 			return 1;
 		}
+		plain_join(c, ml, pl);
 		r = c->state == SJ_CONN_UNPROVEN ? first_message(L, c, err) :
 		    records(L, c, err);
 		if (r != 0)

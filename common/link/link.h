@@ -120,8 +120,11 @@ struct sj_link_conn {
 	char peer[80];			/* "ADDR:PORT", for messages */
 	struct sj_noise_kk hs;		/* until the handshake is through */
 	struct sj_noise_cipher tx, rx;	/* after it */
+	/* What arrived, opened in place: from in.off, `plain` bytes of
+	 * plaintext not yet a whole record, `gap` bytes of a spent tag and
+	 * length field, then bytes still sealed. */
 	struct sj_buf in, out;
-	struct sj_buf plain;		/* opened, not yet a whole record */
+	size_t plain, gap;
 };
 
 /* Called for every record that arrives: kind its kind byte (channel and
@@ -254,6 +257,11 @@ int sj_link_seal(struct sj_noise_cipher *cs, uint64_t rekey_every,
 		 struct sj_err *err);
 int sj_link_open_msg(struct sj_noise_cipher *cs, uint64_t rekey_every,
 		     const uint8_t *msg, size_t len, struct sj_buf *plain);
+/* The same in place: msg[0..len) is replaced by its plaintext, *plain_len
+ * bytes at msg.  Returns -1, msg's bytes then undefined, if it does not
+ * open. */
+int sj_link_open_in_place(struct sj_noise_cipher *cs, uint64_t rekey_every,
+			  uint8_t *msg, size_t len, size_t *plain_len);
 /* Checks that entries[0..len) are well formed (see SJ_LINK_START); parts:
  * whether START and PIECE entries may be among them (a record of a
  * message in parts) or only whole frames. */
