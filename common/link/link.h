@@ -44,6 +44,7 @@
 #include "buf.h"
 #include "connfile.h"
 #include "evio.h"
+#include "link_entry.h"
 #include "netaddr.h"
 #include "noise.h"
 #include "sj_err.h"
@@ -85,13 +86,7 @@ enum {
 	SJ_LINK_MORE = 0x10,	/* the message goes on in a later record */
 	SJ_LINK_HELLO = 0x80,
 };
-/* An entry's header word: the length of its bytes and two flags.  A
- * START entry (the first piece of a frame too big to wait for) is
- * followed by a byte (1: another frame follows this one in the message)
- * and the frame's whole length; PIECE entries bring the rest. */
-#define SJ_LINK_START 0x80000000u
-#define SJ_LINK_PIECE 0x40000000u
-#define SJ_LINK_LEN_MASK 0x3fffffffu
+/* An entry's header word, and the entries one at a time: link_entry.h. */
 
 struct sj_link_keys {
 	uint8_t self_public[SJ_LINK_KEY_BYTES];

@@ -16,31 +16,14 @@
 
 int sj_link_frames_valid(const uint8_t *f, size_t len, int parts)
 {
-	size_t i = 0;
+	struct sj_link_entry x;
+	size_t at = 0;
+	int r;
 
-	while (i < len) {
-		if (len - i < 4)
+	while ((r = sj_link_entry_next(f, len, &at, &x)) == 1)
+		if (!parts && (x.head & (SJ_LINK_START | SJ_LINK_PIECE)))
 			return 0;
-		uint32_t h = sj_get_be32(f + i);
-		uint32_t n = h & SJ_LINK_LEN_MASK;
-		i += 4;
-		if ((h & SJ_LINK_START) && (h & SJ_LINK_PIECE))
-			return 0;
-		if (!parts && (h & (SJ_LINK_START | SJ_LINK_PIECE)))
-			return 0;
-		if (h & SJ_LINK_START) {
-			/* A flag byte, the frame's whole length. */
-			if (len - i < 5 || f[i] > 1 ||
-			    sj_get_be32(f + i + 1) > SJ_LINK_LEN_MASK ||
-			    sj_get_be32(f + i + 1) < n)
-				return 0;
-			i += 5;
-		}
-		if (n > len - i)
-			return 0;
-		i += n;
-	}
-	return 1;
+	return r == 0;
 }
 
 /* Handles one opened record.  Returns 0, 1 to drop the connection, -1 if
