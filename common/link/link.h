@@ -219,10 +219,9 @@ int sj_link_msg_frame_start(struct sj_link *L, size_t total, int more,
 int sj_link_msg_piece(struct sj_link *L, const void *data, size_t len,
 		      struct sj_err *err);
 void sj_link_msg_more(struct sj_link *L);
+/* A msg_ call that fails forgets the message being written: nothing
+ * half-written is ever sealed. */
 int sj_link_msg_end(struct sj_link *L, struct sj_err *err);
-/* Forgets the message being written.  A msg_ call that fails has done so
- * already: nothing half-written is ever sealed. */
-void sj_link_msg_abort(struct sj_link *L);
 
 /* Bytes waiting to go out: in the backlog and on the live connection. */
 size_t sj_link_queued(const struct sj_link *L);

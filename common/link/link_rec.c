@@ -171,11 +171,6 @@ void sj_link_msg_more(struct sj_link *L)
 		L->rec_buf->p[L->rec_start + 4] |= SJ_LINK_MORE;
 }
 
-void sj_link_msg_abort(struct sj_link *L)
-{
-	rec_abort(L);
-}
-
 int sj_link_msg_end(struct sj_link *L, struct sj_err *err)
 {
 	struct sj_buf *b = L->rec_buf;
