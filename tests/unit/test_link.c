@@ -153,38 +153,71 @@ static void test_seal_out_of_memory(void **state)
 
 static void test_frames_valid(void **state)
 {
+	static const struct {
+		const char *e;
+		size_t len;
+		int parts, valid;
+	} t[] = {
+		{ "", 0, 1, 1 },
+		{ "\0\0\0\0\0\0\0\2ab", 10, 1, 1 },
+		{ "\0\0\0", 3, 1, 0 },
+		{ "\0\0\0\3ab", 6, 1, 0 },
+		{ "\xff\xff\xff\xff", 4, 1, 0 },
+		/* START: 2 bytes of a 5-byte frame, another frame after it;
+		 * PIECE: 3 more. */
+		{ "\x80\0\0\2\1\0\0\0\5ab", 11, 1, 1 },
+		{ "\x40\0\0\3cde", 7, 1, 1 },
+		/* A START whose piece is longer than its frame, a bad more
+		 * flag, both flags at once, a START cut short. */
+		{ "\x80\0\0\2\1\0\0\0\1ab", 11, 1, 0 },
+		{ "\x80\0\0\2\2\0\0\0\5ab", 11, 1, 0 },
+		{ "\xc0\0\0\0", 4, 1, 0 },
+		{ "\x80\0\0\0\1\0", 6, 1, 0 },
+		/* Outside a message in parts, only whole frames. */
+		{ "\0\0\0\0\0\0\0\2ab", 10, 0, 1 },
+		{ "\x80\0\0\2\1\0\0\0\5ab", 11, 0, 0 },
+		{ "\0\0\0\0\x40\0\0\3cde", 11, 0, 0 },
+	};
+
 	(void)state;
-	assert_true(sj_link_frames_valid((const uint8_t *)"", 0, 1));
-	assert_true(sj_link_frames_valid(
-		(const uint8_t *)"\0\0\0\0\0\0\0\2ab", 10, 1));
-	assert_false(sj_link_frames_valid((const uint8_t *)"\0\0\0", 3, 1));
-	assert_false(sj_link_frames_valid(
-		(const uint8_t *)"\0\0\0\3ab", 6, 1));
-	assert_false(sj_link_frames_valid(
-		(const uint8_t *)"\xff\xff\xff\xff", 4, 1));
-	/* START: 2 bytes of a 5-byte frame, another frame after it; PIECE:
-	 * 3 more. */
-	assert_true(sj_link_frames_valid(
-		(const uint8_t *)"\x80\0\0\2\1\0\0\0\5ab", 11, 1));
-	assert_true(sj_link_frames_valid(
-		(const uint8_t *)"\x40\0\0\3cde", 7, 1));
-	/* A START whose piece is longer than its frame, a bad more flag,
-	 * both flags at once, a START cut short. */
-	assert_false(sj_link_frames_valid(
-		(const uint8_t *)"\x80\0\0\2\1\0\0\0\1ab", 11, 1));
-	assert_false(sj_link_frames_valid(
-		(const uint8_t *)"\x80\0\0\2\2\0\0\0\5ab", 11, 1));
-	assert_false(sj_link_frames_valid(
-		(const uint8_t *)"\xc0\0\0\0", 4, 1));
-	assert_false(sj_link_frames_valid(
-		(const uint8_t *)"\x80\0\0\0\1\0", 6, 1));
-	/* Outside a message in parts, only whole frames. */
-	assert_true(sj_link_frames_valid(
-		(const uint8_t *)"\0\0\0\0\0\0\0\2ab", 10, 0));
-	assert_false(sj_link_frames_valid(
-		(const uint8_t *)"\x80\0\0\2\1\0\0\0\5ab", 11, 0));
-	assert_false(sj_link_frames_valid(
-		(const uint8_t *)"\0\0\0\0\x40\0\0\3cde", 11, 0));
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		assert_int_equal(sj_link_frames_valid((const uint8_t *)t[i].e,
+						      t[i].len, t[i].parts),
+				 t[i].valid);
+}
+
+/* The one walker of the entries: a START (another frame to follow), its
+ * PIECE, an empty frame and a whole one, each as it was written; then
+ * the end, and an entry cut short. */
+static void test_entries(void **state)
+{
+	static const uint8_t e[] = "\x80\0\0\2\1\0\0\0\5ab" "\x40\0\0\3cde"
+				   "\0\0\0\0" "\0\0\0\3xyz";
+	struct sj_link_entry x;
+	size_t at = 0;
+
+	(void)state;
+	assert_int_equal(sj_link_entry_next(e, sizeof(e) - 1, &at, &x), 1);
+	assert_int_equal(x.head, SJ_LINK_START | 2);
+	assert_int_equal(x.more, 1);
+	assert_int_equal(x.total, 5);
+	assert_int_equal(x.n, 2);
+	assert_memory_equal(x.data, "ab", 2);
+	assert_int_equal(sj_link_entry_next(e, sizeof(e) - 1, &at, &x), 1);
+	assert_int_equal(x.head, SJ_LINK_PIECE | 3);
+	assert_int_equal(x.total, 3);
+	assert_memory_equal(x.data, "cde", 3);
+	assert_int_equal(sj_link_entry_next(e, sizeof(e) - 1, &at, &x), 1);
+	assert_int_equal(x.head, 0);
+	assert_int_equal(x.n, 0);
+	assert_int_equal(sj_link_entry_next(e, sizeof(e) - 1, &at, &x), 1);
+	assert_int_equal(x.more, 0);
+	assert_memory_equal(x.data, "xyz", 3);
+	assert_int_equal(at, sizeof(e) - 1);
+	assert_int_equal(sj_link_entry_next(e, sizeof(e) - 1, &at, &x), 0);
+	at = 18;	/* the empty frame, its word cut short */
+	assert_int_equal(sj_link_entry_next(e, 20, &at, &x), -1);
+	assert_int_equal(at, 18);
 }
 
 /* ------------------------------------------- both ends over loopback */
@@ -272,6 +305,34 @@ static void test_both_ends(void **state)
 	assert_int_equal(s->L.refused, 0);
 	end_free(c);
 	end_free(s);
+}
+
+/* What the client wrote before it had a connection goes out as one
+ * stream of records sealed into messages of SJ_NOISE_PAYLOAD_MAX bytes
+ * wherever they fall: records of all sizes cross from one message into
+ * the next at all kinds of places, and each arrives whole, in order. */
+static void test_records_across_messages(void **state)
+{
+	static uint8_t b[40000];
+	struct duo d;
+	char word[16];
+	int n = 60;
+
+	(void)state;
+	randombytes_buf(b, sizeof(b));
+	duo_open(&d, 1);
+	for (int i = 0; i < n; i++) {
+		snprintf(word, sizeof(word), "m%d", i);
+		send_frames(d.c, SJ_SHELL, word, b, (size_t)i * 7919 % sizeof(b));
+	}
+	assert_true(sj_link_queued(&d.c->L) > 8 * SJ_NOISE_PAYLOAD_MAX);
+	PUMP(d.c, d.s, d.s->n == n);
+	for (int i = 0; i < n; i++) {
+		snprintf(word, sizeof(word), "m%d", i);
+		check_frames(d.s, i, SJ_SHELL, 2, word, strlen(word), b,
+			     (size_t)i * 7919 % sizeof(b));
+	}
+	duo_close(&d);
 }
 
 /* A held connection is not read: what the other end sends waits in TCP
@@ -476,7 +537,9 @@ int main(void)
 		cmocka_unit_test(test_seal_out_of_memory),
 		cmocka_unit_test(test_unbound_keys_refused),
 		cmocka_unit_test(test_frames_valid),
+		cmocka_unit_test(test_entries),
 		cmocka_unit_test(test_both_ends),
+		cmocka_unit_test(test_records_across_messages),
 		cmocka_unit_test(test_hold),
 		cmocka_unit_test(test_client_connects_from_its_source),
 		cmocka_unit_test(test_parts_from_the_client_refused),
