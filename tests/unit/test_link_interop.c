@@ -121,23 +121,32 @@ static void exchange(struct end *e, int first)
 	assert_true(e->L.live->rx.n > 3 * REKEY_EVERY);
 }
 
-/* Our node-side code, the responder, with dissononce as the login shim. */
-static void test_our_responder(void **state)
+/* Our node side, the responder, open on e; dissononce the login shim,
+ * with the client key we expect, or (other) one we do not. */
+static pid_t its_client(struct end *e, int other)
 {
-	struct key c, s;
+	struct key c, s, o;
 	struct sj_link_keys lk;
 	struct sj_err err = { "" };
-	struct end *e = end_new();
 	int port;
 
-	(void)state;
 	make_key(&c);
 	make_key(&s);
+	make_key(&o);
 	link_keys(&lk, &s, c.pub, NODE_NONCE, 7);
 	assert_ok(sj_link_open_server(&e->L, listener(&port), 30, "127.0.0.1",
 				      &lk, got, e, noted, e, &err), err);
 	e->L.rekey_every = REKEY_EVERY;
-	pid_t pid = spawn("client", &c, s.pub, lk.prologue, -1, port);
+	return spawn("client", other ? &o : &c, s.pub, lk.prologue, -1, port);
+}
+
+/* Our node-side code, the responder, with dissononce as the login shim. */
+static void test_our_responder(void **state)
+{
+	struct end *e = end_new();
+	pid_t pid = its_client(e, 0);
+
+	(void)state;
 	SERVE_UNTIL(e, e->n == 1);
 	assert_non_null(strstr(e->notes, "login side connected from "
 			       "127.0.0.1:"));
@@ -174,20 +183,10 @@ static void test_our_initiator(void **state)
  * expect: refused at Noise's first message, nothing delivered. */
 static void test_we_refuse_its_client(void **state)
 {
-	struct key c, s, other;
-	struct sj_link_keys lk;
-	struct sj_err err = { "" };
 	struct end *e = end_new();
-	int port;
+	pid_t pid = its_client(e, 1);
 
 	(void)state;
-	make_key(&c);
-	make_key(&s);
-	make_key(&other);
-	link_keys(&lk, &s, c.pub, NODE_NONCE, 7);
-	assert_ok(sj_link_open_server(&e->L, listener(&port), 30, "127.0.0.1",
-				      &lk, got, e, noted, e, &err), err);
-	pid_t pid = spawn("client", &other, s.pub, lk.prologue, -1, port);
 	SERVE_UNTIL(e, e->L.refused == 1);
 	assert_non_null(strstr(e->notes, "link: refused 127.0.0.1:"));
 	assert_non_null(strstr(e->notes, ": it does not hold the login "
