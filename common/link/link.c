@@ -25,10 +25,6 @@
 #include "link_rec.h"
 #include "link_seal.h"
 
-/* A read asks for at least this much room: big messages arrive in few
- * system calls. */
-#define READ_CHUNK (256 * 1024)
-
 /* A connection whose server has not proven itself this long after
  * connecting is given up and made anew: something else may hold the port
  * (the node shim gone, another program there), or the node shim is stuck. */
@@ -140,7 +136,7 @@ static int conn_input(struct sj_link *L, struct sj_link_conn *c,
 static int conn_read(struct sj_link *L, struct sj_link_conn *c,
 		     struct sj_err *err)
 {
-	ssize_t got = sj_evio_recv(c->fd, &c->in, READ_CHUNK);
+	ssize_t got = sj_evio_recv(c->fd, &c->in, sj_link_read_chunk(c));
 
 	if (got == -2)
 		return sj_err_set(err, "out of memory");

@@ -62,13 +62,8 @@ int sj_link_records(struct sj_link *L, struct sj_link_conn *c,
 			return 1;
 		}
 		if (c->plain - 4 < rl) {
-			/* Room for the rest in one go, sealed: its length
-			 * fields and tags come with it. */
-			size_t rest = rl + 4 - c->plain;
-			size_t msgs = rest / SJ_NOISE_PAYLOAD_MAX + 2;
-
-			if (sj_buf_reserve(&c->in, rest + msgs *
-					   SJ_LINK_MSG_OVERHEAD))
+			/* Room for the rest in one go. */
+			if (sj_link_room_for_record(c, rl + 4 - c->plain))
 				return sj_err_set(err, "out of memory");
 			break;
 		}

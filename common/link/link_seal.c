@@ -3,6 +3,7 @@
 #include "link_seal.h"
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Noise's Rekey before every rekey_every-th transport message of a
@@ -82,6 +83,33 @@ int sj_link_open_msg(struct sj_noise_cipher *cs, uint64_t rekey_every,
 		return -1;
 	plain->len += opened;
 	return 0;
+}
+
+int sj_link_room_for_record(struct sj_link_conn *c, size_t rest)
+{
+	struct sj_buf *b = &c->in;
+	size_t msgs = rest / SJ_NOISE_PAYLOAD_MAX + 2;
+	size_t more = rest + msgs * SJ_LINK_MSG_OVERHEAD + SJ_LINK_READ_CHUNK;
+	uint8_t *p;
+
+	if (b->cap - b->len >= more)
+		return 0;
+	if (more > SIZE_MAX - b->len)
+		return -1;
+	p = realloc(b->p, b->len + more);
+	if (p == NULL)
+		return -1;
+	b->p = p;
+	b->cap = b->len + more;
+	return 0;
+}
+
+size_t sj_link_read_chunk(const struct sj_link_conn *c)
+{
+	size_t room = c->in.cap - c->in.len;
+
+	return room >= SJ_LINK_MSG_HEAD + SJ_NOISE_MSG_MAX ? room :
+	       SJ_LINK_READ_CHUNK;
 }
 
 /* Seals plaintext records (each its length and its bytes) onto c. */

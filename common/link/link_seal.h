@@ -26,6 +26,20 @@
 /* What a transport message adds to its plaintext on the wire. */
 #define SJ_LINK_MSG_OVERHEAD (SJ_LINK_MSG_HEAD + SJ_NOISE_TAGLEN)
 
+/* A read asks for at least this much room: big messages arrive in few
+ * system calls. */
+#define SJ_LINK_READ_CHUNK (256 * 1024)
+
+/* Room in c->in for the rest of a record, rest bytes of plaintext still
+ * to come sealed, and a read beyond it; made to measure, not doubled, so
+ * that a record near the limit costs its size and no more.  Returns 0,
+ * or -1 out of memory. */
+int sj_link_room_for_record(struct sj_link_conn *c, size_t rest);
+/* The room the next read of c asks for: what there is while a whole
+ * message fits (room made for a record is used, not grown), else
+ * SJ_LINK_READ_CHUNK. */
+size_t sj_link_read_chunk(const struct sj_link_conn *c);
+
 /* Seals plaintext records (each its length and its bytes) onto c->out,
  * with c's sending key.  Returns 0, or -1 (err) with nothing sealed. */
 int sj_link_seal_onto(struct sj_link *L, struct sj_link_conn *c,

@@ -20,6 +20,7 @@
 
 #include "curvekey.h"
 #include "link.h"
+#include "link_seal.h"
 #include "testutil.h"
 #include "linkpair.h"
 
@@ -307,6 +308,25 @@ static void test_both_ends(void **state)
 	end_free(s);
 }
 
+/* Room for a record still coming is made to its size, not doubled (a
+ * record near the limit of 2^30 - 16 bytes costs 1 GiB, not 2), and the
+ * reads that follow use it rather than grow it. */
+static void test_room_for_record(void **state)
+{
+	struct sj_link_conn c = { .fd = -1 };
+	size_t rest = 64 * 1024 * 1024 - 100 * 1024;
+
+	(void)state;
+	assert_int_equal(sj_link_room_for_record(&c, rest), 0);
+	assert_true(c.in.cap >= rest + (rest / SJ_NOISE_PAYLOAD_MAX + 1) *
+		    SJ_LINK_MSG_OVERHEAD);
+	assert_true(c.in.cap < 65 * 1024 * 1024);
+	assert_int_equal(sj_link_read_chunk(&c), c.in.cap);
+	c.in.len = c.in.cap - 10;
+	assert_int_equal(sj_link_read_chunk(&c), SJ_LINK_READ_CHUNK);
+	sj_buf_free(&c.in);
+}
+
 /* What the client wrote before it had a connection goes out as one
  * stream of records sealed into messages of SJ_NOISE_PAYLOAD_MAX bytes
  * wherever they fall: records of all sizes cross from one message into
@@ -539,6 +559,7 @@ int main(void)
 		cmocka_unit_test(test_frames_valid),
 		cmocka_unit_test(test_entries),
 		cmocka_unit_test(test_both_ends),
+		cmocka_unit_test(test_room_for_record),
 		cmocka_unit_test(test_records_across_messages),
 		cmocka_unit_test(test_hold),
 		cmocka_unit_test(test_client_connects_from_its_source),
