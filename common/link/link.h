@@ -44,6 +44,7 @@
 #include "buf.h"
 #include "connfile.h"
 #include "evio.h"
+#include "link_entry.h"
 #include "netaddr.h"
 #include "noise.h"
 #include "sj_err.h"
@@ -85,13 +86,7 @@ enum {
 	SJ_LINK_MORE = 0x10,	/* the message goes on in a later record */
 	SJ_LINK_HELLO = 0x80,
 };
-/* An entry's header word: the length of its bytes and two flags.  A
- * START entry (the first piece of a frame too big to wait for) is
- * followed by a byte (1: another frame follows this one in the message)
- * and the frame's whole length; PIECE entries bring the rest. */
-#define SJ_LINK_START 0x80000000u
-#define SJ_LINK_PIECE 0x40000000u
-#define SJ_LINK_LEN_MASK 0x3fffffffu
+/* An entry's header word, and the entries one at a time: link_entry.h. */
 
 struct sj_link_keys {
 	uint8_t self_public[SJ_LINK_KEY_BYTES];
@@ -120,8 +115,11 @@ struct sj_link_conn {
 	char peer[80];			/* "ADDR:PORT", for messages */
 	struct sj_noise_kk hs;		/* until the handshake is through */
 	struct sj_noise_cipher tx, rx;	/* after it */
+	/* What arrived, opened in place: from in.off, `plain` bytes of
+	 * plaintext not yet a whole record, `gap` bytes of a spent tag and
+	 * length field, then bytes still sealed. */
 	struct sj_buf in, out;
-	struct sj_buf plain;		/* opened, not yet a whole record */
+	size_t plain, gap;
 };
 
 /* Called for every record that arrives: kind its kind byte (channel and
@@ -221,10 +219,9 @@ int sj_link_msg_frame_start(struct sj_link *L, size_t total, int more,
 int sj_link_msg_piece(struct sj_link *L, const void *data, size_t len,
 		      struct sj_err *err);
 void sj_link_msg_more(struct sj_link *L);
+/* A msg_ call that fails forgets the message being written: nothing
+ * half-written is ever sealed. */
 int sj_link_msg_end(struct sj_link *L, struct sj_err *err);
-/* Forgets the message being written.  A msg_ call that fails has done so
- * already: nothing half-written is ever sealed. */
-void sj_link_msg_abort(struct sj_link *L);
 
 /* Bytes waiting to go out: in the backlog and on the live connection. */
 size_t sj_link_queued(const struct sj_link *L);
@@ -254,6 +251,11 @@ int sj_link_seal(struct sj_noise_cipher *cs, uint64_t rekey_every,
 		 struct sj_err *err);
 int sj_link_open_msg(struct sj_noise_cipher *cs, uint64_t rekey_every,
 		     const uint8_t *msg, size_t len, struct sj_buf *plain);
+/* The same in place: msg[0..len) is replaced by its plaintext, *plain_len
+ * bytes at msg.  Returns -1, msg's bytes then undefined, if it does not
+ * open. */
+int sj_link_open_in_place(struct sj_noise_cipher *cs, uint64_t rekey_every,
+			  uint8_t *msg, size_t len, size_t *plain_len);
 /* Checks that entries[0..len) are well formed (see SJ_LINK_START); parts:
  * whether START and PIECE entries may be among them (a record of a
  * message in parts) or only whole frames. */

@@ -20,62 +20,25 @@ whose last frame is b"bye" it exits 0.  The other end's handshake message
 failing to decrypt: "link_peer: refused" on stderr, exit 3.  The other end
 closing: exit 4.
 """
-import os
 import socket
 import struct
 import sys
 
-from dissononce.cipher.chachapoly import ChaChaPolyCipher
-from dissononce.dh.x25519.private import PrivateKey
-from dissononce.dh.x25519.public import PublicKey
-from dissononce.dh.x25519.x25519 import X25519DH
 from dissononce.exceptions.decrypt import DecryptFailedException
-from dissononce.hash.blake2b import Blake2bHash
-from dissononce.processing.handshakepatterns.interactive.KK import \
-    KKHandshakePattern
-from dissononce.processing.impl.cipherstate import CipherState
-from dissononce.processing.impl.handshakestate import HandshakeState
-from dissononce.processing.impl.symmetricstate import SymmetricState
+
+from noisekk import Closed, Framed, handshake, rekey
 
 GREETING = b"SJL3"
 HELLO = b"\x80"
 
 
-class Closed(Exception):
-    pass
-
-
-def rekey(cs):
-    """Rekey() as the specification (11.3) defines it (dissononce 0.34.3's
-    own keeps all 48 bytes of ENCRYPT's output and sets n to 0; see
-    noise_peer.py)."""
-    n = cs._nonce
-    cs.initialize_key(cs.cipher.encrypt(cs._key, 2**64 - 1, b"",
-                                        bytes(32))[:32])
-    cs.set_nonce(n)
-
-
-class Link:
+class Link(Framed):
     def __init__(self, sock, every):
+        super().__init__(sock.recv, sock.sendall)
         self.sock, self.every = sock, every
         self.tx = self.rx = None
         self.sent = self.got = 0
         self.stream = b""
-
-    def read_exact(self, n):
-        b = b""
-        while len(b) < n:
-            chunk = self.sock.recv(n - len(b))
-            if not chunk:
-                raise Closed()
-            b += chunk
-        return b
-
-    def recv_msg(self):
-        return self.read_exact(int.from_bytes(self.read_exact(2), "big"))
-
-    def send_msg(self, m):
-        self.sock.sendall(len(m).to_bytes(2, "big") + bytes(m))
 
     def send_plain(self, plain):
         """Our records, in transport messages of at most 65535 bytes."""
@@ -123,12 +86,8 @@ def main():
         lsock = socket.socket(fileno=3)
         sock, _ = lsock.accept()
         lsock.close()
-    dh = X25519DH()
-    hs = HandshakeState(
-        SymmetricState(CipherState(ChaChaPolyCipher()), Blake2bHash()), dh)
-    hs.initialize(KKHandshakePattern(), client, bytes.fromhex(prologue),
-                  s=dh.generate_keypair(PrivateKey(bytes.fromhex(s_secret))),
-                  rs=PublicKey(bytes.fromhex(rs)))
+    hs = handshake(client, bytes.fromhex(prologue), bytes.fromhex(s_secret),
+                   bytes.fromhex(rs))
     link = Link(sock, int(every))
     sock.sendall(GREETING)
     try:

@@ -20,66 +20,25 @@ other end closing early: exit 4.
 import os
 import sys
 
-from dissononce.cipher.chachapoly import ChaChaPolyCipher
-from dissononce.dh.keypair import KeyPair
-from dissononce.dh.x25519.private import PrivateKey
-from dissononce.dh.x25519.public import PublicKey
-from dissononce.dh.x25519.x25519 import X25519DH
 from dissononce.exceptions.decrypt import DecryptFailedException
-from dissononce.hash.blake2b import Blake2bHash
-from dissononce.processing.handshakepatterns.interactive.KK import \
-    KKHandshakePattern
-from dissononce.processing.impl.cipherstate import CipherState
-from dissononce.processing.impl.handshakestate import HandshakeState
-from dissononce.processing.impl.symmetricstate import SymmetricState
+
+from noisekk import Closed, Framed, handshake, rekey
 
 FD = 3
 
 
-class Closed(Exception):
-    pass
-
-
-def read_exact(n):
-    b = b""
-    while len(b) < n:
-        chunk = os.read(FD, n - len(b))
-        if not chunk:
-            raise Closed()
-        b += chunk
-    return b
-
-
-def recv():
-    n = int.from_bytes(read_exact(2), "big")
-    return read_exact(n)
-
-
-def send(msg):
-    data = len(msg).to_bytes(2, "big") + bytes(msg)
+def write_all(data):
     while data:
         data = data[os.write(FD, data):]
-
-
-def rekey(cs):
-    """Rekey() as the specification (11.3) defines it.  dissononce 0.34.3's
-    CipherState.rekey keeps all 48 bytes of ENCRYPT's output as the key (the
-    next encryption then fails) and sets n to 0; the spec takes the first
-    32 bytes and keeps n."""
-    n = cs._nonce
-    cs.initialize_key(cs.cipher.encrypt(cs._key, 2**64 - 1, b"", bytes(32))[:32])
-    cs.set_nonce(n)
 
 
 def main():
     role, s_secret, rs, prologue = sys.argv[1:5]
     initiator = role == "initiator"
-    dh = X25519DH()
-    s = dh.generate_keypair(PrivateKey(bytes.fromhex(s_secret)))
-    hs = HandshakeState(
-        SymmetricState(CipherState(ChaChaPolyCipher()), Blake2bHash()), dh)
-    hs.initialize(KKHandshakePattern(), initiator, bytes.fromhex(prologue),
-                  s=s, rs=PublicKey(bytes.fromhex(rs)))
+    hs = handshake(initiator, bytes.fromhex(prologue),
+                   bytes.fromhex(s_secret), bytes.fromhex(rs))
+    peer = Framed(lambda n: os.read(FD, n), write_all)
+    send, recv = peer.send_msg, peer.recv_msg
     me = b"dissononce " + role.encode()
     other = b"common/link/noise.c " + (b"responder" if initiator else b"initiator")
     try:

@@ -24,85 +24,15 @@
 
 #include "link.h"
 #include "testutil.h"
+#include "linkpair.h"
 
 /* Debian's python3, where python3-dissononce is installed: PATH may name
  * another (a pyenv's) without it. */
 #define PYTHON "/usr/bin/python3"
 #define PEER_FD 3
-#define NONCE "00112233445566778899aabbccddeeff"
-#define NODE_NONCE "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
 /* Few, so that both directions rekey several times. */
 #define REKEY_EVERY 3
 #define ROUNDS 12
-
-struct key {
-	uint8_t pub[32], sec[32];
-};
-
-#define MAX_GOT 32
-
-struct end {
-	struct sj_link L;
-	int n;
-	int ch[MAX_GOT];
-	struct sj_buf data[MAX_GOT];
-	char notes[4096];
-};
-
-static int got(void *arg, int ch, const uint8_t *entries, size_t len)
-{
-	struct end *e = arg;
-
-	assert_true(e->n < MAX_GOT);
-	e->ch[e->n] = ch;
-	assert_int_equal(sj_buf_reserve(&e->data[e->n], len + 1), 0);
-	memcpy(e->data[e->n].p, entries, len);
-	e->data[e->n].len = len;
-	e->n++;
-	return 0;
-}
-
-static void noted(void *arg, int debug, const char *msg)
-{
-	struct end *e = arg;
-	size_t l = strlen(e->notes);
-
-	(void)debug;
-	snprintf(e->notes + l, sizeof(e->notes) - l, "%s\n", msg);
-}
-
-static void make_key(struct key *k)
-{
-	assert_true(sodium_init() >= 0);
-	assert_int_equal(crypto_box_keypair(k->pub, k->sec), 0);
-}
-
-static void link_keys(struct sj_link_keys *lk, const struct key *self,
-		      const uint8_t *peer_pub)
-{
-	struct sj_err err = { "" };
-
-	memcpy(lk->self_public, self->pub, 32);
-	memcpy(lk->self_secret, self->sec, 32);
-	memcpy(lk->peer_public, peer_pub, 32);
-	assert_ok(sj_link_bind(lk, NONCE, NODE_NONCE, 7, 1, &err), err);
-}
-
-static int listener(int *port)
-{
-	struct sockaddr_in sin = { .sin_family = AF_INET };
-	socklen_t sl = sizeof(sin);
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-			0);
-
-	assert_true(fd >= 0);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	assert_int_equal(listen(fd, 8), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &sl), 0);
-	*port = ntohs(sin.sin_port);
-	return fd;
-}
 
 /* link_peer.py in role, with fd as its descriptor 3 (server) or port to
  * connect to (client). */
@@ -153,59 +83,6 @@ static int exited(pid_t pid, int wait)
 	return WEXITSTATUS(status);
 }
 
-/* Services e until cond holds (or 30 s of nothing happening). */
-#define SERVE_UNTIL(e, cond) do { \
-	for (int spins_ = 0; !(cond) && spins_ < 3000; spins_++) { \
-		struct pollfd p_ = { .fd = (e)->L.epfd, .events = POLLIN }; \
-		struct sj_err e_ = { "" }; \
-		assert_true(poll(&p_, 1, 10) >= 0); \
-		assert_ok(sj_link_service(&(e)->L, &e_), e_); \
-		assert_ok(sj_link_flush(&(e)->L, &e_), e_); \
-	} \
-	assert_true(cond); \
-} while (0)
-
-static void send_frames(struct end *e, int ch, const char *f1,
-			const void *f2, size_t l2)
-{
-	struct sj_err err = { "" };
-
-	assert_ok(sj_link_msg_begin(&e->L, ch, &err), err);
-	assert_ok(sj_link_msg_frame(&e->L, f1, strlen(f1), &err), err);
-	assert_ok(sj_link_msg_frame(&e->L, f2, l2, &err), err);
-	assert_ok(sj_link_msg_end(&e->L, &err), err);
-}
-
-/* Entries: whole frames, each its 4-byte length and bytes. */
-static void check_frames(const struct end *e, int i, int ch, int nf, ...)
-{
-	const struct sj_buf *b = &e->data[i];
-	size_t at = 0;
-	va_list ap;
-
-	assert_int_equal(e->ch[i], ch);
-	va_start(ap, nf);
-	for (int f = 0; f < nf; f++) {
-		const void *want = va_arg(ap, const void *);
-		size_t wl = va_arg(ap, size_t);
-
-		assert_true(b->len - at >= 4);
-		assert_int_equal(sj_get_be32(b->p + at), wl);
-		assert_memory_equal(b->p + at + 4, want, wl);
-		at += 4 + wl;
-	}
-	va_end(ap);
-	assert_int_equal(at, b->len);
-}
-
-static void end_free(struct end *e)
-{
-	sj_link_close(&e->L);
-	for (int i = 0; i < e->n; i++)
-		sj_buf_free(&e->data[i]);
-	free(e);
-}
-
 /* Messages both ways, some of them bigger than one transport message, over
  * e (live with the peer): ROUNDS sent, each answered with "echo" before
  * its frames; the peer exits 0 after answering the last. */
@@ -244,24 +121,32 @@ static void exchange(struct end *e, int first)
 	assert_true(e->L.live->rx.n > 3 * REKEY_EVERY);
 }
 
-/* Our node-side code, the responder, with dissononce as the login shim. */
-static void test_our_responder(void **state)
+/* Our node side, the responder, open on e; dissononce the login shim,
+ * with the client key we expect, or (other) one we do not. */
+static pid_t its_client(struct end *e, int other)
 {
-	struct key c, s;
+	struct key c, s, o;
 	struct sj_link_keys lk;
 	struct sj_err err = { "" };
-	struct end *e = calloc(1, sizeof(*e));
 	int port;
 
-	(void)state;
-	assert_non_null(e);
 	make_key(&c);
 	make_key(&s);
-	link_keys(&lk, &s, c.pub);
+	make_key(&o);
+	link_keys(&lk, &s, c.pub, NODE_NONCE, 7);
 	assert_ok(sj_link_open_server(&e->L, listener(&port), 30, "127.0.0.1",
 				      &lk, got, e, noted, e, &err), err);
 	e->L.rekey_every = REKEY_EVERY;
-	pid_t pid = spawn("client", &c, s.pub, lk.prologue, -1, port);
+	return spawn("client", other ? &o : &c, s.pub, lk.prologue, -1, port);
+}
+
+/* Our node-side code, the responder, with dissononce as the login shim. */
+static void test_our_responder(void **state)
+{
+	struct end *e = end_new();
+	pid_t pid = its_client(e, 0);
+
+	(void)state;
 	SERVE_UNTIL(e, e->n == 1);
 	assert_non_null(strstr(e->notes, "login side connected from "
 			       "127.0.0.1:"));
@@ -277,19 +162,16 @@ static void test_our_initiator(void **state)
 {
 	struct key c, s;
 	struct sj_link_keys lk;
-	struct sj_err err = { "" };
-	struct end *e = calloc(1, sizeof(*e));
+	struct end *e = end_new();
 	int port, lfd = listener(&port);
 
 	(void)state;
-	assert_non_null(e);
 	make_key(&c);
 	make_key(&s);
-	link_keys(&lk, &c, s.pub);
+	link_keys(&lk, &c, s.pub, NODE_NONCE, 7);
 	pid_t pid = spawn("server", &s, c.pub, lk.prologue, lfd, 0);
 	assert_int_equal(close(lfd), 0);
-	assert_ok(sj_link_open_client(&e->L, "127.0.0.1", port, NULL, &lk,
-				      got, e, noted, e, &err), err);
+	connect_end(e, port, &lk);
 	e->L.rekey_every = REKEY_EVERY;
 	SERVE_UNTIL(e, e->L.live != NULL);
 	exchange(e, 0);
@@ -301,21 +183,10 @@ static void test_our_initiator(void **state)
  * expect: refused at Noise's first message, nothing delivered. */
 static void test_we_refuse_its_client(void **state)
 {
-	struct key c, s, other;
-	struct sj_link_keys lk;
-	struct sj_err err = { "" };
-	struct end *e = calloc(1, sizeof(*e));
-	int port;
+	struct end *e = end_new();
+	pid_t pid = its_client(e, 1);
 
 	(void)state;
-	assert_non_null(e);
-	make_key(&c);
-	make_key(&s);
-	make_key(&other);
-	link_keys(&lk, &s, c.pub);
-	assert_ok(sj_link_open_server(&e->L, listener(&port), 30, "127.0.0.1",
-				      &lk, got, e, noted, e, &err), err);
-	pid_t pid = spawn("client", &other, s.pub, lk.prologue, -1, port);
 	SERVE_UNTIL(e, e->L.refused == 1);
 	assert_non_null(strstr(e->notes, "link: refused 127.0.0.1:"));
 	assert_non_null(strstr(e->notes, ": it does not hold the login "
@@ -326,30 +197,28 @@ static void test_we_refuse_its_client(void **state)
 	end_free(e);
 }
 
-/* dissononce as the node shim with a static key other than the one our
- * login side expects: KK's first message already needs the server's
- * static secret (es), so dissononce refuses it, and our side is told by
- * the connection's close.  (A server answering with a second message it
- * could not make is refused by ours: test_link.c, the impostor.) */
-static void test_it_cannot_pose_as_our_server(void **state)
+/* Our login side and a dissononce node shim, one of them with a static
+ * key the other does not expect (ours: ours_other, else its): KK's first
+ * message already needs the server's static secret (es) and the
+ * client's (ss), so dissononce refuses it (exit 3), and our side is told
+ * by the connection's close; nothing is delivered.  (A server answering
+ * with a second message it could not make is refused by ours:
+ * test_link_strangers.c, the impostor.) */
+static void refused_by_its_server(int ours_other)
 {
 	struct key c, s, other;
 	struct sj_link_keys lk;
-	struct sj_err err = { "" };
-	struct end *e = calloc(1, sizeof(*e));
+	struct end *e = end_new();
 	int port, lfd = listener(&port), status = -1;
 
-	(void)state;
-	assert_non_null(e);
 	make_key(&c);
 	make_key(&s);
 	make_key(&other);
-	link_keys(&lk, &c, s.pub);
-	/* It expects our key, but is not the server we expect. */
-	pid_t pid = spawn("server", &other, c.pub, lk.prologue, lfd, 0);
+	link_keys(&lk, ours_other ? &other : &c, s.pub, NODE_NONCE, 7);
+	pid_t pid = spawn("server", ours_other ? &s : &other, c.pub,
+			  lk.prologue, lfd, 0);
 	assert_int_equal(close(lfd), 0);
-	assert_ok(sj_link_open_client(&e->L, "127.0.0.1", port, NULL, &lk,
-				      got, e, noted, e, &err), err);
+	connect_end(e, port, &lk);
 	SERVE_UNTIL(e, status >= 0 || (status = exited(pid, 0)) >= 0);
 	assert_int_equal(status, 3);
 	assert_null(e->L.live);
@@ -357,30 +226,19 @@ static void test_it_cannot_pose_as_our_server(void **state)
 	end_free(e);
 }
 
+/* It expects our key, but is not the server we expect. */
+static void test_it_cannot_pose_as_our_server(void **state)
+{
+	(void)state;
+	refused_by_its_server(0);
+}
+
 /* Our login side with a static key the dissononce node shim does not
- * expect: dissononce refuses Noise's first message. */
+ * expect. */
 static void test_it_refuses_our_client(void **state)
 {
-	struct key c, s, other;
-	struct sj_link_keys lk;
-	struct sj_err err = { "" };
-	struct end *e = calloc(1, sizeof(*e));
-	int port, lfd = listener(&port), status = -1;
-
 	(void)state;
-	assert_non_null(e);
-	make_key(&c);
-	make_key(&s);
-	make_key(&other);
-	link_keys(&lk, &other, s.pub);
-	pid_t pid = spawn("server", &s, c.pub, lk.prologue, lfd, 0);
-	assert_int_equal(close(lfd), 0);
-	assert_ok(sj_link_open_client(&e->L, "127.0.0.1", port, NULL, &lk,
-				      got, e, noted, e, &err), err);
-	SERVE_UNTIL(e, status >= 0 || (status = exited(pid, 0)) >= 0);
-	assert_int_equal(status, 3);
-	assert_null(e->L.live);
-	end_free(e);
+	refused_by_its_server(1);
 }
 
 int main(void)
