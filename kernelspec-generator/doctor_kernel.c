@@ -240,7 +240,7 @@ static void classify(struct trial *t, struct dk_result *r)
 					     "srun: error:" };
 	const char *log = t->log ? t->log : "";
 
-	if (line_with(log, "spank_jupyter: relay:", 0, r->why,
+	if (line_with(log, SJ_PLUGIN_LOG_PREFIX "relay:", 0, r->why,
 		      sizeof(r->why))) {
 		/* The node connected before it tried to listen. */
 		r->reached = 1;
