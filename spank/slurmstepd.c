@@ -37,6 +37,7 @@
 #include "curvekey.h"
 #include "fsutil.h"
 #include "handshake.h"
+#include "netaddr.h"
 #include "plugin.h"
 #include "relay.h"
 #include "relayinfo.h"
