@@ -7,6 +7,8 @@
 
 #include <stdio.h>
 
+#include "logger.h"
+
 enum {
 	GEN_EXIT_OK = 0,
 	GEN_EXIT_FAIL = 1,	/* could not do it (I/O, memory) */
@@ -22,8 +24,9 @@ int cmd_doctor(int argc, char **argv);
 int cmd_ps(int argc, char **argv);
 int cmd_cancel(int argc, char **argv);
 
-/* "jupyter-slurm: " and one line on stderr. */
-void gen_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* SJ_GEN_LOG_PREFIX and one line on stderr (the one logger, which
+ * main() sets up). */
+#define gen_error(...) sj_error(__VA_ARGS__)
 
 /* Subcommands without options of their own: NAME (or nothing) and
  * --help.  Returns 1 when --help was given (usage printed), 0 with *name

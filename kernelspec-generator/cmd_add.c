@@ -184,15 +184,14 @@ int cmd_add(int argc, char **argv)
 		rv = GEN_EXIT_FAIL;
 		goto fail;
 	}
-	printf("jupyter-slurm: added %s, \"%s\" (%s/%s)%s\n", a.name,
-	       a.display, a.path.dirs[a.path.user], a.name,
-	       a.o.no_check ? "; not checked with Slurm (--no-check)" : "");
+	sj_info("added %s, \"%s\" (%s/%s)%s", a.name, a.display,
+		a.path.dirs[a.path.user], a.name,
+		a.o.no_check ? "; not checked with Slurm (--no-check)" : "");
 	if (why != NULL)
-		printf("jupyter-slurm: %s is %s: its kernel listens on "
-		       "127.0.0.1 of its node (--kernel-transport=tcp)\n",
-		       a.k->name, why);
-	printf("jupyter-slurm: pick \"%s\" in Jupyter; jupyter slurm remove "
-	       "%s removes it\n", a.display, a.name);
+		sj_info("%s is %s: its kernel listens on 127.0.0.1 of its "
+			"node (--kernel-transport=tcp)", a.k->name, why);
+	sj_info("pick \"%s\" in Jupyter; jupyter slurm remove %s removes "
+		"it", a.display, a.name);
 	rv = GEN_EXIT_OK;
 	goto out;
 fail:

@@ -2,8 +2,6 @@
 /*
  * cmd_remove.c - jupyter slurm remove NAME: only what add made.
  */
-#include <stdio.h>
-
 #include "cmd.h"
 #include "install.h"
 #include "lookup.h"
@@ -12,28 +10,16 @@ int cmd_remove(int argc, char **argv)
 {
 	struct gen_lookup lk;
 	struct sj_err err;
-	const char *name;
-	int r, rv;
+	int rv;
 
-	r = gen_simple_args(argc, argv, gen_usage_remove, 1, &name);
-	if (r != 0)
-		return r > 0 ? GEN_EXIT_OK : GEN_EXIT_USAGE;
-	if (gen_lookup_init(&lk, &err)) {
-		rv = GEN_EXIT_FAIL;
-		goto fail;
+	if (gen_lookup_cmd(argc, argv, gen_usage_remove, &lk, &rv) == 0) {
+		if (gen_uninstall(lk.k->dir, &err)) {
+			gen_error("%s", err.msg);
+			rv = GEN_EXIT_FAIL;
+		} else {
+			sj_info("removed %s (%s)", lk.k->name, lk.k->dir);
+		}
 	}
-	rv = gen_lookup_ours(&lk, name, &err);
-	if (rv != GEN_EXIT_OK)
-		goto fail;
-	if (gen_uninstall(lk.k->dir, &err)) {
-		rv = GEN_EXIT_FAIL;
-		goto fail;
-	}
-	printf("jupyter-slurm: removed %s (%s)\n", lk.k->name, lk.k->dir);
-	goto out;
-fail:
-	gen_error("%s", err.msg);
-out:
 	gen_lookup_free(&lk);
 	return rv;
 }

@@ -56,20 +56,12 @@ int cmd_show(int argc, char **argv)
 	struct gen_lookup lk;
 	struct gen_split s = { 0 };
 	struct sj_err err;
-	const char *name, *wraps, *wdir;
+	const char *wraps, *wdir;
 	char buf[4096];
-	int r, rv = GEN_EXIT_USAGE;
+	int rv;
 
-	r = gen_simple_args(argc, argv, gen_usage_show, 1, &name);
-	if (r != 0)
-		return r > 0 ? GEN_EXIT_OK : GEN_EXIT_USAGE;
-	if (gen_lookup_init(&lk, &err)) {
-		rv = GEN_EXIT_FAIL;
-		goto fail;
-	}
-	rv = gen_lookup_ours(&lk, name, &err);
-	if (rv != GEN_EXIT_OK)
-		goto fail;
+	if (gen_lookup_cmd(argc, argv, gen_usage_show, &lk, &rv))
+		goto out;
 	rv = GEN_EXIT_USAGE;
 	if (gen_split_argv(json_object_get(lk.spec, "argv"), &s, &err)) {
 		sj_err_wrap(&err, "%s is broken", lk.k->name);
@@ -94,9 +86,9 @@ int cmd_show(int argc, char **argv)
 	putchar('\n');
 	gen_steps_print(stdout, &s);
 	if (access(s.shim, X_OK) != 0)
-		gen_error("warning: %s is missing or not executable; the "
-			  "kernel cannot start (jupyter slurm add --force "
-			  "writes it again)", s.shim);
+		sj_warning("%s is missing or not executable; the kernel "
+			   "cannot start (jupyter slurm add --force writes it "
+			   "again)", s.shim);
 	rv = GEN_EXIT_OK;
 	goto out;
 fail:

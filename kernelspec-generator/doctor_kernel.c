@@ -28,6 +28,11 @@
 #include "doctor.h"
 #include "fsutil.h"
 #include "logtext.h"
+#include "netaddr.h"
+#include "spawn.h"
+
+/* What makes the shim log its progress (debug lines). */
+#define SHIM_DEBUG_ENV "SLURM_JUPYTER_SHIM_DEBUG"
 
 #define MAX_LOG (1024 * 1024)
 #define RESEND_MS 5000
@@ -52,37 +57,6 @@ struct trial {
 	int exited;
 };
 
-/* Free ports on 127.0.0.1, as jupyter_client picks them: bind to port 0,
- * note it, close.  All five are held until all are known. */
-static int pick_ports(int *ports, struct sj_err *err)
-{
-	int fds[SJ_NCHANNELS], rv = -1, i;
-
-	for (i = 0; i < SJ_NCHANNELS; i++)
-		fds[i] = -1;
-	for (i = 0; i < SJ_NCHANNELS; i++) {
-		struct sockaddr_in sa = { .sin_family = AF_INET };
-		socklen_t len = sizeof(sa);
-
-		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		fds[i] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (fds[i] < 0 ||
-		    bind(fds[i], (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
-		    getsockname(fds[i], (struct sockaddr *)&sa, &len) != 0) {
-			sj_err_errno(err, errno,
-				     "choosing a port on 127.0.0.1");
-			goto out;
-		}
-		ports[i] = ntohs(sa.sin_port);
-	}
-	rv = 0;
-out:
-	for (i = 0; i < SJ_NCHANNELS; i++)
-		if (fds[i] >= 0)
-			close(fds[i]);
-	return rv;
-}
-
 static int prepare(struct trial *t, struct sj_err *err)
 {
 	const char *tmp = getenv("TMPDIR");
@@ -105,7 +79,7 @@ static int prepare(struct trial *t, struct sj_err *err)
 	strcpy(t->cf.transport, "tcp");
 	strcpy(t->cf.ip, "127.0.0.1");
 	strcpy(t->cf.signature_scheme, "hmac-sha256");
-	if (pick_ports(t->cf.ports, err) ||
+	if (sj_loopback_ports(SJ_NCHANNELS, t->cf.ports, err) ||
 	    sj_random_hex(t->cf.key, 32, err) ||
 	    sj_random_hex(t->session, 16, err) ||
 	    sj_connfile_write(t->connfile, &t->cf, err))
@@ -131,24 +105,40 @@ static int prepare(struct trial *t, struct sj_err *err)
 	return 0;
 }
 
+/* Our environment with debug on, for the shim and (through srun) the node
+ * shim; NULL when out of memory. */
+static char **debug_env(void)
+{
+	static char debug[] = SHIM_DEBUG_ENV "=1";
+	size_t n = 0, k = 0;
+	char **env;
+
+	while (environ[n] != NULL)
+		n++;
+	env = calloc(n + 2, sizeof(*env));
+	if (env == NULL)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(environ[i], SHIM_DEBUG_ENV "=",
+			    sizeof(SHIM_DEBUG_ENV)) != 0)
+			env[k++] = environ[i];
+	env[k] = debug;
+	return env;
+}
+
 static int spawn(struct trial *t, char *const *argv, struct sj_err *err)
 {
-	t->pid = fork();
-	if (t->pid < 0)
-		return sj_err_errno(err, errno, "fork");
-	if (t->pid == 0) {
-		int null = open("/dev/null", O_RDONLY);
+	struct sj_spawn sp = { .argv = argv, .stdin_fd = -1,
+			       .stdout_fd = t->logfd, .stderr_fd = t->logfd,
+			       .exec_fail = SJ_EXEC_FAIL_EXIT127 };
+	int rv;
 
-		if (null < 0 || dup2(null, 0) < 0 || dup2(t->logfd, 1) < 0 ||
-		    dup2(t->logfd, 2) < 0 ||
-		    setenv("SLURM_JUPYTER_SHIM_DEBUG", "1", 1) != 0)
-			_exit(127);
-		execv(argv[0], argv);
-		dprintf(2, "jupyter-slurm: cannot run %s: %s\n", argv[0],
-			strerror(errno));
-		_exit(127);
-	}
-	return 0;
+	sp.envp = debug_env();
+	if (sp.envp == NULL)
+		return sj_err_set(err, "out of memory");
+	rv = sj_spawn(&sp, &t->pid, err);
+	free((void *)sp.envp);
+	return rv;
 }
 
 /* Appends what the shim wrote since last time. */
@@ -240,7 +230,7 @@ static void classify(struct trial *t, struct dk_result *r)
 					     "srun: error:" };
 	const char *log = t->log ? t->log : "";
 
-	if (line_with(log, "spank_jupyter: relay:", 0, r->why,
+	if (line_with(log, SJ_PLUGIN_LOG_PREFIX "relay:", 0, r->why,
 		      sizeof(r->why))) {
 		/* The node connected before it tried to listen. */
 		r->reached = 1;
@@ -267,9 +257,8 @@ static void stop(struct trial *t)
 	 * ends the step, its janitor releases the allocation. */
 	(void)kill(t->pid, SIGTERM);
 	for (;;) {
-		pid_t p = waitpid(t->pid, &t->status, WNOHANG);
-
-		if (p == t->pid || (p < 0 && errno != EINTR))
+		errno = 0;
+		if (sj_reap(t->pid, &t->status) || errno == ECHILD)
 			break;
 		if (!sent_kill && sj_monotonic_ms() > end) {
 			(void)kill(t->pid, SIGKILL);
@@ -341,7 +330,7 @@ static int watch(struct trial *t, struct dk_result *r, int timeout,
 		update_stage(t, r);
 		if (r->stage == DK_RENDEZVOUS && relay_by == 0)
 			relay_by = sj_monotonic_ms() + RELAY_WAIT_MS;
-		if (waitpid(t->pid, &t->status, WNOHANG) == t->pid) {
+		if (sj_reap(t->pid, &t->status)) {
 			t->exited = 1;
 			read_log(t);
 			update_stage(t, r);

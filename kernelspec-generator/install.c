@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "fsutil.h"
+#include "logger.h"
 
 /* A new file, 0644 whatever the umask, flushed to disk. */
 static int write_new(const char *path, const char *data, size_t len,
@@ -182,7 +183,7 @@ static int replace_by_steps(const char *tmp, const char *final,
 		return -1;
 	}
 	if (sj_rmtree(old, &e))
-		fprintf(stderr, "jupyter-slurm: warning: %s\n", e.msg);
+		sj_warning("%s", e.msg);
 	return 0;
 }
 
@@ -201,8 +202,7 @@ static int put_in_place(const char *tmp, const char *final,
 			      RENAME_EXCHANGE) == 0) {
 			/* tmp now holds the old one. */
 			if (sj_rmtree(tmp, &e))
-				fprintf(stderr, "jupyter-slurm: warning: %s\n",
-					e.msg);
+				sj_warning("%s", e.msg);
 			return 0;
 		}
 		if (errno != EINVAL)
@@ -267,7 +267,7 @@ int gen_install(const char *kernels_dir, const char *name,
 	return 0;
 fail:
 	if (made && sj_rmtree(tmp, &e))
-		fprintf(stderr, "jupyter-slurm: warning: %s\n", e.msg);
+		sj_warning("%s", e.msg);
 	return -1;
 }
 

@@ -41,6 +41,29 @@ int gen_lookup_ours(struct gen_lookup *lk, const char *name,
 	return GEN_EXIT_OK;
 }
 
+int gen_lookup_cmd(int argc, char **argv, const char *usage,
+		   struct gen_lookup *lk, int *rv)
+{
+	struct sj_err err;
+	const char *name;
+	int r;
+
+	memset(lk, 0, sizeof(*lk));
+	r = gen_simple_args(argc, argv, usage, 1, &name);
+	if (r != 0) {
+		*rv = r > 0 ? GEN_EXIT_OK : GEN_EXIT_USAGE;
+		return -1;
+	}
+	if (gen_lookup_init(lk, &err))
+		*rv = GEN_EXIT_FAIL;
+	else
+		*rv = gen_lookup_ours(lk, name, &err);
+	if (*rv == GEN_EXIT_OK)
+		return 0;
+	gen_error("%s", err.msg);
+	return -1;
+}
+
 void gen_lookup_free(struct gen_lookup *lk)
 {
 	json_decref(lk->spec);

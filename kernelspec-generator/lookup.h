@@ -31,6 +31,14 @@ int gen_lookup_ours(struct gen_lookup *lk, const char *name,
 
 void gen_lookup_free(struct gen_lookup *lk);
 
+/* The start of show and remove: NAME from the command line (usage for
+ * --help), then that kernelspec, which must be ours.  0 with lk loaded;
+ * -1 when the command is over already (--help, or a message printed),
+ * *rv then being its exit status.  Free lk with gen_lookup_free either
+ * way. */
+int gen_lookup_cmd(int argc, char **argv, const char *usage,
+		   struct gen_lookup *lk, int *rv);
+
 /* The options of a spec as a command line: what its argv gives the shim
  * and salloc, in order, then --env for what add was given. */
 void gen_print_options(FILE *f, const struct gen_split *s,

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "logtext.h"
 
 static const struct {
 	const char *name;
@@ -61,8 +62,10 @@ static int dispatch(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	int rv = dispatch(argc, argv);
+	int rv;
 
+	sj_log_init(SJ_GEN_LOG_PREFIX, sj_log_to_terminal);
+	rv = dispatch(argc, argv);
 	/* A list piped into a full disk must not look like success. */
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		gen_error("cannot write the output");

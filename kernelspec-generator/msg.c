@@ -1,23 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * msg.c - messages, and the arguments of the simple subcommands.
+ * msg.c - the arguments of the simple subcommands.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cmd.h"
-
-void gen_error(const char *fmt, ...)
-{
-	char line[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "jupyter-slurm: %s\n", line);
-}
 
 int gen_simple_args(int argc, char **argv, const char *usage, int want_name,
 		    const char **name)

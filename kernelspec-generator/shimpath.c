@@ -6,16 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-static int executable(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
-	       access(path, X_OK) == 0;
-}
+#include "fsutil.h"
 
 static int set(char *out, size_t len, const char *path, struct sj_err *err)
 {
@@ -38,32 +31,17 @@ static int beside_self(char *out, size_t len)
 		return 0;
 	snprintf(cand, sizeof(cand), "%.*s/" GEN_SHIM_NAME,
 		 (int)(slash - self), self);
-	return executable(cand) && set(out, len, cand, NULL) == 0;
+	return sj_is_executable(cand) && set(out, len, cand, NULL) == 0;
 }
 
+/* A relative PATH entry would mean something else to Jupyter: only
+ * absolute ones count. */
 static int on_path(char *out, size_t len)
 {
 	const char *path = getenv("PATH");
-	char *copy, *save = NULL, *dir;
-	int found = 0;
 
-	if (path == NULL || (copy = strdup(path)) == NULL)
-		return 0;
-	for (dir = strtok_r(copy, ":", &save); dir != NULL && !found;
-	     dir = strtok_r(NULL, ":", &save)) {
-		char cand[PATH_MAX];
-
-		/* A relative PATH entry would mean something else to
-		 * Jupyter: only absolute ones count. */
-		if (dir[0] != '/')
-			continue;
-		if ((size_t)snprintf(cand, sizeof(cand), "%s/" GEN_SHIM_NAME,
-				     dir) >= sizeof(cand))
-			continue;
-		found = executable(cand) && set(out, len, cand, NULL) == 0;
-	}
-	free(copy);
-	return found;
+	return path != NULL &&
+	       sj_path_search(GEN_SHIM_NAME, path, 1, out, len) == 0;
 }
 
 int gen_find_shim(const char *given, char *out, size_t len,
@@ -85,7 +63,7 @@ int gen_find_shim(const char *given, char *out, size_t len,
 			return sj_err_set(err, "--shim=%.100s: path too long",
 					  given);
 		}
-		if (!executable(abs))
+		if (!sj_is_executable(abs))
 			return sj_err_set(err, "--shim=%s: not an executable "
 					  "file (allowed: the path of "
 					  GEN_SHIM_NAME ")", given);

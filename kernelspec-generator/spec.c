@@ -204,24 +204,11 @@ static int set_str(json_t *obj, const char *key, const char *value)
 	return v == NULL ? -1 : json_object_set_new(obj, key, v);
 }
 
-static int set_list(json_t *obj, const char *key, const struct gen_strv *l)
+static int array_put(json_t *arr, const char *s)
 {
-	json_t *arr;
+	json_t *v = json_string(s);
 
-	if (l->n == 0)
-		return 0;
-	arr = json_array();
-	if (arr == NULL)
-		return -1;
-	for (size_t i = 0; i < l->n; i++) {
-		json_t *v = json_string(l->v[i]);
-
-		if (v == NULL || json_array_append_new(arr, v) != 0) {
-			json_decref(arr);
-			return -1;
-		}
-	}
-	return json_object_set_new(obj, key, arr);
+	return v == NULL ? -1 : json_array_append_new(arr, v);
 }
 
 /* NAME=VALUE (checked before: there is a '=') into the env object. */
@@ -240,22 +227,25 @@ static int env_put(json_t *env, const char *s)
 	return rv;
 }
 
-static int set_env(json_t *obj, const char *key, const struct gen_strv *l)
+/* l under key: a list, or (env) an object of NAME=VALUE; nothing when l
+ * is empty. */
+static int set_all(json_t *obj, const char *key, const struct gen_strv *l,
+		   int env)
 {
-	json_t *env;
+	json_t *c;
 
 	if (l->n == 0)
 		return 0;
-	env = json_object();
-	if (env == NULL)
+	c = env ? json_object() : json_array();
+	if (c == NULL)
 		return -1;
 	for (size_t i = 0; i < l->n; i++) {
-		if (env_put(env, l->v[i]) != 0) {
-			json_decref(env);
+		if ((env ? env_put : array_put)(c, l->v[i]) != 0) {
+			json_decref(c);
 			return -1;
 		}
 	}
-	return json_object_set_new(obj, key, env);
+	return json_object_set_new(obj, key, c);
 }
 
 json_t *gen_spec_options(const struct gen_opts *o)
@@ -268,7 +258,7 @@ json_t *gen_spec_options(const struct gen_opts *o)
 		if (set_str(opts, gen_salloc_opts[i].key,
 			    gen_salloc_value(o, &gen_salloc_opts[i])))
 			goto fail;
-	if (set_list(opts, "salloc_args", &o->salloc_args) ||
+	if (set_all(opts, "salloc_args", &o->salloc_args, 0) ||
 	    set_str(opts, "jobid", o->jobid) ||
 	    set_str(opts, "kernel_node", o->kernel_node) ||
 	    set_str(opts, "setup", o->setup) ||
@@ -277,8 +267,8 @@ json_t *gen_spec_options(const struct gen_opts *o)
 	    set_str(opts, "linger", o->linger) ||
 	    set_str(opts, "warn_before", o->warn_before) ||
 	    set_str(opts, "idle_timeout", o->idle_timeout) ||
-	    set_list(opts, "srun_args", &o->srun_args) ||
-	    set_env(opts, "env", &o->env))
+	    set_all(opts, "srun_args", &o->srun_args, 0) ||
+	    set_all(opts, "env", &o->env, 1))
 		goto fail;
 	if (o->shim_verbose &&
 	    json_object_set_new(opts, "shim_verbose", json_true()) != 0)

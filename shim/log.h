@@ -1,17 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * log.h - the shim's messages, on stderr, which Jupyter puts in its log.
- * Every line starts with SJ_SHIM_LOG_PREFIX (logtext.h) so a user can grep
- * for it.
+ * log.h - the shim's messages: the one logger (logger.h), which main()
+ * sets up with SJ_SHIM_LOG_PREFIX on stderr, where Jupyter keeps them.
  */
 #ifndef SHIM_LOG_H
 #define SHIM_LOG_H
 
-extern int shim_verbose;
+#include "logger.h"
 
-void shim_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void shim_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void shim_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+#define shim_error(...)	sj_log(SJ_LOG_ERROR, __VA_ARGS__)
+#define shim_info(...)	sj_log(SJ_LOG_INFO, __VA_ARGS__)
+#define shim_debug(...)	sj_log(SJ_LOG_DEBUG, __VA_ARGS__)
+
+/* Once, first thing in main(): the prefix, stderr. */
+void shim_log_init(void);
+
 /* evio.h's sj_note_fn: debug lines as shim_debug, the others as errors. */
 void shim_note(void *arg, int debug, const char *msg);
 

@@ -19,6 +19,7 @@ int main(int argc, char **argv)
 	struct sj_err err;
 	int rv;
 
+	shim_log_init();
 	/* First: the key is read later, and nothing before it needs us to
 	 * be dumpable.  jansson then clears what it frees (the key passes
 	 * through it in both shims). */
@@ -35,7 +36,7 @@ int main(int argc, char **argv)
 	}
 	if (getenv("SLURM_JUPYTER_SHIM_DEBUG") != NULL)
 		a.verbose = 1;
-	shim_verbose = a.verbose;
+	sj_log_set_debug(a.verbose);
 	switch (a.mode) {
 	case SHIM_HELP:
 		fputs(shim_usage, stdout);

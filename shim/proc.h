@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 #include "sj_err.h"
+#include "spawn.h"
 
 /* Keeps the HMAC key out of core dumps and away from other processes of
  * the user: not dumpable (no core, no ptrace, /proc/PID owned by root, its
@@ -40,17 +41,23 @@ struct proc_spawn {
 	int nkeep;
 };
 
-/* fork + execvp; an exec failure exits the child with 127 after a message. */
+/* sj_spawn (spawn.h) with the user's core limit back, and an exec
+ * failure told on the child's stderr with exit status 127. */
 int proc_spawn(const struct proc_spawn *ps, pid_t *pid, struct sj_err *err);
 
-/* Closes every fd >= lowfd but those in keep[0..nkeep); for a child
- * between fork and exec (async-signal-safe). */
-void proc_close_fds(int lowfd, const int *keep, int nkeep);
+static inline void proc_close_fds(int lowfd, const int *keep, int nkeep)
+{
+	sj_close_fds(lowfd, keep, nkeep);
+}
 
-/* Waits for pid without blocking; returns 1 and the status if it ended. */
-int proc_reap(pid_t pid, int *status);
+static inline int proc_reap(pid_t pid, int *status)
+{
+	return sj_reap(pid, status);
+}
 
-/* Exit status in the shell's convention: code, or 128 + signal. */
-int proc_exit_code(int status);
+static inline int proc_exit_code(int status)
+{
+	return sj_exit_code(status);
+}
 
 #endif

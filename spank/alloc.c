@@ -30,25 +30,25 @@ int sj_alloc_post_opt(spank_t sp, int ac, char **av)
 	/* The value would reach every step of the allocation, and each would
 	 * try the same rendezvous. */
 	if (o->kind == SJ_OPT_RENDEZVOUS) {
-		slurm_error(SJ_LOG_PREFIX "--" SJ_OPTION "=HOST:PORT:NONCE is "
-			    "for srun (slurm-jupyter-shim sets it); salloc and "
-			    "sbatch take --" SJ_OPTION " without a value");
+		sj_error("--" SJ_OPTION "=HOST:PORT:NONCE is "
+			 "for srun (slurm-jupyter-shim sets it); salloc and "
+			 "sbatch take --" SJ_OPTION " without a value");
 		return -1;
 	}
 	if (sj_plugin_config(&error) == NULL) {
-		slurm_error(SJ_LOG_PREFIX "--" SJ_OPTION ": the plugin is "
-			    "misconfigured (plugstack.conf: %s)", error);
+		sj_error("--" SJ_OPTION ": the plugin is "
+			 "misconfigured (plugstack.conf: %s)", error);
 		return -1;
 	}
 	if (setenv(SJ_ENV_ALLOCATION, "1", 1) != 0) {
-		slurm_error(SJ_LOG_PREFIX "setenv %s: %s", SJ_ENV_ALLOCATION,
-			    strerror(errno));
+		sj_error("setenv %s: %s", SJ_ENV_ALLOCATION,
+			 strerror(errno));
 		return -1;
 	}
 	rc = spank_job_control_setenv(sp, SJ_JOBCTL_ALLOCATION, "1", 1);
 	if (rc != ESPANK_SUCCESS) {
-		slurm_error(SJ_LOG_PREFIX "spank_job_control_setenv %s: %s",
-			    SJ_JOBCTL_ALLOCATION, spank_strerror(rc));
+		sj_error("spank_job_control_setenv %s: %s",
+			 SJ_JOBCTL_ALLOCATION, spank_strerror(rc));
 		return -1;
 	}
 	return 0;

@@ -41,6 +41,31 @@ const struct sj_config *sj_plugin_config(const char **error)
 	return NULL;
 }
 
+/* The one logger's sink here: Slurm's log, which Slurm filters by its
+ * own verbosity (so our debug lines are always handed on). */
+static void to_slurm(enum sj_log_level level, const char *line)
+{
+	switch (level) {
+	case SJ_LOG_ERROR:
+		slurm_error("%s", line);
+		break;
+	case SJ_LOG_WARNING:
+	case SJ_LOG_INFO:
+		slurm_info("%s", line);
+		break;
+	case SJ_LOG_DEBUG:
+		slurm_verbose("%s", line);
+		break;
+	}
+}
+
+/* First thing in every entry point Slurm may call without init. */
+static void log_init(void)
+{
+	sj_log_init(SJ_PLUGIN_LOG_PREFIX, to_slurm);
+	sj_log_set_debug(1);
+}
+
 static int uses_option(spank_context_t ctx)
 {
 	return ctx == S_CTX_LOCAL || ctx == S_CTX_ALLOCATOR ||
@@ -52,12 +77,13 @@ int slurm_spank_init(spank_t sp, int ac, char **av)
 	spank_context_t ctx = spank_context();
 	struct sj_err err;
 
+	log_init();
 	/* slurmd: nothing to do, and a failure there would keep it from
 	 * starting.  (In the job epilog's process Slurm calls no init.) */
 	if (!uses_option(ctx))
 		return 0;
 
-	slurm_verbose(SJ_LOG_PREFIX "%s", spank_jupyter_build_info);
+	sj_debug("%s", spank_jupyter_build_info);
 
 	memset(&plugin, 0, sizeof(plugin));
 	sj_config_defaults(&plugin.config);
@@ -66,12 +92,11 @@ int slurm_spank_init(spank_t sp, int ac, char **av)
 	} else if (ctx == S_CTX_REMOTE) {
 		/* Only SlurmdLogFile sees this; a kernel step reports it to
 		 * its user again. */
-		slurm_error(SJ_LOG_PREFIX "plugstack.conf: %s",
-			    plugin.config_err.msg);
+		sj_error("plugstack.conf: %s", plugin.config_err.msg);
 	}
 
 	if (sj_option_register(sp, &err) != 0) {
-		slurm_error(SJ_LOG_PREFIX "%s", err.msg);
+		sj_error("%s", err.msg);
 		/* A remote failure would drain the node; without the
 		 * option no step of this process is a kernel step. */
 		return ctx == S_CTX_REMOTE ? 0 : -1;
@@ -93,32 +118,34 @@ int slurm_spank_init_post_opt(spank_t sp, int ac, char **av)
 	}
 }
 
+/* fn, in context want only. */
+static int only_in(spank_context_t want, int (*fn)(spank_t, int, char **),
+		   spank_t sp, int ac, char **av)
+{
+	return spank_context() == want ? fn(sp, ac, av) : 0;
+}
+
 int slurm_spank_task_init_privileged(spank_t sp, int ac, char **av)
 {
-	if (spank_context() != S_CTX_REMOTE)
-		return 0;
-	return sj_stepd_task_init_privileged(sp, ac, av);
+	return only_in(S_CTX_REMOTE, sj_stepd_task_init_privileged, sp, ac,
+		       av);
 }
 
 int slurm_spank_task_init(spank_t sp, int ac, char **av)
 {
-	if (spank_context() != S_CTX_REMOTE)
-		return 0;
-	return sj_stepd_task_init(sp, ac, av);
+	return only_in(S_CTX_REMOTE, sj_stepd_task_init, sp, ac, av);
 }
 
 int slurm_spank_task_exit(spank_t sp, int ac, char **av)
 {
-	if (spank_context() != S_CTX_REMOTE)
-		return 0;
-	return sj_stepd_task_exit(sp, ac, av);
+	return only_in(S_CTX_REMOTE, sj_stepd_task_exit, sp, ac, av);
 }
 
+/* Slurm calls no init in the epilog's process. */
 int slurm_spank_job_epilog(spank_t sp, int ac, char **av)
 {
-	if (spank_context() != S_CTX_JOB_SCRIPT)
-		return 0;
-	return sj_job_epilog(sp, ac, av);
+	log_init();
+	return only_in(S_CTX_JOB_SCRIPT, sj_job_epilog, sp, ac, av);
 }
 
 int slurm_spank_exit(spank_t sp, int ac, char **av)

@@ -47,25 +47,25 @@ int sj_job_epilog(spank_t sp, int ac, char **av)
 	/* Slurm calls no init in this process: the arguments come here. */
 	sj_config_defaults(&config);
 	if (sj_config_parse(ac, av, &config, &err) != 0) {
-		slurm_error(SJ_LOG_PREFIX "job_epilog: plugstack.conf: %s",
-			    err.msg);
+		sj_error("job_epilog: plugstack.conf: %s",
+			 err.msg);
 		return 0;
 	}
 	if (spank_get_item(sp, S_JOB_ID, &job_id) != ESPANK_SUCCESS) {
-		slurm_error(SJ_LOG_PREFIX "job_epilog: no job id");
+		sj_error("job_epilog: no job id");
 		return 0;
 	}
 	if (sj_open_owned_dir(config.runtime_dir, 0, &fd, &err) != 0) {
-		slurm_error(SJ_LOG_PREFIX "job_epilog: job %" PRIu32 ": "
-			    "nothing removed: %s", job_id, err.msg);
+		sj_error("job_epilog: job %" PRIu32 ": "
+			 "nothing removed: %s", job_id, err.msg);
 		return 0;
 	}
 	if (fd < 0)		/* no kernel ever ran here */
 		return 0;
 	dir = fdopendir(fd);
 	if (dir == NULL) {
-		slurm_error(SJ_LOG_PREFIX "job_epilog: %s: %s",
-			    config.runtime_dir, strerror(errno));
+		sj_error("job_epilog: %s: %s",
+			 config.runtime_dir, strerror(errno));
 		close(fd);
 		return 0;
 	}
@@ -82,13 +82,13 @@ int sj_job_epilog(spank_t sp, int ac, char **av)
 		id.dev = st.st_dev;
 		id.ino = st.st_ino;
 		if (sj_rmtree_at(dirfd(dir), de->d_name, &id, &err) != 0)
-			slurm_error(SJ_LOG_PREFIX "job_epilog: cannot remove "
-				    "%s/%s: %s", config.runtime_dir,
-				    de->d_name, err.msg);
+			sj_error("job_epilog: cannot remove "
+				 "%s/%s: %s", config.runtime_dir,
+				 de->d_name, err.msg);
 		else
-			slurm_info(SJ_LOG_PREFIX "job_epilog: removed %s/%s, "
-				   "left by a step that did not clean up",
-				   config.runtime_dir, de->d_name);
+			sj_info("job_epilog: removed %s/%s, "
+				"left by a step that did not clean up",
+				config.runtime_dir, de->d_name);
 	}
 	closedir(dir);
 	return 0;

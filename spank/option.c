@@ -56,8 +56,8 @@ static int option_cb(int val, const char *optarg, int remote)
 	classify(optarg, &next);
 	if (!remote) {
 		if (next.kind == SJ_OPT_BAD) {
-			slurm_error(SJ_LOG_PREFIX "--" SJ_OPTION ": %s",
-				    next.err.msg);
+			sj_error("--" SJ_OPTION ": %s",
+				 next.err.msg);
 			return -1;
 		}
 		/* On a command line the last one counts. */
@@ -68,9 +68,9 @@ static int option_cb(int val, const char *optarg, int remote)
 		state = next;
 	} else if (next.kind == SJ_OPT_RENDEZVOUS &&
 		   memcmp(&next.spec, &state.spec, sizeof(next.spec)) != 0) {
-		slurm_verbose(SJ_LOG_PREFIX "--" SJ_OPTION ": ignoring a "
-			      "second rendezvous %s:%d", next.spec.host,
-			      next.spec.port);
+		sj_debug("--" SJ_OPTION ": ignoring a "
+			 "second rendezvous %s:%d", next.spec.host,
+			 next.spec.port);
 	}
 	return 0;
 }
@@ -107,8 +107,8 @@ int sj_srun_post_opt(spank_t sp, int ac, char **av)
 	/* The nodes read the same plugstack.conf as a rule; say it here
 	 * rather than after the step has been launched. */
 	if (sj_plugin_config(&error) == NULL) {
-		slurm_error(SJ_LOG_PREFIX "--" SJ_OPTION ": the plugin is "
-			    "misconfigured (plugstack.conf: %s)", error);
+		sj_error("--" SJ_OPTION ": the plugin is "
+			 "misconfigured (plugstack.conf: %s)", error);
 		return -1;
 	}
 	return 0;

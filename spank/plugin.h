@@ -14,11 +14,11 @@
 #include <slurm/spank.h>
 
 #include "config.h"
+#include "logger.h"
 #include "logtext.h"
 #include "rendezvous.h"
 #include "sj_err.h"
 
-#define SJ_LOG_PREFIX SJ_PLUGIN_LOG_PREFIX
 #define SJ_OPTION "jupyter-kernel"
 
 /* dispatch.c: the plugstack.conf arguments, parsed in init.  NULL if they

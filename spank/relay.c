@@ -154,15 +154,6 @@ static int listen_one(const struct sj_relay_addr *a, int port,
 	return fd;
 }
 
-static void close_all(int *fds, int n)
-{
-	for (int i = 0; i < n; i++) {
-		if (fds[i] >= 0)
-			close(fds[i]);
-		fds[i] = -1;
-	}
-}
-
 int sj_relay_listen(const struct sj_relay_addr *a,
 		    const struct sj_port_range *r, int *fd, int *port,
 		    struct sj_err *err)
@@ -199,36 +190,4 @@ int sj_relay_listen(const struct sj_relay_addr *a,
 	}
 	return sj_err_set(err, "relay_ports=%d-%d: no port in the range is "
 			  "free on %s", r->lo, r->hi, a->text);
-}
-
-int sj_loopback_ports(int n, int *ports, struct sj_err *err)
-{
-	struct sockaddr_in sin;
-	int fds[16], rv = -1;
-
-	if (n > (int)(sizeof(fds) / sizeof(fds[0])))
-		return sj_err_set(err, "too many ports asked for");
-	for (int i = 0; i < n; i++)
-		fds[i] = -1;
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	/* All held open at once, so the ports differ. */
-	for (int i = 0; i < n; i++) {
-		fds[i] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (fds[i] < 0) {
-			sj_err_errno(err, errno, "socket");
-			goto out;
-		}
-		if (bind(fds[i], (struct sockaddr *)&sin, sizeof(sin)) != 0) {
-			sj_err_errno(err, errno, "bind 127.0.0.1");
-			goto out;
-		}
-		if (get_port(fds[i], &ports[i], err) != 0)
-			goto out;
-	}
-	rv = 0;
-out:
-	close_all(fds, n);
-	return rv;
 }

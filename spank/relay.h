@@ -41,8 +41,4 @@ int sj_relay_listen(const struct sj_relay_addr *a,
 		    const struct sj_port_range *r, int *fd, int *port,
 		    struct sj_err *err);
 
-/* n distinct TCP ports that are free on 127.0.0.1 now, for the kernel's own
- * connection file when it uses tcp. */
-int sj_loopback_ports(int n, int *ports, struct sj_err *err);
-
 #endif

@@ -37,6 +37,7 @@
 #include "curvekey.h"
 #include "fsutil.h"
 #include "handshake.h"
+#include "netaddr.h"
 #include "plugin.h"
 #include "relay.h"
 #include "relayinfo.h"
@@ -310,7 +311,7 @@ int sj_stepd_task_init(spank_t sp, int ac, char **av)
 	if (!context.kernel_step)
 		return 0;
 	if (context.failed) {
-		slurm_error(SJ_LOG_PREFIX "%s", context.err.msg);
+		sj_error("%s", context.err.msg);
 		return -1;
 	}
 	memset(&ri, 0, sizeof(ri));
@@ -380,14 +381,14 @@ int sj_stepd_task_init(spank_t sp, int ac, char **av)
 		goto fail;
 	}
 
-	slurm_info(SJ_LOG_PREFIX "%" PRIu32 ".%" PRIu32 ": kernel of uid %ju: "
-		   "relay on %s port %d, rendezvous %s port %d",
-		   context.job_id, context.step_id, (uintmax_t)context.uid,
-		   ri.address, ri.port, host, spec->port);
+	sj_info("%" PRIu32 ".%" PRIu32 ": kernel of uid %ju: "
+		"relay on %s port %d, rendezvous %s port %d",
+		context.job_id, context.step_id, (uintmax_t)context.uid,
+		ri.address, ri.port, host, spec->port);
 	rv = 0;
 fail:
 	if (rv != 0) {
-		slurm_error(SJ_LOG_PREFIX "%s: %s", what, err.msg);
+		sj_error("%s: %s", what, err.msg);
 		if (relay_fd >= 0)
 			close(relay_fd);
 	}
@@ -412,17 +413,17 @@ static void remove_dir(const char *when)
 		return;
 	id = context.made->id;
 	if (sj_open_owned_dir(context.config->runtime_dir, 0, &rt, &err) != 0) {
-		slurm_error(SJ_LOG_PREFIX "%s: %s left in place: %s", when,
-			    context.dir, err.msg);
+		sj_error("%s: %s left in place: %s", when,
+			 context.dir, err.msg);
 		return;
 	}
 	if (rt < 0) {
-		slurm_error(SJ_LOG_PREFIX "%s: runtime_dir %s is gone", when,
-			    context.config->runtime_dir);
+		sj_error("%s: runtime_dir %s is gone", when,
+			 context.config->runtime_dir);
 	} else {
 		if (sj_rmtree_at(rt, context.name, &id, &err) != 0)
-			slurm_error(SJ_LOG_PREFIX "%s: cannot remove %s: %s",
-				    when, context.dir, err.msg);
+			sj_error("%s: cannot remove %s: %s",
+				 when, context.dir, err.msg);
 		close(rt);
 	}
 	/* Once is enough, whatever came of it: exit follows task_exit. */
@@ -447,7 +448,7 @@ int sj_stepd_exit(spank_t sp, int ac, char **av)
 	remove_dir("exit");
 	if (context.made != NULL &&
 	    munmap(context.made, sizeof(*context.made)) != 0)
-		slurm_error(SJ_LOG_PREFIX "exit: munmap: %s", strerror(errno));
+		sj_error("exit: munmap: %s", strerror(errno));
 	memset(&context, 0, sizeof(context));
 	return 0;
 }

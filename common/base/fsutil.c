@@ -544,3 +544,35 @@ int sj_random_hex(char *out, size_t nbytes, struct sj_err *err)
 	explicit_bzero(buf, sizeof(buf));
 	return 0;
 }
+
+int sj_is_executable(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+	       access(path, X_OK) == 0;
+}
+
+int sj_path_search(const char *name, const char *path, int absolute_only,
+		   char *out, size_t len)
+{
+	if (path == NULL)
+		path = "/bin:/usr/bin";
+	for (;;) {
+		size_t n = strcspn(path, ":");
+		int w = -1;
+
+		if (!absolute_only || path[0] == '/')
+			w = n == 0 ? snprintf(out, len, "./%s", name) :
+				snprintf(out, len, "%.*s/%s", (int)n, path,
+					 name);
+		if (w >= 0 && (size_t)w < len && sj_is_executable(out))
+			return 0;
+		if (path[n] == '\0')
+			break;
+		path += n + 1;
+	}
+	if (len > 0)
+		out[0] = '\0';
+	return -1;
+}

@@ -70,4 +70,16 @@ int sj_rmtree_at(int dfd, const char *name, const struct sj_file_id *expect,
 /* Fills out with 2*nbytes lowercase hex digits and a NUL (getrandom). */
 int sj_random_hex(char *out, size_t nbytes, struct sj_err *err);
 
+/* 1 when path is a regular file we may execute. */
+int sj_is_executable(const char *path);
+
+/* The one PATH search: the first dir/name of path (NULL: execvp's default,
+ * "/bin:/usr/bin") that sj_is_executable, into out.  An empty or relative
+ * entry counts as execvp counts it (from the current directory), unless
+ * absolute_only: then it is skipped, for a path that must mean the same
+ * to another process.  -1 if none (out ""), a candidate too long for out
+ * being none. */
+int sj_path_search(const char *name, const char *path, int absolute_only,
+		   char *out, size_t len);
+
 #endif

@@ -11,9 +11,11 @@
 #ifndef SJ_LOGTEXT_H
 #define SJ_LOGTEXT_H
 
-/* The first words of every line of the shim's, and of the plugin's. */
+/* The first words of every line of the shim's, the plugin's and
+ * jupyter-slurm's, given once to sj_log_init (logger.h). */
 #define SJ_SHIM_LOG_PREFIX	"slurm-jupyter-shim: "
 #define SJ_PLUGIN_LOG_PREFIX	"spank_jupyter: "
+#define SJ_GEN_LOG_PREFIX	"jupyter-slurm: "
 
 /* Login shim, after the rendezvous: "… NODE (job J, step S)". */
 #define SJ_LOG_KERNEL_STARTING	"kernel starting on "

@@ -3,7 +3,8 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
+
+#include "fsutil.h"
 
 /* Slurm's numbers are small (26, 05, 3); the bound keeps a long run of
  * digits from overflowing and from passing for a version. */
@@ -145,22 +146,7 @@ void sj_slurm_release_str(const struct sj_slurm_version *v, char *buf,
 int sj_command_path(const char *name, const char *path, char *out,
 		    size_t len)
 {
-	if (path == NULL)
-		path = "/bin:/usr/bin";
-	for (;;) {
-		size_t n = strcspn(path, ":");
-		int w = n == 0 ? snprintf(out, len, "./%s", name) :
-			snprintf(out, len, "%.*s/%s", (int)n, path, name);
-
-		if (w >= 0 && (size_t)w < len && access(out, X_OK) == 0)
-			return 0;
-		if (path[n] == '\0')
-			break;
-		path += n + 1;
-	}
-	if (len > 0)
-		out[0] = '\0';
-	return -1;
+	return sj_path_search(name, path, 0, out, len);
 }
 
 int sj_slurm_release_check(const char *who, const char *built_for,

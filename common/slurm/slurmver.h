@@ -43,7 +43,8 @@ void sj_slurm_release_str(const struct sj_slurm_version *v, char *buf,
 
 /* The file execvp would run for name (no '/' in it) with this PATH (NULL:
  * execvp's default, "/bin:/usr/bin"; an empty entry is the current
- * directory): which salloc and srun a program of ours runs.  -1 if none. */
+ * directory): which salloc and srun a program of ours runs.  -1 if none.
+ * sj_path_search (fsutil.h) with relative entries counted. */
 int sj_command_path(const char *name, const char *path, char *out,
 		    size_t len);
 

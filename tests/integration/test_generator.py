@@ -80,6 +80,12 @@ def job_fields(jobid):
     return dict(f.split("=", 1) for f in out.split() if "=" in f)
 
 
+def assert_job(jobid, **want):
+    """The job's scontrol fields named in want have those values."""
+    job = job_fields(jobid)
+    assert {k: job.get(k) for k in want} == want, job
+
+
 def stop_and_wait_release(k, jobid):
     """Shuts the kernel down; the shim's janitor must release the
     allocation after the default linger time."""
@@ -180,13 +186,10 @@ def test_kernel_runs_with_the_requested_options(data_dir, start_kernel):
     assert content["status"] == "ok"
     assert out == "from the kernelspec | ran\n"
 
-    job = job_fields(jobid)
-    assert job["Partition"] == "short"
-    assert job["TimeLimit"] == "00:03:00"
-    assert job["UserId"].startswith(ME + "(")
     # The name show predicted is the one the shim gave the allocation.
-    assert job["JobName"] == name.group(1)
-    assert job["JobState"] == "RUNNING"
+    assert_job(jobid, Partition="short", TimeLimit="00:03:00",
+               JobName=name.group(1), JobState="RUNNING")
+    assert job_fields(jobid)["UserId"].startswith(ME + "(")
     stop_and_wait_release(k, jobid)
 
 
@@ -203,11 +206,8 @@ def test_kernel_on_the_chosen_node_of_two(data_dir, start_kernel):
         "['transport'])")
     assert content["status"] == "ok"
     assert out == "tcp\n"
-    job = job_fields(jobid)
-    assert job["NumNodes"] == "2"
-    assert job["NodeList"] == "n[1,3]"
-    assert job["Partition"] == "debug"
-    assert job["TimeLimit"] == "00:05:00"
+    assert_job(jobid, NumNodes="2", NodeList="n[1,3]", Partition="debug",
+               TimeLimit="00:05:00")
     stop_and_wait_release(k, jobid)
 
 

@@ -5,42 +5,23 @@ keeps ipc; a hand-written xpython spec on ipc fails with one line that
 says what to add.
 """
 import json
-import subprocess
 
-import pytest
-
-from conftest import (NODES, STATE, job_gone, run_cell, squeue, wait_until)
+from conftest import NODES, run_cell, squeue, wait_until
+from test_generator import (added, data_dir,  # noqa: F401 (a fixture)
+                            stop_and_wait_release)
 from test_irkernel import r_cell
 
-GEN = STATE + "/bin/jupyter-slurm"
 XPYTHON = json.load(open("/usr/share/jupyter/kernels/xpython/kernel.json"))
 HINT = "add --kernel-transport=tcp to the kernelspec's argv"
 
 
-@pytest.fixture
-def data_dir(tmp_path, monkeypatch):
-    d = tmp_path / "data"
-    monkeypatch.setenv("JUPYTER_DATA_DIR", str(d))
-    return d
-
-
 def add(*args):
-    r = subprocess.run([GEN, "add", *args], capture_output=True, text=True,
-                       timeout=120)
-    assert r.returncode == 0, r.stderr
-    assert r.stderr == ""
-    return r.stdout
+    return added(*args).stdout
 
 
 def spec_argv(data_dir, name):
     return json.loads((data_dir / "kernels" / name /
                        "kernel.json").read_text())["argv"]
-
-
-def stop(k, jobid):
-    k.kc.stop_channels()
-    k.km.shutdown_kernel(now=False)
-    wait_until(job_gone(jobid), 60, f"job {jobid} to be released")
 
 
 def test_xpython_by_default(data_dir, start_kernel):
@@ -71,7 +52,7 @@ def test_xpython_by_default(data_dir, start_kernel):
     assert (transport, ip) == ("tcp", "127.0.0.1")
     content, out, _ = run_cell(k.kc, "print(6 * 7)")
     assert (content["status"], out) == ("ok", "42\n")
-    stop(k, int(jobid))
+    stop_and_wait_release(k, int(jobid))
 
 
 def test_irkernel_by_default(data_dir, start_kernel):
@@ -95,7 +76,7 @@ def test_irkernel_by_default(data_dir, start_kernel):
     assert ip.startswith(f"/run/spank-jupyter/{jobid}.")
     content, out, _, _ = r_cell(k.kc, "cat(6 * 7)")
     assert (content["status"], out) == ("ok", "42")
-    stop(k, int(jobid))
+    stop_and_wait_release(k, int(jobid))
 
 
 def test_hand_written_xpython_on_ipc_says_what_to_add(kernelspecs,

@@ -38,55 +38,62 @@ static void check_bad(const char *arg, const char *needle)
 	assert_memory_equal(&c, &before, sizeof(c));
 }
 
-static void test_defaults(void **state)
+/* What each plugstack.conf line makes of the configuration. */
+static void test_keys(void **state)
 {
-	struct sj_config c, d;
-	struct sj_err err = { "" };
+	static const struct {
+		const char *name;
+		char *args[6];
+		struct sj_config want;
+	} cases[] = {
+		{ "no arguments: the defaults", { NULL },
+		  { "/run/spank-jupyter", { 0, 0 }, "", 30,
+		    SJ_TRANSPORT_IPC } },
+		{ "every key", { "runtime_dir=/var/run/sj/",
+				 "relay_ports=5000-5100",
+				 "relay_address=10.77.0.11",
+				 "rendezvous_timeout=600",
+				 "kernel_transport=tcp", NULL },
+		  { "/var/run/sj", { 5000, 5100 }, "10.77.0.11", 600,
+		    SJ_TRANSPORT_TCP } },
+		{ "IPv6, no ports, ipc", { "relay_address=fe80::1",
+					   "relay_ports=0",
+					   "kernel_transport=ipc",
+					   "rendezvous_timeout=1", NULL },
+		  { "/run/spank-jupyter", { 0, 0 }, "fe80::1", 1,
+		    SJ_TRANSPORT_IPC } },
+		/* Empty relay_address: explicitly automatic. */
+		{ "empty address", { "relay_address=", NULL },
+		  { "/run/spank-jupyter", { 0, 0 }, "", 30,
+		    SJ_TRANSPORT_IPC } },
+	};
+	struct sj_config d;
 
 	(void)state;
 	sj_config_defaults(&d);
-	assert_string_equal(d.runtime_dir, "/run/spank-jupyter");
-	assert_int_equal(d.relay_ports.lo, 0);
-	assert_int_equal(d.relay_ports.hi, 0);
-	assert_string_equal(d.relay_address, "");
-	assert_int_equal(d.rendezvous_timeout, 30);
-	assert_int_equal(d.kernel_transport, SJ_TRANSPORT_IPC);
-	/* No arguments at all: the defaults. */
-	memset(&c, 0x5a, sizeof(c));
-	assert_int_equal(sj_config_parse(0, NULL, &c, &err), 0);
-	assert_memory_equal(&c, &d, sizeof(c));
-}
+	assert_memory_equal(&d, &cases[0].want, sizeof(d));
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct sj_config *w = &cases[i].want;
+		struct sj_err err = { "" };
+		struct sj_config c;
+		int ac = 0;
 
-static void test_all_keys(void **state)
-{
-	struct sj_config c;
-	struct sj_err err = { "" };
-
-	(void)state;
-	if (parse(&c, &err, "runtime_dir=/var/run/sj/", "relay_ports=5000-5100",
-		  "relay_address=10.77.0.11", "rendezvous_timeout=600",
-		  "kernel_transport=tcp", NULL) != 0)
-		fail_msg("%s", err.msg);
-	assert_string_equal(c.runtime_dir, "/var/run/sj");
-	assert_int_equal(c.relay_ports.lo, 5000);
-	assert_int_equal(c.relay_ports.hi, 5100);
-	assert_string_equal(c.relay_address, "10.77.0.11");
-	assert_int_equal(c.rendezvous_timeout, 600);
-	assert_int_equal(c.kernel_transport, SJ_TRANSPORT_TCP);
-
-	if (parse(&c, &err, "relay_address=fe80::1", "relay_ports=0",
-		  "kernel_transport=ipc", "rendezvous_timeout=1", NULL) != 0)
-		fail_msg("%s", err.msg);
-	assert_string_equal(c.relay_address, "fe80::1");
-	assert_int_equal(c.relay_ports.lo, 0);
-	assert_int_equal(c.kernel_transport, SJ_TRANSPORT_IPC);
-	assert_int_equal(c.rendezvous_timeout, 1);
-	assert_string_equal(c.runtime_dir, "/run/spank-jupyter");
-
-	/* Empty relay_address: explicitly automatic. */
-	if (parse(&c, &err, "relay_address=", NULL) != 0)
-		fail_msg("%s", err.msg);
-	assert_string_equal(c.relay_address, "");
+		while (cases[i].args[ac] != NULL)
+			ac++;
+		memset(&c, 0x5a, sizeof(c));
+		if (sj_config_parse(ac, (char **)cases[i].args, &c, &err))
+			fail_msg("%s: %s", cases[i].name, err.msg);
+		if (strcmp(c.runtime_dir, w->runtime_dir) != 0 ||
+		    c.relay_ports.lo != w->relay_ports.lo ||
+		    c.relay_ports.hi != w->relay_ports.hi ||
+		    strcmp(c.relay_address, w->relay_address) != 0 ||
+		    c.rendezvous_timeout != w->rendezvous_timeout ||
+		    c.kernel_transport != w->kernel_transport)
+			fail_msg("%s: %s %d-%d \"%s\" %d %d", cases[i].name,
+				 c.runtime_dir, c.relay_ports.lo,
+				 c.relay_ports.hi, c.relay_address,
+				 c.rendezvous_timeout, (int)c.kernel_transport);
+	}
 }
 
 static void test_unknown_and_shape(void **state)
@@ -219,8 +226,7 @@ static void test_transport(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults),
-		cmocka_unit_test(test_all_keys),
+		cmocka_unit_test(test_keys),
 		cmocka_unit_test(test_unknown_and_shape),
 		cmocka_unit_test(test_duplicates),
 		cmocka_unit_test(test_runtime_dir),

@@ -338,9 +338,7 @@ static void test_mkdir_private_chown_fails(void **state)
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		if (setgroups(0, NULL) != 0 ||
-		    setresgid(65534, 65534, 65534) != 0 ||
-		    setresuid(65534, 65534, 65534) != 0)
+		if (become_nobody() != 0)
 			_exit(2);
 		if (sj_mkdir_private_at(dfd, "p", 0, 0, &id, &err) != -1 ||
 		    strstr(err.msg, "cannot chown") == NULL)

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "opts.h"
+#include "testutil.h"
 
 #define ARGC(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
@@ -44,57 +45,63 @@ static void refused(int argc, char **argv, const char *needle)
 	refused(ARGC(argv_), argv_, needle); \
 } while (0)
 
-static void test_long_forms(void **state)
+#define OPT(member, value) FIELD(struct gen_opts, member, value)
+
+/* Long forms, Slurm's short ones: what each command line sets. */
+static void test_option_forms(void **state)
 {
-	char *argv[] = { "add", "python3", "--partition=debug", "--time",
-			 "1:30:00", "--nodes=2", "--account", "proj",
-			 "--gpus=a100:2", "--gres=gpu:1", "--reservation=r",
-			 "--qos=high", "--constraint=intel", "--mem=16G",
-			 "--cpus-per-task=4", "--name=my-kernel",
-			 "--display-name=Mine", "--force", "--no-check" };
-	struct gen_opts o;
+	static char *longs[] = {
+		"add", "python3", "--partition=debug", "--time", "1:30:00",
+		"--nodes=2", "--account", "proj", "--gpus=a100:2",
+		"--gres=gpu:1", "--reservation=r", "--qos=high",
+		"--constraint=intel", "--mem=16G", "--cpus-per-task=4",
+		"--name=my-kernel", "--display-name=Mine", "--force",
+		"--no-check", NULL };
+	static const struct field_want long_want[] = {
+		OPT(kernel, "python3"), OPT(partition, "debug"),
+		OPT(time, "1:30:00"), OPT(nodes, "2"), OPT(account, "proj"),
+		OPT(gpus, "a100:2"), OPT(gres, "gpu:1"),
+		OPT(reservation, "r"), OPT(qos, "high"),
+		OPT(constraint, "intel"), OPT(mem, "16G"),
+		OPT(cpus_per_task, "4"), OPT(name, "my-kernel"),
+		OPT(display_name, "Mine"),
+	};
+	static char *shorts[] = {
+		"add", "-p", "debug", "-t60", "-N", "3", "-Aproj", "-G", "1",
+		"-q", "low", "-C", "amd", "-c", "8", "python3", NULL };
+	static const struct field_want short_want[] = {
+		OPT(kernel, "python3"), OPT(partition, "debug"),
+		OPT(time, "60"), OPT(nodes, "3"), OPT(account, "proj"),
+		OPT(gpus, "1"), OPT(qos, "low"), OPT(constraint, "amd"),
+		OPT(cpus_per_task, "8"), OPT(gres, NULL), OPT(mem, NULL),
+	};
+	static const struct {
+		const char *name;
+		char **argv;
+		const struct field_want *want;
+		size_t nwant;
+		int flags;	/* force and no_check */
+	} cases[] = {
+		{ "long forms", longs, long_want, ARGC(long_want), 1 },
+		{ "short forms", shorts, short_want, ARGC(short_want), 0 },
+	};
 
 	(void)state;
-	parse_ok(ARGC(argv), argv, &o);
-	assert_string_equal(o.kernel, "python3");
-	assert_string_equal(o.partition, "debug");
-	assert_string_equal(o.time, "1:30:00");
-	assert_string_equal(o.nodes, "2");
-	assert_string_equal(o.account, "proj");
-	assert_string_equal(o.gpus, "a100:2");
-	assert_string_equal(o.gres, "gpu:1");
-	assert_string_equal(o.reservation, "r");
-	assert_string_equal(o.qos, "high");
-	assert_string_equal(o.constraint, "intel");
-	assert_string_equal(o.mem, "16G");
-	assert_string_equal(o.cpus_per_task, "4");
-	assert_string_equal(o.name, "my-kernel");
-	assert_string_equal(o.display_name, "Mine");
-	assert_true(o.force);
-	assert_true(o.no_check);
-	assert_false(o.help);
-	gen_opts_free(&o);
-}
+	for (size_t i = 0; i < ARGC(cases); i++) {
+		struct gen_opts o;
+		int argc = 0;
 
-static void test_slurm_short_options(void **state)
-{
-	char *argv[] = { "add", "-p", "debug", "-t60", "-N", "3", "-Aproj",
-			 "-G", "1", "-q", "low", "-C", "amd", "-c", "8",
-			 "python3" };
-	struct gen_opts o;
-
-	(void)state;
-	parse_ok(ARGC(argv), argv, &o);
-	assert_string_equal(o.kernel, "python3");
-	assert_string_equal(o.partition, "debug");
-	assert_string_equal(o.time, "60");
-	assert_string_equal(o.nodes, "3");
-	assert_string_equal(o.account, "proj");
-	assert_string_equal(o.gpus, "1");
-	assert_string_equal(o.qos, "low");
-	assert_string_equal(o.constraint, "amd");
-	assert_string_equal(o.cpus_per_task, "8");
-	gen_opts_free(&o);
+		while (cases[i].argv[argc] != NULL)
+			argc++;
+		parse_ok(argc, cases[i].argv, &o);
+		assert_fields(cases[i].name, &o, cases[i].want,
+			      cases[i].nwant);
+		if (o.force != cases[i].flags || o.no_check != cases[i].flags ||
+		    o.help)
+			fail_msg("%s: force %d, no_check %d, help %d",
+				 cases[i].name, o.force, o.no_check, o.help);
+		gen_opts_free(&o);
+	}
 }
 
 static void test_aliases_and_lists(void **state)
@@ -113,20 +120,21 @@ static void test_aliases_and_lists(void **state)
 	(void)state;
 	/* --jobid refuses --project (an account); parse only. */
 	struct sj_err err = { "" };
+	static const struct field_want want[] = {
+		OPT(account, "p1"), OPT(jobid, "42"), OPT(kernel_node, "n2"),
+		OPT(setup, "module load R"),
+		OPT(rendezvous_host, "10.0.0.1"),
+		OPT(kernel_transport, "tcp"), OPT(shim, "/opt/shim"),
+	};
+
 	assert_int_equal(gen_opts_parse(ARGC(argv), argv, &o, &err), 0);
-	assert_string_equal(o.account, "p1");
-	assert_string_equal(o.jobid, "42");
-	assert_string_equal(o.kernel_node, "n2");
-	assert_string_equal(o.setup, "module load R");
+	ASSERT_FIELDS("aliases", &o, want);
 	assert_int_equal(o.srun_args.n, 2);
 	assert_string_equal(o.srun_args.v[0], "--mem=1G");
 	assert_string_equal(o.srun_args.v[1], "-v");
 	assert_int_equal(o.env.n, 2);
 	assert_string_equal(o.env.v[1], "B=two words");
-	assert_string_equal(o.rendezvous_host, "10.0.0.1");
-	assert_string_equal(o.kernel_transport, "tcp");
 	assert_true(o.shim_verbose);
-	assert_string_equal(o.shim, "/opt/shim");
 	gen_opts_free(&o);
 
 	parse_ok(ARGC(argv2), argv2, &o);
@@ -340,8 +348,7 @@ static void test_jobid_excludes_allocation_options(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_long_forms),
-		cmocka_unit_test(test_slurm_short_options),
+		cmocka_unit_test(test_option_forms),
 		cmocka_unit_test(test_aliases_and_lists),
 		cmocka_unit_test(test_help_stops_parsing),
 		cmocka_unit_test(test_double_dash),

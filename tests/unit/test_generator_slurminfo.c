@@ -117,19 +117,25 @@ static const char config[] =
 
 static void test_config_value(void **state)
 {
-	char v[64];
+	static const struct {
+		const char *key, *want;		/* want NULL: not found */
+	} cases[] = {
+		{ "AccountingStorageType", "accounting_storage/none" },
+		{ "MessageTimeout", "10 sec" },
+		{ "AccountingStorage", NULL },	/* a prefix of a key */
+		{ "Nope", NULL },
+	};
 
 	(void)state;
-	assert_int_equal(gen_config_value(config, "AccountingStorageType", v,
-					  sizeof(v)), 1);
-	assert_string_equal(v, "accounting_storage/none");
-	assert_int_equal(gen_config_value(config, "MessageTimeout", v,
-					  sizeof(v)), 1);
-	assert_string_equal(v, "10 sec");
-	/* A prefix of a key is not the key. */
-	assert_int_equal(gen_config_value(config, "AccountingStorage", v,
-					  sizeof(v)), 0);
-	assert_int_equal(gen_config_value(config, "Nope", v, sizeof(v)), 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char v[64] = "";
+		int found = gen_config_value(config, cases[i].key, v,
+					     sizeof(v));
+
+		if (found != (cases[i].want != NULL) ||
+		    (found && strcmp(v, cases[i].want) != 0))
+			fail_msg("%s: %d \"%s\"", cases[i].key, found, v);
+	}
 }
 
 static void test_accounts(void **state)

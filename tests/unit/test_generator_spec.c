@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include "spec.h"
 #include "split.h"
 #include "steps.h"
+#include "testutil.h"
 
 #define SHIM "/opt/sj/bin/slurm-jupyter-shim"
 
@@ -275,19 +277,9 @@ static void test_dump_is_indented_with_newline(void **state)
 	json_decref(w);
 }
 
-static json_t *argv_of(const char *text)
-{
-	json_error_t je;
-	json_t *a = json_loads(text, 0, &je);
-
-	if (a == NULL)
-		fail_msg("test JSON: %s", je.text);
-	return a;
-}
-
 static void test_split(void **state)
 {
-	json_t *a = argv_of("[\"/s\", \"--shim-verbose\", \"--jobid\", \"9\","
+	json_t *a = test_json("[\"/s\", \"--shim-verbose\", \"--jobid\", \"9\","
 			    " \"--setup=true\", \"--kernel-node=n1\","
 			    " \"--srun-arg=-v\", \"--share\", \"--linger=0\","
 			    " \"-p\", \"debug\", \"--time=5\","
@@ -325,7 +317,7 @@ static void test_split(void **state)
 
 static void split_fails(const char *text)
 {
-	json_t *a = argv_of(text);
+	json_t *a = test_json(text);
 	struct sj_err err = { "" };
 	struct gen_split s;
 
@@ -347,7 +339,7 @@ static void test_split_refuses_non_shim_argv(void **state)
 
 static char *steps_of(const char *argv_text)
 {
-	json_t *a = argv_of(argv_text);
+	json_t *a = test_json(argv_text);
 	struct sj_err err = { "" };
 	struct gen_split s;
 	char *buf = NULL;

@@ -52,79 +52,83 @@ static void test_parse(void **state)
 	assert_int_equal(t, 0);
 }
 
-static void test_off(void **state)
+/* A step of a scenario: something happens at T0 + at, or (DUE) the
+ * question whether the kernel is due, with the answer and the next time
+ * to ask (T0 + next, or 0 for "not while things stay so"). */
+enum step_kind { END, START, REQUEST, BUSY, IDLE, DUE };	/* END: unused */
+
+struct step {
+	enum step_kind kind;
+	time_t at;
+	long arg;		/* START: the timeout; DUE: the answer */
+	time_t next;		/* DUE: the next time, 0 for none */
+};
+
+#define NO_NEXT ((time_t)-T0)	/* T0 + NO_NEXT == 0 */
+
+static const struct {
+	const char *name;
+	struct step steps[8];
+} scenarios[] = {
+	/* --idle-timeout=0: never, and nothing to wake up for. */
+	{ "off", { { START, 0, 0, 0 },
+		   { DUE, 365 * 86400, 0, NO_NEXT } } },
+	/* Nothing happens: the kernel's start counts, then the timeout. */
+	{ "quiet kernel", { { START, 0, 20, 0 }, { DUE, 0, 0, 20 },
+			    { DUE, 19, 0, 20 }, { DUE, 20, 1, 0 } } },
+	/* Any request (kernel_info from a front end that reconnects,
+	 * complete, inspect) starts the wait again. */
+	{ "request restarts", { { START, 0, 20, 0 }, { REQUEST, 15, 0, 0 },
+				{ DUE, 20, 0, 35 }, { DUE, 35, 1, 0 } } },
+	/* A cell that runs longer than the timeout is not ended; the wait
+	 * starts when the kernel says idle again. */
+	{ "busy cell kept", { { START, 0, 20, 0 }, { REQUEST, 1, 0, 0 },
+			      { BUSY, 1, 0, 0 }, { DUE, 100, 0, NO_NEXT },
+			      { DUE, 10000, 0, NO_NEXT },
+			      { IDLE, 10000, 0, 0 }, { DUE, 10019, 0, 10020 },
+			      { DUE, 10020, 1, 0 } } },
+	/* The wall clock stepped back (NTP): wait the whole timeout from
+	 * now rather than end a kernel early or never. */
+	{ "clock back", { { START, 0, 20, 0 }, { DUE, -3600, 0, -3600 + 20 },
+			  { DUE, -3600 + 20, 1, 0 } } },
+};
+
+static void test_scenarios(void **state)
 {
-	struct sj_idle c;
-	time_t next = 1;
-
 	(void)state;
-	sj_idle_start(&c, 0, T0);
-	assert_int_equal(sj_idle_due(&c, T0 + 365 * 86400, &next), 0);
-	assert_int_equal(next, 0);
-}
+	for (size_t i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++) {
+		const struct step *st = scenarios[i].steps;
+		struct sj_idle c;
 
-/* Nothing at all happens: the kernel's start counts, then the timeout. */
-static void test_quiet_kernel(void **state)
-{
-	struct sj_idle c;
-	time_t next;
+		for (size_t k = 0; k < 8 && st[k].kind != END; k++) {
+			time_t now = T0 + st[k].at, next = 1;
+			int due;
 
-	(void)state;
-	sj_idle_start(&c, 20, T0);
-	assert_int_equal(sj_idle_due(&c, T0, &next), 0);
-	assert_int_equal(next, T0 + 20);
-	assert_int_equal(sj_idle_due(&c, T0 + 19, &next), 0);
-	assert_int_equal(next, T0 + 20);
-	assert_int_equal(sj_idle_due(&c, T0 + 20, &next), 1);
-}
-
-/* Any request (kernel_info from a front end that reconnects, complete,
- * inspect) starts the wait again. */
-static void test_request_restarts(void **state)
-{
-	struct sj_idle c;
-	time_t next;
-
-	(void)state;
-	sj_idle_start(&c, 20, T0);
-	sj_idle_request(&c, T0 + 15);
-	assert_int_equal(sj_idle_due(&c, T0 + 20, &next), 0);
-	assert_int_equal(next, T0 + 35);
-	assert_int_equal(sj_idle_due(&c, T0 + 35, &next), 1);
-}
-
-/* A cell that runs longer than the timeout is not ended; the wait starts
- * when the kernel says idle again. */
-static void test_busy_cell_kept(void **state)
-{
-	struct sj_idle c;
-	time_t next;
-
-	(void)state;
-	sj_idle_start(&c, 20, T0);
-	sj_idle_request(&c, T0 + 1);
-	sj_idle_status(&c, 1, T0 + 1);
-	assert_int_equal(sj_idle_due(&c, T0 + 100, &next), 0);
-	assert_int_equal(next, 0);
-	assert_int_equal(sj_idle_due(&c, T0 + 10000, &next), 0);
-	sj_idle_status(&c, 0, T0 + 10000);
-	assert_int_equal(sj_idle_due(&c, T0 + 10019, &next), 0);
-	assert_int_equal(next, T0 + 10020);
-	assert_int_equal(sj_idle_due(&c, T0 + 10020, &next), 1);
-}
-
-/* The wall clock stepped back (NTP): wait the whole timeout from now
- * rather than end a kernel early or never. */
-static void test_clock_back(void **state)
-{
-	struct sj_idle c;
-	time_t next;
-
-	(void)state;
-	sj_idle_start(&c, 20, T0);
-	assert_int_equal(sj_idle_due(&c, T0 - 3600, &next), 0);
-	assert_int_equal(next, T0 - 3600 + 20);
-	assert_int_equal(sj_idle_due(&c, T0 - 3600 + 20, &next), 1);
+			switch (st[k].kind) {
+			case END:
+				break;
+			case START:
+				sj_idle_start(&c, (unsigned)st[k].arg, now);
+				break;
+			case REQUEST:
+				sj_idle_request(&c, now);
+				break;
+			case BUSY:
+			case IDLE:
+				sj_idle_status(&c, st[k].kind == BUSY, now);
+				break;
+			case DUE:
+				due = sj_idle_due(&c, now, &next);
+				if (due != st[k].arg ||
+				    (!due && next != T0 + st[k].next))
+					fail_msg("%s, step %zu: due %d, next "
+						 "T0%+lld", scenarios[i].name,
+						 k, due,
+						 (long long)(next - T0));
+				break;
+			}
+		}
+	}
 }
 
 static void test_text(void **state)
@@ -153,11 +157,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse),
-		cmocka_unit_test(test_off),
-		cmocka_unit_test(test_quiet_kernel),
-		cmocka_unit_test(test_request_restarts),
-		cmocka_unit_test(test_busy_cell_kept),
-		cmocka_unit_test(test_clock_back),
+		cmocka_unit_test(test_scenarios),
 		cmocka_unit_test(test_text),
 	};
 

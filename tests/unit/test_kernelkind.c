@@ -4,11 +4,13 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <jansson.h>
 #include <string.h>
 
 #include "kernelkind.h"
 #include "opts.h"
 #include "spec.h"
+#include "testutil.h"
 
 static const char *needs(const char *argv0)
 {
@@ -43,25 +45,15 @@ static void test_only_the_program_name(void **state)
 	assert_null(sj_kernel_needs_tcp(NULL, 0));
 }
 
-static json_t *wrapped(const char *text)
-{
-	json_error_t je;
-	json_t *j = json_loads(text, 0, &je);
-
-	if (j == NULL)
-		fail_msg("%s", je.text);
-	return j;
-}
-
 static void test_generator_choice(void **state)
 {
 	struct gen_opts o;
-	json_t *xp = wrapped("{\"argv\": [\"/usr/bin/xpython\", \"-f\", "
+	json_t *xp = test_json("{\"argv\": [\"/usr/bin/xpython\", \"-f\", "
 			     "\"{connection_file}\", \"--raw\"]}");
-	json_t *ir = wrapped("{\"argv\": [\"R\", \"--slave\", \"-e\", "
+	json_t *ir = test_json("{\"argv\": [\"R\", \"--slave\", \"-e\", "
 			     "\"IRkernel::main()\", \"--args\", "
 			     "\"{connection_file}\"]}");
-	json_t *odd = wrapped("{\"argv\": [1]}");
+	json_t *odd = test_json("{\"argv\": [1]}");
 	const char *why = "unset";
 
 	(void)state;

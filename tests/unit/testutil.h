@@ -7,6 +7,8 @@
 #define SJ_TESTUTIL_H
 
 #include <fcntl.h>
+#include <grp.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,5 +105,61 @@ static inline void write_raw(const char *path, const char *data, size_t len)
 	assert_int_equal(write(fd, data, len), (ssize_t)len);
 	assert_int_equal(close(fd), 0);
 }
+
+/* In a forked child of a test run as root: drops to nobody (65534) for
+ * good.  0, or -1. */
+static inline int become_nobody(void)
+{
+	if (setgroups(0, NULL) != 0 || setresgid(65534, 65534, 65534) != 0 ||
+	    setresuid(65534, 65534, 65534) != 0)
+		return -1;
+	return 0;
+}
+
+/* A string member of a struct, by name and offset, and what it must be
+ * (NULL: unset). */
+struct field_want {
+	const char *name;
+	size_t off;
+	const char *value;
+};
+
+#define FIELD(type, member, value) \
+	{ #member, offsetof(type, member), value }
+
+/* Each wanted member of obj; a failure names the case (what) and the
+ * member. */
+static inline void assert_fields(const char *what, const void *obj,
+				 const struct field_want *w, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *got;
+
+		memcpy(&got, (const char *)obj + w[i].off, sizeof(got));
+		if (got == w[i].value)
+			continue;
+		if (got == NULL || w[i].value == NULL ||
+		    strcmp(got, w[i].value) != 0)
+			fail_msg("%s: %s is \"%s\", expected \"%s\"", what,
+				 w[i].name, got ? got : "(unset)",
+				 w[i].value ? w[i].value : "(unset)");
+	}
+}
+
+#define ASSERT_FIELDS(what, obj, wants) \
+	assert_fields(what, obj, wants, sizeof(wants) / sizeof(wants[0]))
+
+#ifdef JANSSON_H
+/* JSON the test wrote, which must parse. */
+static inline json_t *test_json(const char *text)
+{
+	json_error_t je;
+	json_t *j = json_loads(text, 0, &je);
+
+	if (j == NULL)
+		fail_msg("test JSON: %s", je.text);
+	return j;
+}
+#endif
 
 #endif
