@@ -16,7 +16,6 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
-#include "curvekey.h"
 #include "evio.h"
 #include "logtext.h"
 
@@ -1083,20 +1082,30 @@ int sj_link_flush_wait(struct sj_link *L, int timeout_ms)
 
 /* ------------------------------------------------------------ open/close */
 
-int sj_link_keys_from_z85(struct sj_link_keys *k, const char *self_public,
+/* Exactly 2 * SJ_LINK_KEY_BYTES hex digits and nothing after them. */
+static int key_from_hex(const char *hex, unsigned char out[SJ_LINK_KEY_BYTES])
+{
+	size_t n = 0;
+	const char *end = NULL;
+
+	return strnlen(hex, 2 * SJ_LINK_KEY_BYTES + 1) ==
+		       2 * SJ_LINK_KEY_BYTES &&
+	       sodium_hex2bin(out, SJ_LINK_KEY_BYTES, hex,
+			      2 * SJ_LINK_KEY_BYTES, NULL, &n, &end) == 0 &&
+	       n == SJ_LINK_KEY_BYTES && *end == '\0';
+}
+
+int sj_link_keys_from_hex(struct sj_link_keys *k, const char *self_public,
 			  const char *self_secret, const char *peer_public,
 			  struct sj_err *err)
 {
 	k->bound = 0;
-	if (!sj_curve_key_valid(self_public) ||
-	    !sj_curve_key_valid(self_secret) ||
-	    !sj_curve_key_valid(peer_public) ||
-	    sj_z85_decode(self_public, k->self_public, SJ_LINK_KEY_BYTES) ||
-	    sj_z85_decode(self_secret, k->self_secret, SJ_LINK_KEY_BYTES) ||
-	    sj_z85_decode(peer_public, k->peer_public, SJ_LINK_KEY_BYTES)) {
+	if (!key_from_hex(self_public, k->self_public) ||
+	    !key_from_hex(self_secret, k->self_secret) ||
+	    !key_from_hex(peer_public, k->peer_public)) {
 		sodium_memzero(k, sizeof(*k));
-		return sj_err_set(err, "link: a key is not 40 characters of "
-				  "Z85");
+		return sj_err_set(err, "link: a key is not %d hex digits",
+				  2 * SJ_LINK_KEY_BYTES);
 	}
 	return 0;
 }
