@@ -25,7 +25,7 @@
 #include "child.h"
 #include "clock.h"
 #include "connfile.h"
-#include "curvekey.h"
+#include "rdv_text.h"
 #include "forward.h"
 #include "fsutil.h"
 #include "idle.h"
@@ -224,7 +224,7 @@ static int open_link(struct sj_channels *c, const struct sj_hello *h,
 	int r;
 
 	/* h->nonce is ours: rdv_server refused a HELLO with another. */
-	if (sj_link_keys_from_z85(&keys, pub, sec, h->server_key, err) ||
+	if (sj_link_keys_from_hex(&keys, pub, sec, h->server_key, err) ||
 	    sj_link_bind(&keys, h->nonce, h->node_nonce, h->job_id,
 			 h->step_id, err)) {
 		sodium_memzero(&keys, sizeof(keys));
@@ -717,7 +717,7 @@ int login_main(const struct shim_args *a)
 	struct sj_standin si = { .info = NULL };
 	struct sj_endpoints jo;
 	char ep[SJ_NCHANNELS][300];
-	char pub[SJ_Z85_KEY_LEN + 1], sec[SJ_Z85_KEY_LEN + 1];
+	char pub[SJ_KEY_HEX + 1], sec[SJ_KEY_HEX + 1];
 	struct sj_err err;
 	int janitor = -1, rv = 1, clock_fd = -1, idle_fd = -1, lazy;
 	char last_end_path[512] = "";
@@ -756,7 +756,7 @@ int login_main(const struct shim_args *a)
 	if (sj_channels_open_jupyter(&ch, &jo, &auth, shim_note, NULL, &err) ||
 	    standin_open(&si, a, &l.cf, &err) ||
 	    rdv_server_open(&r, a->rendezvous_host, &err) ||
-	    sj_curve_keypair(pub, sec, &err))
+	    sj_rdv_keypair(pub, sec, &err))
 		goto fail;
 	sj_channels_standin(&ch, &si, shim_note, NULL);
 	l.ch = &ch;

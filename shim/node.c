@@ -231,7 +231,7 @@ int node_main(const struct shim_args *a)
 		sj_err_errno(&err, errno, "relay socket %d", ri.fd);
 		goto fail;
 	}
-	if (sj_link_keys_from_z85(&keys, ri.server_public, ri.server_secret,
+	if (sj_link_keys_from_hex(&keys, ri.server_public, ri.server_secret,
 				  ri.client_public, &err) ||
 	    sj_link_bind(&keys, ri.nonce, ri.node_nonce, ri.job_id,
 			 ri.step_id, &err)) {

@@ -75,10 +75,6 @@ int sj_handshake(int fd, const struct sj_hello *h, uid_t uid,
 			   "mismatch), refused");
 		goto fail;
 	}
-	if (!sj_curve_key_valid(w->client_key)) {
-		sj_err_set(err, "WELCOME refused: bad client key");
-		goto fail;
-	}
 	rv = 0;
 fail:
 	if (rv != 0)

@@ -34,7 +34,6 @@
 #include <slurm/slurm.h>
 
 #include "connfile.h"
-#include "curvekey.h"
 #include "fsutil.h"
 #include "handshake.h"
 #include "netaddr.h"
@@ -340,7 +339,7 @@ int sj_stepd_task_init(spank_t sp, int ac, char **av)
 	}
 	if (sj_relay_listen(&addr, &context.config->relay_ports, &relay_fd,
 			    &ri.port, &err) != 0 ||
-	    sj_curve_keypair(ri.server_public, ri.server_secret, &err) != 0)
+	    sj_rdv_keypair(ri.server_public, ri.server_secret, &err) != 0)
 		goto fail;
 	ri.fd = relay_fd;
 	memcpy(ri.address, addr.text, sizeof(ri.address));

@@ -9,9 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <sodium.h>
 
 /* The removals hold one descriptor per level; a user who builds a deeper
  * tree in the step directory gets an error (and a leftover directory)
@@ -518,30 +518,18 @@ int sj_rmtree_at(int dfd, const char *name, const struct sj_file_id *expect,
 
 int sj_random_hex(char *out, size_t nbytes, struct sj_err *err)
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char buf[64];
-	size_t done = 0;
+	size_t done, want;
 
-	while (done < nbytes) {
-		size_t want = nbytes - done < sizeof(buf) ? nbytes - done
-							  : sizeof(buf);
-		ssize_t n = getrandom(buf, want, 0);
-		size_t i;
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			explicit_bzero(buf, sizeof(buf));
-			return sj_err_errno(err, errno, "getrandom");
-		}
-		for (i = 0; i < (size_t)n; i++) {
-			out[2 * (done + i)] = hex[buf[i] >> 4];
-			out[2 * (done + i) + 1] = hex[buf[i] & 15];
-		}
-		done += (size_t)n;
+	if (sodium_init() < 0)
+		return sj_err_set(err, "libsodium failed to initialise");
+	for (done = 0; done < nbytes; done += want) {
+		want = nbytes - done < sizeof(buf) ? nbytes - done : sizeof(buf);
+		randombytes_buf(buf, want);
+		sodium_bin2hex(out + 2 * done, 2 * want + 1, buf, want);
 	}
 	out[2 * nbytes] = '\0';
-	explicit_bzero(buf, sizeof(buf));
+	sodium_memzero(buf, sizeof(buf));
 	return 0;
 }
 

@@ -67,7 +67,8 @@ int sj_rmtree(const char *path, struct sj_err *err);
 int sj_rmtree_at(int dfd, const char *name, const struct sj_file_id *expect,
 		 struct sj_err *err);
 
-/* Fills out with 2*nbytes lowercase hex digits and a NUL (getrandom). */
+/* Fills out with 2*nbytes lowercase hex digits and a NUL (libsodium's
+ * randombytes_buf, which does not fail). */
 int sj_random_hex(char *out, size_t nbytes, struct sj_err *err);
 
 /* 1 when path is a regular file we may execute. */

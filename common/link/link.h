@@ -167,9 +167,9 @@ struct sj_link {
 	char peer_only_text[64];
 };
 
-/* The keys as the rendezvous carries them: Z85 text (curvekey.h).  k is
+/* The keys as the rendezvous carries them: hex text (rdv_text.h).  k is
  * then not yet bound: sj_link_bind must follow. */
-int sj_link_keys_from_z85(struct sj_link_keys *k, const char *self_public,
+int sj_link_keys_from_hex(struct sj_link_keys *k, const char *self_public,
 			  const char *self_secret, const char *peer_public,
 			  struct sj_err *err);
 

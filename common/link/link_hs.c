@@ -5,7 +5,6 @@
 #include <sodium.h>
 #include <string.h>
 
-#include "curvekey.h"
 #include "link_conn.h"
 #include "link_seal.h"
 
@@ -25,12 +24,13 @@ static int hex_nibble(char c)
 	return -1;
 }
 
-/* 16 bytes from 32 lowercase hex digits: the rendezvous's nonces. */
-static int nonce_bytes(const char *hex, uint8_t out[16])
+/* n bytes from exactly 2n lowercase hex digits, as sodium_bin2hex writes
+ * them: the rendezvous's nonces and keys. */
+static int hex_bytes(const char *hex, uint8_t *out, size_t n)
 {
-	if (hex == NULL || strlen(hex) != 32)
+	if (hex == NULL || strnlen(hex, 2 * n + 1) != 2 * n)
 		return -1;
-	for (int i = 0; i < 16; i++) {
+	for (size_t i = 0; i < n; i++) {
 		int hi = hex_nibble(hex[2 * i]), lo = hex_nibble(hex[2 * i + 1]);
 
 		if (hi < 0 || lo < 0)
@@ -51,7 +51,7 @@ int sj_link_bind(struct sj_link_keys *k, const char *nonce,
 	p += sizeof(LABEL) - 1;
 	memcpy(p, sj_link_magic, sizeof(sj_link_magic));
 	p += sizeof(sj_link_magic);
-	if (nonce_bytes(nonce, p) || nonce_bytes(node_nonce, p + 16))
+	if (hex_bytes(nonce, p, 16) || hex_bytes(node_nonce, p + 16, 16))
 		return sj_err_set(err, "link: a rendezvous nonce is not 32 "
 				  "lowercase hex digits");
 	p += 32;
@@ -61,20 +61,17 @@ int sj_link_bind(struct sj_link_keys *k, const char *nonce,
 	return 0;
 }
 
-int sj_link_keys_from_z85(struct sj_link_keys *k, const char *self_public,
+int sj_link_keys_from_hex(struct sj_link_keys *k, const char *self_public,
 			  const char *self_secret, const char *peer_public,
 			  struct sj_err *err)
 {
 	k->bound = 0;
-	if (!sj_curve_key_valid(self_public) ||
-	    !sj_curve_key_valid(self_secret) ||
-	    !sj_curve_key_valid(peer_public) ||
-	    sj_z85_decode(self_public, k->self_public, SJ_LINK_KEY_BYTES) ||
-	    sj_z85_decode(self_secret, k->self_secret, SJ_LINK_KEY_BYTES) ||
-	    sj_z85_decode(peer_public, k->peer_public, SJ_LINK_KEY_BYTES)) {
+	if (hex_bytes(self_public, k->self_public, SJ_LINK_KEY_BYTES) ||
+	    hex_bytes(self_secret, k->self_secret, SJ_LINK_KEY_BYTES) ||
+	    hex_bytes(peer_public, k->peer_public, SJ_LINK_KEY_BYTES)) {
 		sodium_memzero(k, sizeof(*k));
-		return sj_err_set(err, "link: a key is not 40 characters of "
-				  "Z85");
+		return sj_err_set(err, "link: a key is not %d lowercase hex "
+				  "digits", 2 * SJ_LINK_KEY_BYTES);
 	}
 	return 0;
 }

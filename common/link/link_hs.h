@@ -4,7 +4,7 @@
  * way, Noise KK over a prologue that binds the rendezvous, and the
  * client's HELLO that proves it (docs/link.md: The greeting, The
  * prologue, The handshake, Who is proven when).  sj_link_bind and
- * sj_link_keys_from_z85 (link.h) are here too.
+ * sj_link_keys_from_hex (link.h) are here too.
  */
 #ifndef SJ_LINK_HS_H
 #define SJ_LINK_HS_H

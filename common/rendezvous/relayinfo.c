@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "relayinfo.h"
 
-#include <arpa/inet.h>
 #include <jansson.h>
 #include <limits.h>
 #include <stdint.h>
@@ -16,39 +15,24 @@
  * error; real ones are well under 1 KiB. */
 #define RELAYINFO_MAX_BYTES 4096
 
-static const char *const key_names[] = {
+static const char *const keys[] = {
 	"address", "login_address", "port", "fd", "server_public",
 	"server_secret", "client_public", "nonce", "node_nonce", "job_id",
 	"step_id",
 };
-
-static int valid_address(const char *a)
-{
-	unsigned char buf[sizeof(struct in6_addr)];
-
-	return inet_pton(AF_INET, a, buf) == 1 ||
-	       inet_pton(AF_INET6, a, buf) == 1;
-}
-
-static int is_nonce(const char *s)
-{
-	if (strnlen(s, SJ_NONCE_HEX + 1) != SJ_NONCE_HEX)
-		return 0;
-	for (size_t i = 0; i < SJ_NONCE_HEX; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') ||
-		      (s[i] >= 'a' && s[i] <= 'f')))
-			return 0;
-	return 1;
-}
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+#define UNPACK "{s:s%, s:s%, s:I, s:I, s:s%, s:s%, s:s%, s:s%, s:s%, s:I, " \
+	"s:I !}"
+#define PACK "{s:s, s:s, s:i, s:i, s:s, s:s, s:s, s:s, s:s, s:I, s:I}"
 
 static int check(const struct sj_relayinfo *ri, struct sj_err *err)
 {
 	if (strnlen(ri->address, sizeof(ri->address)) == sizeof(ri->address) ||
-	    !valid_address(ri->address))
+	    !sj_rdv_is_ip(ri->address))
 		return sj_err_set(err, "\"address\" is not a numeric IPv4 or "
 				  "IPv6 address");
 	if (strnlen(ri->login_address, sizeof(ri->login_address)) ==
-	    sizeof(ri->login_address) || !valid_address(ri->login_address))
+	    sizeof(ri->login_address) || !sj_rdv_is_ip(ri->login_address))
 		return sj_err_set(err, "\"login_address\" is not a numeric "
 				  "IPv4 or IPv6 address");
 	if (ri->port < 1 || ri->port > 65535)
@@ -57,18 +41,25 @@ static int check(const struct sj_relayinfo *ri, struct sj_err *err)
 	if (ri->fd < 0)
 		return sj_err_set(err, "\"fd\": descriptor %d is negative",
 				  ri->fd);
-	if (!sj_curve_key_valid(ri->server_public))
-		return sj_err_set(err, "\"server_public\" is not a Z85 key");
-	if (!sj_curve_key_valid(ri->server_secret))
-		return sj_err_set(err, "\"server_secret\" is not a Z85 key");
-	if (!sj_curve_key_valid(ri->client_public))
-		return sj_err_set(err, "\"client_public\" is not a Z85 key");
-	if (!is_nonce(ri->nonce))
-		return sj_err_set(err, "\"nonce\" is not %d lowercase hex "
-				  "digits", SJ_NONCE_HEX);
-	if (!is_nonce(ri->node_nonce))
-		return sj_err_set(err, "\"node_nonce\" is not %d lowercase "
-				  "hex digits", SJ_NONCE_HEX);
+	const struct {
+		const char *name, *v;
+		int digits;
+	} hex[] = {
+		{ "server_public", ri->server_public, SJ_KEY_HEX },
+		{ "server_secret", ri->server_secret, SJ_KEY_HEX },
+		{ "client_public", ri->client_public, SJ_KEY_HEX },
+		{ "nonce", ri->nonce, SJ_NONCE_HEX },
+		{ "node_nonce", ri->node_nonce, SJ_NONCE_HEX },
+	};
+
+	for (size_t i = 0; i < sizeof(hex) / sizeof(hex[0]); i++) {
+		size_t n = strnlen(hex[i].v, (size_t)hex[i].digits + 1);
+
+		if (!(hex[i].digits == SJ_KEY_HEX ? sj_rdv_is_key(hex[i].v, n)
+						 : sj_rdv_is_nonce(hex[i].v, n)))
+			return sj_err_set(err, "\"%s\" is not %d lowercase hex "
+					  "digits", hex[i].name, hex[i].digits);
+	}
 	return 0;
 }
 
@@ -76,34 +67,23 @@ int sj_relayinfo_write(const char *path, const struct sj_relayinfo *ri,
 		       struct sj_err *err)
 {
 	json_t *root = NULL;
+	json_error_t je;
 	char *text = NULL;
 	size_t len;
 	int rv = -1;
 
 	if (check(ri, err) != 0)
 		return sj_err_wrap(err, "relay info");
-	root = json_object();
-	/* json_object_set_new consumes the value even when it fails, and
-	 * refuses a NULL one. */
-	if (root == NULL ||
-	    json_object_set_new(root, "address", json_string(ri->address)) ||
-	    json_object_set_new(root, "login_address",
-				json_string(ri->login_address)) ||
-	    json_object_set_new(root, "port", json_integer(ri->port)) ||
-	    json_object_set_new(root, "fd", json_integer(ri->fd)) ||
-	    json_object_set_new(root, "server_public",
-				json_string(ri->server_public)) ||
-	    json_object_set_new(root, "server_secret",
-				json_string(ri->server_secret)) ||
-	    json_object_set_new(root, "client_public",
-				json_string(ri->client_public)) ||
-	    json_object_set_new(root, "nonce", json_string(ri->nonce)) ||
-	    json_object_set_new(root, "node_nonce",
-				json_string(ri->node_nonce)) ||
-	    json_object_set_new(root, "job_id", json_integer(ri->job_id)) ||
-	    json_object_set_new(root, "step_id",
-				json_integer(ri->step_id))) {
-		sj_err_set(err, "relay info: out of memory");
+	root = json_pack_ex(&je, 0, PACK, keys[0], ri->address, keys[1],
+			    ri->login_address, keys[2], ri->port, keys[3],
+			    ri->fd, keys[4], ri->server_public, keys[5],
+			    ri->server_secret, keys[6], ri->client_public,
+			    keys[7], ri->nonce, keys[8], ri->node_nonce,
+			    keys[9], (json_int_t)ri->job_id, keys[10],
+			    (json_int_t)ri->step_id);
+	if (root == NULL) {
+		sj_rdv_unpack_error(&je, PACK, keys, NKEYS, err);
+		sj_err_wrap(err, "relay info");
 		goto out;
 	}
 	text = sj_json_dump_secret(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -123,115 +103,65 @@ out:
 	return rv;
 }
 
-static int get_key(json_t *root, const char *name, char *buf,
-		   struct sj_err *err)
+static int in_range(const char *name, json_int_t v, json_int_t lo,
+		    json_int_t hi, struct sj_err *err)
 {
-	json_t *v = json_object_get(root, name);
-
-	if (v == NULL)
-		return sj_err_set(err, "\"%s\" is missing", name);
-	if (!json_is_string(v) || json_string_length(v) != SJ_Z85_KEY_LEN)
-		return sj_err_set(err, "\"%s\" is not a Z85 key", name);
-	memcpy(buf, json_string_value(v), SJ_Z85_KEY_LEN + 1);
-	return 0;
-}
-
-static int get_int(json_t *root, const char *name, int *v,
-		   struct sj_err *err)
-{
-	json_t *i = json_object_get(root, name);
-
-	if (i == NULL)
-		return sj_err_set(err, "\"%s\" is missing", name);
-	if (!json_is_integer(i) || json_integer_value(i) < INT_MIN ||
-	    json_integer_value(i) > INT_MAX)
-		return sj_err_set(err, "\"%s\" must be an integer", name);
-	*v = (int)json_integer_value(i);
-	return 0;
-}
-
-static int get_u32(json_t *root, const char *name, uint32_t *v,
-		   struct sj_err *err)
-{
-	json_t *i = json_object_get(root, name);
-
-	if (i == NULL)
-		return sj_err_set(err, "\"%s\" is missing", name);
-	if (!json_is_integer(i) || json_integer_value(i) < 0 ||
-	    json_integer_value(i) > UINT32_MAX)
-		return sj_err_set(err, "\"%s\" must be an integer 0-%u", name,
-				  UINT32_MAX);
-	*v = (uint32_t)json_integer_value(i);
-	return 0;
-}
-
-static int get_nonce(json_t *root, const char *name,
-		     char buf[SJ_NONCE_HEX + 1], struct sj_err *err)
-{
-	json_t *v = json_object_get(root, name);
-
-	if (v == NULL)
-		return sj_err_set(err, "\"%s\" is missing", name);
-	if (!json_is_string(v) || json_string_length(v) != SJ_NONCE_HEX)
-		return sj_err_set(err, "\"%s\" is not %d lowercase hex "
-				  "digits", name, SJ_NONCE_HEX);
-	memcpy(buf, json_string_value(v), SJ_NONCE_HEX + 1);
-	return 0;
-}
-
-static int get_address(json_t *root, const char *name, char buf[64],
-		       struct sj_err *err)
-{
-	json_t *v = json_object_get(root, name);
-
-	if (v == NULL)
-		return sj_err_set(err, "\"%s\" is missing", name);
-	if (!json_is_string(v) || json_string_length(v) >= 64)
-		return sj_err_set(err, "\"%s\" is not a numeric IPv4 or "
-				  "IPv6 address", name);
-	memcpy(buf, json_string_value(v), json_string_length(v) + 1);
+	if (v < lo || v > hi)
+		return sj_err_set(err, "\"%s\" must be an integer %lld-%lld",
+				  name, (long long)lo, (long long)hi);
 	return 0;
 }
 
 static int parse(const char *text, size_t len, struct sj_relayinfo *out,
 		 struct sj_err *err)
 {
+	const char *addr, *login, *spub, *ssec, *cpub, *nonce, *nnonce;
+	size_t laddr, llogin, lspub, lssec, lcpub, lnonce, lnnonce;
+	json_int_t port, fd, job, step;
 	struct sj_relayinfo ri;
-	json_error_t jerr;
-	const char *k;
-	json_t *root, *v;
-	size_t i;
+	json_error_t je;
+	json_t *root;
 	int rv = -1;
 
 	memset(&ri, 0, sizeof(ri));
-	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	/* jansson skips a NUL after a number ("1\0}" reads as 1}). */
+	if (memchr(text, '\0', len) != NULL)
+		return sj_err_set(err, "contains a NUL byte");
+	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
 	if (root == NULL)
-		return sj_err_set(err, "invalid JSON at line %d column %d: %s",
-				  jerr.line, jerr.column, jerr.text);
-	if (!json_is_object(root)) {
-		sj_err_set(err, "not a JSON object");
+		return sj_rdv_load_error(&je, err);
+	if (json_unpack_ex(root, &je, 0, UNPACK, keys[0], &addr, &laddr,
+			   keys[1], &login, &llogin, keys[2], &port, keys[3],
+			   &fd, keys[4], &spub, &lspub, keys[5], &ssec, &lssec,
+			   keys[6], &cpub, &lcpub, keys[7], &nonce, &lnonce,
+			   keys[8], &nnonce, &lnnonce, keys[9], &job, keys[10],
+			   &step) != 0) {
+		sj_rdv_unpack_error(&je, UNPACK, keys, NKEYS, err);
 		goto out;
 	}
-	json_object_foreach(root, k, v) {
-		for (i = 0; i < sizeof(key_names) / sizeof(key_names[0]); i++)
-			if (strcmp(k, key_names[i]) == 0)
-				break;
-		if (i == sizeof(key_names) / sizeof(key_names[0])) {
-			sj_err_set(err, "unknown key \"%.64s\"", k);
-			goto out;
-		}
-	}
-	if (get_address(root, "address", ri.address, err) ||
-	    get_address(root, "login_address", ri.login_address, err) ||
-	    get_int(root, "port", &ri.port, err) ||
-	    get_int(root, "fd", &ri.fd, err) ||
-	    get_key(root, "server_public", ri.server_public, err) ||
-	    get_key(root, "server_secret", ri.server_secret, err) ||
-	    get_key(root, "client_public", ri.client_public, err) ||
-	    get_nonce(root, "nonce", ri.nonce, err) ||
-	    get_nonce(root, "node_nonce", ri.node_nonce, err) ||
-	    get_u32(root, "job_id", &ri.job_id, err) ||
-	    get_u32(root, "step_id", &ri.step_id, err) ||
+	if (in_range(keys[2], port, 1, 65535, err) ||
+	    in_range(keys[3], fd, 0, INT_MAX, err) ||
+	    in_range(keys[9], job, 0, UINT32_MAX, err) ||
+	    in_range(keys[10], step, 0, UINT32_MAX, err))
+		goto out;
+	ri.port = (int)port;
+	ri.fd = (int)fd;
+	ri.job_id = (uint32_t)job;
+	ri.step_id = (uint32_t)step;
+	if (sj_rdv_copy(keys[0], addr, laddr, ri.address, sizeof(ri.address),
+			err) ||
+	    sj_rdv_copy(keys[1], login, llogin, ri.login_address,
+			sizeof(ri.login_address), err) ||
+	    sj_rdv_copy(keys[4], spub, lspub, ri.server_public,
+			sizeof(ri.server_public), err) ||
+	    sj_rdv_copy(keys[5], ssec, lssec, ri.server_secret,
+			sizeof(ri.server_secret), err) ||
+	    sj_rdv_copy(keys[6], cpub, lcpub, ri.client_public,
+			sizeof(ri.client_public), err) ||
+	    sj_rdv_copy(keys[7], nonce, lnonce, ri.nonce, sizeof(ri.nonce),
+			err) ||
+	    sj_rdv_copy(keys[8], nnonce, lnnonce, ri.node_nonce,
+			sizeof(ri.node_nonce), err) ||
 	    check(&ri, err))
 		goto out;
 	*out = ri;

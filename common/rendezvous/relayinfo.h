@@ -12,7 +12,6 @@
 #define SJ_RELAYINFO_H
 
 #include "connfile.h"
-#include "curvekey.h"
 #include "rendezvous.h"
 #include "sj_err.h"
 
@@ -27,9 +26,10 @@ struct sj_relayinfo {
 	char login_address[64];
 	int port;
 	int fd;					/* inherited listening socket */
-	char server_public[SJ_Z85_KEY_LEN + 1];
-	char server_secret[SJ_Z85_KEY_LEN + 1];
-	char client_public[SJ_Z85_KEY_LEN + 1];	/* the only client allowed */
+	/* The link's static keys (SJ_KEY_HEX lowercase hex digits). */
+	char server_public[SJ_KEY_HEX + 1];
+	char server_secret[SJ_KEY_HEX + 1];
+	char client_public[SJ_KEY_HEX + 1];	/* the only client allowed */
 	/* The rendezvous, which the link's Noise prologue binds
 	 * (sj_link_bind): both nonces, the job and step. */
 	char nonce[SJ_NONCE_HEX + 1];
@@ -38,8 +38,11 @@ struct sj_relayinfo {
 	uint32_t step_id;
 };
 
+/* Writes ri as JSON (0600, atomically) after checking it as load would. */
 int sj_relayinfo_write(const char *path, const struct sj_relayinfo *ri,
 		       struct sj_err *err);
+/* Reads it back strictly: unknown, duplicate, missing, mistyped or
+ * malformed keys are errors that name the key. */
 int sj_relayinfo_load(const char *path, struct sj_relayinfo *ri,
 		      struct sj_err *err);
 

@@ -18,10 +18,12 @@
  *           the relay accepts, see link.h), the transport the kernel needs.
  *
  * On the wire: "SJR1" magic, a 4-byte big-endian length, the credential.
- * Inside the credential: "key=value\n" lines, first "sjrdv=4", then
- * "type=hello" or "type=welcome", then each field exactly once.  Values are
- * %XX-escaped ('%', control characters and DEL, upper-case hex), so an HMAC
- * key may hold any byte but NUL and still fit on one line.
+ * Inside the credential: the version line "sjrdv=5\n", then one JSON object
+ * whose "type" is "hello" or "welcome" and which holds each field below
+ * exactly once and nothing else (jansson, unpacked strictly).  The version
+ * stays a line of its own so that an end of version 4 or earlier, which
+ * reads "key=value" lines, still names the version it was sent.  Keys are
+ * SJ_KEY_HEX lowercase hex digits.
  */
 #ifndef SJ_RENDEZVOUS_H
 #define SJ_RENDEZVOUS_H
@@ -31,15 +33,13 @@
 #include <sys/types.h>
 
 #include "connfile.h"
-#include "curvekey.h"
+#include "rdv_text.h"
 #include "sj_err.h"
 
-#define SJ_NONCE_BYTES 16
-#define SJ_NONCE_HEX (2 * SJ_NONCE_BYTES)
 /* Largest frame accepted (a MUNGE credential of a ~1 KiB payload is ~2 KiB). */
 #define SJ_FRAME_MAX (16 * 1024)
 /* Largest HELLO frame: the longest HELLO text is under 512 bytes (its
- * fields are bounded, see test_rendezvous.c), under 1 KiB once sealed by
+ * fields are bounded, see test_rdv_msg.c), under 1 KiB once sealed by
  * MUNGE with any of its ciphers and MACs.  The login shim refuses a longer
  * frame at its length, before a byte of it is read. */
 #define SJ_HELLO_TEXT_MAX 512
@@ -66,7 +66,7 @@ struct sj_hello {
 	char node[64];				/* short host name */
 	char addr[64];				/* relay address (IPv4/IPv6 text) */
 	int port;				/* the relay's one port */
-	char server_key[SJ_Z85_KEY_LEN + 1];	/* relay's X25519 public key */
+	char server_key[SJ_KEY_HEX + 1];	/* relay's X25519 public key */
 	uint32_t job_id;
 	uint32_t step_id;
 };
@@ -76,13 +76,15 @@ struct sj_welcome {
 	char node_nonce[SJ_NONCE_HEX + 1];
 	char key[SJ_KEY_MAX + 1];
 	char signature_scheme[32];
-	char client_key[SJ_Z85_KEY_LEN + 1];	/* shim's X25519 public key */
+	char client_key[SJ_KEY_HEX + 1];	/* shim's X25519 public key */
 	char transport[8];	/* kernel's: "default" (plugstack's), "ipc",
 				   or "tcp" for kernels without ipc */
 };
 
-/* Encode into a malloc'd NUL-terminated text; decode is strict: unknown,
- * duplicate, missing or malformed fields are errors. */
+/* Encode into a malloc'd NUL-terminated text (the caller clears a
+ * WELCOME's before freeing it: it holds the HMAC key), refusing what decode
+ * would refuse; decode is strict: another version, unknown, duplicate,
+ * missing, mistyped or malformed fields are errors that name the field. */
 char *sj_hello_encode(const struct sj_hello *h, struct sj_err *err);
 int sj_hello_decode(const char *text, size_t len, struct sj_hello *h,
 		    struct sj_err *err);

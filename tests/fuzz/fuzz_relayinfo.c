@@ -56,7 +56,10 @@ static int same(const struct sj_relayinfo *a, const struct sj_relayinfo *b)
 	       a->port == b->port && a->fd == b->fd &&
 	       strcmp(a->server_public, b->server_public) == 0 &&
 	       strcmp(a->server_secret, b->server_secret) == 0 &&
-	       strcmp(a->client_public, b->client_public) == 0;
+	       strcmp(a->client_public, b->client_public) == 0 &&
+	       strcmp(a->nonce, b->nonce) == 0 &&
+	       strcmp(a->node_nonce, b->node_nonce) == 0 &&
+	       a->job_id == b->job_id && a->step_id == b->step_id;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

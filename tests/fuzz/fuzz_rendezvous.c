@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* The rendezvous as a stranger can send it: a frame header on the login
- * shim's port, the text of a HELLO or WELCOME (after MUNGE, but checked as
- * if anything could be in it), and the spec in srun's argument (the value
+ * shim's port, the text of a HELLO or WELCOME (its version line and JSON;
+ * after MUNGE, but checked as if anything could be in it), and the spec in srun's argument (the value
  * of --jupyter-kernel, which spank/option.c hands to sj_rdv_spec_parse).
  * What decodes must encode to a text that decodes to the same: the two
  * ends of one release read each other, whatever they were given. */
@@ -29,44 +29,56 @@ static void spec_round_trip(const char *s)
 		abort();
 }
 
-/* encode(decode(x)) is a fixed point: the encoder's text decodes, and
- * encodes again to itself. */
-static void hello_round_trip(const uint8_t *data, size_t size)
-{
-	struct sj_hello h;
-	struct sj_err err;
-	char *t1, *t2;
+/* One message type, through void pointers so that one round trip serves
+ * both. */
+struct msg {
+	int (*decode)(const char *text, size_t len, void *m, struct sj_err *err);
+	char *(*encode)(const void *m, struct sj_err *err);
+};
 
-	if (sj_hello_decode((const char *)data, size, &h, &err) != 0)
-		return;
-	t1 = sj_hello_encode(&h, &err);
-	if (t1 == NULL)
-		abort();
-	memset(&h, 0, sizeof(h));
-	if (sj_hello_decode(t1, strlen(t1), &h, &err) != 0)
-		abort();
-	t2 = sj_hello_encode(&h, &err);
-	if (t2 == NULL || strcmp(t1, t2) != 0)
-		abort();
-	free(t1);
-	free(t2);
+static int hello_decode(const char *t, size_t n, void *m, struct sj_err *e)
+{
+	return sj_hello_decode(t, n, m, e);
 }
 
-static void welcome_round_trip(const uint8_t *data, size_t size)
+static char *hello_encode(const void *m, struct sj_err *e)
 {
-	struct sj_welcome w;
+	return sj_hello_encode(m, e);
+}
+
+static int welcome_decode(const char *t, size_t n, void *m, struct sj_err *e)
+{
+	return sj_welcome_decode(t, n, m, e);
+}
+
+static char *welcome_encode(const void *m, struct sj_err *e)
+{
+	return sj_welcome_encode(m, e);
+}
+
+static const struct msg hello = { hello_decode, hello_encode };
+static const struct msg welcome = { welcome_decode, welcome_encode };
+
+/* encode(decode(x)) is a fixed point: the encoder's text decodes, and
+ * encodes again to itself. */
+static void round_trip(const struct msg *t, const uint8_t *data, size_t size)
+{
+	union {
+		struct sj_hello h;
+		struct sj_welcome w;
+	} m;
 	struct sj_err err;
 	char *t1, *t2;
 
-	if (sj_welcome_decode((const char *)data, size, &w, &err) != 0)
+	if (t->decode((const char *)data, size, &m, &err) != 0)
 		return;
-	t1 = sj_welcome_encode(&w, &err);
+	t1 = t->encode(&m, &err);
 	if (t1 == NULL)
 		abort();
-	memset(&w, 0, sizeof(w));
-	if (sj_welcome_decode(t1, strlen(t1), &w, &err) != 0)
+	memset(&m, 0, sizeof(m));
+	if (t->decode(t1, strlen(t1), &m, &err) != 0)
 		abort();
-	t2 = sj_welcome_encode(&w, &err);
+	t2 = t->encode(&m, &err);
 	if (t2 == NULL || strcmp(t1, t2) != 0)
 		abort();
 	free(t1);
@@ -83,8 +95,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    sj_frame_header_parse(data, SJ_HELLO_FRAME_MAX, &len, &err) == 0 &&
 	    (len > SJ_HELLO_FRAME_MAX || memcmp(data, "SJR1", 4) != 0))
 		abort();
-	hello_round_trip(data, size);
-	welcome_round_trip(data, size);
+	round_trip(&hello, data, size);
+	round_trip(&welcome, data, size);
 	s = malloc(size + 1);
 	if (s == NULL)
 		return 0;

@@ -21,7 +21,6 @@
 #include "buf.h"
 #include "connfile.h"
 #include "fuzzbuf.h"
-#include "curvekey.h"
 #include "jmsg.h"
 #include "jsign.h"
 #include "link.h"
@@ -86,7 +85,7 @@ static void rendezvous(void)
 		.signature_scheme = "hmac-sha256", .transport = "default",
 	};
 	struct sj_err err;
-	char buf[512], sec[SJ_Z85_KEY_LEN + 1], *t;
+	char buf[512], sec[SJ_KEY_HEX + 1], *t;
 	unsigned char hdr[SJ_FRAME_HEADER] = "SJR1";
 	size_t n;
 
@@ -95,8 +94,8 @@ static void rendezvous(void)
 	memset(h.node_nonce, '7', SJ_NONCE_HEX);
 	memcpy(w.nonce, h.nonce, sizeof(w.nonce));
 	memcpy(w.node_nonce, h.node_nonce, sizeof(w.node_nonce));
-	if (sj_curve_keypair(h.server_key, sec, &err) ||
-	    sj_curve_keypair(w.client_key, sec, &err))
+	if (sj_rdv_keypair(h.server_key, sec, &err) ||
+	    sj_rdv_keypair(w.client_key, sec, &err))
 		die("%s", err.msg);
 	if (sj_rdv_spec_format(&spec, buf, sizeof(buf), &err) ||
 	    sj_rdv_spec_parse(buf, &spec, &err))
@@ -140,11 +139,11 @@ static void relayinfo(void)
 		.node_nonce = "ffeeddccbbaa99887766554433221100",
 		.job_id = 42, .step_id = 0,
 	};
-	char path[512], cpub[SJ_Z85_KEY_LEN + 1], csec[SJ_Z85_KEY_LEN + 1];
+	char path[512], cpub[SJ_KEY_HEX + 1], csec[SJ_KEY_HEX + 1];
 	struct sj_err err;
 
-	if (sj_curve_keypair(ri.server_public, ri.server_secret, &err) ||
-	    sj_curve_keypair(cpub, csec, &err))
+	if (sj_rdv_keypair(ri.server_public, ri.server_secret, &err) ||
+	    sj_rdv_keypair(cpub, csec, &err))
 		die("%s", err.msg);
 	memcpy(ri.client_public, cpub, sizeof(cpub));
 	snprintf(path, sizeof(path), "%s/fuzz_relayinfo", top);

@@ -4,48 +4,46 @@
 A test plays either side: the login shim (to hand the plugin a forged or
 replayed WELCOME) or the plugin (to hand a login shim a forged HELLO).  On
 the wire each message is "SJR1", a 4-byte big-endian length and a MUNGE
-credential; inside are "key=value" lines, first "sjrdv=4", then "type=...",
-values %XX-escaped.  The credentials are made and opened with the munge and
-unmunge commands, as the test user or (through sj-inspect) as sjother.
+credential; inside are the line "sjrdv=5" and one JSON object with the
+message's "type" and fields.  The credentials are made and opened with the
+munge and unmunge commands, as the test user or (through sj-inspect) as
+sjother.  encode_v4 writes the previous release's messages, to show that
+they are refused by name.
 """
+import json
 import secrets
 import socket
 import struct
 import subprocess
 import threading
 
-import zmq
-
 from conftest import INSPECT, LOGIN_ADDR, MY_UID
 
 MAGIC = b"SJR1"
 
 
-def escape(value):
-    return "".join(c if c != "%" and 0x20 <= ord(c) < 0x7f
-                   else "%%%02X" % ord(c) for c in value)
-
-
-def unescape(value):
-    out, i = [], 0
-    while i < len(value):
-        if value[i] == "%":
-            out.append(chr(int(value[i + 1:i + 3], 16)))
-            i += 3
-        else:
-            out.append(value[i])
-            i += 1
-    return "".join(out)
-
-
 def encode(kind, fields):
+    return "sjrdv=5\n" + json.dumps({"type": kind, **fields})
+
+
+def decode(text):
+    version, body = text.split("\n", 1)
+    assert version == "sjrdv=5", text
+    return json.loads(body)
+
+
+def encode_v4(kind, fields):
+    """The previous release's text: "key=value" lines, %XX escapes."""
+    def escape(value):
+        return "".join(c if c != "%" and 0x20 <= ord(c) < 0x7f
+                       else "%%%02X" % ord(c) for c in value)
     return (f"sjrdv=4\ntype={kind}\n" +
             "".join(f"{k}={escape(str(v))}\n" for k, v in fields.items()))
 
 
-def decode(text):
-    lines = [line.split("=", 1) for line in text.splitlines()]
-    return {k: unescape(v) for k, v in lines}
+def public_key():
+    """A link key as the rendezvous carries it: any 32 bytes, in hex."""
+    return secrets.token_hex(32)
 
 
 def seal(payload, by_other=False, ttl=None):
@@ -94,27 +92,35 @@ def nonce():
     return secrets.token_hex(16)
 
 
-def welcome_for(hello, nonce_=None):
-    """The WELCOME a login shim would send in answer to hello."""
-    return encode("welcome", {
+def welcome_fields(hello, nonce_=None):
+    return {
         "nonce": nonce_ or hello["nonce"],
         "node_nonce": hello["node_nonce"],
         "key": "0123456789abcdef-fake-hmac-key",
         "signature_scheme": "hmac-sha256",
-        "client_key": zmq.curve_keypair()[0].decode(),
+        "client_key": public_key(),
         "transport": "default",
-    })
+    }
+
+
+def welcome_for(hello, nonce_=None):
+    """The WELCOME a login shim would send in answer to hello."""
+    return encode("welcome", welcome_fields(hello, nonce_))
+
+
+def hello_fields(node="n3", nonce_=None):
+    return {
+        "nonce": nonce_ or nonce(), "node_nonce": nonce(), "node": node,
+        "addr": f"10.77.0.{10 + int(node[1:])}",
+        "relay_port": 40001,
+        "server_key": public_key(),
+        "job_id": 1, "step_id": 0,
+    }
 
 
 def hello(node="n3", nonce_=None):
     """A HELLO as a plugin on node would send it."""
-    return encode("hello", {
-        "nonce": nonce_ or nonce(), "node_nonce": nonce(), "node": node,
-        "addr": f"10.77.0.{10 + int(node[1:])}",
-        "relay_port": 40001,
-        "server_key": zmq.curve_keypair()[0].decode(),
-        "job_id": 1, "step_id": 0,
-    })
+    return encode("hello", hello_fields(node, nonce_))
 
 
 class Step:

@@ -27,7 +27,6 @@ from dissononce.processing.impl.cipherstate import CipherState
 from dissononce.processing.impl.handshakestate import HandshakeState
 from dissononce.processing.impl.symmetricstate import SymmetricState
 from jupyter_client.session import Session
-from zmq.utils import z85
 
 import fakeshim
 from conftest import LOGIN_ADDR, PYTHON_KERNEL, SHIM, wait_until
@@ -54,7 +53,7 @@ class NodeShim:
         return fakeshim.encode("welcome", {
             "nonce": hello["nonce"], "node_nonce": hello["node_nonce"],
             "key": HMAC_KEY, "signature_scheme": "hmac-sha256",
-            "client_key": z85.encode(self.pub).decode(),
+            "client_key": self.pub.hex(),
             "transport": "default",
         })
 
@@ -118,7 +117,7 @@ class Link:
         self.hs.initialize(
             KKHandshakePattern(), True, shim.prologue(),
             s=dh.generate_keypair(PrivateKey(static_sec)),
-            rs=PublicKey(z85.decode(shim.hello["server_key"])))
+            rs=PublicKey(bytes.fromhex(shim.hello["server_key"])))
         self.sock = socket.create_connection(
             (shim.hello["addr"], int(shim.hello["relay_port"])), timeout=60)
         self.stream = b""

@@ -95,18 +95,17 @@ def test_welcome_for_another_kernel_refused():
 
 def test_mixed_install_refused():
     """A login shim of the previous release answers: its rendezvous version
-    (sjrdv=3) went with link version 2, whose keys were not Noise's.  The
-    plugin refuses its WELCOME with the message that says so, before any
-    link is made."""
+    (sjrdv=4) wrote "key=value" lines, not JSON.  The plugin refuses its
+    WELCOME with the message that says so, before any link is made."""
     def old(hello):
-        text = fakeshim.welcome_for(hello)
-        assert text.startswith("sjrdv=4\n")
-        return fakeshim.seal("sjrdv=3\n" + text.split("\n", 1)[1])
+        fields = fakeshim.welcome_fields(hello)
+        fields["client_key"] = "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7"
+        return fakeshim.seal(fakeshim.encode_v4("welcome", fields))
 
     step = fakeshim.Step(old)
     assert_refused(step.run(), step,
-                   r'unsupported version "sjrdv=3" \(this end speaks '
-                   r'sjrdv=4\)')
+                   r'unsupported version "sjrdv=4" \(this end speaks '
+                   r'sjrdv=5\)')
 
 
 @pytest.fixture
@@ -132,8 +131,9 @@ def test_login_shim_refuses_forged_hello(kernelspecs, start_kernel,
                                          node_held):
     """While the kernel's allocation is pending, HELLOs arrive at the login
     shim's rendezvous port before the plugin's: one made by sjother, one
-    for another kernel, and that one again.  The shim refuses each with a
-    line in the server log, answers none of them, and the kernel starts."""
+    for another kernel, that one again, and one of the previous release.
+    The shim refuses each with a line in the server log, answers none of
+    them, and the kernel starts."""
     release = node_held("n3")
     k = start_kernel(kernelspecs.add("forged-hello", ["-w", "n3"]),
                      wait=False)
@@ -149,6 +149,9 @@ def test_login_shim_refuses_forged_hello(kernelspecs, start_kernel,
     mine = fakeshim.seal(fakeshim.hello())
     forged = [fakeshim.seal(fakeshim.hello(), by_other=True), mine, mine]
     conns = []
+    # A plugin of the previous release, whose HELLO is "key=value" text.
+    forged.append(fakeshim.seal(fakeshim.encode_v4(
+        "hello", fakeshim.hello_fields())))
     for cred in forged:
         c = socket.create_connection((LOGIN_ADDR, port), timeout=60)
         fakeshim.send_frame(c, cred)
@@ -163,11 +166,13 @@ def test_login_shim_refuses_forged_hello(kernelspecs, start_kernel,
             assert c.recv(4096) == b"", "the shim answered a forged HELLO"
 
     refusals = [x for x in k.shim_log().splitlines() if "refused" in x]
-    assert len(refusals) == 3, k.shim_log()
+    assert len(refusals) == 4, k.shim_log()
     assert re.search(rf"uid {OTHER_UID}\b.*\b{MY_UID}\b", refusals[0]), \
         refusals
     assert "nonce" in refusals[1], refusals
     assert "replayed" in refusals[2], refusals
+    assert 'unsupported version "sjrdv=4" (this end speaks sjrdv=5)' in \
+        refusals[3], refusals
 
 
 STRANGER = os.path.join(os.path.dirname(os.path.abspath(__file__)),

@@ -25,7 +25,6 @@ from dissononce.processing.impl.cipherstate import CipherState
 from dissononce.processing.impl.handshakestate import HandshakeState
 from dissononce.processing.impl.symmetricstate import SymmetricState
 from jupyter_client.session import Session
-from zmq.utils import z85
 
 from conftest import (LOGIN_ADDR, LOGIN_HOST, ME, MY_UID, RUNTIME_DIR,
                       as_other, inspect, is_loopback, kernel_json, listeners,
@@ -109,7 +108,7 @@ def foreign_link_client(addr, port, relay):
         SymmetricState(CipherState(ChaChaPolyCipher()), Blake2bHash()), dh)
     hs.initialize(KKHandshakePattern(), True, link_prologue(relay),
                   s=dh.generate_keypair(PrivateKey(static_sec)),
-                  rs=PublicKey(z85.decode(relay["server_public"])))
+                  rs=PublicKey(bytes.fromhex(relay["server_public"])))
     msg1 = bytearray()
     hs.write_message(b"", msg1)
     sock = socket.create_connection((addr, port), timeout=30)

@@ -11,6 +11,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
+#include "rdv_testutil.h"
 #include "relayinfo.h"
 #include "testutil.h"
 
@@ -22,16 +25,16 @@ static void write_text(const char *path, const char *text)
 static void fill(struct sj_relayinfo *ri)
 {
 	struct sj_err err = { "" };
-	char unused[SJ_Z85_KEY_LEN + 1];
+	char unused[SJ_KEY_HEX + 1];
 
 	memset(ri, 0, sizeof(*ri));
 	strcpy(ri->address, "10.77.0.11");
 	strcpy(ri->login_address, "10.77.0.1");
 	ri->port = 40000;
 	ri->fd = 3;
-	assert_ok(sj_curve_keypair(ri->server_public, ri->server_secret, &err),
+	assert_ok(sj_rdv_keypair(ri->server_public, ri->server_secret, &err),
 		  err);
-	assert_ok(sj_curve_keypair(ri->client_public, unused, &err), err);
+	assert_ok(sj_rdv_keypair(ri->client_public, unused, &err), err);
 	strcpy(ri->nonce, "00112233445566778899aabbccddeeff");
 	strcpy(ri->node_nonce, "ffeeddccbbaa99887766554433221100");
 	ri->job_id = 4294967295u;
@@ -88,13 +91,13 @@ static void test_write_refuses(void **state)
 	assert_fails(sj_relayinfo_write(at(t, "r.json"), &ri, &err), err,
 		     "\"fd\": descriptor -1 is negative");
 	fill(&ri);
-	ri.server_secret[3] = '~';
+	ri.server_secret[3] = 'A';
 	assert_fails(sj_relayinfo_write(at(t, "r.json"), &ri, &err), err,
-		     "\"server_secret\" is not a Z85 key");
+		     "\"server_secret\" is not 64 lowercase hex digits");
 	fill(&ri);
-	ri.client_public[39] = '\0';
+	ri.client_public[63] = '\0';
 	assert_fails(sj_relayinfo_write(at(t, "r.json"), &ri, &err), err,
-		     "\"client_public\" is not a Z85 key");
+		     "\"client_public\" is not 64 lowercase hex digits");
 	fill(&ri);
 	ri.node_nonce[5] = 'A';
 	assert_fails(sj_relayinfo_write(at(t, "r.json"), &ri, &err), err,
@@ -110,46 +113,53 @@ static void test_write_refuses(void **state)
 		     "relay info: cannot create a temporary file");
 }
 
-#define PUB "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7"
-#define GOOD_PORT "4"
-#define NONCE "0123456789abcdef0123456789abcdef"
-#define IDS ", \"job_id\": 12, \"step_id\": 0"
-
-/* Writes relay.json with the given members (JSON text; NULL leaves the
- * member out) and good keys. */
-static void write_info(const char *path, const char *addr, const char *port,
-		       const char *fd, const char *extra)
+/* A good relay.json with member `name` set to the JSON `value` (or left
+ * out if NULL), then loaded. */
+static int load_with(struct tmp *t, const char *name, const char *value,
+		     struct sj_relayinfo *ri, struct sj_err *err)
 {
-	char text[2048] = "{";
+	const char *p = at(t, "r.json");
+	json_error_t je;
+	json_t *o;
 
-	if (addr != NULL) {
-		strcat(text, "\"address\": ");
-		strcat(text, addr);
-		strcat(text, ", ");
-	}
-	if (port != NULL) {
-		strcat(text, "\"port\": ");
-		strcat(text, port);
-		strcat(text, ", ");
-	}
-	if (fd != NULL) {
-		strcat(text, "\"fd\": ");
-		strcat(text, fd);
-		strcat(text, ", ");
-	}
-	strcat(text, "\"login_address\": \"10.0.0.9\", "
-	       "\"server_public\": \"" PUB "\", "
-	       "\"server_secret\": \"" PUB "\", "
-	       "\"client_public\": \"" PUB "\", "
-	       "\"nonce\": \"" NONCE "\", \"node_nonce\": \"" NONCE "\"");
-	/* The ids, unless the test gives its own. */
-	if (extra == NULL || strstr(extra, "job_id") == NULL)
-		strcat(text, IDS);
-	if (extra != NULL)
-		strcat(text, extra);
-	strcat(text, "}");
-	write_text(path, text);
+	fill(ri);
+	assert_ok(sj_relayinfo_write(p, ri, err), *err);
+	o = json_load_file(p, 0, &je);
+	assert_non_null(o);
+	if (value == NULL)
+		assert_int_equal(json_object_del(o, name), 0);
+	else if (json_object_set_new(o, name, json_loads(value,
+				     JSON_DECODE_ANY, &je)) != 0)
+		fail_msg("%s: %s", value, je.text);
+	assert_int_equal(json_dump_file(o, p, 0), 0);
+	json_decref(o);
+	memset(ri, 0, sizeof(*ri));
+	return sj_relayinfo_load(p, ri, err);
 }
+
+static const struct {
+	const char *name, *value, *needle;
+} load_cases[] = {
+	{ "xjob_id", "1", "unknown field \"xjob_id\"" },
+	{ "job_id", NULL, "field \"job_id\" is missing" },
+	{ "job_id", "-1", "\"job_id\" must be an integer 0-4294967295" },
+	{ "step_id", "4294967296", "\"step_id\" must be an integer 0-" },
+	{ "address", NULL, "field \"address\" is missing" },
+	{ "address", "10", "\"address\": Expected string, got integer" },
+	{ "address", "\"n1\"", "\"address\" is not a numeric IPv4 or IPv6" },
+	{ "login_address", NULL, "field \"login_address\" is missing" },
+	{ "port", "[1,2]", "\"port\": Expected integer, got array" },
+	{ "port", "\"5\"", "\"port\": Expected integer, got string" },
+	{ "port", NULL, "field \"port\" is missing" },
+	{ "port", "70000", "\"port\" must be an integer 1-65535" },
+	{ "fd", "-1", "\"fd\" must be an integer 0-2147483647" },
+	{ "fd", "4294967299", "\"fd\" must be an integer 0-2147483647" },
+	{ "server_secret", "\"00\"", "\"server_secret\" is not 64 lowercase "
+	  "hex digits" },
+	{ "client_public", "\"8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af"
+	  "4eba4a98eaa9b4e6a0\"", "\"client_public\" is longer than 64 bytes" },
+	{ "node_nonce", "\"0123\"", "\"node_nonce\" is not 32 lowercase hex" },
+};
 
 static void test_load_strict(void **state)
 {
@@ -157,63 +167,17 @@ static void test_load_strict(void **state)
 	struct sj_relayinfo ri;
 	struct sj_err err = { "" };
 	const char *p = at(t, "r.json");
+	size_t i;
 
-	write_info(p, "\"10.0.0.1\"", GOOD_PORT, GOOD_PORT, NULL);
-	assert_ok(sj_relayinfo_load(p, &ri, &err), err);
+	assert_ok(load_with(t, "port", "4", &ri, &err), err);
 	assert_int_equal(ri.port, 4);
-	assert_string_equal(ri.nonce, NONCE);
-	assert_int_equal(ri.job_id, 12);
-	assert_int_equal(ri.step_id, 0);
-	assert_int_equal(ri.fd, 4);
-	assert_string_equal(ri.client_public, PUB);
-	assert_string_equal(ri.login_address, "10.0.0.9");
-
-	write_info(p, "\"10.0.0.1\"", GOOD_PORT, GOOD_PORT,
-		   ", \"step_id\": 0, \"xjob_id\": 1");
-	assert_fails(sj_relayinfo_load(p, &ri, &err), err,
-		     "unknown key \"xjob_id\"");
-	write_text(p, "{\"address\": \"10.0.0.1\", \"login_address\": "
-		   "\"10.0.0.9\", \"port\": 4, \"fd\": 4, \"server_public\": "
-		   "\"" PUB "\", \"server_secret\": \"" PUB "\", "
-		   "\"client_public\": \"" PUB "\", \"nonce\": \"" NONCE
-		   "\", \"node_nonce\": \"" NONCE "\", \"step_id\": 0}");
-	assert_fails(sj_relayinfo_load(p, &ri, &err), err,
-		     "\"job_id\" is missing");
-	write_info(p, "\"10.0.0.1\"", GOOD_PORT, GOOD_PORT,
-		   ", \"job_id\": -1, \"step_id\": 0");
-	assert_fails(sj_relayinfo_load(p, &ri, &err), err,
-		     "\"job_id\" must be an integer 0-4294967295");
-	write_info(p, "\"10.0.0.1\"", GOOD_PORT, GOOD_PORT,
-		   ", \"extra\": 1");
-	assert_fails(sj_relayinfo_load(p, &ri, &err), err,
-		     "relay info ");
-	assert_non_null(strstr(err.msg, "r.json: unknown key \"extra\""));
-	write_info(p, NULL, GOOD_PORT, GOOD_PORT, NULL);
-	assert_fails(sj_relayinfo_load(p, &ri, &err), err,
-		     "\"address\" is missing");
-	write_info(p, "10", GOOD_PORT, GOOD_PORT, NULL);
-	assert_fails(sj_relayinfo_load(p, &ri, &err), err,
-		     "\"address\" is not a numeric");
-	write_text(p, "{\"address\": \"10.0.0.1\", \"port\": 4, \"fd\": 4, "
-		   "\"server_public\": \"" PUB "\", \"server_secret\": \""
-		   PUB "\", \"client_public\": \"" PUB "\"}");
-	assert_fails(sj_relayinfo_load(p, &ri, &err), err,
-		     "\"login_address\" is missing");
-	write_info(p, "\"10.0.0.1\"", "[1,2,3,4,5]", GOOD_PORT, NULL);
-	assert_fails(sj_relayinfo_load(p, &ri, &err), err,
-		     "\"port\" must be an integer");
-	write_info(p, "\"10.0.0.1\"", "\"5\"", GOOD_PORT, NULL);
-	assert_fails(sj_relayinfo_load(p, &ri, &err), err,
-		     "\"port\" must be an integer");
-	write_info(p, "\"10.0.0.1\"", NULL, GOOD_PORT, NULL);
-	assert_fails(sj_relayinfo_load(p, &ri, &err), err,
-		     "\"port\" is missing");
-	write_info(p, "\"10.0.0.1\"", "70000", GOOD_PORT, NULL);
-	assert_fails(sj_relayinfo_load(p, &ri, &err), err,
-		     "\"port\": 70000 is out of range");
-	write_info(p, "\"10.0.0.1\"", GOOD_PORT, "-1", NULL);
-	assert_fails(sj_relayinfo_load(p, &ri, &err), err,
-		     "\"fd\": descriptor -1 is negative");
+	for (i = 0; i < sizeof(load_cases) / sizeof(load_cases[0]); i++) {
+		assert_fails(load_with(t, load_cases[i].name,
+				       load_cases[i].value, &ri, &err),
+			     err, load_cases[i].needle);
+		assert_contains(err.msg, "relay info ");
+		assert_contains(err.msg, "r.json: ");
+	}
 	write_text(p, "{\"address\": \"10.0.0.1\", \"address\": \"10.0.0.2\"}");
 	assert_fails(sj_relayinfo_load(p, &ri, &err), err,
 		     "duplicate object key");
@@ -222,14 +186,10 @@ static void test_load_strict(void **state)
 		     "invalid JSON at line 1");
 	write_text(p, "[]");
 	assert_fails(sj_relayinfo_load(p, &ri, &err), err,
-		     "not a JSON object");
-	write_text(p, "{\"address\": \"10.0.0.1\", \"login_address\": "
-		  "\"10.0.0.9\", \"port\": " GOOD_PORT
-		  ", \"fd\": " GOOD_PORT ", \"server_public\": \"" PUB "\", "
-		  "\"server_secret\": \"" PUB "x\", \"client_public\": \""
-		  PUB "\"}");
+		     "Expected object, got array");
+	write_raw(p, "{\"fd\": 1\0}", 10);
 	assert_fails(sj_relayinfo_load(p, &ri, &err), err,
-		     "\"server_secret\" is not a Z85 key");
+		     "contains a NUL byte");
 	assert_fails(sj_relayinfo_load(at(t, "missing"), &ri, &err), err,
 		     "relay info: cannot open");
 }
