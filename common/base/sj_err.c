@@ -5,14 +5,21 @@
 #include <stdio.h>
 #include <string.h>
 
+/* The message from fmt and ap; -1, as every sj_err_* returns. */
+static int __attribute__((format(printf, 2, 0)))
+vset(struct sj_err *err, const char *fmt, va_list ap)
+{
+	if (err != NULL)
+		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	return -1;
+}
+
 int sj_err_set(struct sj_err *err, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (err == NULL)
-		return -1;
 	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	vset(err, fmt, ap);
 	va_end(ap);
 	return -1;
 }
@@ -25,7 +32,7 @@ int sj_err_errno(struct sj_err *err, int errnum, const char *fmt, ...)
 	if (err == NULL)
 		return -1;
 	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	vset(err, fmt, ap);
 	va_end(ap);
 	n = strlen(err->msg);
 	if (n < sizeof(err->msg))
