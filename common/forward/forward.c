@@ -174,7 +174,7 @@ static int from_jupyter_early(struct sj_channels *c, int ch,
 	return r;
 }
 
-/* zfront.h's on_message: a message from a Jupyter client onto the link,
+/* jupyter_listener.h's on_message: a message from a Jupyter client onto the link,
  * its routing id first.  Before the link is opened, onto its backlog
  * (a link that is all zeros has one, and sj_channels_link_client keeps
  * it), unless the standin answers it. */
@@ -198,7 +198,7 @@ static int from_jupyter(void *arg, int ch, const uint8_t *rid, size_t rid_len,
 			return r < 0 ? -1 : 0;
 	}
 
-	/* zfront.c refuses a message too big for the link before it gets
+	/* jupyter_listener.c refuses a message too big for the link before it gets
 	 * here: what can fail is memory.  A failed msg_ call leaves no half
 	 * record behind. */
 	if (sj_link_msg_begin(&c->link, ch, &err) ||

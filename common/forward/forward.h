@@ -4,7 +4,7 @@
  *
  * Both ends have the same shape: Jupyter's five channels on one side and
  * the link to the other shim (link.h) on the other.  The login shim
- * listens where Jupyter's connection file says (zfront.h); the node shim
+ * listens where Jupyter's connection file says (jupyter_listener.h); the node shim
  * connects to the kernel (zmtp.h):
  *
  *   Jupyter -> ROUTER/XPUB [login shim] =link= [node shim] DEALER/SUB -> kernel
@@ -24,7 +24,7 @@
  * wait: the clients' requests on the login side (zfront), the kernel's
  * output or the link on the node side.  The sender is slowed by TCP, as
  * between two libzmq sockets; nothing is dropped here that libzmq would
- * not drop (iopub for a subscriber that does not read, zfront.h).  The
+ * not drop (iopub for a subscriber that does not read, jupyter_listener.h).  The
  * login shim always reads the link: its clients' queues drop at their
  * high-water mark instead.
  */
@@ -40,7 +40,7 @@
 #include "news.h"
 #include "sj_err.h"
 #include "standin.h"
-#include "zfront.h"
+#include "jupyter_listener.h"
 #include "zmtp.h"
 
 #define SJ_FWD_QUEUE_HIGH (8u << 20)

@@ -525,7 +525,7 @@ static int stream_step(struct sj_zmtp *z, struct sj_zmtp_conn *c, int ch)
 	}
 	/* Too big to wait for: on in pieces, if it is big enough to be worth
 	 * it and some of it is here.  A message's first piece holds the
-	 * whole of any topic a subscription could match (zfront.c matches
+	 * whole of any topic a subscription could match (jupyter_listener.c matches
 	 * on it). */
 	size_t have = avail - head;
 	if (size < SJ_ZMTP_STREAM_MIN || have == 0 ||

@@ -159,7 +159,7 @@ int sj_zmtp_handshake(struct sj_buf *in, enum sj_zmtp_state *state,
  * *flags, *body, *n describe it. */
 long sj_zmtp_parse_frame(const uint8_t *p, size_t avail, uint8_t *flags,
 			 const uint8_t **body, size_t *n);
-/* Shared with zfront.c, the server side. */
+/* Shared with jupyter_listener.c, the server side. */
 void sj_zmtp_greeting(uint8_t g[SJ_ZMTP_GREETING_BYTES]);
 int sj_zmtp_put_frame(struct sj_buf *b, uint8_t flags, const void *data,
 		      size_t n);

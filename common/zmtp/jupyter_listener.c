@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-#include "zfront.h"
+#include "jupyter_listener.h"
 
 #include <errno.h>
 #include <netinet/in.h>

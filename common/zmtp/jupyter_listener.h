@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * zfront.h - the login shim's own ZeroMQ server for Jupyter's clients.
+ * jupyter_listener.h - the login shim's ZMTP server for Jupyter's clients.
  *
  * Jupyter's connection file names five ports (or ipc paths); its clients
  * connect to them as DEALER, REQ or SUB sockets.  The login shim listens
@@ -28,8 +28,8 @@
  * (jsign.h), or it is dropped here, and after SJ_ZFRONT_BAD_SIGNATURES
  * the client is.
  */
-#ifndef SJ_ZFRONT_H
-#define SJ_ZFRONT_H
+#ifndef SJ_JUPYTER_LISTENER_H
+#define SJ_JUPYTER_LISTENER_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* The login shim's own ZMTP server (common/zmtp/zfront.c) with libzmq's
+/* The login shim's own ZMTP server (common/zmtp/jupyter_listener.c) with libzmq's
  * DEALER, REQ and SUB as Jupyter's clients: routing ids, replies routed
  * back, unroutable replies, subscriptions and their prefixes. */
 #include <setjmp.h>
@@ -18,7 +18,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
-#include "zfront.h"
+#include "jupyter_listener.h"
 #include "testutil.h"
 
 #define MAX_GOT 64
