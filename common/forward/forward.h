@@ -41,7 +41,7 @@
 #include "sj_err.h"
 #include "standin.h"
 #include "jupyter_listener.h"
-#include "zmtp.h"
+#include "kernel_client.h"
 
 #define SJ_FWD_QUEUE_HIGH (8u << 20)
 #define SJ_FWD_QUEUE_LOW (2u << 20)

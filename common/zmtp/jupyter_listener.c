@@ -146,7 +146,7 @@ static void peer_free(struct sj_zfront *f, struct sj_zfront_peer *p)
 	}
 	sj_buf_free(&p->in);
 	sj_buf_free(&p->out);
-	sj_buf_free(&p->subs);
+	sj_zmtp_topics_free(&p->subs);
 	free(p);
 }
 
@@ -356,57 +356,24 @@ static int peer_ready(struct sj_zfront *f, struct sj_zfront_peer *p,
 	return 0;
 }
 
-/* Where in p's subscriptions the first one is that equals topic (or,
- * with prefix, that is a prefix of it, as a message's topic is matched):
- * its offset, or -1. */
-static long sub_find(const struct sj_zfront_peer *p, const uint8_t *topic,
-		     size_t n, int prefix)
-{
-	const struct sj_buf *s = &p->subs;
-
-	for (size_t i = 0; i < s->len;) {
-		size_t l = sj_get_be32(s->p + i);
-
-		if ((prefix ? l <= n : l == n) &&
-		    memcmp(s->p + i + 4, topic, l) == 0)
-			return (long)i;
-		i += 4 + l;
-	}
-	return -1;
-}
-
 /* A subscription (1) or unsubscription (0) from an iopub client.
  * Returns 1 if it travels on toward the kernel, 0 if not, -1 to drop the
  * client.  Like libzmq's, a client's subscriptions are a set. */
 static int subscription(struct sj_zfront_peer *p, const uint8_t *body,
 			size_t n)
 {
-	struct sj_buf *s = &p->subs;
-	long at;
-
 	if (n == 0 || body[0] > 1 || n - 1 > SJ_ZMTP_TOPIC_MAX)
 		return -1;
-	at = sub_find(p, body + 1, n - 1, 0);
-	if (body[0] == 1) {
-		if (at >= 0)
-			return 0;
-		if (p->nsubs == SUBS_PER_PEER ||
-		    sj_buf_reserve(s, 4 + n - 1))
-			return -1;
-		sj_put_be32(s->p + s->len, (uint32_t)(n - 1));
-		memcpy(s->p + s->len + 4, body + 1, n - 1);
-		s->len += 4 + n - 1;
-		p->nsubs++;
-		return 1;
+	if (body[0] == 0) {
+		sj_zmtp_topics_remove(&p->subs, body + 1, n - 1);
+		return 0;
 	}
-	if (at >= 0) {
-		size_t i = (size_t)at, l = 4 + n - 1;
-
-		memmove(s->p + i, s->p + i + l, s->len - i - l);
-		s->len -= l;
-		p->nsubs--;
-	}
-	return 0;
+	if (sj_zmtp_topics_find(&p->subs, body + 1, n - 1, 0) >= 0)
+		return 0;
+	if (p->subs.n == SUBS_PER_PEER ||
+	    sj_zmtp_topics_add(&p->subs, body + 1, n - 1))
+		return -1;
+	return 1;
 }
 
 /* The size of p's message so far, as one link record: a bigger one could
@@ -585,7 +552,7 @@ int sj_zfront_service(struct sj_zfront *f, struct sj_err *err)
 static int subscribed(const struct sj_zfront_peer *p, const uint8_t *topic,
 		      size_t n)
 {
-	return sub_find(p, topic, n, 1) >= 0;
+	return sj_zmtp_topics_find(&p->subs, topic, n, 1) >= 0;
 }
 
 /* Whether p takes a new message: not while it has more than the

@@ -72,8 +72,7 @@ struct sj_zfront_peer {
 	size_t rid_len;
 	struct sj_buf in, out;
 	struct sj_zmtp_scan scan;	/* the message arriving */
-	struct sj_buf subs;	/* XPUB: each prefix, 4-byte length first */
-	int nsubs;
+	struct sj_zmtp_topics subs;	/* XPUB: its subscriptions */
 	uint64_t hwm_dropped;	/* messages it missed by not reading */
 	uint64_t serial;	/* tells this peer from a later one in its slot */
 };

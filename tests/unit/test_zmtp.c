@@ -14,7 +14,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
-#include "zmtp.h"
+#include "kernel_client.h"
 #include "testutil.h"
 
 #define MAX_GOT 16
