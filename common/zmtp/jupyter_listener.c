@@ -315,10 +315,10 @@ static int rid_taken(struct sj_zfront *f, int ch, const uint8_t *rid,
 	return 0;
 }
 
-/* The peer's READY: its type, and its routing id.  Returns 0, or 1 to
- * drop it. */
-static int peer_ready(struct sj_zfront *f, struct sj_zfront_peer *p,
-		      const uint8_t *body, size_t n)
+/* The peer's READY: its type, and its routing id. */
+static enum sj_io_result peer_ready(struct sj_zfront *f,
+				    struct sj_zfront_peer *p,
+				    const uint8_t *body, size_t n)
 {
 	const uint8_t *id;
 	size_t idlen;
@@ -330,7 +330,7 @@ static int peer_ready(struct sj_zfront *f, struct sj_zfront_peer *p,
 			"(%s); dropped", sj_channel_name(p->ch),
 			is_router(p->ch) ? "ROUTER" : "XPUB",
 			type[0] ? type : "no READY");
-		return 1;
+		return SJ_IO_DROP;
 	}
 	if (is_router(p->ch)) {
 		/* Like libzmq: an id of its own choosing, unless empty or
@@ -340,7 +340,7 @@ static int peer_ready(struct sj_zfront *f, struct sj_zfront_peer *p,
 				refused(f, "%s channel: a second client with "
 					"the same identity; dropped",
 					sj_channel_name(p->ch));
-				return 1;
+				return SJ_IO_DROP;
 			}
 			memcpy(p->rid, id, idlen);
 			p->rid_len = idlen;
@@ -353,7 +353,7 @@ static int peer_ready(struct sj_zfront *f, struct sj_zfront_peer *p,
 		}
 	}
 	p->state = SJ_ZMTP_OPEN;
-	return 0;
+	return SJ_IO_MORE;
 }
 
 /* A subscription (1) or unsubscription (0) from an iopub client.
@@ -387,23 +387,24 @@ static size_t link_size(const struct sj_zfront_peer *p)
 	       (s->next_size > 0 ? 4 + s->next_size : 0);
 }
 
-/* One message from an open peer (at q, len bytes).  Returns 0, 1 to drop
- * the peer, -1 if delivery failed. */
-static int peer_message(struct sj_zfront *f, struct sj_zfront_peer *p,
-			const uint8_t *q, size_t len, int command,
-			size_t nframes)
+/* One message from an open peer (at q, len bytes); FATAL if delivery
+ * failed. */
+static enum sj_io_result peer_message(struct sj_zfront *f,
+				      struct sj_zfront_peer *p,
+				      const uint8_t *q, size_t len,
+				      int command, size_t nframes)
 {
 	const uint8_t *body;
 	uint8_t flags;
 	size_t n;
-	int r = -1;
+	int r = -1;	/* subscription()'s: 1 on, 0 not, -1 drop */
 
 	if (command)
-		return 0;	/* PING and the like: nothing for us */
+		return SJ_IO_MORE;	/* PING and the like: nothing for us */
 	if (p->remote && p->ch == SJ_HB && len > REMOTE_PING_MAX) {
 		refused(f, "hb channel: a client on another host sent a ping "
 			"of more than %d bytes; dropped", REMOTE_PING_MAX);
-		return 1;
+		return SJ_IO_DROP;
 	}
 	if (p->remote && is_router(p->ch) && p->ch != SJ_HB) {
 		struct sj_err e;
@@ -412,13 +413,13 @@ static int peer_message(struct sj_zfront *f, struct sj_zfront_peer *p,
 			refused(f, "%s channel: a client on another host sent "
 				"%s; not forwarded", sj_channel_name(p->ch),
 				e.msg);
-			return ++p->bad_signatures >=
-			       SJ_ZFRONT_BAD_SIGNATURES;
+			return ++p->bad_signatures >= SJ_ZFRONT_BAD_SIGNATURES ?
+			       SJ_IO_DROP : SJ_IO_MORE;
 		}
 	}
 	if (is_router(p->ch))
 		return f->on_message(f->arg, p->ch, p->rid, p->rid_len, q,
-				     len) ? -1 : 0;
+				     len) ? SJ_IO_FATAL : SJ_IO_MORE;
 	/* iopub: one frame, a (un)subscription. */
 	if (nframes == 1 && sj_zmtp_parse_frame(q, len, &flags, &body, &n) > 0)
 		r = subscription(p, body, n);
@@ -426,15 +427,16 @@ static int peer_message(struct sj_zfront *f, struct sj_zfront_peer *p,
 		refused(f, "iopub channel: a client sent something other than "
 			"a subscription, or more than %d; dropped",
 			SUBS_PER_PEER);
-		return 1;
+		return SJ_IO_DROP;
 	}
 	if (r == 1 && f->on_message(f->arg, p->ch, NULL, 0, q, len))
-		return -1;
-	return 0;
+		return SJ_IO_FATAL;
+	return SJ_IO_MORE;
 }
 
-/* Returns 0, 1 to drop the peer, -1 if delivery failed. */
-static int peer_input(struct sj_zfront *f, struct sj_zfront_peer *p)
+/* What has arrived from p; FATAL if delivery failed. */
+static enum sj_io_result peer_input(struct sj_zfront *f,
+				    struct sj_zfront_peer *p)
 {
 	struct sj_buf *b = &p->in;
 
@@ -449,15 +451,15 @@ static int peer_input(struct sj_zfront *f, struct sj_zfront_peer *p)
 			refused(f, "%s channel: a client that does not speak "
 				"ZMTP 3 with the NULL mechanism; dropped",
 				sj_channel_name(p->ch));
-			return 1;
+			return SJ_IO_DROP;
 		}
 		if (r == -2) {
 			refused(f, "%s channel: a client without a READY; "
 				"dropped", sj_channel_name(p->ch));
-			return 1;
+			return SJ_IO_DROP;
 		}
-		if (peer_ready(f, p, body, n))
-			return 1;
+		if (peer_ready(f, p, body, n) != SJ_IO_MORE)
+			return SJ_IO_DROP;
 	}
 	for (;;) {
 		const uint8_t *q = b->p + b->off;
@@ -467,59 +469,62 @@ static int peer_input(struct sj_zfront *f, struct sj_zfront_peer *p)
 		if (r < 0) {
 			refused(f, "%s channel: a client sent a malformed "
 				"frame; dropped", sj_channel_name(p->ch));
-			return 1;
+			return SJ_IO_DROP;
 		}
 		if (p->remote && link_size(p) > SJ_ZFRONT_REMOTE_MAX) {
 			refused(f, "%s channel: a client on another host sent "
 				"a message of more than %d MiB; dropped",
 				sj_channel_name(p->ch),
 				SJ_ZFRONT_REMOTE_MAX >> 20);
-			return 1;
+			return SJ_IO_DROP;
 		}
 		if (is_router(p->ch) && link_size(p) > MESSAGE_MAX) {
 			refused(f, "%s channel: a client sent a message of "
 				"more than %u bytes, over the link's limit; "
 				"dropped", sj_channel_name(p->ch), MESSAGE_MAX);
-			return 1;
+			return SJ_IO_DROP;
 		}
 		if (!is_router(p->ch) && link_size(p) > SUBSCRIPTION_MAX) {
 			refused(f, "iopub channel: a client sent a message of "
 				"more than %d bytes, too long for a "
 				"subscription; dropped", SUBSCRIPTION_MAX);
-			return 1;
+			return SJ_IO_DROP;
 		}
 		if (r == 0)
 			break;
 		size_t end = p->scan.end, nframes = p->scan.frames;
 		memset(&p->scan, 0, sizeof(p->scan));
-		r = peer_message(f, p, q, end, command, nframes);
-		if (r != 0)
-			return r;
+		enum sj_io_result res = peer_message(f, p, q, end, command,
+						     nframes);
+		if (res != SJ_IO_MORE)
+			return res;
 		b->off += end;
 	}
 done:
 	sj_buf_consumed(b);
-	return 0;
+	return SJ_IO_MORE;
 }
 
 static int peer_event(struct sj_zfront *f, struct sj_zfront_peer *p,
 		      uint32_t ev, struct sj_err *err)
 {
-	int r = 0;
+	enum sj_io_result r = SJ_IO_MORE;
 
 	if (ev & (EPOLLIN | EPOLLERR | EPOLLHUP)) {
-		ssize_t got = sj_evio_recv(p->fd, &p->in, READ_CHUNK);
+		size_t got;
 
-		if (got == -2)
+		r = sj_evio_read(p->fd, &p->in, READ_CHUNK, &got);
+		if (r == SJ_IO_FATAL)
 			return sj_err_set(err, "out of memory");
-		r = got < 0 ? 1 : got > 0 ? peer_input(f, p) : 0;
-		if (r < 0)
+		if (r == SJ_IO_MORE && got > 0)
+			r = peer_input(f, p);
+		if (r == SJ_IO_FATAL)
 			return sj_err_set(err, "%s channel: delivery failed",
 					  sj_channel_name(p->ch));
 	}
-	if (r == 0 && p->out.off < p->out.len && peer_write(f, p))
-		r = 1;
-	if (r == 1)
+	if (r == SJ_IO_MORE && p->out.off < p->out.len && peer_write(f, p))
+		r = SJ_IO_DROP;
+	if (r == SJ_IO_DROP)
 		peer_free(f, p);
 	return 0;
 }

@@ -165,50 +165,54 @@ static int opened(struct sj_zmtp *z, struct sj_zmtp_conn *c)
 	return 0;
 }
 
-/* A message too big to wait for, part by part.  Returns 1 when a part
- * went on, 0 if more bytes are needed, 2 if the connection is to be
- * dropped, -1 if the callback failed. */
-static int stream_step(struct sj_zmtp *z, struct sj_zmtp_conn *c, int ch)
+/* A message too big to wait for, part by part: *moved says whether a
+ * part went on (else more bytes are needed). */
+static enum sj_io_result stream_step(struct sj_zmtp *z,
+				     struct sj_zmtp_conn *c, int ch,
+				     int *moved)
 {
 	struct sj_buf *b = &c->in;
 	const uint8_t *p = b->p + b->off;
 	size_t avail = b->len - b->off, head, size;
 	uint8_t flags;
 
+	*moved = 0;
 	if (c->frame_left > 0) {
 		/* More of a frame that is going on in pieces. */
 		size_t take = avail < c->frame_left ? avail : c->frame_left;
 		int last;
 
 		if (take == 0)
-			return 0;
+			return SJ_IO_MORE;
 		c->frame_left -= take;
 		last = c->frame_left == 0 && !c->frame_more;
 		if (z->on_part(z->arg, ch, SJ_ZMTP_PART_PIECE, p, take, 0, 0,
 			       0, last))
-			return -1;
+			return SJ_IO_FATAL;
 		b->off += take;
 		if (last)
 			c->streaming = 0;
-		return 1;
+		*moved = 1;
+		return SJ_IO_MORE;
 	}
 	int r = sj_zmtp_parse_head(p, avail, &flags, &head, &size);
 	if (r == 0)
-		return 0;
+		return SJ_IO_MORE;
 	if (r < 0 || (flags & F_COMMAND)) {
 		note(z, 0, "kernel socket %s sent a malformed frame",
 		     c->endpoint);
-		return 2;
+		return SJ_IO_DROP;
 	}
 	int more = (flags & F_MORE) != 0, first = c->first;
 	if (avail - head >= size) {
 		if (z->on_part(z->arg, ch, SJ_ZMTP_PART_FRAME, p + head, size,
 			       size, more, first, !more))
-			return -1;
+			return SJ_IO_FATAL;
 		b->off += head + size;
 		c->first = 0;
 		c->streaming = more;
-		return 1;
+		*moved = 1;
+		return SJ_IO_MORE;
 	}
 	/* Too big to wait for: on in pieces, if it is big enough to be worth
 	 * it and some of it is here.  A message's first piece holds the
@@ -217,20 +221,21 @@ static int stream_step(struct sj_zmtp *z, struct sj_zmtp_conn *c, int ch)
 	size_t have = avail - head;
 	if (size < SJ_ZMTP_STREAM_MIN || have == 0 ||
 	    (first && have < SJ_ZMTP_TOPIC_MAX))
-		return 0;
+		return SJ_IO_MORE;
 	if (z->on_part(z->arg, ch, SJ_ZMTP_PART_START, p + head, have, size,
 		       more, first, 0))
-		return -1;
+		return SJ_IO_FATAL;
 	b->off += head + have;
 	c->first = 0;
 	c->frame_left = size - have;
 	c->frame_more = more;
-	return 1;
+	*moved = 1;
+	return SJ_IO_MORE;
 }
 
-/* Handles what has arrived.  Returns 0, 1 to drop the connection, -1 if
- * the message callback failed. */
-static int conn_input(struct sj_zmtp *z, struct sj_zmtp_conn *c, int ch)
+/* Handles what has arrived (FATAL: the message callback failed). */
+static enum sj_io_result conn_input(struct sj_zmtp *z,
+				    struct sj_zmtp_conn *c, int ch)
 {
 	struct sj_buf *b = &c->in;
 
@@ -244,26 +249,25 @@ static int conn_input(struct sj_zmtp *z, struct sj_zmtp_conn *c, int ch)
 		if (r == -1) {
 			note(z, 0, "kernel socket %s does not speak ZMTP 3 "
 			     "with the NULL mechanism", c->endpoint);
-			return 1;
+			return SJ_IO_DROP;
 		}
 		if (r == -2 || !sj_zmtp_ready_ok(body, n, c->type)) {
 			note(z, 0, "kernel socket %s is not a %s's peer",
 			     c->endpoint, type_name[c->type]);
-			return 1;
+			return SJ_IO_DROP;
 		}
 		if (opened(z, c))
-			return -1;
+			return SJ_IO_FATAL;
 	}
 	for (;;) {
 		if (c->streaming) {
-			int r = stream_step(z, c, ch);
+			int moved;
+			enum sj_io_result r = stream_step(z, c, ch, &moved);
 
-			if (r == 0)
+			if (r != SJ_IO_MORE)
+				return r;
+			if (!moved)
 				break;
-			if (r < 0)
-				return -1;
-			if (r == 2)
-				return 1;
 			continue;
 		}
 		/* A whole message, or wait for the rest of it. */
@@ -274,7 +278,7 @@ static int conn_input(struct sj_zmtp *z, struct sj_zmtp_conn *c, int ch)
 		if (r < 0) {
 			note(z, 0, "kernel socket %s sent a malformed frame",
 			     c->endpoint);
-			return 1;
+			return SJ_IO_DROP;
 		}
 		if (r == 0) {
 			/* A message this big goes on as it arrives: no shim
@@ -290,18 +294,19 @@ static int conn_input(struct sj_zmtp *z, struct sj_zmtp_conn *c, int ch)
 		size_t end = c->scan.end;
 		memset(&c->scan, 0, sizeof(c->scan));
 		if (!command && z->on_message(z->arg, ch, p, end))
-			return -1;
+			return SJ_IO_FATAL;
 		b->off += end;
 	}
 done:
 	sj_buf_consumed(b);
-	return 0;
+	return SJ_IO_MORE;
 }
 
 static int on_conn(struct sj_zmtp *z, struct sj_zmtp_conn *c, uint32_t ev,
 		   struct sj_err *err)
 {
-	int ch = (int)(c - z->c), r = 0;
+	int ch = (int)(c - z->c);
+	enum sj_io_result r = SJ_IO_MORE;
 
 	if (c->state == SJ_ZMTP_CONNECTING) {
 		int e = 0;
@@ -318,20 +323,22 @@ static int on_conn(struct sj_zmtp *z, struct sj_zmtp_conn *c, uint32_t ev,
 		c->state = SJ_ZMTP_GREETING;
 	}
 	if (ev & (EPOLLIN | EPOLLERR | EPOLLHUP)) {
-		ssize_t got = sj_evio_recv(c->fd, &c->in, READ_CHUNK);
+		size_t got;
 
-		if (got == -2)
+		r = sj_evio_read(c->fd, &c->in, READ_CHUNK, &got);
+		if (r == SJ_IO_FATAL)
 			return sj_err_set(err, "%s channel: out of memory",
 					  sj_channel_name(ch));
-		r = got < 0 ? 1 : got > 0 ? conn_input(z, c, ch) : 0;
-		if (r < 0)
+		if (r == SJ_IO_MORE && got > 0)
+			r = conn_input(z, c, ch);
+		if (r == SJ_IO_FATAL)
 			return sj_err_set(err, "%s channel: out of memory or "
 					  "delivery failed",
 					  sj_channel_name(ch));
 	}
-	if (r == 0 && c->out.off < c->out.len && conn_write(z, c))
-		r = 1;
-	if (r == 1)
+	if (r == SJ_IO_MORE && c->out.off < c->out.len && conn_write(z, c))
+		r = SJ_IO_DROP;
+	if (r == SJ_IO_DROP)
 		drop(z, c, "connection closed");
 	return 0;
 }
