@@ -27,6 +27,10 @@
  * every message it sends must carry the connection file's signature
  * (jsign.h), or it is dropped here, and after SJ_ZFRONT_BAD_SIGNATURES
  * the client is.
+ *
+ * jupyter_listener.c takes the clients and reads them;
+ * jupyter_listener_send.c writes to them what the kernel sends.  The
+ * functions keep the sj_zfront_ prefix they had when this was zfront.c.
  */
 #ifndef SJ_JUPYTER_LISTENER_H
 #define SJ_JUPYTER_LISTENER_H
