@@ -36,12 +36,13 @@
 
 #include "connfile.h"
 #include "idle.h"
+#include "jpeek.h"
+#include "jupyter_listener.h"
+#include "kernel_client.h"
 #include "link.h"
 #include "news.h"
 #include "sj_err.h"
 #include "standin.h"
-#include "jupyter_listener.h"
-#include "kernel_client.h"
 
 #define SJ_FWD_QUEUE_HIGH (8u << 20)
 #define SJ_FWD_QUEUE_LOW (2u << 20)
@@ -162,10 +163,6 @@ int sj_forward_run(struct sj_channels *c, struct sj_fwd_watch *w, int nw,
  * the kernel exits so its last replies still reach the user.  Once a
  * shutdown_reply has passed, 20 ms of silence are enough. */
 int sj_forward_drain(struct sj_channels *c, int quiet_ms, struct sj_err *err);
-
-/* Whether a Jupyter message header (JSON) has "msg_type": "<msg_type>",
- * with any spacing around the colon. */
-int sj_header_has_type(const void *data, size_t n, const char *msg_type);
 
 /* One line of counters per channel, for --shim-verbose. */
 void sj_channels_stats(const struct sj_channels *c, char *buf, size_t len);
