@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* sj_header_has_type: how the forwarder recognises a shutdown_reply. */
+/* jpeek.h: what the login shim reads of the messages it passes on. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,7 +7,7 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "forward.h"
+#include "jpeek.h"
 
 static int has(const char *header, const char *type)
 {
