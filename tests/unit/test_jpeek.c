@@ -7,7 +7,9 @@
 #include <cmocka.h>
 #include <string.h>
 
+#include "buf.h"
 #include "jpeek.h"
+#include "jsign.h"
 
 static int has(const char *header, const char *type)
 {
@@ -51,12 +53,76 @@ static void test_truncated(void **state)
 	assert_false(has("{\"msg_type\": ", "shutdown_reply"));
 }
 
+/* A message in the link's layout (a 4-byte length before each frame). */
+static size_t link_msg(uint8_t *buf, const char *const *frames, int nf)
+{
+	size_t o = 0;
+
+	for (int i = 0; i < nf; i++) {
+		size_t n = strlen(frames[i]);
+
+		sj_put_be32(buf + o, (uint32_t)n);
+		memcpy(buf + o + 4, frames[i], n);
+		o += 4 + n;
+	}
+	return o;
+}
+
+static int status_of(const char *header, const char *content)
+{
+	const char *f[] = { "kernel.1.status", SJ_JUPYTER_DELIMITER, "sig",
+			    header, "{}", "{}", content };
+	uint8_t buf[1024];
+
+	return sj_jpeek_status(buf, link_msg(buf, f, 7));
+}
+
+static void test_status(void **state)
+{
+	const char *st = "{\"msg_type\": \"status\"}";
+
+	(void)state;
+	assert_int_equal(status_of(st, "{\"execution_state\": \"busy\"}"), 1);
+	assert_int_equal(status_of(st, "{\"execution_state\":\"idle\"}"), 0);
+	assert_int_equal(status_of(st, "{\"execution_state\": "
+				   "\"starting\"}"), -1);
+	assert_int_equal(status_of("{\"msg_type\": \"stream\"}",
+				   "{\"execution_state\": \"busy\"}"), -1);
+}
+
+/* A shutdown_reply is known by the header, the frame after the
+ * signature; the same text elsewhere is not one. */
+static void test_shutdown_reply(void **state)
+{
+	const char *reply[] = { "rid", SJ_JUPYTER_DELIMITER, "sig",
+				"{\"msg_type\": \"shutdown_reply\"}", "{}" };
+	const char *early[] = { "{\"msg_type\": \"shutdown_reply\"}",
+				SJ_JUPYTER_DELIMITER, "sig", "{}", "{}" };
+	int seen;
+
+	(void)state;
+	struct sj_jpeek_reply r = { .after_delim = -1 };
+	seen = 0;
+	for (int i = 0; i < 5; i++)
+		seen |= sj_jpeek_shutdown_reply(&r, reply[i],
+						strlen(reply[i]));
+	assert_true(seen);
+	r.after_delim = -1;
+	seen = 0;
+	for (int i = 0; i < 5; i++)
+		seen |= sj_jpeek_shutdown_reply(&r, early[i],
+						strlen(early[i]));
+	assert_false(seen);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_jupyter_spellings),
 		cmocka_unit_test(test_other_types),
 		cmocka_unit_test(test_truncated),
+		cmocka_unit_test(test_status),
+		cmocka_unit_test(test_shutdown_reply),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

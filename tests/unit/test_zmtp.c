@@ -461,6 +461,51 @@ static void test_subscriptions_kept_once(void **state)
 	zmq_ctx_term(ctx);
 }
 
+/* The one subscription set both ends keep: a set (a topic once), found
+ * whole or as a prefix of a message's topic, each kept as the ZMTP
+ * message that subscribes to it. */
+static void test_topic_set(void **state)
+{
+	struct sj_zmtp_topics t = { 0 };
+	char big[300];
+	const uint8_t *body;
+	uint8_t flags;
+	size_t n;
+
+	(void)state;
+	memset(big, 'x', sizeof(big));
+	assert_int_equal(sj_zmtp_topics_add(&t, (const uint8_t *)"ab", 2), 0);
+	assert_int_equal(sj_zmtp_topics_add(&t, (const uint8_t *)big,
+					    sizeof(big)), 0);
+	assert_int_equal(sj_zmtp_topics_add(&t, (const uint8_t *)"", 0), 0);
+	assert_int_equal(t.n, 3);
+	/* On the wire as they are: 1, then the topic. */
+	assert_int_equal(sj_zmtp_parse_frame(t.frames.p, t.frames.len, &flags,
+					     &body, &n), 2 + 3);
+	assert_int_equal(flags, 0);
+	assert_memory_equal(body, "\x01" "ab", 3);
+	assert_int_equal(sj_zmtp_topics_find(&t, (const uint8_t *)"ab", 2, 0),
+			 0);
+	assert_int_equal(sj_zmtp_topics_find(&t, (const uint8_t *)"abc", 3, 0),
+			 -1);
+	/* "" (everything) is a prefix of any topic; "ab" of "abc". */
+	assert_true(sj_zmtp_topics_find(&t, (const uint8_t *)"zz", 2, 1) > 0);
+	assert_int_equal(sj_zmtp_topics_find(&t, (const uint8_t *)"abc", 3, 1),
+			 0);
+	assert_true(sj_zmtp_topics_find(&t, (const uint8_t *)big, sizeof(big),
+					0) > 0);
+	sj_zmtp_topics_remove(&t, (const uint8_t *)"ab", 2);
+	sj_zmtp_topics_remove(&t, (const uint8_t *)"", 0);
+	sj_zmtp_topics_remove(&t, (const uint8_t *)"nope", 4);
+	assert_int_equal(t.n, 1);
+	assert_int_equal(sj_zmtp_topics_find(&t, (const uint8_t *)"abc", 3, 1),
+			 -1);
+	assert_int_equal(sj_zmtp_topics_find(&t, (const uint8_t *)big,
+					     sizeof(big), 0), 0);
+	sj_zmtp_topics_free(&t);
+	assert_int_equal(t.n, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -468,6 +513,7 @@ int main(void)
 						tmpdir_setup, tmpdir_teardown),
 		cmocka_unit_test(test_parse_frame),
 		cmocka_unit_test(test_scan_goes_on),
+		cmocka_unit_test(test_topic_set),
 		cmocka_unit_test_setup_teardown(test_subscriptions_kept_once,
 						tmpdir_setup, tmpdir_teardown),
 		cmocka_unit_test(test_handshake_checks),
