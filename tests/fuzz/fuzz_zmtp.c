@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "buf.h"
-#include "kernel_client.h"
+#include "zmtp.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
