@@ -10,6 +10,7 @@
 #include "buf.h"
 #include "jpeek.h"
 #include "jsign.h"
+#include "testutil.h"
 
 static int has(const char *header, const char *type)
 {
@@ -53,28 +54,13 @@ static void test_truncated(void **state)
 	assert_false(has("{\"msg_type\": ", "shutdown_reply"));
 }
 
-/* A message in the link's layout (a 4-byte length before each frame). */
-static size_t link_msg(uint8_t *buf, const char *const *frames, int nf)
-{
-	size_t o = 0;
-
-	for (int i = 0; i < nf; i++) {
-		size_t n = strlen(frames[i]);
-
-		sj_put_be32(buf + o, (uint32_t)n);
-		memcpy(buf + o + 4, frames[i], n);
-		o += 4 + n;
-	}
-	return o;
-}
-
 static int status_of(const char *header, const char *content)
 {
 	const char *f[] = { "kernel.1.status", SJ_JUPYTER_DELIMITER, "sig",
 			    header, "{}", "{}", content };
 	uint8_t buf[1024];
 
-	return sj_jpeek_status(buf, link_msg(buf, f, 7));
+	return sj_jpeek_status(buf, link_frames(buf, f, 7));
 }
 
 static void test_status(void **state)

@@ -82,21 +82,6 @@ static int on_part(void *arg, int ch, enum sj_zmtp_part what,
 	return 0;
 }
 
-/* Link-layout frames: a 4-byte length before each. */
-static size_t link_frames(uint8_t *buf, const char *const *f, int nf)
-{
-	size_t o = 0;
-
-	for (int i = 0; i < nf; i++) {
-		size_t n = strlen(f[i]);
-
-		sj_put_be32(buf + o, (uint32_t)n);
-		memcpy(buf + o + 4, f[i], n);
-		o += 4 + n;
-	}
-	return o;
-}
-
 static void pump(struct sj_zmtp *z)
 {
 	struct pollfd p = { .fd = z->epfd, .events = POLLIN };
