@@ -106,7 +106,7 @@ static int from_jupyter(void *arg, int ch, const uint8_t *rid, size_t rid_len,
 	return 0;
 }
 
-/* zmtp.h's on_message: a message from the kernel onto the link. */
+/* kernel_client.h's on_message: a message from the kernel onto the link. */
 static int from_kernel(void *arg, int ch, const uint8_t *frames, size_t len)
 {
 	struct sj_channels *c = arg;
@@ -129,7 +129,7 @@ static int from_kernel(void *arg, int ch, const uint8_t *frames, size_t len)
 	return 0;
 }
 
-/* zmtp.h's on_part: a part of a message too big to wait for, as one
+/* kernel_client.h's on_part: a part of a message too big to wait for, as one
  * record of its own. */
 static int from_kernel_part(void *arg, int ch, enum sj_zmtp_part what,
 			    const uint8_t *data, size_t n, size_t total,

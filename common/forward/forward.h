@@ -4,8 +4,8 @@
  *
  * Both ends have the same shape: Jupyter's five channels on one side and
  * the link to the other shim (link.h) on the other.  The login shim
- * listens where Jupyter's connection file says (jupyter_listener.h); the node shim
- * connects to the kernel (zmtp.h):
+ * listens where Jupyter's connection file says (jupyter_listener.h); the
+ * node shim connects to the kernel (kernel_client.h):
  *
  *   Jupyter -> ROUTER/XPUB [login shim] =link= [node shim] DEALER/SUB -> kernel
  *   (shell, control, stdin, hb: ROUTER and DEALER; iopub: XPUB and SUB)
@@ -21,8 +21,8 @@
  * Every queue has a bound.  When more than SJ_FWD_QUEUE_HIGH bytes wait
  * to go out on the link (or, on the node, to the kernel), the input that
  * feeds that queue is no longer read until less than SJ_FWD_QUEUE_LOW
- * wait: the clients' requests on the login side (zfront), the kernel's
- * output or the link on the node side.  The sender is slowed by TCP, as
+ * wait: the clients' requests on the login side (the listener), the
+ * kernel's output or the link on the node side.  The sender is slowed by TCP, as
  * between two libzmq sockets; nothing is dropped here that libzmq would
  * not drop (iopub for a subscriber that does not read, jupyter_listener.h).  The
  * login shim always reads the link: its clients' queues drop at their

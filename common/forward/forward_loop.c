@@ -20,8 +20,9 @@
 
 /*
  * The loop: one epoll set, made once, over the link's epoll fd, the local
- * side's (zfront's or zmtp's) and the watches' fds.  Each wake-up services
- * what fired, then writes once to each socket that has something to send.
+ * side's (the listener's or the kernel client's) and the watches' fds.
+ * Each wake-up services what fired, then writes once to each socket that
+ * has something to send.
  */
 #define TAG_LINK 0
 #define TAG_LOCAL 1

@@ -6,7 +6,7 @@
  * connect to them as DEALER, REQ or SUB sockets.  The login shim listens
  * on them itself and speaks ZMTP 3.0 with the NULL mechanism (ZeroMQ RFC
  * 23), from its one thread, as a ROUTER (shell, control, stdin, hb) and an
- * XPUB (iopub): see zmtp.h for why not libzmq.
+ * XPUB (iopub): see kernel_client.h for why not libzmq.
  *
  * What of a ROUTER and an XPUB matters here.  ROUTER: each client gets a
  * routing id (the Identity it sent in READY, or one we make); a message

@@ -299,7 +299,7 @@ static void tcp_endpoints(char ep[][300], const char **eps)
 	}
 }
 
-/* Connects a plain socket to a zfront endpoint (ipc or tcp). */
+/* Connects a plain socket to a listener endpoint (ipc or tcp). */
 static int plain_connect(const char *ep)
 {
 	struct sockaddr_storage sa;

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* The node shim's own ZMTP peer (common/zmtp/zmtp.c), against libzmq's ROUTER
- * and PUB as the kernel binds them: routing id, multipart messages,
- * subscriptions, a kernel that binds late, and bad input. */
+/* The node shim's client of the kernel (common/zmtp/kernel_client.c) and
+ * the wire code (zmtp.c), against libzmq's ROUTER and PUB as the kernel
+ * binds them: routing id, multipart messages, subscriptions, a kernel
+ * that binds late, and bad input. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
