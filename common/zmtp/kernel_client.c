@@ -216,8 +216,8 @@ static enum sj_io_result stream_step(struct sj_zmtp *z,
 	}
 	/* Too big to wait for: on in pieces, if it is big enough to be worth
 	 * it and some of it is here.  A message's first piece holds the
-	 * whole of any topic a subscription could match (jupyter_listener.c matches
-	 * on it). */
+	 * whole of any topic a subscription could match (the login side's
+	 * listener matches on it). */
 	size_t have = avail - head;
 	if (size < SJ_ZMTP_STREAM_MIN || have == 0 ||
 	    (first && have < SJ_ZMTP_TOPIC_MAX))
