@@ -127,22 +127,39 @@ int sj_evio_send(int epfd, int fd, uint64_t tag, struct sj_buf *out,
 	return 0;
 }
 
-ssize_t sj_evio_recv(int fd, struct sj_buf *in, size_t chunk)
+enum sj_io_result sj_evio_read(int fd, struct sj_buf *in, size_t chunk,
+			       size_t *got)
 {
-	ssize_t got;
+	ssize_t n;
 
+	*got = 0;
 	sj_buf_compact(in);
 	if (sj_buf_reserve(in, chunk))
-		return -2;
+		return SJ_IO_FATAL;
 	do
-		got = recv(fd, in->p + in->len, in->cap - in->len, 0);
-	while (got < 0 && errno == EINTR);
-	if (got == 0) {
+		n = recv(fd, in->p + in->len, in->cap - in->len, 0);
+	while (n < 0 && errno == EINTR);
+	if (n == 0) {
 		errno = 0;
-		return -1;
+		return SJ_IO_DROP;
 	}
-	if (got < 0)
-		return errno == EAGAIN ? 0 : -1;
-	in->len += (size_t)got;
-	return got;
+	if (n < 0)
+		return errno == EAGAIN ? SJ_IO_MORE : SJ_IO_DROP;
+	in->len += (size_t)n;
+	*got = (size_t)n;
+	return SJ_IO_MORE;
+}
+
+ssize_t sj_evio_recv(int fd, struct sj_buf *in, size_t chunk)
+{
+	size_t got;
+
+	switch (sj_evio_read(fd, in, chunk, &got)) {
+	case SJ_IO_MORE:
+		return (ssize_t)got;
+	case SJ_IO_DROP:
+		return -1;
+	default:
+		return -2;
+	}
 }

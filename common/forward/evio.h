@@ -58,11 +58,26 @@ int sj_evio_hold(int epfd, int fd, uint64_t tag, unsigned *ev, int hold);
 int sj_evio_send(int epfd, int fd, uint64_t tag, struct sj_buf *out,
 		 unsigned *ev);
 
+/* What became of a connection's input, for the code that reads and
+ * handles it: the same three answers for the link, the kernel's client
+ * and the listener for Jupyter's clients. */
+enum sj_io_result {
+	SJ_IO_MORE,	/* all is well: read on when more arrives */
+	SJ_IO_DROP,	/* this peer is done (closed, broken, or it broke
+			   the protocol): close its connection, not the shim */
+	SJ_IO_FATAL,	/* the shim cannot go on: out of memory, or a
+			   callback failed */
+};
+
 /* One read of up to chunk bytes (or more, if the buffer has the room)
- * onto in, after making room.  Returns the bytes read, 0 if there were
- * none (EAGAIN), -1 if the connection is closed or broken (errno 0 for a
- * close), -2 when out of memory.  One read per wake-up: what it took is
- * handled before more is read, so a stream never piles up. */
+ * onto in, after making room: MORE with *got the bytes read (0 if there
+ * were none: EAGAIN), DROP if the connection is closed or broken (errno
+ * 0 for a close), FATAL when out of memory.  One read per wake-up: what
+ * it took is handled before more is read, so a stream never piles up. */
+enum sj_io_result sj_evio_read(int fd, struct sj_buf *in, size_t chunk,
+			       size_t *got);
+/* The same as a number, as the link reads it until it uses the enum:
+ * the bytes read, 0, -1 (DROP) or -2 (FATAL). */
 ssize_t sj_evio_recv(int fd, struct sj_buf *in, size_t chunk);
 
 #endif

@@ -5,127 +5,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/random.h>
 #include <time.h>
-#include <unistd.h>
 
-#include "clock.h"
-
-/* After a shutdown_reply: long enough for the kernel's last messages,
- * written just before it exited, to arrive. */
-#define REPLIED_QUIET_MS 20
-/* How long the node side waits for the link to take the kernel's last
- * words before it closes. */
-#define LINK_FLUSH_MS 1000
-
-/* Whether the first "key" in the JSON data has the string value. */
-static int key_has_value(const void *data, size_t n, const char *key,
-			 const char *value)
-{
-	const char *p = data;
-	size_t kl = strlen(key), tl = strlen(value);
-
-	for (size_t i = 0; i + kl + 2 <= n; i++) {
-		size_t j;
-
-		if (p[i] != '"' || memcmp(p + i + 1, key, kl) != 0 ||
-		    p[i + 1 + kl] != '"')
-			continue;
-		j = i + kl + 2;
-		while (j < n && (p[j] == ' ' || p[j] == ':'))
-			j++;
-		return n - j >= tl + 2 && p[j] == '"' &&
-		       memcmp(p + j + 1, value, tl) == 0 &&
-		       p[j + 1 + tl] == '"';
-	}
-	return 0;
-}
-
-int sj_header_has_type(const void *data, size_t n, const char *msg_type)
-{
-	return key_has_value(data, n, "msg_type", msg_type);
-}
-
-/* The frame of a message (ZMTP frames, or the link's layout when link)
- * that comes nth after the delimiter (1: the signature, 2: the header,
- * 5: the content); 0 if it has none. */
-static int nth_after_delim(const uint8_t *frames, size_t len, int link,
-			   int nth, const uint8_t **data, size_t *n)
-{
-	const char *delim = SJ_JUPYTER_DELIMITER;
-	size_t off = 0;
-	int after = -1;
-
-	for (;;) {
-		if (link) {
-			if (len - off < 4)
-				return 0;
-			*n = sj_get_be32(frames + off);
-			if (len - off - 4 < *n)
-				return 0;
-			*data = frames + off + 4;
-			off += 4 + *n;
-		} else if (!sj_zmtp_frame_next(frames, len, &off, data, n)) {
-			return 0;
-		}
-		if (after >= 0) {
-			if (++after == nth)
-				return 1;
-		} else if (*n == strlen(delim) && memcmp(*data, delim, *n) == 0) {
-			after = 0;
-		}
-	}
-}
-
-/* A client's request (ZMTP frames) is of msg_type. */
-static int request_is(const uint8_t *frames, size_t len, const char *type)
-{
-	const uint8_t *h;
-	size_t n;
-
-	return nth_after_delim(frames, len, 0, 2, &h, &n) &&
-	       sj_header_has_type(h, n, type);
-}
+#include "forward_loop.h"
 
 /* The kernel's status on iopub (the link's layout) to the idle clock:
  * busy and idle restart it, busy holds it. */
 static void follow_status(struct sj_channels *c, const uint8_t *f,
 			  size_t len)
 {
-	const uint8_t *h, *content;
-	size_t hn, cn;
+	int busy = sj_jpeek_status(f, len);
 
-	if (!nth_after_delim(f, len, 1, 2, &h, &hn) ||
-	    !sj_header_has_type(h, hn, "status") ||
-	    !nth_after_delim(f, len, 1, 5, &content, &cn))
-		return;
-	if (key_has_value(content, cn, "execution_state", "busy"))
-		sj_idle_status(c->idle, 1, time(NULL));
-	else if (key_has_value(content, cn, "execution_state", "idle"))
-		sj_idle_status(c->idle, 0, time(NULL));
-}
-
-static int over_bound(int held, size_t n);
-
-/* Follows a message frame by frame: the frame after the delimiter's next
- * is the header, where a shutdown_reply says so. */
-struct reply_scan {
-	int after_delim;	/* -1: delimiter not seen yet */
-};
-
-static void scan_frame(struct reply_scan *r, const void *data, size_t n,
-		       int *shutdown_replied)
-{
-	const char *delim = SJ_JUPYTER_DELIMITER;
-
-	if (r->after_delim >= 0)
-		r->after_delim++;
-	else if (n == strlen(delim) && memcmp(data, delim, n) == 0)
-		r->after_delim = 0;
-	if (r->after_delim == 2 &&
-	    sj_header_has_type(data, n, "shutdown_reply"))
-		*shutdown_replied = 1;
+	if (busy >= 0)
+		sj_idle_status(c->idle, busy, time(NULL));
 }
 
 /* The standin's answer to a client, and the status around it. */
@@ -157,7 +50,7 @@ static int from_jupyter_early(struct sj_channels *c, int ch,
 	if (r == 1 && standin_send(c, ch, &reply, &busy, &idle, &err))
 		r = -1;
 	if (r == 0 && (ch == SJ_SHELL || ch == SJ_CONTROL)) {
-		if (request_is(frames, len, "shutdown_request"))
+		if (sj_jpeek_request_is(frames, len, "shutdown_request"))
 			c->early_shutdown = 1;
 		else
 			c->early_wanted = 1;
@@ -174,7 +67,7 @@ static int from_jupyter_early(struct sj_channels *c, int ch,
 	return r;
 }
 
-/* zfront.h's on_message: a message from a Jupyter client onto the link,
+/* jupyter_listener.h's on_message: a message from a Jupyter client onto the link,
  * its routing id first.  Before the link is opened, onto its backlog
  * (a link that is all zeros has one, and sj_channels_link_client keeps
  * it), unless the standin answers it. */
@@ -198,7 +91,7 @@ static int from_jupyter(void *arg, int ch, const uint8_t *rid, size_t rid_len,
 			return r < 0 ? -1 : 0;
 	}
 
-	/* zfront.c refuses a message too big for the link before it gets
+	/* jupyter_listener.c refuses a message too big for the link before it gets
 	 * here: what can fail is memory.  A failed msg_ call leaves no half
 	 * record behind. */
 	if (sj_link_msg_begin(&c->link, ch, &err) ||
@@ -213,11 +106,11 @@ static int from_jupyter(void *arg, int ch, const uint8_t *rid, size_t rid_len,
 	return 0;
 }
 
-/* zmtp.h's on_message: a message from the kernel onto the link. */
+/* kernel_client.h's on_message: a message from the kernel onto the link. */
 static int from_kernel(void *arg, int ch, const uint8_t *frames, size_t len)
 {
 	struct sj_channels *c = arg;
-	struct reply_scan rs = { .after_delim = -1 };
+	struct sj_jpeek_reply rs = { .after_delim = -1 };
 	const uint8_t *data;
 	size_t off = 0, n;
 	struct sj_err err;
@@ -225,8 +118,8 @@ static int from_kernel(void *arg, int ch, const uint8_t *frames, size_t len)
 	if (sj_link_msg_begin(&c->link, ch, &err))
 		return -1;
 	while (sj_zmtp_frame_next(frames, len, &off, &data, &n)) {
-		if (ch == SJ_CONTROL)
-			scan_frame(&rs, data, n, &c->shutdown_replied);
+		if (ch == SJ_CONTROL && sj_jpeek_shutdown_reply(&rs, data, n))
+			c->shutdown_replied = 1;
 		if (sj_link_msg_frame(&c->link, data, n, &err))
 			return -1;
 	}
@@ -236,7 +129,7 @@ static int from_kernel(void *arg, int ch, const uint8_t *frames, size_t len)
 	return 0;
 }
 
-/* zmtp.h's on_part: a part of a message too big to wait for, as one
+/* kernel_client.h's on_part: a part of a message too big to wait for, as one
  * record of its own. */
 static int from_kernel_part(void *arg, int ch, enum sj_zmtp_part what,
 			    const uint8_t *data, size_t n, size_t total,
@@ -267,10 +160,7 @@ static int from_kernel_part(void *arg, int ch, enum sj_zmtp_part what,
 	return 0;
 }
 
-/* A new link connection: parts of messages that were on their way on
- * the old one are lost, so those messages are, and the clients that got
- * their first parts are disconnected (their frame would never end). */
-static void new_link_epoch(struct sj_channels *c)
+void sj_channels_new_epoch(struct sj_channels *c)
 {
 	if (c->front != NULL && c->link.epoch != c->epoch) {
 		sj_zfront_abort_stream(c->front, -1);
@@ -286,7 +176,7 @@ static int from_link(void *arg, int kind, const uint8_t *f, size_t len)
 	struct sj_err err;
 	int r;
 
-	new_link_epoch(c);
+	sj_channels_new_epoch(c);
 	if (c->info_wait && kind == SJ_SHELL) {
 		err.msg[0] = '\0';
 		if (sj_standin_take_reply(c->standin, f, len, &err)) {
@@ -320,12 +210,13 @@ static int from_link(void *arg, int kind, const uint8_t *f, size_t len)
 	if (c->idle != NULL && ch == SJ_IOPUB)
 		follow_status(c, f, len);
 	if (ch == SJ_CONTROL) {
-		struct reply_scan rs = { .after_delim = -1 };
+		struct sj_jpeek_reply rs = { .after_delim = -1 };
 
 		for (size_t i = 0; i < len;) {
 			size_t n = sj_get_be32(f + i);
 
-			scan_frame(&rs, f + i + 4, n, &c->shutdown_replied);
+			if (sj_jpeek_shutdown_reply(&rs, f + i + 4, n))
+				c->shutdown_replied = 1;
 			i += 4 + n;
 		}
 	}
@@ -413,7 +304,8 @@ int sj_channels_serve_early(struct sj_channels *c, struct sj_err *err)
 	    sj_channels_news_flush(c, err))
 		return -1;
 	sj_zfront_flush(c->front);
-	c->hold_local = over_bound(c->hold_local, sj_link_queued(&c->link));
+	c->hold_local = sj_fwd_over_bound(c->hold_local,
+					  sj_link_queued(&c->link));
 	if (sj_zfront_hold(c->front, c->hold_local))
 		return sj_err_errno(err, errno, "epoll_ctl");
 	return 0;
@@ -523,235 +415,6 @@ void sj_channels_close(struct sj_channels *c, int linger_ms)
 	else
 		sj_buf_free(&c->link.backlog);	/* what waited for it */
 	c->link_open = 0;
-}
-
-/*
- * The loop: one epoll set, made once, over the link's epoll fd, the local
- * side's (zfront's or zmtp's) and the watches' fds.  Each wake-up services
- * what fired, then writes once to each socket that has something to send.
- */
-#define TAG_LINK 0
-#define TAG_LOCAL 1
-#define TAG_WATCH 2
-#define MAX_WATCHES 8
-
-struct fwd_loop {
-	int epfd;
-	int nw;
-	struct sj_fwd_watch *w;
-	int wfd[MAX_WATCHES];		/* the fd registered for each watch */
-	unsigned wready;		/* watches to call: bit i = w[i] */
-	int link_ready, local_ready;
-};
-
-static int local_fd(const struct sj_channels *c)
-{
-	return c->front != NULL ? c->front->epfd : c->kernel->epfd;
-}
-
-static int loop_add(struct fwd_loop *L, int fd, unsigned tag,
-		    struct sj_err *err)
-{
-	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = tag };
-
-	if (epoll_ctl(L->epfd, EPOLL_CTL_ADD, fd, &ev) != 0)
-		return sj_err_errno(err, errno, "epoll_ctl");
-	return 0;
-}
-
-static void loop_close(struct fwd_loop *L)
-{
-	if (L->epfd >= 0)
-		close(L->epfd);
-	L->epfd = -1;
-}
-
-static int loop_open(struct fwd_loop *L, struct sj_channels *c,
-		     struct sj_fwd_watch *w, int nw, struct sj_err *err)
-{
-	memset(L, 0, sizeof(*L));
-	L->epfd = -1;
-	if (nw > MAX_WATCHES)
-		return sj_err_set(err, "too many watches (%d)", nw);
-	if (!c->link_open || (c->front == NULL) == (c->kernel == NULL))
-		return sj_err_set(err, "the channels are not open");
-	L->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (L->epfd < 0)
-		return sj_err_errno(err, errno, "epoll_create1");
-	if (loop_add(L, c->link.epfd, TAG_LINK, err) ||
-	    loop_add(L, local_fd(c), TAG_LOCAL, err))
-		goto fail;
-	L->w = w;
-	L->nw = nw;
-	for (int i = 0; i < nw; i++) {
-		L->wfd[i] = w[i].fd;
-		if (L->wfd[i] >= 0 &&
-		    loop_add(L, L->wfd[i], (unsigned)(TAG_WATCH + i), err))
-			goto fail;
-	}
-	/* Whatever is already waiting has had its wake-up: look once. */
-	L->link_ready = L->local_ready = 1;
-	return 0;
-fail:
-	loop_close(L);
-	return -1;
-}
-
-static uint64_t moved_so_far(const struct sj_channels *c)
-{
-	uint64_t n = 0;
-
-	for (int ch = 0; ch < SJ_NCHANNELS; ch++)
-		n += c->forwarded[ch][0] + c->forwarded[ch][1];
-	return n;
-}
-
-static void retire_if_done(struct fwd_loop *L, int i)
-{
-	if (L->wfd[i] >= 0 && L->w[i].fd < 0) {
-		(void)epoll_ctl(L->epfd, EPOLL_CTL_DEL, L->wfd[i], NULL);
-		L->wfd[i] = -1;
-	}
-}
-
-/* Whether a queue of n bytes holds its input, held already or not. */
-static int over_bound(int held, size_t n)
-{
-	return n > (held ? SJ_FWD_QUEUE_LOW : SJ_FWD_QUEUE_HIGH);
-}
-
-/* Backpressure: see forward.h. */
-static int hold_inputs(struct sj_channels *c)
-{
-	int r;
-
-	c->hold_local = over_bound(c->hold_local, sj_link_queued(&c->link));
-	if (c->front != NULL)
-		return sj_zfront_hold(c->front, c->hold_local);
-	c->hold_link = over_bound(c->hold_link, sj_zmtp_queued(c->kernel));
-	r = sj_zmtp_hold(c->kernel, c->hold_local);
-	return sj_link_hold(&c->link, c->hold_link) || r ? -1 : 0;
-}
-
-/* One wake-up: waits up to timeout_ms (-1: for ever) unless something is
- * already known to be ready, then forwards and calls the ready watches.
- * Returns the number of messages moved, or -1; sets *stop when a watch
- * says so or the link server has given up. */
-static int loop_round(struct fwd_loop *L, struct sj_channels *c,
-		      int timeout_ms, int *stop, struct sj_err *err)
-{
-	struct epoll_event ev[TAG_WATCH + MAX_WATCHES];
-	uint64_t before = moved_so_far(c);
-	int n;
-
-	n = epoll_wait(L->epfd, ev, TAG_WATCH + MAX_WATCHES,
-		       L->link_ready || L->local_ready ? 0 : timeout_ms);
-	if (n < 0) {
-		if (errno == EINTR)
-			return 0;
-		return sj_err_errno(err, errno, "epoll_wait");
-	}
-	for (int k = 0; k < n; k++) {
-		unsigned tag = ev[k].data.u32;
-
-		if (tag == TAG_LINK)
-			L->link_ready = 1;
-		else if (tag == TAG_LOCAL)
-			L->local_ready = 1;
-		else
-			L->wready |= 1u << (tag - TAG_WATCH);
-	}
-	if (L->link_ready) {
-		L->link_ready = 0;
-		if (sj_link_service(&c->link, err))
-			return -1;
-		new_link_epoch(c);	/* also when nothing came on it yet */
-		if (c->link.gone)
-			*stop = 1;
-	}
-	if (L->local_ready) {
-		L->local_ready = 0;
-		if (c->front != NULL ? sj_zfront_service(c->front, err) :
-		    sj_zmtp_service(c->kernel, err))
-			return -1;
-	}
-	if (sj_channels_news_flush(c, err))
-		return -1;
-	/* One write per socket for all this round moved. */
-	if (sj_link_flush(&c->link, err))
-		return -1;
-	if (c->front != NULL)
-		sj_zfront_flush(c->front);
-	else
-		sj_zmtp_flush(c->kernel);
-	if (hold_inputs(c))
-		return sj_err_errno(err, errno, "epoll_ctl");
-	while (L->wready != 0) {
-		int i = __builtin_ctz(L->wready);
-		struct sj_fwd_watch *w = &L->w[i];
-		int r;
-
-		L->wready &= ~(1u << i);
-		if (L->wfd[i] < 0)
-			continue;
-		r = w->on_ready(w);
-		if (r < 0)
-			return sj_err_set(err, "watch %d failed", i);
-		if (r > 0)
-			*stop = 1;
-		retire_if_done(L, i);
-	}
-	return (int)(moved_so_far(c) - before);
-}
-
-int sj_forward_run(struct sj_channels *c, struct sj_fwd_watch *w, int nw,
-		   struct sj_err *err)
-{
-	struct fwd_loop L;
-	int stop = 0, rv = 0;
-
-	if (loop_open(&L, c, w, nw, err))
-		return -1;
-	while (!stop) {
-		if (loop_round(&L, c, -1, &stop, err) < 0) {
-			rv = -1;
-			break;
-		}
-	}
-	loop_close(&L);
-	return rv;
-}
-
-int sj_forward_drain(struct sj_channels *c, int quiet_ms, struct sj_err *err)
-{
-	struct fwd_loop L;
-	int stop = 0, r = 0;
-	long quiet_until;
-
-	/* The kernel has said its last word: forward what is queued, but do
-	 * not wait long for more. */
-	if (c->shutdown_replied && quiet_ms > REPLIED_QUIET_MS)
-		quiet_ms = REPLIED_QUIET_MS;
-	if (loop_open(&L, c, NULL, 0, err))
-		return -1;
-	quiet_until = sj_monotonic_ms() + quiet_ms;
-	for (;;) {
-		long left = quiet_until - sj_monotonic_ms();
-
-		if (left <= 0 && !L.link_ready && !L.local_ready)
-			break;
-		r = loop_round(&L, c, left > 0 ? (int)left : 0, &stop, err);
-		if (r < 0)
-			break;
-		if (r > 0)
-			quiet_until = sj_monotonic_ms() + quiet_ms;
-	}
-	loop_close(&L);
-	/* A peer that does not read them in a second is not coming back
-	 * for them: what stays unsent is lost with it. */
-	if (r >= 0)
-		(void)sj_link_flush_wait(&c->link, LINK_FLUSH_MS);
-	return r < 0 ? -1 : 0;
 }
 
 void sj_channels_stats(const struct sj_channels *c, char *buf, size_t len)

@@ -4,8 +4,8 @@
  *
  * Both ends have the same shape: Jupyter's five channels on one side and
  * the link to the other shim (link.h) on the other.  The login shim
- * listens where Jupyter's connection file says (zfront.h); the node shim
- * connects to the kernel (zmtp.h):
+ * listens where Jupyter's connection file says (jupyter_listener.h); the
+ * node shim connects to the kernel (kernel_client.h):
  *
  *   Jupyter -> ROUTER/XPUB [login shim] =link= [node shim] DEALER/SUB -> kernel
  *   (shell, control, stdin, hb: ROUTER and DEALER; iopub: XPUB and SUB)
@@ -21,10 +21,10 @@
  * Every queue has a bound.  When more than SJ_FWD_QUEUE_HIGH bytes wait
  * to go out on the link (or, on the node, to the kernel), the input that
  * feeds that queue is no longer read until less than SJ_FWD_QUEUE_LOW
- * wait: the clients' requests on the login side (zfront), the kernel's
- * output or the link on the node side.  The sender is slowed by TCP, as
+ * wait: the clients' requests on the login side (the listener), the
+ * kernel's output or the link on the node side.  The sender is slowed by TCP, as
  * between two libzmq sockets; nothing is dropped here that libzmq would
- * not drop (iopub for a subscriber that does not read, zfront.h).  The
+ * not drop (iopub for a subscriber that does not read, jupyter_listener.h).  The
  * login shim always reads the link: its clients' queues drop at their
  * high-water mark instead.
  */
@@ -36,12 +36,13 @@
 
 #include "connfile.h"
 #include "idle.h"
+#include "jpeek.h"
+#include "jupyter_listener.h"
+#include "kernel_client.h"
 #include "link.h"
 #include "news.h"
 #include "sj_err.h"
 #include "standin.h"
-#include "zfront.h"
-#include "zmtp.h"
 
 #define SJ_FWD_QUEUE_HIGH (8u << 20)
 #define SJ_FWD_QUEUE_LOW (2u << 20)
@@ -162,10 +163,6 @@ int sj_forward_run(struct sj_channels *c, struct sj_fwd_watch *w, int nw,
  * the kernel exits so its last replies still reach the user.  Once a
  * shutdown_reply has passed, 20 ms of silence are enough. */
 int sj_forward_drain(struct sj_channels *c, int quiet_ms, struct sj_err *err);
-
-/* Whether a Jupyter message header (JSON) has "msg_type": "<msg_type>",
- * with any spacing around the colon. */
-int sj_header_has_type(const void *data, size_t n, const char *msg_type);
 
 /* One line of counters per channel, for --shim-verbose. */
 void sj_channels_stats(const struct sj_channels *c, char *buf, size_t len);

@@ -9,34 +9,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
-#include <sys/timerfd.h>
 #include <sys/un.h>
-#include <unistd.h>
 
-#include "evio.h"
+#include "link.h"
 
 #define F_MORE 0x01
 #define F_LONG 0x02
 #define F_COMMAND 0x04
 
-#define RETRY_MS 10
-#define READ_CHUNK (256 * 1024)
 /* The peer's READY: socket type and a few properties, well under this. */
 #define HANDSHAKE_FRAME_MAX 4096
 
-static const char *const type_name[] = {
-	[SJ_ZMTP_DEALER] = "DEALER", [SJ_ZMTP_SUB] = "SUB",
-};
-
-#define note(z, debug, ...) sj_notef((z)->note, (z)->note_arg, debug, __VA_ARGS__)
-
 /* ------------------------------------------------------------- the wire */
 
-/* A frame's header alone: 1 with its flags, header length and body
- * length, 0 if more bytes are needed, -1 if malformed. */
-static int parse_head(const uint8_t *p, size_t avail, uint8_t *flags,
-		      size_t *head, size_t *size)
+int sj_zmtp_parse_head(const uint8_t *p, size_t avail, uint8_t *flags,
+		       size_t *head, size_t *size)
 {
 	if (avail < 2)
 		return 0;
@@ -64,7 +51,7 @@ long sj_zmtp_parse_frame(const uint8_t *p, size_t avail, uint8_t *flags,
 			 const uint8_t **body, size_t *n)
 {
 	size_t head, size;
-	int r = parse_head(p, avail, flags, &head, &size);
+	int r = sj_zmtp_parse_head(p, avail, flags, &head, &size);
 
 	if (r <= 0)
 		return r;
@@ -146,8 +133,8 @@ int sj_zmtp_scan(struct sj_zmtp_scan *s, const uint8_t *p, size_t avail,
 	while (s->end < avail) {
 		uint8_t flags;
 		size_t head, size;
-		int r = parse_head(p + s->end, avail - s->end, &flags, &head,
-				   &size);
+		int r = sj_zmtp_parse_head(p + s->end, avail - s->end, &flags,
+					   &head, &size);
 
 		if (r <= 0)
 			return r;
@@ -234,13 +221,6 @@ int sj_zmtp_put_ready(struct sj_buf *out, const char *type,
 out:
 	sj_buf_free(&body);
 	return r;
-}
-
-static int put_ready(struct sj_zmtp *z, struct sj_zmtp_conn *c)
-{
-	return sj_zmtp_put_ready(&c->out, type_name[c->type],
-				 c->type == SJ_ZMTP_DEALER ? z->rid : NULL,
-				 z->rid_len);
 }
 
 int sj_zmtp_ready_parse(const uint8_t *body, size_t n, char *type,
@@ -343,466 +323,73 @@ int sj_zmtp_parse_endpoint(const char *ep, struct sockaddr_storage *sa,
 	return 0;
 }
 
-/* ------------------------------------------------------- connections */
+/* --------------------------------------------------- a subscription set */
 
-/* epoll tags: a connection's channel and its connection's number, so an
- * event of a connection already dropped is known for what it is. */
-#define TAG_TIMER 0xffu
-
-static uint64_t tag_of(const struct sj_zmtp *z, const struct sj_zmtp_conn *c)
+/* The topic of the subscription at i in t, and where the next begins. */
+static size_t topic_at(const struct sj_zmtp_topics *t, size_t i,
+		       const uint8_t **topic, size_t *n)
 {
-	return (uint64_t)c->gen << 8 | (uint64_t)(c - z->c);
-}
-
-/* The kernel's sockets whose output waits while the link is full: all
- * but the heartbeat, whose echo is small and says the kernel lives. */
-static int holdable(const struct sj_zmtp *z, const struct sj_zmtp_conn *c)
-{
-	return c != &z->c[SJ_HB];
-}
-
-static int watch(struct sj_zmtp *z, struct sj_zmtp_conn *c, int op)
-{
-	if (z->held && holdable(z, c))
-		c->ev |= SJ_EV_HELD;
-	return sj_evio_watch(z->epfd, op, c->fd, tag_of(z, c), c->ev);
-}
-
-int sj_zmtp_hold(struct sj_zmtp *z, int hold)
-{
-	int rv = 0;
-
-	z->held = hold != 0;
-	for (int ch = 0; ch < SJ_NCHANNELS; ch++) {
-		struct sj_zmtp_conn *c = &z->c[ch];
-
-		if (holdable(z, c) && c->fd >= 0 &&
-		    sj_evio_hold(z->epfd, c->fd, tag_of(z, c), &c->ev, hold))
-			rv = -1;
-	}
-	return rv;
-}
-
-size_t sj_zmtp_queued(const struct sj_zmtp *z)
-{
-	size_t n = 0;
-
-	for (int ch = 0; ch < SJ_NCHANNELS; ch++)
-		n += z->c[ch].out.len - z->c[ch].out.off + z->c[ch].queue.len;
-	return n;
-}
-
-static int conn_write(struct sj_zmtp *z, struct sj_zmtp_conn *c)
-{
-	return sj_evio_send(z->epfd, c->fd, tag_of(z, c), &c->out,
-			    &c->ev);
-}
-
-static void drop(struct sj_zmtp *z, struct sj_zmtp_conn *c, const char *why)
-{
-	if (c->state == SJ_ZMTP_OPEN)
-		note(z, 1, "kernel %s %s: %s", type_name[c->type], c->endpoint,
-		     why);
-	if (c->fd >= 0) {
-		(void)epoll_ctl(z->epfd, EPOLL_CTL_DEL, c->fd, NULL);
-		close(c->fd);
-	}
-	c->fd = -1;
-	c->state = SJ_ZMTP_WAITING;
-	c->ev = 0;
-	/* What was on its way is lost with the connection, as in libzmq. */
-	c->in.off = c->in.len = 0;
-	memset(&c->scan, 0, sizeof(c->scan));
-	c->streaming = 0;
-	c->frame_left = 0;
-	c->out.off = c->out.len = 0;
-	if (sj_evio_arm(z->timer_fd, RETRY_MS))
-		note(z, 0, "zmtp: timerfd_settime: %s", strerror(errno));
-}
-
-static int start_connect(struct sj_zmtp *z, struct sj_zmtp_conn *c)
-{
-	uint8_t g[SJ_ZMTP_GREETING_BYTES];
-	int fd = socket(c->sa.ss_family,
-			SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-
-	if (fd < 0)
-		return -1;
-	if (c->sa.ss_family != AF_UNIX) {
-		int one = 1;
-
-		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
-				 sizeof(one));
-	}
-	c->fd = fd;
-	c->gen++;
-	c->state = SJ_ZMTP_CONNECTING;
-	c->ev = SJ_EV_OUT;
-	sj_zmtp_greeting(g);
-	c->out.off = c->out.len = 0;
-	if (sj_buf_reserve(&c->out, sizeof(g)))
-		return -1;
-	memcpy(c->out.p, g, sizeof(g));
-	c->out.len = sizeof(g);
-	if (put_ready(z, c) || watch(z, c, EPOLL_CTL_ADD))
-		return -1;
-	if (connect(fd, (struct sockaddr *)&c->sa, c->salen) != 0 &&
-	    errno != EINPROGRESS) {
-		/* The kernel has not bound yet (ENOENT, ECONNREFUSED): the
-		 * timer tries again. */
-		drop(z, c, strerror(errno));
-	}
-	return 0;
-}
-
-/* The handshake is done: what waited goes out, a SUB's subscriptions
- * first (again, after a reconnect). */
-static int opened(struct sj_zmtp *z, struct sj_zmtp_conn *c)
-{
-	c->state = SJ_ZMTP_OPEN;
-	note(z, 1, "kernel %s connected on %s", type_name[c->type],
-	     c->endpoint);
-	for (struct sj_buf *b = &c->subs; b != NULL;
-	     b = b == &c->subs ? &c->queue : NULL) {
-		size_t n = b->len - b->off;
-
-		if (n == 0)
-			continue;
-		if (sj_buf_reserve(&c->out, n))
-			return -1;
-		memcpy(c->out.p + c->out.len, b->p + b->off, n);
-		c->out.len += n;
-	}
-	c->queue.off = c->queue.len = 0;
-	sj_buf_consumed(&c->queue);
-	return 0;
-}
-
-/* A message too big to wait for, part by part.  Returns 1 when a part
- * went on, 0 if more bytes are needed, 2 if the connection is to be
- * dropped, -1 if the callback failed. */
-static int stream_step(struct sj_zmtp *z, struct sj_zmtp_conn *c, int ch)
-{
-	struct sj_buf *b = &c->in;
-	const uint8_t *p = b->p + b->off;
-	size_t avail = b->len - b->off, head, size;
+	const uint8_t *body;
 	uint8_t flags;
+	size_t len;
+	long fl = sj_zmtp_parse_frame(t->frames.p + i, t->frames.len - i,
+				      &flags, &body, &len);
 
-	if (c->frame_left > 0) {
-		/* More of a frame that is going on in pieces. */
-		size_t take = avail < c->frame_left ? avail : c->frame_left;
-		int last;
+	/* Only sj_zmtp_topics_add writes here: every frame is whole, with a
+	 * body of at least the 1 byte before the topic. */
+	*topic = body + 1;
+	*n = len - 1;
+	return i + (size_t)fl;
+}
 
-		if (take == 0)
-			return 0;
-		c->frame_left -= take;
-		last = c->frame_left == 0 && !c->frame_more;
-		if (z->on_part(z->arg, ch, SJ_ZMTP_PART_PIECE, p, take, 0, 0,
-			       0, last))
-			return -1;
-		b->off += take;
-		if (last)
-			c->streaming = 0;
-		return 1;
+long sj_zmtp_topics_find(const struct sj_zmtp_topics *t, const uint8_t *topic,
+			 size_t n, int prefix)
+{
+	for (size_t i = 0; i < t->frames.len;) {
+		const uint8_t *have;
+		size_t l, next = topic_at(t, i, &have, &l);
+
+		if ((prefix ? l <= n : l == n) && memcmp(have, topic, l) == 0)
+			return (long)i;
+		i = next;
 	}
-	int r = parse_head(p, avail, &flags, &head, &size);
-	if (r == 0)
-		return 0;
-	if (r < 0 || (flags & F_COMMAND)) {
-		note(z, 0, "kernel socket %s sent a malformed frame",
-		     c->endpoint);
-		return 2;
-	}
-	int more = (flags & F_MORE) != 0, first = c->first;
-	if (avail - head >= size) {
-		if (z->on_part(z->arg, ch, SJ_ZMTP_PART_FRAME, p + head, size,
-			       size, more, first, !more))
-			return -1;
-		b->off += head + size;
-		c->first = 0;
-		c->streaming = more;
-		return 1;
-	}
-	/* Too big to wait for: on in pieces, if it is big enough to be worth
-	 * it and some of it is here.  A message's first piece holds the
-	 * whole of any topic a subscription could match (zfront.c matches
-	 * on it). */
-	size_t have = avail - head;
-	if (size < SJ_ZMTP_STREAM_MIN || have == 0 ||
-	    (first && have < SJ_ZMTP_TOPIC_MAX))
-		return 0;
-	if (z->on_part(z->arg, ch, SJ_ZMTP_PART_START, p + head, have, size,
-		       more, first, 0))
+	return -1;
+}
+
+int sj_zmtp_topics_add(struct sj_zmtp_topics *t, const uint8_t *topic,
+		       size_t n)
+{
+	struct sj_buf *b = &t->frames;
+
+	if (sj_buf_reserve(b, 9 + 1 + n) || sj_zmtp_put_head(b, 0, 1 + n))
 		return -1;
-	b->off += head + have;
-	c->first = 0;
-	c->frame_left = size - have;
-	c->frame_more = more;
-	return 1;
-}
-
-/* Handles what has arrived.  Returns 0, 1 to drop the connection, -1 if
- * the message callback failed. */
-static int conn_input(struct sj_zmtp *z, struct sj_zmtp_conn *c, int ch)
-{
-	struct sj_buf *b = &c->in;
-
-	while (c->state != SJ_ZMTP_OPEN) {
-		const uint8_t *body;
-		size_t n;
-		int r = sj_zmtp_handshake(b, &c->state, &body, &n);
-
-		if (r == 0)
-			goto done;
-		if (r == -1) {
-			note(z, 0, "kernel socket %s does not speak ZMTP 3 "
-			     "with the NULL mechanism", c->endpoint);
-			return 1;
-		}
-		if (r == -2 || !sj_zmtp_ready_ok(body, n, c->type)) {
-			note(z, 0, "kernel socket %s is not a %s's peer",
-			     c->endpoint, type_name[c->type]);
-			return 1;
-		}
-		if (opened(z, c))
-			return -1;
-	}
-	for (;;) {
-		if (c->streaming) {
-			int r = stream_step(z, c, ch);
-
-			if (r == 0)
-				break;
-			if (r < 0)
-				return -1;
-			if (r == 2)
-				return 1;
-			continue;
-		}
-		/* A whole message, or wait for the rest of it. */
-		const uint8_t *p = b->p + b->off;
-		size_t avail = b->len - b->off;
-		int command, r = sj_zmtp_scan(&c->scan, p, avail, &command);
-
-		if (r < 0) {
-			note(z, 0, "kernel socket %s sent a malformed frame",
-			     c->endpoint);
-			return 1;
-		}
-		if (r == 0) {
-			/* A message this big goes on as it arrives: no shim
-			 * holds all of it, and the hops overlap. */
-			if (avail >= SJ_ZMTP_STREAM_MIN) {
-				memset(&c->scan, 0, sizeof(c->scan));
-				c->streaming = 1;
-				c->first = 1;
-				continue;
-			}
-			break;
-		}
-		size_t end = c->scan.end;
-		memset(&c->scan, 0, sizeof(c->scan));
-		if (!command && z->on_message(z->arg, ch, p, end))
-			return -1;
-		b->off += end;
-	}
-done:
-	sj_buf_consumed(b);
+	b->p[b->len++] = 1;
+	if (n > 0)
+		memcpy(b->p + b->len, topic, n);
+	b->len += n;
+	t->n++;
 	return 0;
 }
 
-static int on_conn(struct sj_zmtp *z, struct sj_zmtp_conn *c, uint32_t ev,
-		   struct sj_err *err)
+void sj_zmtp_topics_remove(struct sj_zmtp_topics *t, const uint8_t *topic,
+			   size_t n)
 {
-	int ch = (int)(c - z->c), r = 0;
+	long at = sj_zmtp_topics_find(t, topic, n, 0);
+	struct sj_buf *b = &t->frames;
+	const uint8_t *have;
+	size_t i, l, next;
 
-	if (c->state == SJ_ZMTP_CONNECTING) {
-		int e = 0;
-		socklen_t el = sizeof(e);
-
-		if (!(ev & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
-			return 0;
-		if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &e, &el) != 0)
-			e = errno;
-		if (e != 0) {
-			drop(z, c, strerror(e));
-			return 0;
-		}
-		c->state = SJ_ZMTP_GREETING;
-	}
-	if (ev & (EPOLLIN | EPOLLERR | EPOLLHUP)) {
-		ssize_t got = sj_evio_recv(c->fd, &c->in, READ_CHUNK);
-
-		if (got == -2)
-			return sj_err_set(err, "%s channel: out of memory",
-					  sj_channel_name(ch));
-		r = got < 0 ? 1 : got > 0 ? conn_input(z, c, ch) : 0;
-		if (r < 0)
-			return sj_err_set(err, "%s channel: out of memory or "
-					  "delivery failed",
-					  sj_channel_name(ch));
-	}
-	if (r == 0 && c->out.off < c->out.len && conn_write(z, c))
-		r = 1;
-	if (r == 1)
-		drop(z, c, "connection closed");
-	return 0;
+	if (at < 0)
+		return;
+	i = (size_t)at;
+	next = topic_at(t, i, &have, &l);
+	memmove(b->p + i, b->p + next, b->len - next);
+	b->len -= next - i;
+	t->n--;
 }
 
-int sj_zmtp_service(struct sj_zmtp *z, struct sj_err *err)
+void sj_zmtp_topics_free(struct sj_zmtp_topics *t)
 {
-	struct epoll_event ev[SJ_NCHANNELS + 1];
-	int n = epoll_wait(z->epfd, ev, SJ_NCHANNELS + 1, 0);
-
-	if (n < 0)
-		return errno == EINTR ? 0 :
-		       sj_err_errno(err, errno, "zmtp: epoll_wait");
-	for (int i = 0; i < n; i++) {
-		uint64_t tag = ev[i].data.u64;
-
-		if (tag == TAG_TIMER) {
-			uint64_t t;
-
-			if (read(z->timer_fd, &t, sizeof(t)) != sizeof(t))
-				continue;
-			for (int ch = 0; ch < SJ_NCHANNELS; ch++)
-				if (z->c[ch].state == SJ_ZMTP_WAITING &&
-				    start_connect(z, &z->c[ch]))
-					return sj_err_errno(err, errno,
-							    "zmtp: connect");
-			continue;
-		}
-		struct sj_zmtp_conn *c = &z->c[tag & 0xff];
-		if (c->fd >= 0 && tag_of(z, c) == tag &&
-		    on_conn(z, c, ev[i].events, err))
-			return -1;
-	}
-	return 0;
-}
-
-/* A subscription from Jupyter's side: kept once (sent again on every
- * connection as it opens) and sent if it is new.  Once everything is
- * subscribed to (the empty prefix, what Jupyter asks for), nothing more
- * is: the login shim gives each client only what it subscribed to.
- * Unsubscriptions are not expected (the login shim keeps them) and go
- * nowhere. */
-static int subscribe(struct sj_zmtp_conn *c, const uint8_t *f, size_t len)
-{
-	static const uint8_t everything[] = { 0, 0, 0, 1, 1 };
-	const uint8_t *s = c->subs.p;
-	size_t n, i;
-
-	if (len < 4 || (n = sj_get_be32(f)) + 4 != len || n == 0 ||
-	    f[4] != 1 || c->subs_all)
-		return 0;
-	for (i = 0; i < c->subs.len;) {
-		size_t head, size;
-		uint8_t flags;
-
-		(void)parse_head(s + i, c->subs.len - i, &flags, &head, &size);
-		if (size == n && memcmp(s + i + head, f + 4, n) == 0)
-			return 0;	/* the kernel has it already */
-		i += head + size;
-	}
-	if (c->nsubs == SJ_ZMTP_SUBS_MAX) {
-		/* Full: everything instead, which covers them all. */
-		f = everything;
-		n = 1;
-	}
-	if (sj_zmtp_put_frame(&c->subs, 0, f + 4, n))
-		return -1;
-	c->nsubs++;
-	c->subs_all = n == 1;
-	return c->state == SJ_ZMTP_OPEN ?
-	       sj_zmtp_put_frame(&c->out, 0, f + 4, n) : 0;
-}
-
-int sj_zmtp_send(struct sj_zmtp *z, int ch, const uint8_t *f, size_t len,
-		 struct sj_err *err)
-{
-	struct sj_zmtp_conn *c = &z->c[ch];
-	/* A DEALER's messages wait in the queue while it is not open. */
-	struct sj_buf *to = c->state == SJ_ZMTP_OPEN ? &c->out : &c->queue;
-	size_t i = 0;
-
-	if (c->type == SJ_ZMTP_SUB)
-		return subscribe(c, f, len) ?
-		       sj_err_set(err, "out of memory") : 0;
-	while (i < len) {
-		size_t n = sj_get_be32(f + i);
-		uint8_t flags = i + 4 + n < len ? F_MORE : 0;
-
-		if (sj_zmtp_put_frame(to, flags, f + i + 4, n))
-			return sj_err_set(err, "out of memory");
-		i += 4 + n;
-	}
-	return 0;
-}
-
-void sj_zmtp_flush(struct sj_zmtp *z)
-{
-	for (int ch = 0; ch < SJ_NCHANNELS; ch++) {
-		struct sj_zmtp_conn *c = &z->c[ch];
-
-		if (c->state >= SJ_ZMTP_GREETING &&
-		    c->out.off < c->out.len && conn_write(z, c))
-			drop(z, c, "connection lost");
-	}
-}
-
-int sj_zmtp_open(struct sj_zmtp *z, const char *const *endpoints,
-		 const uint8_t *rid, size_t rid_len,
-		 sj_zmtp_message_fn on_message, sj_zmtp_part_fn on_part,
-		 void *arg, sj_note_fn note_fn, void *note_arg,
-		 struct sj_err *err)
-{
-	memset(z, 0, sizeof(*z));
-	z->epfd = z->timer_fd = -1;
-	for (int ch = 0; ch < SJ_NCHANNELS; ch++)
-		z->c[ch].fd = -1;
-	if (rid_len > sizeof(z->rid))
-		return sj_err_set(err, "zmtp: routing id too long");
-	memcpy(z->rid, rid, rid_len);
-	z->rid_len = rid_len;
-	z->on_message = on_message;
-	z->on_part = on_part;
-	z->arg = arg;
-	z->note = note_fn;
-	z->note_arg = note_arg;
-	if (sj_evio_open(&z->epfd, &z->timer_fd, TAG_TIMER, err))
-		return sj_err_wrap(err, "zmtp");
-	for (int ch = 0; ch < SJ_NCHANNELS; ch++) {
-		struct sj_zmtp_conn *c = &z->c[ch];
-
-		c->type = ch == SJ_IOPUB ? SJ_ZMTP_SUB : SJ_ZMTP_DEALER;
-		if (strlen(endpoints[ch]) >= sizeof(c->endpoint) ||
-		    sj_zmtp_parse_endpoint(endpoints[ch], &c->sa, &c->salen))
-			return sj_err_set(err, "%s: cannot connect to \"%s\"",
-					  sj_channel_name(ch), endpoints[ch]);
-		strcpy(c->endpoint, endpoints[ch]);
-		if (start_connect(z, c))
-			return sj_err_errno(err, errno, "%s: connect",
-					    sj_channel_name(ch));
-	}
-	return 0;
-}
-
-void sj_zmtp_close(struct sj_zmtp *z)
-{
-	for (int ch = 0; ch < SJ_NCHANNELS; ch++) {
-		struct sj_zmtp_conn *c = &z->c[ch];
-
-		if (c->fd >= 0)
-			close(c->fd);
-		c->fd = -1;
-		sj_buf_free(&c->in);
-		sj_buf_free(&c->out);
-		sj_buf_free(&c->queue);
-		sj_buf_free(&c->subs);
-	}
-	if (z->timer_fd >= 0)
-		close(z->timer_fd);
-	if (z->epfd >= 0)
-		close(z->epfd);
-	z->timer_fd = z->epfd = -1;
+	sj_buf_free(&t->frames);
+	t->n = 0;
 }

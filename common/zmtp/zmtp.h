@@ -1,21 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * zmtp.h - the node shim's own ZeroMQ peer for the kernel's five sockets.
- *
- * The kernel binds its sockets on loopback or ipc; the node shim connects
- * to each as a DEALER (shell, control, stdin, hb) or a SUB (iopub) and
- * speaks ZMTP 3.0 (ZeroMQ RFC 23) with the NULL mechanism itself, from
- * its one thread.  libzmq would hand every message to its I/O thread and
- * back, two thread wake-ups per message on each way through the shim; on
- * a compute node where the kernel wants every CPU, one is enough.
- *
- * What a DEALER and a SUB do that matters here: a DEALER sends its
- * routing id in READY (the kernel's ROUTER then addresses replies, and
- * stdin's input_request, to it); a SUB sends subscriptions as messages
- * whose first byte is 1 (subscribe) or 0 (unsubscribe), and sends them
- * all again when it reconnects (here: each distinct one once).  Messages written before a connection is
- * up wait, as libzmq's would.  The kernel binds a moment after we start,
- * so a refused connect is retried every 10 ms.
+ * zmtp.h - ZMTP 3.0 (ZeroMQ RFC 23) with the NULL mechanism, as it is on
+ * the wire: the greeting, frames, the READY command, and a set of
+ * subscriptions.  Both shims speak it without libzmq (see decisions.md):
+ * the node shim as the kernel's client (kernel_client.h), the login shim
+ * as the server Jupyter's clients connect to (jupyter_listener.h).
  */
 #ifndef SJ_ZMTP_H
 #define SJ_ZMTP_H
@@ -24,18 +13,12 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "connfile.h"
-#include "link.h"
-#include "sj_err.h"
+#include "buf.h"
 
 #define SJ_ZMTP_GREETING_BYTES 64
 #define SJ_ZMTP_RID_MAX 255
 /* The longest subscription (topic prefix) a client may make. */
 #define SJ_ZMTP_TOPIC_MAX 1024
-/* Distinct subscriptions the node shim keeps to send again on a new
- * connection to the kernel (Jupyter makes one: everything); past this,
- * it subscribes to everything. */
-#define SJ_ZMTP_SUBS_MAX 256
 
 enum sj_zmtp_type { SJ_ZMTP_DEALER, SJ_ZMTP_SUB };
 
@@ -56,85 +39,27 @@ struct sj_zmtp_scan {
 	size_t next_size;	/* the body of the frame being waited for */
 };
 
-struct sj_zmtp_conn {
-	int fd;
-	uint32_t gen;		/* counts connections: part of the epoll tag */
-	enum sj_zmtp_type type;
-	enum sj_zmtp_state state;
-	unsigned ev;		/* SJ_EV_ flags it is registered with */
-	struct sockaddr_storage sa;
-	socklen_t salen;
-	char endpoint[300];
-	struct sj_buf in, out;
-	struct sj_buf queue;	/* written while not open */
-	struct sj_zmtp_scan scan;
-	int streaming;		/* a message going on in parts */
-	int first;		/* no part of it has gone yet */
-	size_t frame_left;	/* bytes of a frame in pieces still to come */
-	int frame_more;		/* that frame is not the message's last */
-	struct sj_buf subs;	/* SUB: each subscription, to send again */
-	int nsubs;
-	int subs_all;		/* one of them is to everything */
+/* A set of subscriptions (topic prefixes), as both ends keep them: each
+ * one a ZMTP subscription message (one frame: 1, then the topic), so that
+ * the node side can send them all again as they are. */
+struct sj_zmtp_topics {
+	struct sj_buf frames;
+	int n;
 };
 
-/* Called for each whole message from the kernel; frames holds its ZMTP
- * frames, to be walked with sj_zmtp_frame_next.  Returns 0 or -1. */
-typedef int (*sj_zmtp_message_fn)(void *arg, int ch, const uint8_t *frames,
-				  size_t len);
-
-/* Past this much of a message waiting (or of a frame), it goes on in
- * parts as it arrives rather than whole.  A message's first part is
- * whole, or at least SJ_ZMTP_TOPIC_MAX bytes of its first frame. */
-#define SJ_ZMTP_STREAM_MIN (64 * 1024)
-
-/* A part of such a message: a whole frame (total = n), the first n bytes
- * of a frame of total bytes (START), or more bytes of it (PIECE).  more:
- * another frame follows the frame; first: the message's first part;
- * last: the message's last. */
-enum sj_zmtp_part { SJ_ZMTP_PART_FRAME, SJ_ZMTP_PART_START,
-		    SJ_ZMTP_PART_PIECE };
-typedef int (*sj_zmtp_part_fn)(void *arg, int ch, enum sj_zmtp_part what,
-			       const uint8_t *data, size_t n, size_t total,
-			       int more, int first, int last);
-
-struct sj_zmtp {
-	int epfd;		/* ours; the caller waits on it */
-	int timer_fd;		/* reconnects */
-	uint8_t rid[SJ_ZMTP_RID_MAX];
-	size_t rid_len;
-	struct sj_zmtp_conn c[SJ_NCHANNELS];
-	int held;		/* the kernel's output waits (sj_zmtp_hold) */
-	sj_zmtp_message_fn on_message;
-	sj_zmtp_part_fn on_part;
-	void *arg;
-	sj_note_fn note;
-	void *note_arg;
-};
-
-/* Starts connecting to the kernel's five endpoints (as
- * sj_connfile_endpoint writes them); rid is the routing id of the shell
- * and stdin DEALERs. */
-int sj_zmtp_open(struct sj_zmtp *z, const char *const *endpoints,
-		 const uint8_t *rid, size_t rid_len,
-		 sj_zmtp_message_fn on_message, sj_zmtp_part_fn on_part,
-		 void *arg, sj_note_fn note, void *note_arg,
-		 struct sj_err *err);
-/* Does what is ready without blocking; call when z->epfd is readable. */
-int sj_zmtp_service(struct sj_zmtp *z, struct sj_err *err);
-/* Queues one message for channel ch; frames in the link's layout (a
- * 4-byte big-endian length before each frame). */
-int sj_zmtp_send(struct sj_zmtp *z, int ch, const uint8_t *frames,
-		 size_t len, struct sj_err *err);
-/* Writes what the sockets take now. */
-void sj_zmtp_flush(struct sj_zmtp *z);
-/* Bytes waiting for the kernel to read. */
-size_t sj_zmtp_queued(const struct sj_zmtp *z);
-/* Stops (hold) or resumes reading what the kernel sends (but its
- * heartbeat): while the link cannot take more, it waits in the kernel's
- * own queues, where libzmq drops at its high-water mark as it always
- * would for a slow peer. */
-int sj_zmtp_hold(struct sj_zmtp *z, int hold);
-void sj_zmtp_close(struct sj_zmtp *z);
+/* Where the first topic in t is that equals topic (or, with prefix, that
+ * is a prefix of it, as a message's first frame is matched): its offset
+ * in t->frames, or -1. */
+long sj_zmtp_topics_find(const struct sj_zmtp_topics *t, const uint8_t *topic,
+			 size_t n, int prefix);
+/* Adds topic (the caller has checked it is not there).  -1 when out of
+ * memory. */
+int sj_zmtp_topics_add(struct sj_zmtp_topics *t, const uint8_t *topic,
+		       size_t n);
+/* Takes topic out, if it is there. */
+void sj_zmtp_topics_remove(struct sj_zmtp_topics *t, const uint8_t *topic,
+			   size_t n);
+void sj_zmtp_topics_free(struct sj_zmtp_topics *t);
 
 /* Walks the frames of a message: returns 1 and the next frame, or 0 at
  * the end.  *off starts at 0. */
@@ -159,7 +84,10 @@ int sj_zmtp_handshake(struct sj_buf *in, enum sj_zmtp_state *state,
  * *flags, *body, *n describe it. */
 long sj_zmtp_parse_frame(const uint8_t *p, size_t avail, uint8_t *flags,
 			 const uint8_t **body, size_t *n);
-/* Shared with zfront.c, the server side. */
+/* A frame's header alone: 1 with its flags, header length and body
+ * length, 0 if more bytes are needed, -1 if malformed. */
+int sj_zmtp_parse_head(const uint8_t *p, size_t avail, uint8_t *flags,
+		       size_t *head, size_t *size);
 void sj_zmtp_greeting(uint8_t g[SJ_ZMTP_GREETING_BYTES]);
 int sj_zmtp_put_frame(struct sj_buf *b, uint8_t flags, const void *data,
 		      size_t n);

@@ -13,7 +13,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "zfront.h"
+#include "jupyter_listener.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* The node shim's own ZMTP peer (common/zmtp/zmtp.c), against libzmq's ROUTER
- * and PUB as the kernel binds them: routing id, multipart messages,
- * subscriptions, a kernel that binds late, and bad input. */
+/* The node shim's client of the kernel (common/zmtp/kernel_client.c) and
+ * the wire code (zmtp.c), against libzmq's ROUTER and PUB as the kernel
+ * binds them: routing id, multipart messages, subscriptions, a kernel
+ * that binds late, and bad input. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,7 +15,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
-#include "zmtp.h"
+#include "kernel_client.h"
 #include "testutil.h"
 
 #define MAX_GOT 16
@@ -80,21 +81,6 @@ static int on_part(void *arg, int ch, enum sj_zmtp_part what,
 		assert_int_equal(data[i], 'y');
 	p->bytes += n;
 	return 0;
-}
-
-/* Link-layout frames: a 4-byte length before each. */
-static size_t link_frames(uint8_t *buf, const char *const *f, int nf)
-{
-	size_t o = 0;
-
-	for (int i = 0; i < nf; i++) {
-		size_t n = strlen(f[i]);
-
-		sj_put_be32(buf + o, (uint32_t)n);
-		memcpy(buf + o + 4, f[i], n);
-		o += 4 + n;
-	}
-	return o;
 }
 
 static void pump(struct sj_zmtp *z)
@@ -461,6 +447,51 @@ static void test_subscriptions_kept_once(void **state)
 	zmq_ctx_term(ctx);
 }
 
+/* The one subscription set both ends keep: a set (a topic once), found
+ * whole or as a prefix of a message's topic, each kept as the ZMTP
+ * message that subscribes to it. */
+static void test_topic_set(void **state)
+{
+	struct sj_zmtp_topics t = { 0 };
+	char big[300];
+	const uint8_t *body;
+	uint8_t flags;
+	size_t n;
+
+	(void)state;
+	memset(big, 'x', sizeof(big));
+	assert_int_equal(sj_zmtp_topics_add(&t, (const uint8_t *)"ab", 2), 0);
+	assert_int_equal(sj_zmtp_topics_add(&t, (const uint8_t *)big,
+					    sizeof(big)), 0);
+	assert_int_equal(sj_zmtp_topics_add(&t, (const uint8_t *)"", 0), 0);
+	assert_int_equal(t.n, 3);
+	/* On the wire as they are: 1, then the topic. */
+	assert_int_equal(sj_zmtp_parse_frame(t.frames.p, t.frames.len, &flags,
+					     &body, &n), 2 + 3);
+	assert_int_equal(flags, 0);
+	assert_memory_equal(body, "\x01" "ab", 3);
+	assert_int_equal(sj_zmtp_topics_find(&t, (const uint8_t *)"ab", 2, 0),
+			 0);
+	assert_int_equal(sj_zmtp_topics_find(&t, (const uint8_t *)"abc", 3, 0),
+			 -1);
+	/* "" (everything) is a prefix of any topic; "ab" of "abc". */
+	assert_true(sj_zmtp_topics_find(&t, (const uint8_t *)"zz", 2, 1) > 0);
+	assert_int_equal(sj_zmtp_topics_find(&t, (const uint8_t *)"abc", 3, 1),
+			 0);
+	assert_true(sj_zmtp_topics_find(&t, (const uint8_t *)big, sizeof(big),
+					0) > 0);
+	sj_zmtp_topics_remove(&t, (const uint8_t *)"ab", 2);
+	sj_zmtp_topics_remove(&t, (const uint8_t *)"", 0);
+	sj_zmtp_topics_remove(&t, (const uint8_t *)"nope", 4);
+	assert_int_equal(t.n, 1);
+	assert_int_equal(sj_zmtp_topics_find(&t, (const uint8_t *)"abc", 3, 1),
+			 -1);
+	assert_int_equal(sj_zmtp_topics_find(&t, (const uint8_t *)big,
+					     sizeof(big), 0), 0);
+	sj_zmtp_topics_free(&t);
+	assert_int_equal(t.n, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -468,6 +499,7 @@ int main(void)
 						tmpdir_setup, tmpdir_teardown),
 		cmocka_unit_test(test_parse_frame),
 		cmocka_unit_test(test_scan_goes_on),
+		cmocka_unit_test(test_topic_set),
 		cmocka_unit_test_setup_teardown(test_subscriptions_kept_once,
 						tmpdir_setup, tmpdir_teardown),
 		cmocka_unit_test(test_handshake_checks),

@@ -9,10 +9,13 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "buf.h"
 
 /* call must fail (-1) with an error message containing needle. */
 #define assert_fails(call, err, needle) do { \
@@ -161,5 +164,21 @@ static inline json_t *test_json(const char *text)
 	return j;
 }
 #endif
+
+/* Frames in the link's layout (a 4-byte length before each) into buf,
+ * which has the room; returns the length. */
+static inline size_t link_frames(uint8_t *buf, const char *const *f, int nf)
+{
+	size_t o = 0;
+
+	for (int i = 0; i < nf; i++) {
+		size_t n = strlen(f[i]);
+
+		sj_put_be32(buf + o, (uint32_t)n);
+		memcpy(buf + o + 4, f[i], n);
+		o += 4 + n;
+	}
+	return o;
+}
 
 #endif

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * zfront.h - the login shim's own ZeroMQ server for Jupyter's clients.
+ * jupyter_listener.h - the login shim's ZMTP server for Jupyter's clients.
  *
  * Jupyter's connection file names five ports (or ipc paths); its clients
  * connect to them as DEALER, REQ or SUB sockets.  The login shim listens
  * on them itself and speaks ZMTP 3.0 with the NULL mechanism (ZeroMQ RFC
  * 23), from its one thread, as a ROUTER (shell, control, stdin, hb) and an
- * XPUB (iopub): see zmtp.h for why not libzmq.
+ * XPUB (iopub): see kernel_client.h for why not libzmq.
  *
  * What of a ROUTER and an XPUB matters here.  ROUTER: each client gets a
  * routing id (the Identity it sent in READY, or one we make); a message
@@ -27,9 +27,13 @@
  * every message it sends must carry the connection file's signature
  * (jsign.h), or it is dropped here, and after SJ_ZFRONT_BAD_SIGNATURES
  * the client is.
+ *
+ * jupyter_listener.c takes the clients and reads them;
+ * jupyter_listener_send.c writes to them what the kernel sends.  The
+ * functions keep the sj_zfront_ prefix they had when this was zfront.c.
  */
-#ifndef SJ_ZFRONT_H
-#define SJ_ZFRONT_H
+#ifndef SJ_JUPYTER_LISTENER_H
+#define SJ_JUPYTER_LISTENER_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -72,8 +76,7 @@ struct sj_zfront_peer {
 	size_t rid_len;
 	struct sj_buf in, out;
 	struct sj_zmtp_scan scan;	/* the message arriving */
-	struct sj_buf subs;	/* XPUB: each prefix, 4-byte length first */
-	int nsubs;
+	struct sj_zmtp_topics subs;	/* XPUB: its subscriptions */
 	uint64_t hwm_dropped;	/* messages it missed by not reading */
 	uint64_t serial;	/* tells this peer from a later one in its slot */
 };

@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-#include "zfront.h"
+#include "jupyter_listener.h"
 
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,8 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "clock.h"
 #include "evio.h"
+#include "jupyter_listener_peer.h"
 #include "netaddr.h"
 #include "peercred.h"
 
@@ -43,11 +42,6 @@
 #define BIND_RETRY_NS (10 * 1000000L)
 
 #define note(f, debug, ...) sj_notef((f)->note, (f)->note_arg, debug, __VA_ARGS__)
-
-static int is_router(int ch)
-{
-	return ch != SJ_IOPUB;
-}
 
 /* ------------------------------------------------------------- listening */
 
@@ -137,7 +131,7 @@ static int watch(struct sj_zfront *f, struct sj_zfront_peer *p, int op)
 	return sj_evio_watch(f->epfd, op, p->fd, tag_of(p), p->ev);
 }
 
-static void peer_free(struct sj_zfront *f, struct sj_zfront_peer *p)
+void sj_zfront_peer_free(struct sj_zfront *f, struct sj_zfront_peer *p)
 {
 	f->peer[p->ch][p->slot] = NULL;
 	if (p->fd >= 0) {
@@ -146,18 +140,13 @@ static void peer_free(struct sj_zfront *f, struct sj_zfront_peer *p)
 	}
 	sj_buf_free(&p->in);
 	sj_buf_free(&p->out);
-	sj_buf_free(&p->subs);
+	sj_zmtp_topics_free(&p->subs);
 	free(p);
 }
 
-static int peer_write(struct sj_zfront *f, struct sj_zfront_peer *p)
+int sj_zfront_peer_write(struct sj_zfront *f, struct sj_zfront_peer *p)
 {
 	return sj_evio_send(f->epfd, p->fd, tag_of(p), &p->out, &p->ev);
-}
-
-static size_t unsent_bytes(const struct sj_zfront_peer *p)
-{
-	return p->out.len - p->out.off;
 }
 
 /* A free slot on ch.  With all taken, the oldest client still in its
@@ -181,7 +170,7 @@ static int free_slot(struct sj_zfront *f, int ch)
 	int slot = oldest->slot;
 	note(f, 1, "%s channel: a client that never finished its handshake "
 	     "makes room for a new one", sj_channel_name(ch));
-	peer_free(f, oldest);
+	sj_zfront_peer_free(f, oldest);
 	return slot;
 }
 
@@ -277,15 +266,15 @@ static int on_accept(struct sj_zfront *f, int ch, struct sj_err *err)
 		sj_zmtp_greeting(g);
 		if (sj_buf_reserve(&p->out, sizeof(g)) ||
 		    watch(f, p, EPOLL_CTL_ADD)) {
-			peer_free(f, p);
+			sj_zfront_peer_free(f, p);
 			return sj_err_set(err, "out of memory");
 		}
 		memcpy(p->out.p, g, sizeof(g));
 		p->out.len = sizeof(g);
-		if (sj_zmtp_put_ready(&p->out, is_router(ch) ? "ROUTER" :
+		if (sj_zmtp_put_ready(&p->out, sj_zfront_router(ch) ? "ROUTER" :
 				      "XPUB", NULL, 0) ||
-		    peer_write(f, p))
-			peer_free(f, p);
+		    sj_zfront_peer_write(f, p))
+			sj_zfront_peer_free(f, p);
 	}
 }
 
@@ -295,7 +284,7 @@ static int peer_type_ok(int ch, const char *type)
 						    NULL };
 	static const char *const xpub_peers[] = { "SUB", "XSUB", NULL };
 
-	for (const char *const *t = is_router(ch) ? router_peers : xpub_peers;
+	for (const char *const *t = sj_zfront_router(ch) ? router_peers : xpub_peers;
 	     *t != NULL; t++)
 		if (strcmp(type, *t) == 0)
 			return 1;
@@ -315,10 +304,10 @@ static int rid_taken(struct sj_zfront *f, int ch, const uint8_t *rid,
 	return 0;
 }
 
-/* The peer's READY: its type, and its routing id.  Returns 0, or 1 to
- * drop it. */
-static int peer_ready(struct sj_zfront *f, struct sj_zfront_peer *p,
-		      const uint8_t *body, size_t n)
+/* The peer's READY: its type, and its routing id. */
+static enum sj_io_result peer_ready(struct sj_zfront *f,
+				    struct sj_zfront_peer *p,
+				    const uint8_t *body, size_t n)
 {
 	const uint8_t *id;
 	size_t idlen;
@@ -328,11 +317,11 @@ static int peer_ready(struct sj_zfront *f, struct sj_zfront_peer *p,
 	    !peer_type_ok(p->ch, type)) {
 		refused(f, "%s channel: a client that is not a %s's peer "
 			"(%s); dropped", sj_channel_name(p->ch),
-			is_router(p->ch) ? "ROUTER" : "XPUB",
+			sj_zfront_router(p->ch) ? "ROUTER" : "XPUB",
 			type[0] ? type : "no READY");
-		return 1;
+		return SJ_IO_DROP;
 	}
-	if (is_router(p->ch)) {
+	if (sj_zfront_router(p->ch)) {
 		/* Like libzmq: an id of its own choosing, unless empty or
 		 * starting with 0 (ours are); a duplicate is refused. */
 		if (idlen > 0 && idlen <= sizeof(p->rid) && id[0] != 0) {
@@ -340,7 +329,7 @@ static int peer_ready(struct sj_zfront *f, struct sj_zfront_peer *p,
 				refused(f, "%s channel: a second client with "
 					"the same identity; dropped",
 					sj_channel_name(p->ch));
-				return 1;
+				return SJ_IO_DROP;
 			}
 			memcpy(p->rid, id, idlen);
 			p->rid_len = idlen;
@@ -353,26 +342,7 @@ static int peer_ready(struct sj_zfront *f, struct sj_zfront_peer *p,
 		}
 	}
 	p->state = SJ_ZMTP_OPEN;
-	return 0;
-}
-
-/* Where in p's subscriptions the first one is that equals topic (or,
- * with prefix, that is a prefix of it, as a message's topic is matched):
- * its offset, or -1. */
-static long sub_find(const struct sj_zfront_peer *p, const uint8_t *topic,
-		     size_t n, int prefix)
-{
-	const struct sj_buf *s = &p->subs;
-
-	for (size_t i = 0; i < s->len;) {
-		size_t l = sj_get_be32(s->p + i);
-
-		if ((prefix ? l <= n : l == n) &&
-		    memcmp(s->p + i + 4, topic, l) == 0)
-			return (long)i;
-		i += 4 + l;
-	}
-	return -1;
+	return SJ_IO_MORE;
 }
 
 /* A subscription (1) or unsubscription (0) from an iopub client.
@@ -381,32 +351,18 @@ static long sub_find(const struct sj_zfront_peer *p, const uint8_t *topic,
 static int subscription(struct sj_zfront_peer *p, const uint8_t *body,
 			size_t n)
 {
-	struct sj_buf *s = &p->subs;
-	long at;
-
 	if (n == 0 || body[0] > 1 || n - 1 > SJ_ZMTP_TOPIC_MAX)
 		return -1;
-	at = sub_find(p, body + 1, n - 1, 0);
-	if (body[0] == 1) {
-		if (at >= 0)
-			return 0;
-		if (p->nsubs == SUBS_PER_PEER ||
-		    sj_buf_reserve(s, 4 + n - 1))
-			return -1;
-		sj_put_be32(s->p + s->len, (uint32_t)(n - 1));
-		memcpy(s->p + s->len + 4, body + 1, n - 1);
-		s->len += 4 + n - 1;
-		p->nsubs++;
-		return 1;
+	if (body[0] == 0) {
+		sj_zmtp_topics_remove(&p->subs, body + 1, n - 1);
+		return 0;
 	}
-	if (at >= 0) {
-		size_t i = (size_t)at, l = 4 + n - 1;
-
-		memmove(s->p + i, s->p + i + l, s->len - i - l);
-		s->len -= l;
-		p->nsubs--;
-	}
-	return 0;
+	if (sj_zmtp_topics_find(&p->subs, body + 1, n - 1, 0) >= 0)
+		return 0;
+	if (p->subs.n == SUBS_PER_PEER ||
+	    sj_zmtp_topics_add(&p->subs, body + 1, n - 1))
+		return -1;
+	return 1;
 }
 
 /* The size of p's message so far, as one link record: a bigger one could
@@ -415,43 +371,44 @@ static size_t link_size(const struct sj_zfront_peer *p)
 {
 	const struct sj_zmtp_scan *s = &p->scan;
 
-	return 1 + (is_router(p->ch) ? 4 + p->rid_len : 0) +
+	return 1 + (sj_zfront_router(p->ch) ? 4 + p->rid_len : 0) +
 	       4 * s->frames + s->body +
 	       (s->next_size > 0 ? 4 + s->next_size : 0);
 }
 
-/* One message from an open peer (at q, len bytes).  Returns 0, 1 to drop
- * the peer, -1 if delivery failed. */
-static int peer_message(struct sj_zfront *f, struct sj_zfront_peer *p,
-			const uint8_t *q, size_t len, int command,
-			size_t nframes)
+/* One message from an open peer (at q, len bytes); FATAL if delivery
+ * failed. */
+static enum sj_io_result peer_message(struct sj_zfront *f,
+				      struct sj_zfront_peer *p,
+				      const uint8_t *q, size_t len,
+				      int command, size_t nframes)
 {
 	const uint8_t *body;
 	uint8_t flags;
 	size_t n;
-	int r = -1;
+	int r = -1;	/* subscription()'s: 1 on, 0 not, -1 drop */
 
 	if (command)
-		return 0;	/* PING and the like: nothing for us */
+		return SJ_IO_MORE;	/* PING and the like: nothing for us */
 	if (p->remote && p->ch == SJ_HB && len > REMOTE_PING_MAX) {
 		refused(f, "hb channel: a client on another host sent a ping "
 			"of more than %d bytes; dropped", REMOTE_PING_MAX);
-		return 1;
+		return SJ_IO_DROP;
 	}
-	if (p->remote && is_router(p->ch) && p->ch != SJ_HB) {
+	if (p->remote && sj_zfront_router(p->ch) && p->ch != SJ_HB) {
 		struct sj_err e;
 
 		if (sj_jsign_check_zmtp(&f->sign, q, len, &e) != 0) {
 			refused(f, "%s channel: a client on another host sent "
 				"%s; not forwarded", sj_channel_name(p->ch),
 				e.msg);
-			return ++p->bad_signatures >=
-			       SJ_ZFRONT_BAD_SIGNATURES;
+			return ++p->bad_signatures >= SJ_ZFRONT_BAD_SIGNATURES ?
+			       SJ_IO_DROP : SJ_IO_MORE;
 		}
 	}
-	if (is_router(p->ch))
+	if (sj_zfront_router(p->ch))
 		return f->on_message(f->arg, p->ch, p->rid, p->rid_len, q,
-				     len) ? -1 : 0;
+				     len) ? SJ_IO_FATAL : SJ_IO_MORE;
 	/* iopub: one frame, a (un)subscription. */
 	if (nframes == 1 && sj_zmtp_parse_frame(q, len, &flags, &body, &n) > 0)
 		r = subscription(p, body, n);
@@ -459,15 +416,16 @@ static int peer_message(struct sj_zfront *f, struct sj_zfront_peer *p,
 		refused(f, "iopub channel: a client sent something other than "
 			"a subscription, or more than %d; dropped",
 			SUBS_PER_PEER);
-		return 1;
+		return SJ_IO_DROP;
 	}
 	if (r == 1 && f->on_message(f->arg, p->ch, NULL, 0, q, len))
-		return -1;
-	return 0;
+		return SJ_IO_FATAL;
+	return SJ_IO_MORE;
 }
 
-/* Returns 0, 1 to drop the peer, -1 if delivery failed. */
-static int peer_input(struct sj_zfront *f, struct sj_zfront_peer *p)
+/* What has arrived from p; FATAL if delivery failed. */
+static enum sj_io_result peer_input(struct sj_zfront *f,
+				    struct sj_zfront_peer *p)
 {
 	struct sj_buf *b = &p->in;
 
@@ -482,15 +440,15 @@ static int peer_input(struct sj_zfront *f, struct sj_zfront_peer *p)
 			refused(f, "%s channel: a client that does not speak "
 				"ZMTP 3 with the NULL mechanism; dropped",
 				sj_channel_name(p->ch));
-			return 1;
+			return SJ_IO_DROP;
 		}
 		if (r == -2) {
 			refused(f, "%s channel: a client without a READY; "
 				"dropped", sj_channel_name(p->ch));
-			return 1;
+			return SJ_IO_DROP;
 		}
-		if (peer_ready(f, p, body, n))
-			return 1;
+		if (peer_ready(f, p, body, n) != SJ_IO_MORE)
+			return SJ_IO_DROP;
 	}
 	for (;;) {
 		const uint8_t *q = b->p + b->off;
@@ -500,60 +458,63 @@ static int peer_input(struct sj_zfront *f, struct sj_zfront_peer *p)
 		if (r < 0) {
 			refused(f, "%s channel: a client sent a malformed "
 				"frame; dropped", sj_channel_name(p->ch));
-			return 1;
+			return SJ_IO_DROP;
 		}
 		if (p->remote && link_size(p) > SJ_ZFRONT_REMOTE_MAX) {
 			refused(f, "%s channel: a client on another host sent "
 				"a message of more than %d MiB; dropped",
 				sj_channel_name(p->ch),
 				SJ_ZFRONT_REMOTE_MAX >> 20);
-			return 1;
+			return SJ_IO_DROP;
 		}
-		if (is_router(p->ch) && link_size(p) > MESSAGE_MAX) {
+		if (sj_zfront_router(p->ch) && link_size(p) > MESSAGE_MAX) {
 			refused(f, "%s channel: a client sent a message of "
 				"more than %u bytes, over the link's limit; "
 				"dropped", sj_channel_name(p->ch), MESSAGE_MAX);
-			return 1;
+			return SJ_IO_DROP;
 		}
-		if (!is_router(p->ch) && link_size(p) > SUBSCRIPTION_MAX) {
+		if (!sj_zfront_router(p->ch) && link_size(p) > SUBSCRIPTION_MAX) {
 			refused(f, "iopub channel: a client sent a message of "
 				"more than %d bytes, too long for a "
 				"subscription; dropped", SUBSCRIPTION_MAX);
-			return 1;
+			return SJ_IO_DROP;
 		}
 		if (r == 0)
 			break;
 		size_t end = p->scan.end, nframes = p->scan.frames;
 		memset(&p->scan, 0, sizeof(p->scan));
-		r = peer_message(f, p, q, end, command, nframes);
-		if (r != 0)
-			return r;
+		enum sj_io_result res = peer_message(f, p, q, end, command,
+						     nframes);
+		if (res != SJ_IO_MORE)
+			return res;
 		b->off += end;
 	}
 done:
 	sj_buf_consumed(b);
-	return 0;
+	return SJ_IO_MORE;
 }
 
 static int peer_event(struct sj_zfront *f, struct sj_zfront_peer *p,
 		      uint32_t ev, struct sj_err *err)
 {
-	int r = 0;
+	enum sj_io_result r = SJ_IO_MORE;
 
 	if (ev & (EPOLLIN | EPOLLERR | EPOLLHUP)) {
-		ssize_t got = sj_evio_recv(p->fd, &p->in, READ_CHUNK);
+		size_t got;
 
-		if (got == -2)
+		r = sj_evio_read(p->fd, &p->in, READ_CHUNK, &got);
+		if (r == SJ_IO_FATAL)
 			return sj_err_set(err, "out of memory");
-		r = got < 0 ? 1 : got > 0 ? peer_input(f, p) : 0;
-		if (r < 0)
+		if (r == SJ_IO_MORE && got > 0)
+			r = peer_input(f, p);
+		if (r == SJ_IO_FATAL)
 			return sj_err_set(err, "%s channel: delivery failed",
 					  sj_channel_name(p->ch));
 	}
-	if (r == 0 && p->out.off < p->out.len && peer_write(f, p))
-		r = 1;
-	if (r == 1)
-		peer_free(f, p);
+	if (r == SJ_IO_MORE && p->out.off < p->out.len && sj_zfront_peer_write(f, p))
+		r = SJ_IO_DROP;
+	if (r == SJ_IO_DROP)
+		sj_zfront_peer_free(f, p);
 	return 0;
 }
 
@@ -578,320 +539,6 @@ int sj_zfront_service(struct sj_zfront *f, struct sj_err *err)
 		}
 	}
 	return 0;
-}
-
-/* ------------------------------------------------------------ sending */
-
-static int subscribed(const struct sj_zfront_peer *p, const uint8_t *topic,
-		      size_t n)
-{
-	return sub_find(p, topic, n, 1) >= 0;
-}
-
-/* Whether p takes a new message: not while it has more than the
- * high-water mark unread (libzmq drops there too), so a client that
- * stops reading costs a bounded amount of memory. */
-static int below_hwm(struct sj_zfront *f, struct sj_zfront_peer *p)
-{
-	if (unsent_bytes(p) <= SJ_ZFRONT_HWM)
-		return 1;
-	if (p->hwm_dropped++ == 0)
-		note(f, 0, "%s channel: a client is not reading; messages "
-		     "for it are dropped while it has more than %d MiB "
-		     "unread", sj_channel_name(p->ch), SJ_ZFRONT_HWM >> 20);
-	f->hwm_dropped++;
-	return 0;
-}
-
-/* Writes frames [from, len) of a link-layout message to p. */
-static int put_frames(struct sj_zfront_peer *p, const uint8_t *fr,
-		      size_t from, size_t len)
-{
-	for (size_t i = from; i < len;) {
-		size_t n = sj_get_be32(fr + i);
-		int more = i + 4 + n < len;
-
-		if (sj_zmtp_put_frame(&p->out, more ? SJ_ZMTP_MORE : 0,
-				      fr + i + 4, n))
-			return -1;
-		i += 4 + n;
-	}
-	return 0;
-}
-
-int sj_zfront_send(struct sj_zfront *f, int ch, const uint8_t *fr,
-		   size_t len, struct sj_err *err)
-{
-	size_t n0;
-
-	sj_zfront_abort_stream(f, ch);	/* one left unfinished */
-	if (len < 4)
-		return 1;	/* an empty message has no one to go to */
-	n0 = sj_get_be32(fr);
-	if (!is_router(ch)) {
-		for (int i = 0; i < SJ_ZFRONT_MAX_PEERS; i++) {
-			struct sj_zfront_peer *p = f->peer[ch][i];
-
-			if (p != NULL && p->state == SJ_ZMTP_OPEN &&
-			    subscribed(p, fr + 4, n0) && below_hwm(f, p) &&
-			    put_frames(p, fr, 0, len))
-				return sj_err_set(err, "out of memory");
-		}
-		return 0;
-	}
-	for (int i = 0; i < SJ_ZFRONT_MAX_PEERS; i++) {
-		struct sj_zfront_peer *p = f->peer[ch][i];
-
-		if (p == NULL || p->state != SJ_ZMTP_OPEN ||
-		    p->rid_len != n0 || memcmp(p->rid, fr + 4, n0) != 0)
-			continue;
-		if (4 + n0 == len)
-			return 0;	/* nothing after the id */
-		if (!below_hwm(f, p))
-			return 1;
-		if (put_frames(p, fr, 4 + n0, len))
-			return sj_err_set(err, "out of memory");
-		return 0;
-	}
-	return 1;
-}
-
-/* The entry at e: header word, START's more flag and total, its bytes. */
-struct entry {
-	uint32_t head;
-	int more;
-	size_t total;
-	const uint8_t *data;
-	size_t n;
-};
-
-static size_t next_entry(const uint8_t *e, size_t at, struct entry *x)
-{
-	x->head = sj_get_be32(e + at);
-	x->n = x->head & SJ_LINK_LEN_MASK;
-	at += 4;
-	x->more = 0;
-	x->total = x->n;
-	if (x->head & SJ_LINK_START) {
-		x->more = e[at];
-		x->total = sj_get_be32(e + at + 1);
-		at += 5;
-	}
-	x->data = e + at;
-	return at + x->n;
-}
-
-/* The clients a message in parts goes to, by its first entry: on a
- * router channel the one whose routing id it is (a whole frame: an id is
- * never split), on iopub those subscribed to its topic (the node shim
- * puts the whole topic, or SJ_ZMTP_TOPIC_MAX bytes of it, in the first
- * part). */
-static void choose_targets(struct sj_zfront *f, int ch,
-			   struct sj_zfront_stream *st, const struct entry *x)
-{
-	st->n = 0;
-	for (int i = 0; i < SJ_ZFRONT_MAX_PEERS; i++) {
-		struct sj_zfront_peer *p = f->peer[ch][i];
-		int want;
-
-		if (p == NULL || p->state != SJ_ZMTP_OPEN)
-			continue;
-		want = is_router(ch) ?
-		       p->rid_len == x->n && !(x->head & SJ_LINK_START) &&
-		       memcmp(p->rid, x->data, x->n) == 0 :
-		       subscribed(p, x->data, x->n);
-		if (want && below_hwm(f, p)) {
-			st->slot[st->n] = i;
-			st->serial[st->n] = p->serial;
-			st->n++;
-		}
-	}
-}
-
-/* Drops the clients a stream on ch was going to. */
-static void stream_drop_clients(struct sj_zfront *f, int ch,
-				const char *why)
-{
-	struct sj_zfront_stream *st = &f->stream[ch];
-
-	for (int i = 0; st->active && i < st->n; i++) {
-		struct sj_zfront_peer *p = f->peer[ch][st->slot[i]];
-
-		if (p != NULL && p->serial == st->serial[i]) {
-			note(f, 1, "%s channel: a client dropped: %s",
-			     sj_channel_name(ch), why);
-			peer_free(f, p);
-		}
-	}
-	st->active = 0;
-	st->n = 0;
-	st->frame_left = 0;
-	st->frame_more = 0;
-}
-
-void sj_zfront_abort_stream(struct sj_zfront *f, int ch)
-{
-	for (int c = ch < 0 ? 0 : ch; c < (ch < 0 ? SJ_NCHANNELS : ch + 1);
-	     c++)
-		stream_drop_clients(f, c, "the message it was getting in "
-				    "parts was cut");
-}
-
-/* Checks one entry of a message in parts against what came before it:
- * pieces add up to the length their START promised, and a frame only
- * begins after the last one ended.  0 if it fits. */
-static int stream_entry_fits(struct sj_zfront_stream *st,
-			     const struct entry *x)
-{
-	if (x->head & SJ_LINK_PIECE) {
-		if (x->n > st->frame_left)
-			return -1;
-		st->frame_left -= x->n;
-		return 0;
-	}
-	if (st->frame_left > 0)
-		return -1;
-	if (x->head & SJ_LINK_START) {
-		st->frame_left = x->total - x->n;
-		st->frame_more = x->more;
-	}
-	return 0;
-}
-
-/* Writes one entry of a message in parts to p. */
-static int stream_put(struct sj_zfront_peer *p, const struct entry *x,
-		      int more_after)
-{
-	if (x->head & SJ_LINK_START) {
-		if (sj_zmtp_put_head(&p->out, x->more ? SJ_ZMTP_MORE : 0,
-				     x->total))
-			return -1;
-	} else if (!(x->head & SJ_LINK_PIECE)) {
-		return sj_zmtp_put_frame(&p->out,
-					 more_after ? SJ_ZMTP_MORE : 0,
-					 x->data, x->n);
-	}
-	if (sj_buf_reserve(&p->out, x->n))
-		return -1;
-	if (x->n > 0)
-		memcpy(p->out.p + p->out.len, x->data, x->n);
-	p->out.len += x->n;
-	return 0;
-}
-
-int sj_zfront_stream(struct sj_zfront *f, int kind, const uint8_t *e,
-		     size_t len, struct sj_err *err)
-{
-	int ch = kind & ~(SJ_LINK_CONT | SJ_LINK_MORE);
-	struct sj_zfront_stream *st = &f->stream[ch];
-	size_t at = 0;
-	struct entry x;
-
-	if (!(kind & SJ_LINK_CONT)) {
-		sj_zfront_abort_stream(f, ch);	/* one left unfinished */
-		if (len == 0)
-			return 1;
-		size_t next = next_entry(e, 0, &x);
-		if (is_router(ch) && (x.head & SJ_LINK_START))
-			return 1;	/* no routing id: nobody to go to */
-		choose_targets(f, ch, st, &x);
-		st->active = !is_router(ch) || st->n > 0;
-		if (is_router(ch))
-			at = next;	/* the routing id goes no further */
-	}
-	if (!st->active)
-		return 1;	/* the rest of a message with nobody to go to */
-	while (at < len) {
-		at = next_entry(e, at, &x);
-		if (stream_entry_fits(st, &x)) {
-			note(f, 0, "%s channel: the parts of a message from "
-			     "the node shim do not add up; dropped",
-			     sj_channel_name(ch));
-			stream_drop_clients(f, ch, "its message was malformed");
-			return 1;
-		}
-		/* A whole frame: the message goes on after it unless it is
-		 * the last entry of its last record. */
-		int more_after = at < len || (kind & SJ_LINK_MORE);
-		if (!(x.head & (SJ_LINK_START | SJ_LINK_PIECE)))
-			st->frame_more = more_after;
-		for (int i = 0; i < st->n; i++) {
-			struct sj_zfront_peer *p = f->peer[ch][st->slot[i]];
-
-			if (p == NULL || p->serial != st->serial[i])
-				continue;	/* gone meanwhile */
-			if (stream_put(p, &x, more_after))
-				return sj_err_set(err, "out of memory");
-		}
-	}
-	if (!(kind & SJ_LINK_MORE)) {
-		if (st->frame_left > 0 || st->frame_more) {
-			stream_drop_clients(f, ch, "its message ended "
-					    "inside a frame");
-			return 1;
-		}
-		st->active = 0;
-		return 0;
-	}
-	/* A client far behind a message still coming would hold it all:
-	 * it is dropped (libzmq reconnects it; the message is lost). */
-	for (int i = 0; i < st->n; i++) {
-		struct sj_zfront_peer *p = f->peer[ch][st->slot[i]];
-
-		if (p != NULL && p->serial == st->serial[i] &&
-		    unsent_bytes(p) > SJ_ZFRONT_STREAM_LAG) {
-			note(f, 0, "%s channel: a client more than %d MiB "
-			     "behind a message in parts; dropped",
-			     sj_channel_name(ch), SJ_ZFRONT_STREAM_LAG >> 20);
-			peer_free(f, p);
-		}
-	}
-	return 0;
-}
-
-void sj_zfront_flush(struct sj_zfront *f)
-{
-	for (int ch = 0; ch < SJ_NCHANNELS; ch++)
-		for (int i = 0; i < SJ_ZFRONT_MAX_PEERS; i++) {
-			struct sj_zfront_peer *p = f->peer[ch][i];
-
-			if (p != NULL && p->out.off < p->out.len &&
-			    peer_write(f, p))
-				peer_free(f, p);
-		}
-}
-
-static int unsent(struct sj_zfront *f, struct pollfd *pfd, int max)
-{
-	int n = 0;
-
-	for (int ch = 0; ch < SJ_NCHANNELS; ch++)
-		for (int i = 0; i < SJ_ZFRONT_MAX_PEERS && n < max; i++) {
-			struct sj_zfront_peer *p = f->peer[ch][i];
-
-			if (p != NULL && p->out.off < p->out.len) {
-				pfd[n].fd = p->fd;
-				pfd[n].events = POLLOUT;
-				n++;
-			}
-		}
-	return n;
-}
-
-void sj_zfront_flush_wait(struct sj_zfront *f, int timeout_ms)
-{
-	struct pollfd pfd[SJ_NCHANNELS * SJ_ZFRONT_MAX_PEERS];
-	int64_t t0 = sj_monotonic_ms();
-	int n;
-
-	while ((n = unsent(f, pfd, SJ_NCHANNELS * SJ_ZFRONT_MAX_PEERS)) > 0) {
-		int64_t spent = sj_monotonic_ms() - t0;
-
-		if (spent >= timeout_ms ||
-		    poll(pfd, (nfds_t)n, (int)(timeout_ms - spent)) <= 0)
-			return;
-		sj_zfront_flush(f);
-	}
 }
 
 /* ------------------------------------------------------------ open/close */
@@ -952,7 +599,7 @@ void sj_zfront_close(struct sj_zfront *f)
 	for (int ch = 0; ch < SJ_NCHANNELS; ch++) {
 		for (int i = 0; i < SJ_ZFRONT_MAX_PEERS; i++)
 			if (f->peer[ch][i] != NULL)
-				peer_free(f, f->peer[ch][i]);
+				sj_zfront_peer_free(f, f->peer[ch][i]);
 		if (f->listen_fd[ch] >= 0)
 			close(f->listen_fd[ch]);
 		f->listen_fd[ch] = -1;
