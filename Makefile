@@ -103,7 +103,7 @@ SJ_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
 	-Wformat=2 -Wstrict-prototypes -Wmissing-prototypes \
 	-fPIC -fstack-protector-strong -D_FORTIFY_SOURCE=2 \
 	$(COMMON_DIRS:%=-I%) -DSJ_VERSION='"$(SJ_VERSION)"' \
-	-DSJ_SLURM_VERSION='"$(SLURM_BUILT_FOR)"' \
+	-DSJ_SYSCONFDIR='"$(SYSCONFDIR)"' -DSJ_SLURM_VERSION='"$(SLURM_BUILT_FOR)"' \
 	-DSJ_LIBSLURM='"$(LIBSLURM_SONAME)"' $(CFLAGS)
 SJ_LDFLAGS = -Wl,-z,relro,-z,now $(LDFLAGS)
 

@@ -135,6 +135,49 @@ static void test_refused(void **state)
 	REFUSED("expected \"--node -- KERNEL ARGV...\"", "--node", "k");
 }
 
+/* The kernelspec's option wins over the site's file, the file over the
+ * built-in default. */
+static void test_site_defaults(void **state)
+{
+	static const char site[] = "idle_timeout=20s\nwarn_before=5m\n"
+				   "linger=1m\n";
+	char **bare = ARGV("-f", "c.json", "--", "k");
+	char **own = ARGV("--idle-timeout=0", "--warn-before=2m,1m",
+			  "--linger=3", "-f", "c.json", "--", "k");
+	struct sj_shimconf c, none;
+	struct shim_args a;
+	struct sj_err err = { "" };
+
+	(void)state;
+	assert_int_equal(sj_shimconf_parse(site, sizeof(site) - 1, "s", &c,
+					   &err), 0);
+	assert_int_equal(parse(bare, &a, &err), 0);
+	shim_args_site(&a, &c);
+	assert_int_equal(a.idle_timeout, 20);
+	assert_int_equal(a.warn.n, 1);
+	assert_int_equal(a.warn.before[0], 300);
+	assert_int_equal(a.linger, 60);
+	shim_args_free(&a);
+
+	assert_int_equal(parse(own, &a, &err), 0);
+	shim_args_site(&a, &c);
+	assert_int_equal(a.idle_timeout, 0);
+	assert_int_equal(a.warn.n, 2);
+	assert_int_equal(a.warn.before[0], 120);
+	assert_int_equal(a.linger, 3);
+	shim_args_free(&a);
+
+	/* A file that sets nothing changes nothing. */
+	assert_int_equal(sj_shimconf_parse("# all off\n", 10, "s", &none,
+					   &err), 0);
+	assert_int_equal(parse(bare, &a, &err), 0);
+	shim_args_site(&a, &none);
+	assert_int_equal(a.idle_timeout, 0);
+	assert_int_equal(a.warn.n, 2);
+	assert_int_equal(a.linger, SJ_DEFAULT_LINGER);
+	shim_args_free(&a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -142,6 +185,7 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_node_side),
 		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_site_defaults),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
