@@ -343,6 +343,25 @@ static void on_pending(void *arg, const char *jobid,
 	news_flush(l);
 }
 
+/* Slurm ended the request while it waited (scancel, jupyter slurm
+ * cancel): the held cell is told why before the shim exits. */
+static void tell_not_started(struct login *l, const char *jobid)
+{
+	char cause[512], text[1024];
+	struct slurm_job_facts f;
+	struct sj_err err;
+
+	if (slurm_job_facts(jobid, &f) != 0 ||
+	    sj_text_cause(cause, sizeof(cause), jobid, f.base_state, f.reason,
+			  "", f.time_limit) != 1)
+		return;
+	if (sj_text_not_started(text, sizeof(text), cause) ||
+	    sj_news_death(&l->news, text, &err))
+		shim_error("the notebook is not told why the kernel did not "
+			   "start");
+	news_flush(l);
+}
+
 /* The lock of the user's own allocation is only for `jupyter slurm ps`:
  * a kernel that cannot take it runs all the same. */
 static void use_own(struct alloc *al, const struct shim_args *a,
@@ -401,11 +420,14 @@ static int choose_allocation(struct login *l, struct alloc *al, int janitor,
 	}
 	struct slurm_wait_also also = { .fd = l->ch->front->epfd,
 					.ready = serve_early,
-					.pending = on_pending, .arg = l };
+					.pending = on_pending, .arg = l,
+					.named = alloc_named, .named_arg = al };
 
-	if (slurm_allocate(a, al->name, janitor, l->sfd, &also, al->jobid,
-			   sizeof(al->jobid), err) ||
-	    alloc_lock(al, err))
+	r = slurm_allocate(a, al->name, janitor, l->sfd, &also, al->jobid,
+			   sizeof(al->jobid), err);
+	if (r == 1)
+		tell_not_started(l, al->jobid);
+	if (r != 0 || alloc_lock(al, err))
 		return -1;
 	strcpy(l->jobid, al->jobid);
 	return 0;

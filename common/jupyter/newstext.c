@@ -138,6 +138,12 @@ int sj_text_death(char *buf, size_t len, const char *cause)
 		   "allocation.", cause);
 }
 
+int sj_text_not_started(char *buf, size_t len, const char *cause)
+{
+	return put(buf, len, "The kernel did not start: %s before it was "
+		   "granted. Restart the kernel to ask Slurm again.", cause);
+}
+
 int sj_text_previous(char *buf, size_t len, const char *cause,
 		     const char *node, const char *jobid)
 {

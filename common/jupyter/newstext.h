@@ -43,6 +43,11 @@ int sj_text_cause(char *buf, size_t len, const char *jobid, const char *state,
  * are gone; restart the kernel to continue in a new allocation." */
 int sj_text_death(char *buf, size_t len, const char *cause);
 
+/* The held cell's error when Slurm ended the request before it was
+ * granted: "The kernel did not start: CAUSE before it was granted.
+ * Restart the kernel to ask Slurm again." */
+int sj_text_not_started(char *buf, size_t len, const char *cause);
+
 /* The next kernel's first cell: "The previous kernel was stopped: CAUSE.
  * This kernel runs on n2 in Slurm job 124." */
 int sj_text_previous(char *buf, size_t len, const char *cause,
