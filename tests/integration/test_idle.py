@@ -169,7 +169,8 @@ def test_shim_refuses_a_bad_or_untrusted_site_file(site_conf, tmp_path):
     site_conf("idle_timeout=20")
     assert refusal(SITE) == (
         f"slurm-jupyter-shim: site defaults: {SITE} line 1: "
-        "--idle-timeout=20: the duration needs a unit (s, m or h)")
+        "--idle-timeout=20: the duration needs a unit (s, m or h), as in "
+        "30m")
     site_conf("idle_timeout=20s", "idle_timeout=30s")
     assert refusal(SITE) == (
         f"slurm-jupyter-shim: site defaults: {SITE} line 2: idle_timeout "
