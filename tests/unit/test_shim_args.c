@@ -135,6 +135,24 @@ static void test_refused(void **state)
 	REFUSED("expected \"--node -- KERNEL ARGV...\"", "--node", "k");
 }
 
+/* argv parsed with the site file c: the idle timeout, the first warning
+ * (0: none), the number of warnings and the linger the shim then has. */
+static void check_site(char **argv, const struct sj_shimconf *c,
+		       unsigned idle, unsigned warn0, int nwarn,
+		       unsigned linger)
+{
+	struct shim_args a;
+	struct sj_err err = { "" };
+
+	assert_int_equal(parse(argv, &a, &err), 0);
+	shim_args_site(&a, c);
+	assert_int_equal(a.idle_timeout, idle);
+	assert_int_equal(a.warn.n, nwarn);
+	assert_int_equal(nwarn > 0 ? a.warn.before[0] : 0, warn0);
+	assert_int_equal(a.linger, linger);
+	shim_args_free(&a);
+}
+
 /* The kernelspec's option wins over the site's file, the file over the
  * built-in default. */
 static void test_site_defaults(void **state)
@@ -145,37 +163,17 @@ static void test_site_defaults(void **state)
 	char **own = ARGV("--idle-timeout=0", "--warn-before=2m,1m",
 			  "--linger=3", "-f", "c.json", "--", "k");
 	struct sj_shimconf c, none;
-	struct shim_args a;
 	struct sj_err err = { "" };
 
 	(void)state;
 	assert_int_equal(sj_shimconf_parse(site, sizeof(site) - 1, "s", &c,
 					   &err), 0);
-	assert_int_equal(parse(bare, &a, &err), 0);
-	shim_args_site(&a, &c);
-	assert_int_equal(a.idle_timeout, 20);
-	assert_int_equal(a.warn.n, 1);
-	assert_int_equal(a.warn.before[0], 300);
-	assert_int_equal(a.linger, 60);
-	shim_args_free(&a);
-
-	assert_int_equal(parse(own, &a, &err), 0);
-	shim_args_site(&a, &c);
-	assert_int_equal(a.idle_timeout, 0);
-	assert_int_equal(a.warn.n, 2);
-	assert_int_equal(a.warn.before[0], 120);
-	assert_int_equal(a.linger, 3);
-	shim_args_free(&a);
-
+	check_site(bare, &c, 20, 300, 1, 60);
+	check_site(own, &c, 0, 120, 2, 3);
 	/* A file that sets nothing changes nothing. */
 	assert_int_equal(sj_shimconf_parse("# all off\n", 10, "s", &none,
 					   &err), 0);
-	assert_int_equal(parse(bare, &a, &err), 0);
-	shim_args_site(&a, &none);
-	assert_int_equal(a.idle_timeout, 0);
-	assert_int_equal(a.warn.n, 2);
-	assert_int_equal(a.linger, SJ_DEFAULT_LINGER);
-	shim_args_free(&a);
+	check_site(bare, &none, 0, 600, 2, SJ_DEFAULT_LINGER);
 }
 
 int main(void)
