@@ -103,7 +103,7 @@ SJ_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
 	-Wformat=2 -Wstrict-prototypes -Wmissing-prototypes \
 	-fPIC -fstack-protector-strong -D_FORTIFY_SOURCE=2 \
 	$(COMMON_DIRS:%=-I%) -DSJ_VERSION='"$(SJ_VERSION)"' \
-	-DSJ_SLURM_VERSION='"$(SLURM_BUILT_FOR)"' \
+	-DSJ_SYSCONFDIR='"$(SYSCONFDIR)"' -DSJ_SLURM_VERSION='"$(SLURM_BUILT_FOR)"' \
 	-DSJ_LIBSLURM='"$(LIBSLURM_SONAME)"' $(CFLAGS)
 SJ_LDFLAGS = -Wl,-z,relro,-z,now $(LDFLAGS)
 
@@ -283,6 +283,9 @@ $(O)/fuzz_%: tests/fuzz/fuzz_%.c $(LIBGEN) $(LIBCOMMON) $(O)/spank/config.o $(O)
 # jupyter.conf is never touched, and a required plugin is never switched
 # on behind the admin's back.  docs/install-files.txt lists these files.
 EXAMPLE = $(SYSCONFDIR)/slurm/plugstack.conf.d/jupyter.conf.example
+# The shim's site defaults, all commented out: installed where the shim
+# reads it, but never over a site's own, and removed only as shipped.
+SHIMCONF = $(SYSCONFDIR)/slurm-jupyter/shim.conf
 MANPAGES = kernelspec-generator/jupyter-slurm.1 shim/slurm-jupyter-shim.1
 
 install: all
@@ -295,6 +298,9 @@ install: all
 	install -m 0644 $(MANPAGES) $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 spank/spank_jupyter.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 etc/slurm/plugstack.conf.d/jupyter.conf $(DESTDIR)$(EXAMPLE)
+	install -d $(DESTDIR)$(dir $(SHIMCONF))
+	test -e $(DESTDIR)$(SHIMCONF) || \
+		install -m 0644 etc/slurm-jupyter/shim.conf $(DESTDIR)$(SHIMCONF)
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/slurm-jupyter-shim
@@ -304,6 +310,8 @@ uninstall:
 	rm -f $(DESTDIR)$(MANDIR)/man1/slurm-jupyter-shim.1
 	rm -f $(DESTDIR)$(MANDIR)/man8/spank_jupyter.8
 	rm -f $(DESTDIR)$(EXAMPLE)
+	! cmp -s etc/slurm-jupyter/shim.conf $(DESTDIR)$(SHIMCONF) || \
+		rm -f $(DESTDIR)$(SHIMCONF)
 
 # For tests and packaging: make -s print-SLURM_PLUGIN_DIR
 print-%:

@@ -335,6 +335,7 @@ int cmd_doctor(int argc, char **argv)
 		shim = doctor_check_shim(&d);
 	else
 		dr_line(&d, DR_SKIP, "shim: needs munge (srun)");
+	(void)doctor_check_site(&d);
 	if (plugin && munge && shim) {
 		check_kernel(&d);
 	} else {

@@ -10,6 +10,7 @@
 #include "cmd.h"
 #include "lookup.h"
 #include "quote.h"
+#include "sitedef.h"
 #include "spec.h"
 #include "split.h"
 #include "steps.h"
@@ -51,6 +52,25 @@ static void print_argv(const struct gen_split *s)
 	putchar('\n');
 }
 
+/* The shim's defaults its kernel gets, and from where; the site file
+ * is the one the kernelspec's environment names, as the shim reads it.
+ * A file the shim would refuse is a warning: no kernel starts. */
+static void print_defaults(const json_t *spec, const struct gen_split *s)
+{
+	const char *path = json_string_value(json_object_get(
+		json_object_get(spec, "env"), SJ_SHIMCONF_ENV));
+	struct sj_shimconf c;
+	struct sj_err err;
+	int found;
+
+	if (path == NULL || path[0] == '\0')
+		path = sj_shimconf_path();
+	if (sj_shimconf_load(path, &c, &found, &err))
+		gen_error("warning: site defaults: %s; the kernel cannot start "
+			  "until it is fixed", err.msg);
+	gen_site_print(stdout, s, &c, path);
+}
+
 int cmd_show(int argc, char **argv)
 {
 	struct gen_lookup lk;
@@ -82,6 +102,7 @@ int cmd_show(int argc, char **argv)
 	gen_quote_list(stdout, &s.options, 0);
 	putchar('\n');
 	print_env(lk.spec);
+	print_defaults(lk.spec, &s);
 	print_argv(&s);
 	putchar('\n');
 	gen_steps_print(stdout, &s);

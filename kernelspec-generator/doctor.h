@@ -7,6 +7,8 @@
  *   plugin      srun --help lists --jupyter-kernel
  *   munge       a credential made here decodes here
  *   shim        slurm-jupyter-shim is here and the same one runs on a node
+ *   site        the site's defaults for the shim (shimconf.h), if any,
+ *               are root's and read well; what they set
  *   rendezvous  a compute node reached this host and bound its relay port
  *   relay       this host reached the node's relay port (link handshake)
  *   kernel      a kernel started through the shim answers kernel_info
@@ -49,6 +51,8 @@ int doctor_check_slurm(struct doctor *d);
 int doctor_check_plugin(struct doctor *d);
 int doctor_check_munge(struct doctor *d);
 int doctor_check_shim(struct doctor *d);
+/* The site's shim.conf: 1 when there is none or the shim would take it. */
+int doctor_check_site(struct doctor *d);
 
 /* What the trial kernel got to. */
 enum dk_stage {

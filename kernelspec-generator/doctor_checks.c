@@ -13,7 +13,9 @@
 
 #include "doctor.h"
 #include "run.h"
+#include "shimconf.h"
 #include "shimpath.h"
+#include "sitedef.h"
 #include "slurmver.h"
 
 /* The Slurm `shim --version` says it was built for, in built ("" when the
@@ -249,3 +251,29 @@ int doctor_check_shim(struct doctor *d)
 	return ok;
 }
 
+
+/* (d) The site's defaults: a file the shim refuses stops every kernel. */
+int doctor_check_site(struct doctor *d)
+{
+	const char *path = sj_shimconf_path();
+	struct sj_shimconf c;
+	struct sj_err err;
+	char sets[600];
+	int found;
+
+	if (sj_shimconf_load(path, &c, &found, &err)) {
+		dr_line(d, DR_FAIL, "site: %s; fix: the shim refuses to start "
+			"until the file is root's, writable by root only, and "
+			"every line is a known key=value (man "
+			"slurm-jupyter-shim)", err.msg);
+		return 0;
+	}
+	if (!found) {
+		dr_line(d, DR_OK, "site: no %s: the shim's built-in defaults",
+			path);
+		return 1;
+	}
+	gen_site_sets(&c, sets, sizeof(sets));
+	dr_line(d, DR_OK, "site: %s sets %s", path, sets);
+	return 1;
+}

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "cmd.h"
+#include "shimconf.h"
 
 const char gen_usage[] =
 "usage: jupyter slurm COMMAND [ARGS]      (or: jupyter-slurm COMMAND ...)\n"
@@ -82,6 +83,9 @@ const char gen_usage_add[] =
 "                            its allocation back (after the linger); the\n"
 "                            next kernel starts when a cell runs (default\n"
 "                            0 = never; s, m or h, as in 30m)\n"
+"                            The site may set other defaults for these\n"
+"                            three: jupyter slurm show NAME says which\n"
+"                            apply\n"
 "      --shim-verbose        log each step to the Jupyter server log\n"
 "      --shim=PATH           the slurm-jupyter-shim to run (default: the\n"
 "                            one next to jupyter-slurm, else on PATH)\n"
@@ -123,6 +127,8 @@ const char gen_usage_doctor[] =
 "  munge       a credential made here decodes here\n"
 "  shim        slurm-jupyter-shim is here and the same version runs on a\n"
 "              compute node (srun -N1 -n1 --time=1)\n"
+"  site        the site's defaults for the shim, if any, are root's and\n"
+"              read well; what they set (" SJ_SHIMCONF_PATH ")\n"
 "  rendezvous  a trial kernel's compute node reached this host and bound\n"
 "              its relay port\n"
 "  relay       this host reached the node's relay port\n"

@@ -131,6 +131,8 @@ int alloc_lock(struct alloc *al, struct sj_err *err)
 	char tmp[600];
 	int fd, n;
 
+	if (al->lock_fd >= 0)
+		return 0;	/* since salloc named the job: alloc_named */
 	if (alloc_lock_path(al->lock_dir, al->jobid, al->lock_path,
 			    sizeof(al->lock_path)))
 		return sj_err_set(err, "lock path too long");
@@ -174,6 +176,17 @@ int alloc_lock(struct alloc *al, struct sj_err *err)
 		return sj_err_errno(err, e, "flock %s", al->lock_path);
 	}
 	return 0;
+}
+
+int alloc_named(void *arg, const char *jobid, struct sj_err *err)
+{
+	struct alloc *al = arg;
+
+	if (strlen(jobid) >= sizeof(al->jobid))
+		return sj_err_set(err, "job id %s too long", jobid);
+	if (al->jobid != jobid)
+		strcpy(al->jobid, jobid);
+	return alloc_lock(al, err);
 }
 
 int alloc_use_own(struct alloc *al, const struct shim_args *a,

@@ -18,8 +18,13 @@
  * Each janitor stamps the lock file's mtime when its shim has gone and
  * releases only if the newest stamp is the linger old, so the linger
  * counts from the last kernel to leave, not the first.  A new
- * allocation's lock file appears already locked (alloc_lock), and an
- * unshared kernel reuses only allocations that have one.
+ * allocation's lock file appears already locked (alloc_lock), as soon as
+ * salloc names the job, while it still waits: `jupyter slurm ps` lists
+ * the request as PENDING and `cancel` withdraws it.  An unshared kernel
+ * reuses only running allocations that have one.  A janitor whose shim
+ * died waiting finds the file unheld and the job not ended, and cancels
+ * it, as it would a granted allocation nobody uses: a request nobody
+ * waits for any more is no less a leak.
  * <runtime> is the user's lock directory (common/slurm/lockdir.h: in
  * $XDG_RUNTIME_DIR, /run/user/UID or ~/.cache, never where another user
  * could make it first); allocations are found and shared per login host.
@@ -56,8 +61,12 @@ int alloc_init(struct alloc *al, const struct shim_args *a,
 int alloc_find(struct alloc *al, int share, struct sj_err *err);
 
 /* Takes the shared lock on al->jobid (a new allocation), making the lock
- * file with al->info in it if there is none. */
+ * file with al->info in it if there is none; nothing if it is held. */
 int alloc_lock(struct alloc *al, struct sj_err *err);
+
+/* slurm_wait_also's named, with the struct alloc whose jobid salloc
+ * fills as arg: alloc_lock while the job still waits. */
+int alloc_named(void *al, const char *jobid, struct sj_err *err);
 
 /* For the user's own allocation jobid (--jobid, salloc --jupyter-kernel):
  * holds a shared lock on its lock file, marked as the user's, so that

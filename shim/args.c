@@ -45,10 +45,14 @@ const char shim_usage[] =
 "  --idle-timeout=DURATION  shut the kernel down after this long idle (no\n"
 "                          request, not busy) and give the allocation back\n"
 "                          (default 0: never; s, m or h)\n"
+
 "  --node-shim=PATH        the shim's path on the compute nodes (default:\n"
 "                          this program's own path)\n"
 "  --shim-verbose          log each step to stderr\n"
-"  --help, --version\n";
+"  --help, --version\n"
+"\n"
+"A site may set its own defaults for --linger, --warn-before and\n"
+"--idle-timeout in " SJ_SHIMCONF_PATH ".\n";
 
 /* Takes argv[*i] if it is a shim option (shimopt.h), else gives it to
  * salloc; -1 with err for a shim option's bad value. */
@@ -84,14 +88,17 @@ static int shim_option(struct shim_args *a, int argc, char **argv, int *i,
 			return sj_err_set(err, "--linger=%s: seconds, 0 to %d",
 					  v, SJ_MAX_LINGER);
 		a->linger = (unsigned)s;
+		a->linger_given = 1;
 		break;
 	case SJ_SHIMOPT_WARN_BEFORE:
 		if (sj_warn_parse(v, &a->warn, err))
 			return -1;
+		a->warn_given = 1;
 		break;
 	case SJ_SHIMOPT_IDLE_TIMEOUT:
 		if (sj_idle_parse(v, &a->idle_timeout, err))
 			return -1;
+		a->idle_given = 1;
 		break;
 	case SJ_SHIMOPT_SETUP:
 		a->setup = v;
@@ -201,4 +208,14 @@ void shim_args_free(struct shim_args *a)
 	free(a->srun_argv);
 	a->slurm_argv = NULL;
 	a->srun_argv = NULL;
+}
+
+void shim_args_site(struct shim_args *a, const struct sj_shimconf *c)
+{
+	if (!a->linger_given && c->line[SJ_SHIMCONF_LINGER])
+		a->linger = c->linger;
+	if (!a->warn_given && c->line[SJ_SHIMCONF_WARN_BEFORE])
+		a->warn = c->warn;
+	if (!a->idle_given && c->line[SJ_SHIMCONF_IDLE_TIMEOUT])
+		a->idle_timeout = c->idle_timeout;
 }

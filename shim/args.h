@@ -16,6 +16,7 @@
 
 #include "kernelstep.h"
 #include "news.h"
+#include "shimconf.h"
 #include "sj_err.h"
 
 enum shim_mode { SHIM_LOGIN, SHIM_NODE, SHIM_HELP, SHIM_VERSION };
@@ -34,6 +35,8 @@ struct shim_args {
 	unsigned linger;		/* --linger seconds */
 	struct sj_warn_plan warn;	/* --warn-before */
 	unsigned idle_timeout;		/* --idle-timeout seconds; 0: off */
+	/* Given in argv (the kernelspec): the site's default yields. */
+	int linger_given, warn_given, idle_given;
 	char **srun_argv;		/* --srun-arg values, borrowed */
 	int srun_argc;
 	char **slurm_argv;		/* borrowed from argv; n entries */
@@ -47,6 +50,10 @@ struct shim_args {
 int shim_args_parse(int argc, char **argv, struct shim_args *a,
 		    struct sj_err *err);
 void shim_args_free(struct shim_args *a);
+
+/* The site's defaults (shimconf.h) for the options argv did not give:
+ * the kernelspec's option > the site's file > the built-in default. */
+void shim_args_site(struct shim_args *a, const struct sj_shimconf *c);
 
 extern const char shim_usage[];
 

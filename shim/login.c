@@ -277,11 +277,14 @@ static int choose_allocation(struct login *l, struct alloc *al, int janitor,
 	}
 	struct slurm_wait_also also = { .fd = l->ch->front->epfd,
 					.ready = serve_early,
-					.pending = on_pending, .arg = l };
+					.pending = on_pending, .arg = l,
+					.named = alloc_named, .named_arg = al };
 
-	if (slurm_allocate(a, al->name, janitor, l->sfd, &also, al->jobid,
-			   sizeof(al->jobid), err) ||
-	    alloc_lock(al, err))
+	r = slurm_allocate(a, al->name, janitor, l->sfd, &also, al->jobid,
+			   sizeof(al->jobid), err);
+	if (r == 1)
+		tell_not_started(l, al->jobid);
+	if (r != 0 || alloc_lock(al, err))
 		return -1;
 	strcpy(l->jobid, al->jobid);
 	return 0;

@@ -55,6 +55,10 @@ void spec_state_path(const struct shim_args *a, const struct sj_connfile *cf,
 /* The stand-in answers for the kernel until the link is opened. */
 int standin_open(struct sj_standin *si, const struct shim_args *a,
 		 const struct sj_connfile *cf, struct sj_err *err);
+/* Slurm ended the request while it waited (scancel, jupyter slurm
+ * cancel): the held cell is told why before the shim exits. */
+void tell_not_started(struct login *l, const char *jobid);
+
 /* slurm_wait_also's pending: the waiting line in the held cell. */
 void on_pending(void *arg, const char *jobid,
 		const struct slurm_job_facts *f);

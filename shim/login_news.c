@@ -125,6 +125,24 @@ void on_pending(void *arg, const char *jobid,
 	news_flush(l);
 }
 
+void tell_not_started(struct login *l, const char *jobid)
+{
+	char cause[512], text[1024], not_run[1024];
+	struct slurm_job_facts f;
+	struct sj_err err;
+
+	if (slurm_job_facts(jobid, &f) != 0 ||
+	    sj_text_cause(cause, sizeof(cause), jobid, f.base_state, f.reason,
+			  "", f.time_limit) != 1)
+		return;
+	if (sj_text_not_started(text, sizeof(text), cause) ||
+	    sj_text_not_run(not_run, sizeof(not_run), cause) ||
+	    sj_news_death(&l->news, text, not_run, &err))
+		shim_error("the notebook is not told why the kernel did not "
+			   "start");
+	news_flush(l);
+}
+
 /* The warning clock (a timerfd) strikes at t; 0 stops it. */
 void warn_arm(int fd, time_t t)
 {

@@ -11,7 +11,28 @@
 #include "jsonwipe.h"
 #include "log.h"
 #include "proc.h"
+#include "shimconf.h"
 #include "shim.h"
+
+/* The site's defaults for the options the kernelspec left out; a file
+ * that is wrong or not to be trusted stops the shim, as a bad plugstack
+ * line stops the plugin: the admin meant something by it. */
+static int site_defaults(struct shim_args *a)
+{
+	struct sj_shimconf c;
+	struct sj_err err;
+	const char *path = sj_shimconf_path();
+	int found;
+
+	if (sj_shimconf_load(path, &c, &found, &err)) {
+		shim_error("site defaults: %s", err.msg);
+		return -1;
+	}
+	if (found)
+		shim_debug("site defaults from %s", path);
+	shim_args_site(a, &c);
+	return 0;
+}
 
 int main(int argc, char **argv)
 {
@@ -37,6 +58,10 @@ int main(int argc, char **argv)
 	if (getenv("SLURM_JUPYTER_SHIM_DEBUG") != NULL)
 		a.verbose = 1;
 	sj_log_set_debug(a.verbose);
+	if (a.mode == SHIM_LOGIN && site_defaults(&a)) {
+		shim_args_free(&a);
+		return 2;
+	}
 	switch (a.mode) {
 	case SHIM_HELP:
 		fputs(shim_usage, stdout);

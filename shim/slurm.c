@@ -52,6 +52,7 @@ struct salloc_watch {
 	char *jobid;
 	size_t len;
 	int janitor_fd;
+	const struct slurm_wait_also *also;
 	int pending;		/* "Pending job allocation N", not granted */
 	char reason[128];	/* last pending reason logged */
 };
@@ -63,6 +64,9 @@ static int handle_salloc_line(const char *line, struct salloc_watch *w,
 	fprintf(stderr, "%s\n", line);
 	if (w->jobid[0] == '\0' && find_jobid(line, w->jobid, w->len)) {
 		if (janitor_own_job(w->janitor_fd, w->jobid, err))
+			return -1;
+		if (w->also != NULL && w->also->named != NULL &&
+		    w->also->named(w->also->named_arg, w->jobid, err))
 			return -1;
 	}
 	if (strstr(line, "Pending job allocation") != NULL)
@@ -106,7 +110,7 @@ int slurm_allocate(const struct shim_args *a, const char *job_name,
 	int pipefd[2] = { -1, -1 }, status = 0, rv = -1, n = 0, done = 0;
 	pid_t pid = -1;
 	struct salloc_watch w = { .jobid = jobid, .len = len,
-				  .janitor_fd = janitor_fd };
+				  .janitor_fd = janitor_fd, .also = also };
 
 	jobid[0] = '\0';
 	if (slurm_release_check(err))
@@ -216,6 +220,8 @@ int slurm_allocate(const struct shim_args *a, const char *job_name,
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		sj_err_set(err, "salloc failed (exit status %d); its message "
 			   "is above", proc_exit_code(status));
+		if (jobid[0] != '\0')
+			rv = 1;
 		goto fail;
 	}
 	if (jobid[0] == '\0') {

@@ -21,6 +21,10 @@ struct slurm_wait_also {
 	void (*pending)(void *arg, const char *jobid,
 			const struct slurm_job_facts *f);
 	void *arg;
+	/* named (may be NULL) hears the job id as soon as salloc names it,
+	 * pending or granted (after the janitor): -1 fails the wait. */
+	int (*named)(void *named_arg, const char *jobid, struct sj_err *err);
+	void *named_arg;
 };
 
 /*
@@ -31,7 +35,10 @@ struct slurm_wait_also {
  * terminating signal (read from sfd) while waiting abandons the request.
  * Like slurm_start_step, refuses a Slurm of another release first
  * (slurm_release_check).  also (may be NULL) is served meanwhile: the
- * login shim answers Jupyter's clients while the job waits.
+ * login shim answers Jupyter's clients while the job waits.  Returns 0
+ * with jobid granted; -1 with err; 1 with err when salloc named jobid and
+ * then ended without an allocation (Slurm cancelled or refused the
+ * request): the caller may ask Slurm why.
  */
 int slurm_allocate(const struct shim_args *a, const char *job_name,
 		   int janitor_fd, int sfd, const struct slurm_wait_also *also,

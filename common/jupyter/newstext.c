@@ -160,6 +160,12 @@ int sj_text_not_run(char *buf, size_t len, const char *cause)
 		   "cell ran; %s.", cause);
 }
 
+int sj_text_not_started(char *buf, size_t len, const char *cause)
+{
+	return put(buf, len, "The kernel did not start: %s before it was "
+		   "granted. Restart the kernel to ask Slurm again.", cause);
+}
+
 int sj_text_previous(char *buf, size_t len, const char *cause,
 		     const char *node, const char *jobid)
 {

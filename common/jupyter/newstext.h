@@ -54,6 +54,11 @@ int sj_text_death(char *buf, size_t len, const char *cause);
  * stopped before this cell ran; CAUSE." */
 int sj_text_not_run(char *buf, size_t len, const char *cause);
 
+/* The held cell's error when Slurm ended the request before it was
+ * granted: "The kernel did not start: CAUSE before it was granted.
+ * Restart the kernel to ask Slurm again." */
+int sj_text_not_started(char *buf, size_t len, const char *cause);
+
 /* The next kernel's first cell: "The previous kernel was stopped: CAUSE.
  * This kernel runs on n2 in Slurm job 124." */
 int sj_text_previous(char *buf, size_t len, const char *cause,

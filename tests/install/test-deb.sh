@@ -10,8 +10,10 @@
 #     (restored on exit, whatever happens), sjtest starts a kernel through
 #     the installed /usr/bin/slurm-jupyter-shim with jupyter_client and it
 #     runs on a compute node; jupyter slurm doctor passes;
-#   - dpkg -r removes it and leaves nothing: dpkg knows no file of it, and
-#     every file it had is gone.
+#   - its conffile /etc/slurm-jupyter/shim.conf (the shim's site defaults)
+#     is root's and sets nothing;
+#   - dpkg -r removes it but its conffile, dpkg -P that too, and nothing is
+#     left: dpkg knows no file of it, and every file it had is gone.
 set -euo pipefail
 
 dir=${1:?usage: $0 DIR (with the .deb of make deb)}
@@ -43,8 +45,9 @@ installed() {
 	[ "$(dpkg-query -W -f='${db:Status-Status}' "$PKG" 2>/dev/null)" = installed ]
 }
 # Never remove an installation this test did not make.
-if installed || [ -e /usr/bin/slurm-jupyter-shim ]; then
-	echo "$0: $PKG or /usr/bin/slurm-jupyter-shim is installed already; not touching it" >&2
+if installed || [ -e /usr/bin/slurm-jupyter-shim ] ||
+	[ -e /etc/slurm-jupyter/shim.conf ]; then
+	echo "$0: $PKG, /usr/bin/slurm-jupyter-shim or /etc/slurm-jupyter/shim.conf is installed already; not touching it" >&2
 	exit 1
 fi
 
@@ -57,7 +60,9 @@ cleanup() {
 	if [ -f "$saved" ]; then
 		cp -p "$saved" "$CONF.tmp.$$" && mv -f "$CONF.tmp.$$" "$CONF"
 	fi
-	if installed; then dpkg -r "$PKG" >/dev/null 2>&1 || true; fi
+	if installed || [ -e /etc/slurm-jupyter/shim.conf ]; then
+		dpkg -P "$PKG" >/dev/null 2>&1 || true
+	fi
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -86,6 +91,14 @@ if strings "$plugin" | grep -q "built for Slurm $(/usr/bin/slurm-jupyter-shim --
 	ok "the installed plugin records its Slurm version ($(strings "$plugin" | grep 'built for Slurm'))"
 else
 	fail "the installed plugin does not record the Slurm version it was built for"
+fi
+# The shim's site defaults: a conffile, all commented out, root's.
+if [ "$(stat -c '%U %a' /etc/slurm-jupyter/shim.conf 2>&1)" = "root 644" ] &&
+	dpkg-query -W -f='${Conffiles}' "$PKG" | grep -q '^ /etc/slurm-jupyter/shim.conf ' &&
+	! grep -qv '^#' /etc/slurm-jupyter/shim.conf; then
+	ok "/etc/slurm-jupyter/shim.conf is a conffile of root's that sets nothing"
+else
+	fail "/etc/slurm-jupyter/shim.conf: $(ls -l /etc/slurm-jupyter/shim.conf 2>&1)"
 fi
 if man -w spank_jupyter >/dev/null 2>&1 && man -w slurm-jupyter-shim >/dev/null 2>&1; then
 	ok "man finds spank_jupyter(8) and slurm-jupyter-shim(1)"
@@ -157,11 +170,18 @@ if out=$(dpkg -r "$PKG" 2>&1); then
 else
 	fail "dpkg -r: $out"
 fi
+# Removed, a conffile stays (a site may have edited it); purged, it goes.
+if [ -f /etc/slurm-jupyter/shim.conf ] && out=$(dpkg -P "$PKG" 2>&1) &&
+	[ ! -e /etc/slurm-jupyter/shim.conf ]; then
+	ok "dpkg -r keeps /etc/slurm-jupyter/shim.conf, dpkg -P removes it"
+else
+	fail "shim.conf after dpkg -r and -P: $out $(ls -l /etc/slurm-jupyter 2>&1)"
+fi
 status=$(dpkg-query -W -f='${db:Status-Status}' "$PKG" 2>/dev/null || true)
 if [ -z "$status" ] || [ "$status" = not-installed ]; then
 	ok "dpkg knows nothing of $PKG any more (no config-files state)"
 else
-	fail "dpkg status of $PKG after dpkg -r: $status"
+	fail "dpkg status of $PKG after dpkg -P: $status"
 fi
 if dpkg -L "$PKG" >/dev/null 2>&1; then
 	fail "dpkg -L $PKG still lists files"

@@ -5,7 +5,8 @@
 #
 #   - install puts exactly the files of docs/install-files.txt there, with
 #     the default and with given PREFIX, SYSCONFDIR and SLURM_PLUGIN_DIR;
-#   - a site's own plugstack.conf.d/jupyter.conf is left as it is;
+#   - a site's own plugstack.conf.d/jupyter.conf and slurm-jupyter/shim.conf
+#     are left as they are;
 #   - every man page renders with man -l without a warning;
 #   - uninstall leaves no file behind (but the site's);
 #   - rpm/spank-jupyter.spec parses (rpmspec -P), where rpmspec exists.
@@ -39,7 +40,7 @@ files_in() { (cd "$1" && find . -type f -o -type l | sed 's|^\.||' | sort); }
 
 # One round trip; $1 names it, the rest are make variables.
 round_trip() {
-	local name=$1 dest site diff left out f
+	local name=$1 dest site conf diff left out f
 	shift
 	dest=$(mktemp -d "$scratch/dest.XXXXXX")
 	if ! mk install DESTDIR="$dest" "$@" >"$scratch/log" 2>&1; then
@@ -73,17 +74,20 @@ round_trip() {
 
 	# A site's own file survives install and uninstall.
 	site=$dest$(mk "$@" print-SYSCONFDIR)/slurm/plugstack.conf.d/jupyter.conf
-	mkdir -p "$(dirname "$site")"
+	conf=$dest$(mk "$@" print-SYSCONFDIR)/slurm-jupyter/shim.conf
+	mkdir -p "$(dirname "$site")" "$(dirname "$conf")"
 	echo "# the site's own" >"$site"
+	echo "idle_timeout=1h" >"$conf"
 	if ! mk install DESTDIR="$dest" "$@" >/dev/null 2>&1 ||
 		! mk uninstall DESTDIR="$dest" "$@" >/dev/null 2>&1; then
-		fail "$name: make install or uninstall failed next to a site's jupyter.conf"
+		fail "$name: make install or uninstall failed next to a site's jupyter.conf and shim.conf"
 	fi
 	if [ "$(cat "$site")" = "# the site's own" ] &&
-		[ "$(files_in "$dest")" = "${site#"$dest"}" ]; then
-		ok "$name: a site's own jupyter.conf is kept as it is"
+		[ "$(cat "$conf")" = "idle_timeout=1h" ] &&
+		[ "$(files_in "$dest")" = "$(printf '%s\n' "${site#"$dest"}" "${conf#"$dest"}" | sort)" ]; then
+		ok "$name: a site's own jupyter.conf and shim.conf are kept as they are"
 	else
-		fail "$name: the site's jupyter.conf was touched, or files were left"
+		fail "$name: the site's jupyter.conf or shim.conf was touched, or files were left"
 	fi
 }
 

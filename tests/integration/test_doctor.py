@@ -5,18 +5,21 @@ is gone from plugstack.conf and when a node's firewall drops the relay.
 
 The broken states disturb every test that runs at the same time, so each
 lasts only as long as one doctor run and is undone in a finally."""
+import os
 import re
 import subprocess
 
 from conftest import SHIM, STATE, inspect
+from test_idle import SITE, site_conf  # noqa: F401 (a fixture)
 
 DOCTOR = [STATE + "/bin/jupyter-slurm", "doctor"]
-CHECKS = ["slurm", "plugin", "munge", "shim", "rendezvous", "relay", "kernel"]
+CHECKS = ["slurm", "plugin", "munge", "shim", "site", "rendezvous", "relay",
+          "kernel"]
 
 
-def doctor(*args, timeout=180):
+def doctor(*args, timeout=180, env=None):
     r = subprocess.run(DOCTOR + list(args), capture_output=True, text=True,
-                       timeout=timeout)
+                       timeout=timeout, env=env)
     lines = r.stdout.splitlines()
     checks = {}
     for line in lines:
@@ -46,7 +49,33 @@ def test_healthy_cluster_all_ok():
         f"{built}"), out
     assert "--jupyter-kernel" in checks["plugin"][1]
     assert STATE + "/bin/slurm-jupyter-shim" in checks["shim"][1]
+    # This host's own site defaults: none, or the package's that sets
+    # nothing.
+    assert checks["site"][1] in (
+        "no /etc/slurm-jupyter/shim.conf: the shim's built-in defaults",
+        "/etc/slurm-jupyter/shim.conf sets nothing"), out
     assert "answered kernel_info" in checks["kernel"][1]
+
+
+def test_site_defaults_are_checked(site_conf):
+    """doctor reads the site file the shim would (SLURM_JUPYTER_SHIM_CONF
+    here): what it sets, or why the shim would refuse it."""
+    env = {**os.environ, "SLURM_JUPYTER_SHIM_CONF": SITE}
+    site_conf("# the test site", "idle_timeout=20s", "linger=0")
+    rc, checks, out = doctor(env=env)
+    assert rc == 0, out
+    assert checks["site"] == (
+        "ok", f"{SITE} sets idle_timeout=20s (line 2), linger=0 (line 3)"), out
+    site_conf("linger=5")
+    rc, checks, out = doctor(env=env)
+    assert rc == 1, out
+    verdict, text = checks["site"]
+    assert verdict == "FAIL", out
+    assert text.startswith(f"{SITE} line 1: linger=5: 0 or one duration "
+                           "with a unit (s, m or h) up to 24h"), out
+    # The trial kernel's shim refused the same file.
+    assert [checks[c][0] for c in ("rendezvous", "relay", "kernel")] != \
+        ["ok", "ok", "ok"], out
 
 
 def test_bad_option_is_usage_error():

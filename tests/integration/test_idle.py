@@ -8,9 +8,15 @@ would, rather than run an IOLoopKernelManager with a tornado loop in a
 thread: what reaches the shim is the same (a new shim on the same
 connection file), and the test decides when, so it can look at Slurm in
 between."""
+import os
+import subprocess
 import uuid
 
-from conftest import ME, START_TIMEOUT, job_gone, run_cell, squeue, wait_until
+import pytest
+
+from conftest import (ME, SHIM, START_TIMEOUT, STATE, inspect, job_gone,
+                      run_cell, squeue, wait_until)
+from test_generator import GEN, data_dir  # noqa: F401 (a fixture)
 
 WHERE = ("import os; print(os.environ['SLURMD_NODENAME'], "
          "os.environ['SLURM_JOB_ID'])")
@@ -91,3 +97,101 @@ def test_busy_cell_outlives_idle_timeout(kernelspecs, start_kernel):
     assert (out, err) == ("True\n", "")
     assert k.shim.poll() is None
     assert "(--idle-timeout): shutting" not in k.shim_log()
+
+
+# The cluster's site defaults for the shim (sj-inspect shim-conf writes
+# it, root's as it must be); kernelspecs name it in their environment.
+SITE = STATE + "/etc/slurm-jupyter/shim.conf"
+
+
+@pytest.fixture
+def site_conf():
+    """site_conf(LINE...) writes the site file; it goes afterwards."""
+    yield lambda *lines: inspect("shim-conf", *lines)
+    inspect("shim-conf")
+
+
+def add_site_spec(name, *opts):
+    r = subprocess.run([GEN, "add", "python3", f"--name={name}",
+                        "--partition=debug", "--time=10",
+                        f"--env=SLURM_JUPYTER_SHIM_CONF={SITE}", *opts],
+                       capture_output=True, text=True, timeout=120)
+    assert (r.returncode, r.stderr) == (0, ""), r
+    return name
+
+
+def show(name):
+    r = subprocess.run([GEN, "show", name], capture_output=True, text=True,
+                       timeout=60)
+    assert (r.returncode, r.stderr) == (0, ""), r
+    return r.stdout
+
+
+def test_site_idle_timeout_and_the_kernelspec_over_it(data_dir, site_conf,
+                                                      start_kernel):
+    """A site's idle_timeout=20s gives an idle kernel's allocation back;
+    a kernelspec's --idle-timeout=0 keeps its kernel; show says which
+    value each gets from where."""
+    site_conf("# the test site", "idle_timeout=20s", "warn_before=0",
+              "linger=0")
+    keep = add_site_spec(unique("site-keep"), "--idle-timeout=0")
+    idle = add_site_spec(unique("site-idle"))
+    out = show(idle)
+    assert f"  idle timeout  20s (site default, {SITE} line 2)\n" in out
+    assert f"  warn before   0 (site default, {SITE} line 3)\n" in out
+    assert f"  linger        0 (site default, {SITE} line 4)\n" in out
+    assert "  idle timeout  0 (kernelspec)\n" in show(keep)
+
+    # The kept kernel first: had it the site's 20 s too, they would be
+    # up before the other kernel's.
+    kk = start_kernel(keep)
+    content, out, _ = run_cell(kk.kc, WHERE)
+    assert content["status"] == "ok", kk.shim_log()
+    kept_job = out.split()[1]
+    ki = start_kernel(idle)
+    content, out, _ = run_cell(ki.kc, WHERE)
+    assert content["status"] == "ok", ki.shim_log()
+    _, job = out.split()
+
+    assert ki.wait_exit(timeout=120) == 0, ki.shim_log()
+    assert ("the kernel was idle for 20 s (--idle-timeout): shutting it "
+            f"down; job {job} is released after the linger") in \
+        ki.shim_log()
+    wait_until(job_gone(job), 60, f"job {job} to be released")
+    assert kk.shim.poll() is None, kk.shim_log()
+    assert "(--idle-timeout): shutting" not in kk.shim_log()
+    content, out, _ = run_cell(kk.kc, WHERE)
+    assert out.split()[1] == kept_job
+
+
+def refusal(env_path):
+    """The login shim's first words with the site file at env_path."""
+    r = subprocess.run([SHIM, "-f", "/nonexistent.json", "--", "k"],
+                       capture_output=True, text=True, timeout=60,
+                       env={**os.environ,
+                            "SLURM_JUPYTER_SHIM_CONF": env_path})
+    assert r.returncode == 2, r
+    return r.stderr.splitlines()[0]
+
+
+def test_shim_refuses_a_bad_or_untrusted_site_file(site_conf, tmp_path):
+    site_conf("idle_timeout=20")
+    assert refusal(SITE) == (
+        f"slurm-jupyter-shim: site defaults: {SITE} line 1: "
+        "--idle-timeout=20: the duration needs a unit (s, m or h), as in "
+        "30m")
+    site_conf("idle_timeout=20s", "idle_timeout=30s")
+    assert refusal(SITE) == (
+        f"slurm-jupyter-shim: site defaults: {SITE} line 2: idle_timeout "
+        "given again (first on line 1)")
+    site_conf("idle_timeout=20s", "culler=on")
+    assert refusal(SITE) == (
+        f"slurm-jupyter-shim: site defaults: {SITE} line 2: unknown key "
+        "\"culler\" (known: idle_timeout, warn_before, linger)")
+    # The user's own file is no site's.
+    mine = tmp_path / "shim.conf"
+    mine.write_text("idle_timeout=0\n")
+    mine.chmod(0o644)
+    assert refusal(str(mine)) == (
+        f"slurm-jupyter-shim: site defaults: {mine} belongs to uid "
+        f"{os.getuid()}, not root: refused (chown root {mine})")

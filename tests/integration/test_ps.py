@@ -200,6 +200,51 @@ def test_cancel_a_lingering_allocation(kernelspecs, start_kernel):
     assert ps_json() == {}
 
 
+def test_ps_lists_a_waiting_request_and_cancel_withdraws_it(kernelspecs,
+                                                            start_kernel):
+    """A kernel whose job Slurm holds: ps lists the request as PENDING with
+    Slurm's reason before anything is granted; cancel withdraws it, the
+    held cell is told why, and nothing is left behind."""
+    from test_news import cell_news, is_error, pending_jobs
+    name = kernelspecs.add("ps-waiting", ["-p", "debug", "-t", "10",
+                                          "--hold"])
+    k = start_kernel(name, wait=False)
+    k.kc.wait_for_ready(timeout=60)
+    [job] = wait_until(pending_jobs, 30, "the job to be queued")
+    job = int(job)
+    msg_id = k.kc.execute("print(1)")
+
+    entries = wait_until(lambda: ps_json() or None, 30,
+                         "ps to list the request")
+    assert sorted(entries) == [job], entries
+    e = entries[job]
+    assert (e["state"], e["reason"], e["partition"]) == \
+        ("PENDING", "JobHeldUser", "debug"), e
+    assert (e["nodes"], e["time_left"], e["time_left_seconds"]) == \
+        (None, None, None), e
+    assert (e["kernels"], e["kernelspec"], e["made_by"]) == \
+        (1, name, "shim"), e
+    r = gen("ps")
+    assert (r.returncode, r.stderr) == (0, ""), r
+    [row] = r.stdout.splitlines()[1:]
+    assert row.split() == [str(job), "PENDING", "(JobHeldUser)", "debug",
+                           "-", "-", "1", name, "shim"], r.stdout
+
+    r = gen("cancel", str(job))
+    assert (r.returncode, r.stderr) == (0, ""), r
+    assert r.stdout == f"cancelled job {job} ({name}): 1 kernel ended\n"
+    news = cell_news(k.kc, msg_id, is_error, timeout=60, log=k.shim_log)
+    assert news[-1]["content"]["evalue"] == (
+        f"The kernel did not start: Slurm job {job} was cancelled "
+        "(scancel) before it was granted. Restart the kernel to ask Slurm "
+        "again.")
+    assert k.wait_exit() == 1, k.shim_log()
+    wait_until(job_gone(job), 60, f"job {job} to end")
+    wait_until(procs_gone, 60, "the janitor to end")
+    assert not (lock_dir() / f"{job}.lock").exists()
+    assert ps_json() == {}
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -135,6 +135,47 @@ static void test_refused(void **state)
 	REFUSED("expected \"--node -- KERNEL ARGV...\"", "--node", "k");
 }
 
+/* argv parsed with the site file c: the idle timeout, the first warning
+ * (0: none), the number of warnings and the linger the shim then has. */
+static void check_site(char **argv, const struct sj_shimconf *c,
+		       unsigned idle, unsigned warn0, int nwarn,
+		       unsigned linger)
+{
+	struct shim_args a;
+	struct sj_err err = { "" };
+
+	assert_int_equal(parse(argv, &a, &err), 0);
+	shim_args_site(&a, c);
+	assert_int_equal(a.idle_timeout, idle);
+	assert_int_equal(a.warn.n, nwarn);
+	assert_int_equal(nwarn > 0 ? a.warn.before[0] : 0, warn0);
+	assert_int_equal(a.linger, linger);
+	shim_args_free(&a);
+}
+
+/* The kernelspec's option wins over the site's file, the file over the
+ * built-in default. */
+static void test_site_defaults(void **state)
+{
+	static const char site[] = "idle_timeout=20s\nwarn_before=5m\n"
+				   "linger=1m\n";
+	char **bare = ARGV("-f", "c.json", "--", "k");
+	char **own = ARGV("--idle-timeout=0", "--warn-before=2m,1m",
+			  "--linger=3", "-f", "c.json", "--", "k");
+	struct sj_shimconf c, none;
+	struct sj_err err = { "" };
+
+	(void)state;
+	assert_int_equal(sj_shimconf_parse(site, sizeof(site) - 1, "s", &c,
+					   &err), 0);
+	check_site(bare, &c, 20, 300, 1, 60);
+	check_site(own, &c, 0, 120, 2, 3);
+	/* A file that sets nothing changes nothing. */
+	assert_int_equal(sj_shimconf_parse("# all off\n", 10, "s", &none,
+					   &err), 0);
+	check_site(bare, &none, 0, 600, 2, SJ_DEFAULT_LINGER);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -142,6 +183,7 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_node_side),
 		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_site_defaults),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
