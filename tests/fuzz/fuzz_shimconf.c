@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* The site's shim.conf (common/jupyter/shimconf.h): whatever the bytes,
+/* The site's shim.conf (common/slurm/shimconf.h): whatever the bytes,
  * what is accepted is within the bounds the shim's options have, and
  * written back as a file reads back the same. */
 #include <stddef.h>
