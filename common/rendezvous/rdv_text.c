@@ -80,15 +80,20 @@ int sj_rdv_keypair(char public_hex[SJ_KEY_HEX + 1],
 	return 0;
 }
 
-/* jansson's text with anything but printable ASCII as '?': it may quote
- * a key the peer chose, and it goes to a log line. */
-static void printable(const char *in, char *out, size_t size)
+void sj_rdv_printable(const char *s, size_t len, char *out, size_t size)
 {
 	size_t i;
 
-	for (i = 0; in[i] != '\0' && i + 1 < size; i++)
-		out[i] = in[i] >= 0x20 && in[i] < 0x7f ? in[i] : '?';
+	for (i = 0; i < len && i + 1 < size; i++)
+		out[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
 	out[i] = '\0';
+}
+
+/* jansson's text may quote a key the peer chose, and it goes to a log
+ * line. */
+static void printable(const char *in, char *out, size_t size)
+{
+	sj_rdv_printable(in, strlen(in), out, size);
 }
 
 int sj_rdv_unpack_error(const json_error_t *je, const char *fmt,

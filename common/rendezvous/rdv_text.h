@@ -40,6 +40,12 @@ int sj_rdv_copy(const char *name, const char *v, size_t len, char *dst,
 int sj_rdv_keypair(char public_hex[SJ_KEY_HEX + 1],
 		   char secret_hex[SJ_KEY_HEX + 1], struct sj_err *err);
 
+/* s[0..len) as a log may show it, in out (size > 0 bytes, always
+ * NUL-terminated, cut to fit): every byte but printable ASCII becomes '?',
+ * so that a peer's or a user's text cannot start a line of its own or
+ * send escape sequences to whoever reads the log. */
+void sj_rdv_printable(const char *s, size_t len, char *out, size_t size);
+
 /* Sets err from a failed json_unpack_ex (or json_pack_ex) with fmt,
  * keys[0], .., keys[1], .., whose format gives every key as "s:" in the
  * order of keys: jansson's own

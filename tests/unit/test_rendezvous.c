@@ -82,7 +82,11 @@ static void test_spec_parse(void **state)
 	spec_bad("h:5:" NONCE "0", "nonce must be");
 	spec_bad("h:5:" NONCE ":x", "nonce must be");
 	spec_bad("h:5:0123456789abcdef0123456789abcde", "nonce must be");
-	spec_bad("h:5:" NONCE "\n", "nonce must be");
+	spec_bad("h:5:" NONCE "\n", "rendezvous \"h:5:" NONCE "?\": nonce "
+		 "must be");
+	/* Quoted for a log (slurmd's): no line of its own, no escapes. */
+	spec_bad("h\x1b[2J\n\xc3\xa9:5:" NONCE, "rendezvous \"h?[2J???:5:"
+		 NONCE "\": bad host \"h?[2J???\"");
 	/* IPv6 only in brackets. */
 	spec_bad("::1:5:" NONCE, "port must be 1-65535");
 	spec_bad("[::1:5:" NONCE, "expected [IPV6]:PORT:NONCE");
@@ -320,6 +324,11 @@ static const struct field_case field_cases[] = {
 	{ 0, "type", "\"welcome\"", "rendezvous HELLO: expected type "
 	  "\"hello\", got \"welcome\"" },
 	{ 0, "type", "1", "\"type\": Expected string, got integer" },
+	/* The peer's text goes to a log (slurmd's, for the plugin): no line
+	 * of its own, no escape sequence, no byte above ASCII. */
+	{ 0, "type", "\"\\u001b[2J\\nspank_jupyter: x\"", "expected type "
+	  "\"hello\", got \"?[2J?spank_jupyter: x\"" },
+	{ 0, "type", "\"\\u00e9t\\u00e9\"", "got \"??t??\"" },
 	{ 0, "relay_port", "0", "\"relay_port\" must be a port 1-65535" },
 	{ 0, "relay_port", "65536", "must be a port 1-65535" },
 	{ 0, "relay_port", "-1", "must be a port 1-65535" },
@@ -434,6 +443,8 @@ static const struct shape_case shape_cases[] = {
 	{ "sjrdv=6\n" HELLO_JSON, "unsupported version \"sjrdv=6\"" },
 	{ "sjrdv=12345678901234567890", "unsupported version "
 	  "\"sjrdv=1234567890\"" },
+	{ "sjrdv=4\r\n", "unsupported version \"sjrdv=4?\" (this end" },
+	{ "sjrdv=\x1b[2J\n", "unsupported version \"sjrdv=?[2J\"" },
 	{ "GET / HTTP/1.0\r\n\r\n", "rendezvous HELLO: not a rendezvous "
 	  "message" },
 	{ "", "not a rendezvous message" },
