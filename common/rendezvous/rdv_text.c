@@ -122,11 +122,29 @@ int sj_rdv_unpack_error(const json_error_t *je, const char *fmt,
 	return sj_err_set(err, "\"%s\": %s", keys[started - 1], text);
 }
 
-int sj_rdv_load_error(const json_error_t *je, struct sj_err *err)
+/* quote: keep the text jansson quotes ("near '...'"), which is the token
+ * it stopped in when that is at most 20 characters long: with a secret, a
+ * key cut short or with a bad escape would show its first characters. */
+static int load_error(const json_error_t *je, int quote, struct sj_err *err)
 {
-	char text[JSON_ERROR_TEXT_LENGTH];
+	char text[JSON_ERROR_TEXT_LENGTH], *near;
 
 	printable(je->text, text, sizeof(text));
-	return sj_err_set(err, "invalid JSON at line %d column %d: %s",
-			  je->line, je->column, text);
+	near = strstr(text, " near '");
+	if (!quote && near != NULL)
+		*near = '\0';
+	sj_err_set(err, "invalid JSON at line %d column %d: %s", je->line,
+		   je->column, text);
+	explicit_bzero(text, sizeof(text));
+	return -1;
+}
+
+int sj_rdv_load_error(const json_error_t *je, struct sj_err *err)
+{
+	return load_error(je, 1, err);
+}
+
+int sj_rdv_load_error_secret(const json_error_t *je, struct sj_err *err)
+{
+	return load_error(je, 0, err);
 }

@@ -60,4 +60,9 @@ int sj_rdv_unpack_error(const json_error_t *je, const char *fmt,
  * Returns -1. */
 int sj_rdv_load_error(const json_error_t *je, struct sj_err *err);
 
+/* The same for a text that holds a secret (the WELCOME's HMAC key,
+ * relay.json's secret key): without the part of the text jansson quotes
+ * ("near '...'"), which may be the secret's first characters. */
+int sj_rdv_load_error_secret(const json_error_t *je, struct sj_err *err);
+
 #endif

@@ -159,8 +159,15 @@ static int open_msg(const char *text, size_t len, const char *type,
 	if (memchr(text, '\0', len) != NULL)
 		return sj_err_set(err, "contains a NUL byte");
 	*o = json_loadb(text + vl, len - vl, JSON_REJECT_DUPLICATES, &je);
-	if (*o == NULL)
-		return sj_rdv_load_error(&je, err);
+	if (*o == NULL) {
+		/* The WELCOME holds the kernel's key. */
+		if (strcmp(type, "welcome") == 0)
+			sj_rdv_load_error_secret(&je, err);
+		else
+			sj_rdv_load_error(&je, err);
+		explicit_bzero(&je, sizeof(je));
+		return -1;
+	}
 	/* The type first, so that a message of the other kind is named as
 	 * such rather than by the first field it lacks. */
 	if (json_unpack_ex(*o, &je, 0, "{s:s}", "type", &got) != 0) {

@@ -504,6 +504,34 @@ static void test_decode_shape(void **state)
 	free(big);
 }
 
+/* A WELCOME jansson cannot read is refused without the text jansson
+ * quotes (the token it stopped in): that could be the key's beginning,
+ * bound for slurmd's log.  A HELLO holds no secret and keeps it. */
+static void test_welcome_error_hides_key(void **state)
+{
+	static const char *const texts[] = {
+		"sjrdv=5\n{\"type\":\"welcome\",\"key\":\"s3cr\x01t\"}",
+		"sjrdv=5\n{\"type\":\"welcome\",\"key\":\"s3cret",
+		"sjrdv=5\n{\"type\":\"welcome\",\"key\":\"s3c\\q\"}",
+	};
+	struct sj_welcome w;
+	struct sj_hello h;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		struct sj_err err = { "" };
+
+		assert_fails(sj_welcome_decode(texts[i], strlen(texts[i]), &w,
+					       &err), err, "rendezvous WELCOME: "
+			     "invalid JSON at line 1 column ");
+		if (strstr(err.msg, "s3c") != NULL)
+			fail_msg("the key shows: %s", err.msg);
+		assert_fails(sj_hello_decode(texts[i], strlen(texts[i]), &h,
+					     &err), err, "near '\"s3c");
+	}
+}
+
 static void test_hello_text_bound(void **state)
 {
 	struct sj_hello h, back;
@@ -537,6 +565,7 @@ int main(void)
 		cmocka_unit_test(test_decode_fields),
 		cmocka_unit_test(test_decode_key_length),
 		cmocka_unit_test(test_decode_shape),
+		cmocka_unit_test(test_welcome_error_hides_key),
 		cmocka_unit_test(test_hello_text_bound),
 	};
 
