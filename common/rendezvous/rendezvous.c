@@ -153,6 +153,9 @@ static int open_msg(const char *text, size_t len, const char *type,
 	*o = NULL;
 	if (len > SJ_FRAME_MAX)
 		return sj_err_set(err, "larger than %d bytes", SJ_FRAME_MAX);
+	/* Our version with nothing after it: not "unsupported". */
+	if (len == vl - 1 && memcmp(text, VERSION_LINE, len) == 0)
+		return sj_err_set(err, "nothing after the version line");
 	if (len < vl || memcmp(text, VERSION_LINE, vl) != 0)
 		return bad_version(text, len, err);
 	/* jansson skips a NUL after a number ("1\0}" reads as 1}). */

@@ -443,6 +443,7 @@ static const struct shape_case shape_cases[] = {
 	{ "sjrdv=6\n" HELLO_JSON, "unsupported version \"sjrdv=6\"" },
 	{ "sjrdv=12345678901234567890", "unsupported version "
 	  "\"sjrdv=1234567890\"" },
+	{ "sjrdv=5", "rendezvous HELLO: nothing after the version line" },
 	{ "sjrdv=4\r\n", "unsupported version \"sjrdv=4?\" (this end" },
 	{ "sjrdv=\x1b[2J\n", "unsupported version \"sjrdv=?[2J\"" },
 	{ "GET / HTTP/1.0\r\n\r\n", "rendezvous HELLO: not a rendezvous "
