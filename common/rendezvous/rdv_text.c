@@ -80,15 +80,20 @@ int sj_rdv_keypair(char public_hex[SJ_KEY_HEX + 1],
 	return 0;
 }
 
-/* jansson's text with anything but printable ASCII as '?': it may quote
- * a key the peer chose, and it goes to a log line. */
-static void printable(const char *in, char *out, size_t size)
+void sj_rdv_printable(const char *s, size_t len, char *out, size_t size)
 {
 	size_t i;
 
-	for (i = 0; in[i] != '\0' && i + 1 < size; i++)
-		out[i] = in[i] >= 0x20 && in[i] < 0x7f ? in[i] : '?';
+	for (i = 0; i < len && i + 1 < size; i++)
+		out[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
 	out[i] = '\0';
+}
+
+/* jansson's text may quote a key the peer chose, and it goes to a log
+ * line. */
+static void printable(const char *in, char *out, size_t size)
+{
+	sj_rdv_printable(in, strlen(in), out, size);
 }
 
 int sj_rdv_unpack_error(const json_error_t *je, const char *fmt,
@@ -117,11 +122,29 @@ int sj_rdv_unpack_error(const json_error_t *je, const char *fmt,
 	return sj_err_set(err, "\"%s\": %s", keys[started - 1], text);
 }
 
-int sj_rdv_load_error(const json_error_t *je, struct sj_err *err)
+/* quote: keep the text jansson quotes ("near '...'"), which is the token
+ * it stopped in when that is at most 20 characters long: with a secret, a
+ * key cut short or with a bad escape would show its first characters. */
+static int load_error(const json_error_t *je, int quote, struct sj_err *err)
 {
-	char text[JSON_ERROR_TEXT_LENGTH];
+	char text[JSON_ERROR_TEXT_LENGTH], *near;
 
 	printable(je->text, text, sizeof(text));
-	return sj_err_set(err, "invalid JSON at line %d column %d: %s",
-			  je->line, je->column, text);
+	near = strstr(text, " near '");
+	if (!quote && near != NULL)
+		*near = '\0';
+	sj_err_set(err, "invalid JSON at line %d column %d: %s", je->line,
+		   je->column, text);
+	explicit_bzero(text, sizeof(text));
+	return -1;
+}
+
+int sj_rdv_load_error(const json_error_t *je, struct sj_err *err)
+{
+	return load_error(je, 1, err);
+}
+
+int sj_rdv_load_error_secret(const json_error_t *je, struct sj_err *err)
+{
+	return load_error(je, 0, err);
 }

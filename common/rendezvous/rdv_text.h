@@ -40,6 +40,12 @@ int sj_rdv_copy(const char *name, const char *v, size_t len, char *dst,
 int sj_rdv_keypair(char public_hex[SJ_KEY_HEX + 1],
 		   char secret_hex[SJ_KEY_HEX + 1], struct sj_err *err);
 
+/* s[0..len) as a log may show it, in out (size > 0 bytes, always
+ * NUL-terminated, cut to fit): every byte but printable ASCII becomes '?',
+ * so that a peer's or a user's text cannot start a line of its own or
+ * send escape sequences to whoever reads the log. */
+void sj_rdv_printable(const char *s, size_t len, char *out, size_t size);
+
 /* Sets err from a failed json_unpack_ex (or json_pack_ex) with fmt,
  * keys[0], .., keys[1], .., whose format gives every key as "s:" in the
  * order of keys: jansson's own
@@ -53,5 +59,10 @@ int sj_rdv_unpack_error(const json_error_t *je, const char *fmt,
  * anything but printable ASCII as '?' (it may quote the peer's bytes).
  * Returns -1. */
 int sj_rdv_load_error(const json_error_t *je, struct sj_err *err);
+
+/* The same for a text that holds a secret (the WELCOME's HMAC key,
+ * relay.json's secret key): without the part of the text jansson quotes
+ * ("near '...'"), which may be the secret's first characters. */
+int sj_rdv_load_error_secret(const json_error_t *je, struct sj_err *err);
 
 #endif

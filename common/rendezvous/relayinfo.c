@@ -128,8 +128,11 @@ static int parse(const char *text, size_t len, struct sj_relayinfo *out,
 	if (memchr(text, '\0', len) != NULL)
 		return sj_err_set(err, "contains a NUL byte");
 	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
-	if (root == NULL)
-		return sj_rdv_load_error(&je, err);
+	if (root == NULL) {
+		sj_rdv_load_error_secret(&je, err);
+		explicit_bzero(&je, sizeof(je));
+		return -1;
+	}
 	if (json_unpack_ex(root, &je, 0, UNPACK, keys[0], &addr, &laddr,
 			   keys[1], &login, &llogin, keys[2], &port, keys[3],
 			   &fd, keys[4], &spub, &lspub, keys[5], &ssec, &lssec,

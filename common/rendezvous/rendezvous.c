@@ -43,45 +43,53 @@ int sj_rdv_spec_parse(const char *s, struct sj_rdv_spec *spec,
 	struct sj_rdv_spec out;
 	const char *host, *hend, *port, *pend, *nonce;
 	unsigned long v;
+	/* The value as errors quote it: srun's argument, which the plugin
+	 * logs in slurmd's log too. */
+	char shown[301], shown_host[sizeof(out.host)];
 
 	memset(&out, 0, sizeof(out));
 	if (s == NULL)
 		return sj_err_set(err, "rendezvous: no value given");
+	sj_rdv_printable(s, strnlen(s, sizeof(shown) - 1), shown,
+			 sizeof(shown));
 	if (s[0] == '[') {
 		host = s + 1;
 		hend = strchr(host, ']');
 		if (hend == NULL || hend[1] != ':')
-			return sj_err_set(err, "rendezvous \"%.300s\": expected "
-					  "[IPV6]:PORT:NONCE", s);
+			return sj_err_set(err, "rendezvous \"%s\": expected "
+					  "[IPV6]:PORT:NONCE", shown);
 		port = hend + 2;
 	} else {
 		host = s;
 		hend = strchr(s, ':');
 		if (hend == NULL)
-			return sj_err_set(err, "rendezvous \"%.300s\": expected "
-					  "HOST:PORT:NONCE", s);
+			return sj_err_set(err, "rendezvous \"%s\": expected "
+					  "HOST:PORT:NONCE", shown);
 		port = hend + 1;
 	}
 	if ((size_t)(hend - host) >= sizeof(out.host))
-		return sj_err_set(err, "rendezvous \"%.300s\": host name too "
-				  "long", s);
+		return sj_err_set(err, "rendezvous \"%s\": host name too "
+				  "long", shown);
 	memcpy(out.host, host, (size_t)(hend - host));
 	if (s[0] == '[' ? !sj_rdv_is_ip(out.host) || strchr(out.host, ':') == NULL
-			: !sj_rdv_is_hostname(out.host, strlen(out.host)))
-		return sj_err_set(err, "rendezvous \"%.300s\": bad host \"%s\"",
-				  s, out.host);
+			: !sj_rdv_is_hostname(out.host, strlen(out.host))) {
+		sj_rdv_printable(out.host, strlen(out.host), shown_host,
+				 sizeof(shown_host));
+		return sj_err_set(err, "rendezvous \"%s\": bad host \"%s\"",
+				  shown, shown_host);
+	}
 	pend = strchr(port, ':');
 	if (pend == NULL)
-		return sj_err_set(err, "rendezvous \"%.300s\": expected "
-				  "HOST:PORT:NONCE", s);
+		return sj_err_set(err, "rendezvous \"%s\": expected "
+				  "HOST:PORT:NONCE", shown);
 	if (parse_uint(port, (size_t)(pend - port), 65535, &v) != 0 || v < 1)
-		return sj_err_set(err, "rendezvous \"%.300s\": port must be "
-				  "1-65535", s);
+		return sj_err_set(err, "rendezvous \"%s\": port must be "
+				  "1-65535", shown);
 	out.port = (int)v;
 	nonce = pend + 1;
 	if (!sj_rdv_is_nonce(nonce, strlen(nonce)))
-		return sj_err_set(err, "rendezvous \"%.300s\": nonce must be %d "
-				  "lowercase hex digits", s, SJ_NONCE_HEX);
+		return sj_err_set(err, "rendezvous \"%s\": nonce must be %d "
+				  "lowercase hex digits", shown, SJ_NONCE_HEX);
 	memcpy(out.nonce, nonce, SJ_NONCE_HEX + 1);
 	*spec = out;
 	return 0;
@@ -121,14 +129,17 @@ static int bad_version(const char *text, size_t len, struct sj_err *err)
 {
 	size_t n = len < 16 ? len : 16;
 	const char *nl;
+	char shown[17];
 
 	if (len <= 6 || memcmp(text, "sjrdv=", 6) != 0)
 		return sj_err_set(err, "not a rendezvous message");
 	nl = memchr(text, '\n', n);
 	if (nl != NULL)
 		n = (size_t)(nl - text);
-	return sj_err_set(err, "unsupported version \"%.*s\" (this end speaks "
-			  "sjrdv=5)", (int)n, text);
+	/* The peer's bytes, bound for a log line. */
+	sj_rdv_printable(text, n, shown, sizeof(shown));
+	return sj_err_set(err, "unsupported version \"%s\" (this end speaks "
+			  "sjrdv=5)", shown);
 }
 
 /* The JSON object of a message of this version and of type `type`. */
@@ -142,14 +153,24 @@ static int open_msg(const char *text, size_t len, const char *type,
 	*o = NULL;
 	if (len > SJ_FRAME_MAX)
 		return sj_err_set(err, "larger than %d bytes", SJ_FRAME_MAX);
+	/* Our version with nothing after it: not "unsupported". */
+	if (len == vl - 1 && memcmp(text, VERSION_LINE, len) == 0)
+		return sj_err_set(err, "nothing after the version line");
 	if (len < vl || memcmp(text, VERSION_LINE, vl) != 0)
 		return bad_version(text, len, err);
 	/* jansson skips a NUL after a number ("1\0}" reads as 1}). */
 	if (memchr(text, '\0', len) != NULL)
 		return sj_err_set(err, "contains a NUL byte");
 	*o = json_loadb(text + vl, len - vl, JSON_REJECT_DUPLICATES, &je);
-	if (*o == NULL)
-		return sj_rdv_load_error(&je, err);
+	if (*o == NULL) {
+		/* The WELCOME holds the kernel's key. */
+		if (strcmp(type, "welcome") == 0)
+			sj_rdv_load_error_secret(&je, err);
+		else
+			sj_rdv_load_error(&je, err);
+		explicit_bzero(&je, sizeof(je));
+		return -1;
+	}
 	/* The type first, so that a message of the other kind is named as
 	 * such rather than by the first field it lacks. */
 	if (json_unpack_ex(*o, &je, 0, "{s:s}", "type", &got) != 0) {
@@ -157,9 +178,13 @@ static int open_msg(const char *text, size_t len, const char *type,
 
 		return sj_rdv_unpack_error(&je, "{s:s}", key, 1, err);
 	}
-	if (strcmp(got, type) != 0)
-		return sj_err_set(err, "expected type \"%s\", got \"%.32s\"",
-				  type, got);
+	if (strcmp(got, type) != 0) {
+		char shown[33];
+
+		sj_rdv_printable(got, strlen(got), shown, sizeof(shown));
+		return sj_err_set(err, "expected type \"%s\", got \"%s\"",
+				  type, shown);
+	}
 	return 0;
 }
 

@@ -4,7 +4,8 @@
  * after MUNGE, but checked as if anything could be in it), and the spec in srun's argument (the value
  * of --jupyter-kernel, which spank/option.c hands to sj_rdv_spec_parse).
  * What decodes must encode to a text that decodes to the same: the two
- * ends of one release read each other, whatever they were given. */
+ * ends of one release read each other, whatever they were given; what is
+ * refused is refused with a message fit for a log line. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -14,14 +15,25 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* Every refusal is logged (the plugin's in slurmd's log): whatever the
+ * input, its message is one line of printable ASCII. */
+static void log_safe(const struct sj_err *err)
+{
+	for (const char *p = err->msg; *p != '\0'; p++)
+		if (*p < 0x20 || *p >= 0x7f)
+			abort();
+}
+
 static void spec_round_trip(const char *s)
 {
 	struct sj_rdv_spec spec, back;
 	struct sj_err err;
 	char text[512];
 
-	if (sj_rdv_spec_parse(s, &spec, &err) != 0)
+	if (sj_rdv_spec_parse(s, &spec, &err) != 0) {
+		log_safe(&err);
 		return;
+	}
 	if (sj_rdv_spec_format(&spec, text, sizeof(text), &err) != 0 ||
 	    sj_rdv_spec_parse(text, &back, &err) != 0 ||
 	    strcmp(spec.host, back.host) != 0 || spec.port != back.port ||
@@ -34,6 +46,7 @@ static void spec_round_trip(const char *s)
 struct msg {
 	int (*decode)(const char *text, size_t len, void *m, struct sj_err *err);
 	char *(*encode)(const void *m, struct sj_err *err);
+	int secret;	/* holds a key: refusals quote none of the text */
 };
 
 static int hello_decode(const char *t, size_t n, void *m, struct sj_err *e)
@@ -56,8 +69,8 @@ static char *welcome_encode(const void *m, struct sj_err *e)
 	return sj_welcome_encode(m, e);
 }
 
-static const struct msg hello = { hello_decode, hello_encode };
-static const struct msg welcome = { welcome_decode, welcome_encode };
+static const struct msg hello = { hello_decode, hello_encode, 0 };
+static const struct msg welcome = { welcome_decode, welcome_encode, 1 };
 
 /* encode(decode(x)) is a fixed point: the encoder's text decodes, and
  * encodes again to itself. */
@@ -70,8 +83,12 @@ static void round_trip(const struct msg *t, const uint8_t *data, size_t size)
 	struct sj_err err;
 	char *t1, *t2;
 
-	if (t->decode((const char *)data, size, &m, &err) != 0)
+	if (t->decode((const char *)data, size, &m, &err) != 0) {
+		log_safe(&err);
+		if (t->secret && strstr(err.msg, " near '") != NULL)
+			abort();
 		return;
+	}
 	t1 = t->encode(&m, &err);
 	if (t1 == NULL)
 		abort();

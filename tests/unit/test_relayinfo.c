@@ -184,6 +184,13 @@ static void test_load_strict(void **state)
 	write_text(p, "{\"address\": ");
 	assert_fails(sj_relayinfo_load(p, &ri, &err), err,
 		     "invalid JSON at line 1");
+	/* Cut short in the secret key: jansson would quote its first
+	 * characters, and the node shim logs the error. */
+	write_text(p, "{\"server_secret\": \"8520f0098930a7");
+	assert_fails(sj_relayinfo_load(p, &ri, &err), err,
+		     "invalid JSON at line 1 column ");
+	if (strstr(err.msg, "8520f") != NULL)
+		fail_msg("the secret shows: %s", err.msg);
 	write_text(p, "[]");
 	assert_fails(sj_relayinfo_load(p, &ri, &err), err,
 		     "Expected object, got array");

@@ -82,7 +82,11 @@ static void test_spec_parse(void **state)
 	spec_bad("h:5:" NONCE "0", "nonce must be");
 	spec_bad("h:5:" NONCE ":x", "nonce must be");
 	spec_bad("h:5:0123456789abcdef0123456789abcde", "nonce must be");
-	spec_bad("h:5:" NONCE "\n", "nonce must be");
+	spec_bad("h:5:" NONCE "\n", "rendezvous \"h:5:" NONCE "?\": nonce "
+		 "must be");
+	/* Quoted for a log (slurmd's): no line of its own, no escapes. */
+	spec_bad("h\x1b[2J\n\xc3\xa9:5:" NONCE, "rendezvous \"h?[2J???:5:"
+		 NONCE "\": bad host \"h?[2J???\"");
 	/* IPv6 only in brackets. */
 	spec_bad("::1:5:" NONCE, "port must be 1-65535");
 	spec_bad("[::1:5:" NONCE, "expected [IPV6]:PORT:NONCE");
@@ -320,6 +324,11 @@ static const struct field_case field_cases[] = {
 	{ 0, "type", "\"welcome\"", "rendezvous HELLO: expected type "
 	  "\"hello\", got \"welcome\"" },
 	{ 0, "type", "1", "\"type\": Expected string, got integer" },
+	/* The peer's text goes to a log (slurmd's, for the plugin): no line
+	 * of its own, no escape sequence, no byte above ASCII. */
+	{ 0, "type", "\"\\u001b[2J\\nspank_jupyter: x\"", "expected type "
+	  "\"hello\", got \"?[2J?spank_jupyter: x\"" },
+	{ 0, "type", "\"\\u00e9t\\u00e9\"", "got \"??t??\"" },
 	{ 0, "relay_port", "0", "\"relay_port\" must be a port 1-65535" },
 	{ 0, "relay_port", "65536", "must be a port 1-65535" },
 	{ 0, "relay_port", "-1", "must be a port 1-65535" },
@@ -434,6 +443,9 @@ static const struct shape_case shape_cases[] = {
 	{ "sjrdv=6\n" HELLO_JSON, "unsupported version \"sjrdv=6\"" },
 	{ "sjrdv=12345678901234567890", "unsupported version "
 	  "\"sjrdv=1234567890\"" },
+	{ "sjrdv=5", "rendezvous HELLO: nothing after the version line" },
+	{ "sjrdv=4\r\n", "unsupported version \"sjrdv=4?\" (this end" },
+	{ "sjrdv=\x1b[2J\n", "unsupported version \"sjrdv=?[2J\"" },
 	{ "GET / HTTP/1.0\r\n\r\n", "rendezvous HELLO: not a rendezvous "
 	  "message" },
 	{ "", "not a rendezvous message" },
@@ -493,6 +505,34 @@ static void test_decode_shape(void **state)
 	free(big);
 }
 
+/* A WELCOME jansson cannot read is refused without the text jansson
+ * quotes (the token it stopped in): that could be the key's beginning,
+ * bound for slurmd's log.  A HELLO holds no secret and keeps it. */
+static void test_welcome_error_hides_key(void **state)
+{
+	static const char *const texts[] = {
+		"sjrdv=5\n{\"type\":\"welcome\",\"key\":\"s3cr\x01t\"}",
+		"sjrdv=5\n{\"type\":\"welcome\",\"key\":\"s3cret",
+		"sjrdv=5\n{\"type\":\"welcome\",\"key\":\"s3c\\q\"}",
+	};
+	struct sj_welcome w;
+	struct sj_hello h;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		struct sj_err err = { "" };
+
+		assert_fails(sj_welcome_decode(texts[i], strlen(texts[i]), &w,
+					       &err), err, "rendezvous WELCOME: "
+			     "invalid JSON at line 1 column ");
+		if (strstr(err.msg, "s3c") != NULL)
+			fail_msg("the key shows: %s", err.msg);
+		assert_fails(sj_hello_decode(texts[i], strlen(texts[i]), &h,
+					     &err), err, "near '\"s3c");
+	}
+}
+
 static void test_hello_text_bound(void **state)
 {
 	struct sj_hello h, back;
@@ -526,6 +566,7 @@ int main(void)
 		cmocka_unit_test(test_decode_fields),
 		cmocka_unit_test(test_decode_key_length),
 		cmocka_unit_test(test_decode_shape),
+		cmocka_unit_test(test_welcome_error_hides_key),
 		cmocka_unit_test(test_hello_text_bound),
 	};
 
