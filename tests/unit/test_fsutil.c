@@ -566,40 +566,34 @@ static void test_random_hex(void **state)
 	assert_string_equal(a, "");
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(
-			test_write_atomic_mode_and_content, tmpdir_setup, tmpdir_teardown),
-		cmocka_unit_test_setup_teardown(test_write_atomic_replaces,
-						tmpdir_setup, tmpdir_teardown),
-		cmocka_unit_test_setup_teardown(test_write_atomic_failures,
-						tmpdir_setup, tmpdir_teardown),
-		cmocka_unit_test_setup_teardown(test_read_bounds, tmpdir_setup,
-						tmpdir_teardown),
-		cmocka_unit_test(test_read_bound_on_data),
-		cmocka_unit_test_setup_teardown(test_read_refuses, tmpdir_setup,
-						tmpdir_teardown),
-		cmocka_unit_test_setup_teardown(test_rmtree_basic, tmpdir_setup,
-						tmpdir_teardown),
-		cmocka_unit_test_setup_teardown(test_rmtree_no_follow, tmpdir_setup,
-						tmpdir_teardown),
-		cmocka_unit_test_setup_teardown(test_rmtree_depth_limit, tmpdir_setup,
-						tmpdir_teardown),
-		cmocka_unit_test_setup_teardown(test_mkdir_private, tmpdir_setup,
-						tmpdir_teardown),
-		cmocka_unit_test_setup_teardown(test_mkdir_private_chown_fails,
-						tmpdir_setup, tmpdir_teardown),
-		cmocka_unit_test_setup_teardown(test_mkdir_root, tmpdir_setup,
-						tmpdir_teardown),
-		cmocka_unit_test_setup_teardown(test_open_owned_dir,
-						tmpdir_setup, tmpdir_teardown),
-		cmocka_unit_test_setup_teardown(test_rmtree_at, tmpdir_setup,
-						tmpdir_teardown),
-		cmocka_unit_test_setup_teardown(test_rmtree_at_owner_bound,
-						tmpdir_setup, tmpdir_teardown),
-		cmocka_unit_test(test_random_hex),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+SJ_TEST_MAIN(
+	cmocka_unit_test_setup_teardown(
+		test_write_atomic_mode_and_content, tmpdir_setup, tmpdir_teardown),
+	cmocka_unit_test_setup_teardown(test_write_atomic_replaces,
+					tmpdir_setup, tmpdir_teardown),
+	cmocka_unit_test_setup_teardown(test_write_atomic_failures,
+					tmpdir_setup, tmpdir_teardown),
+	cmocka_unit_test_setup_teardown(test_read_bounds, tmpdir_setup,
+					tmpdir_teardown),
+	cmocka_unit_test(test_read_bound_on_data),
+	cmocka_unit_test_setup_teardown(test_read_refuses, tmpdir_setup,
+					tmpdir_teardown),
+	cmocka_unit_test_setup_teardown(test_rmtree_basic, tmpdir_setup,
+					tmpdir_teardown),
+	cmocka_unit_test_setup_teardown(test_rmtree_no_follow, tmpdir_setup,
+					tmpdir_teardown),
+	cmocka_unit_test_setup_teardown(test_rmtree_depth_limit, tmpdir_setup,
+					tmpdir_teardown),
+	cmocka_unit_test_setup_teardown(test_mkdir_private, tmpdir_setup,
+					tmpdir_teardown),
+	cmocka_unit_test_setup_teardown(test_mkdir_private_chown_fails,
+					tmpdir_setup, tmpdir_teardown),
+	cmocka_unit_test_setup_teardown(test_mkdir_root, tmpdir_setup,
+					tmpdir_teardown),
+	cmocka_unit_test_setup_teardown(test_open_owned_dir,
+					tmpdir_setup, tmpdir_teardown),
+	cmocka_unit_test_setup_teardown(test_rmtree_at, tmpdir_setup,
+					tmpdir_teardown),
+	cmocka_unit_test_setup_teardown(test_rmtree_at_owner_bound,
+					tmpdir_setup, tmpdir_teardown),
+	cmocka_unit_test(test_random_hex))

@@ -242,18 +242,12 @@ static void test_install_failure_leaves_nothing(void **state)
 	assert_int_equal(leftovers(at(t, "data")), 0);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_path_order, tmpdir_setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_list_first_wins, tmpdir_setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_install_replace_remove,
-						tmpdir_setup, teardown),
-		cmocka_unit_test_setup_teardown(
-			test_install_failure_leaves_nothing, tmpdir_setup, teardown),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+SJ_TEST_MAIN(
+	cmocka_unit_test_setup_teardown(test_path_order, tmpdir_setup,
+					teardown),
+	cmocka_unit_test_setup_teardown(test_list_first_wins, tmpdir_setup,
+					teardown),
+	cmocka_unit_test_setup_teardown(test_install_replace_remove,
+					tmpdir_setup, teardown),
+	cmocka_unit_test_setup_teardown(
+		test_install_failure_leaves_nothing, tmpdir_setup, teardown))

@@ -452,21 +452,15 @@ static void test_quote(void **state)
 	quote_is("a\nb", "'a\nb'");
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_argv_order),
-		cmocka_unit_test(test_jobid_argv),
-		cmocka_unit_test(test_copied_and_merged),
-		cmocka_unit_test(test_no_env_no_key),
-		cmocka_unit_test(test_bad_wrapped_specs),
-		cmocka_unit_test(test_dump_is_indented_with_newline),
-		cmocka_unit_test(test_split),
-		cmocka_unit_test(test_split_refuses_non_shim_argv),
-		cmocka_unit_test(test_steps),
-		cmocka_unit_test(test_alloc_name),
-		cmocka_unit_test(test_quote),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+SJ_TEST_MAIN(
+	cmocka_unit_test(test_argv_order),
+	cmocka_unit_test(test_jobid_argv),
+	cmocka_unit_test(test_copied_and_merged),
+	cmocka_unit_test(test_no_env_no_key),
+	cmocka_unit_test(test_bad_wrapped_specs),
+	cmocka_unit_test(test_dump_is_indented_with_newline),
+	cmocka_unit_test(test_split),
+	cmocka_unit_test(test_split_refuses_non_shim_argv),
+	cmocka_unit_test(test_steps),
+	cmocka_unit_test(test_alloc_name),
+	cmocka_unit_test(test_quote))

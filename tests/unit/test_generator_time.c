@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "slurmtime.h"
+#include "testutil.h"
 
 static void ok(const char *s, long long want)
 {
@@ -119,16 +120,10 @@ static void test_slurm_format(void **state)
 	slurm(1440 + 90, "1-01:30:00");
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_every_format),
-		cmocka_unit_test(test_clock_fields),
-		cmocka_unit_test(test_junk),
-		cmocka_unit_test(test_minutes_round_up),
-		cmocka_unit_test(test_labels),
-		cmocka_unit_test(test_slurm_format),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+SJ_TEST_MAIN(
+	cmocka_unit_test(test_every_format),
+	cmocka_unit_test(test_clock_fields),
+	cmocka_unit_test(test_junk),
+	cmocka_unit_test(test_minutes_round_up),
+	cmocka_unit_test(test_labels),
+	cmocka_unit_test(test_slurm_format))

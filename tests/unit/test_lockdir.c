@@ -351,34 +351,28 @@ static void test_short_hostname(void **state)
 		     "too long");
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_xdg_runtime_dir, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_run_user_when_no_xdg,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_home_when_nothing_else,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_xdg_cache_home, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(
-			test_unsafe_runtime_dirs_passed_over, setup, teardown),
-		cmocka_unit_test_setup_teardown(
-			test_runtime_dir_under_writable_parent, setup,
-			teardown),
-		cmocka_unit_test_setup_teardown(
-			test_cache_symlink_of_ours_followed, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_foreign_component_refused,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_writable_home_refused,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_lock_dir_mode, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_no_place, setup,
-						teardown),
-		cmocka_unit_test(test_short_hostname),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+SJ_TEST_MAIN(
+	cmocka_unit_test_setup_teardown(test_xdg_runtime_dir, setup,
+					teardown),
+	cmocka_unit_test_setup_teardown(test_run_user_when_no_xdg,
+					setup, teardown),
+	cmocka_unit_test_setup_teardown(test_home_when_nothing_else,
+					setup, teardown),
+	cmocka_unit_test_setup_teardown(test_xdg_cache_home, setup,
+					teardown),
+	cmocka_unit_test_setup_teardown(
+		test_unsafe_runtime_dirs_passed_over, setup, teardown),
+	cmocka_unit_test_setup_teardown(
+		test_runtime_dir_under_writable_parent, setup,
+		teardown),
+	cmocka_unit_test_setup_teardown(
+		test_cache_symlink_of_ours_followed, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_foreign_component_refused,
+					setup, teardown),
+	cmocka_unit_test_setup_teardown(test_writable_home_refused,
+					setup, teardown),
+	cmocka_unit_test_setup_teardown(test_lock_dir_mode, setup,
+					teardown),
+	cmocka_unit_test_setup_teardown(test_no_place, setup,
+					teardown),
+	cmocka_unit_test(test_short_hostname))

@@ -366,16 +366,10 @@ static void test_record_replay(void **state)
 	sj_buf_free(&idle);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_date),
-		cmocka_unit_test(test_build_signed),
-		cmocka_unit_test_setup_teardown(test_answer, tmpdir_setup,
-						tmpdir_teardown),
-		cmocka_unit_test_setup_teardown(test_record_replay,
-						tmpdir_setup, tmpdir_teardown),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+SJ_TEST_MAIN(
+	cmocka_unit_test(test_date),
+	cmocka_unit_test(test_build_signed),
+	cmocka_unit_test_setup_teardown(test_answer, tmpdir_setup,
+					tmpdir_teardown),
+	cmocka_unit_test_setup_teardown(test_record_replay,
+					tmpdir_setup, tmpdir_teardown))

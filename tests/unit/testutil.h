@@ -17,6 +17,19 @@
 
 #include "buf.h"
 
+/*
+ * main() for a test file whose tests run as one group without setup or
+ * teardown: SJ_TEST_MAIN(cmocka_unit_test(a), cmocka_unit_test(b)).
+ * The array keeps the name tests, as cmocka prints it as the group's name.
+ */
+#define SJ_TEST_MAIN(...) \
+int main(void) \
+{ \
+	const struct CMUnitTest tests[] = { __VA_ARGS__ }; \
+	\
+	return cmocka_run_group_tests(tests, NULL, NULL); \
+}
+
 /* call must fail (-1) with an error message containing needle. */
 #define assert_fails(call, err, needle) do { \
 	int rv_ = (call); \
