@@ -41,14 +41,25 @@ static int count_entries(const char *dir)
 	return n;
 }
 
+/* The file at path holds want, no more. */
+static void assert_contents(const char *path, const char *want)
+{
+	struct sj_err err = { "" };
+	size_t len;
+	char *buf;
+
+	assert_ok(sj_read_file(path, 100, &buf, &len, &err), err);
+	assert_int_equal(len, strlen(want));
+	assert_string_equal(buf, want);
+	free(buf);
+}
+
 static void test_write_atomic_mode_and_content(void **state)
 {
 	struct tmp *t = *state;
 	struct sj_err err = { "" };
 	struct stat st;
 	mode_t old;
-	size_t len;
-	char *buf;
 	int rv;
 
 	old = umask(0);		/* the mode must not come from the umask */
@@ -59,10 +70,7 @@ static void test_write_atomic_mode_and_content(void **state)
 	assert_true(S_ISREG(st.st_mode));
 	assert_int_equal(st.st_mode & 07777, 0600);
 	assert_int_equal(st.st_size, 5);
-	assert_ok(sj_read_file(at(t, "f"), 100, &buf, &len, &err), err);
-	assert_int_equal(len, 5);
-	assert_string_equal(buf, "hello");
-	free(buf);
+	assert_contents(at(t, "f"), "hello");
 	/* Only the file itself, no temp file left over. */
 	assert_int_equal(count_entries(t->dir), 1);
 }
@@ -72,8 +80,6 @@ static void test_write_atomic_replaces(void **state)
 	struct tmp *t = *state;
 	struct sj_err err = { "" };
 	struct stat before, after;
-	size_t len;
-	char *buf;
 
 	write_raw(at(t, "f"), "old contents, longer", 20);
 	assert_int_equal(chmod(at(t, "f"), 0644), 0);
@@ -83,10 +89,7 @@ static void test_write_atomic_replaces(void **state)
 	/* A new inode (rename), not the old file rewritten in place. */
 	assert_true(before.st_ino != after.st_ino);
 	assert_int_equal(after.st_mode & 07777, 0600);
-	assert_ok(sj_read_file(at(t, "f"), 100, &buf, &len, &err), err);
-	assert_int_equal(len, 3);
-	assert_string_equal(buf, "new");
-	free(buf);
+	assert_contents(at(t, "f"), "new");
 	assert_int_equal(count_entries(t->dir), 1);
 }
 
