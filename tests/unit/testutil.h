@@ -6,6 +6,7 @@
 #ifndef SJ_TESTUTIL_H
 #define SJ_TESTUTIL_H
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <stddef.h>
@@ -56,6 +57,24 @@ static inline const char *at(struct tmp *t, const char *name)
 {
 	snprintf(t->path, sizeof(t->path), "%s/%s", t->dir, name);
 	return t->path;
+}
+
+/* Number of entries in dir, other than . and .., whose name starts with
+ * prefix ("" for all). */
+static inline int count_entries(const char *dir, const char *prefix)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int n = 0;
+
+	assert_non_null(d);
+	while ((de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 &&
+		    strcmp(de->d_name, "..") != 0 &&
+		    strncmp(de->d_name, prefix, strlen(prefix)) == 0)
+			n++;
+	closedir(d);
+	return n;
 }
 
 /* cmocka setup: creates the temporary directory, mode 0700. */
