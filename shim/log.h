@@ -12,6 +12,12 @@
 #define shim_info(...)	sj_log(SJ_LOG_INFO, __VA_ARGS__)
 #define shim_debug(...)	sj_log(SJ_LOG_DEBUG, __VA_ARGS__)
 
+struct sj_channels;
+
+/* A debug line with what the shim forwarded (forward.h's stats), as both
+ * ends write it when their forwarding ends. */
+void shim_debug_forwarded(const struct sj_channels *ch);
+
 /* Once, first thing in main(): the prefix, stderr. */
 void shim_log_init(void);
 

@@ -490,13 +490,7 @@ int login_main(const struct shim_args *a)
 	/* The kernel's last words (a shutdown reply) may still be queued. */
 	if (sj_forward_drain(&ch, 100, &err))
 		goto fail;
-
-	{
-		char st[512];
-
-		sj_channels_stats(&ch, st, sizeof(st));
-		shim_debug("forwarded: %s", st);
-	}
+	shim_debug_forwarded(&ch);
 	rv = proc_exit_code(l.srun_status);
 	/* A kernel that replied to a shutdown and whose step ended cleanly
 	 * needs no explaining: spare slurmctld the question. */

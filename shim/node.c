@@ -273,12 +273,7 @@ int node_main(const struct shim_args *a)
 	}
 	if (sj_forward_drain(&ch, 200, &err))
 		goto fail;
-	{
-		char st[512];
-
-		sj_channels_stats(&ch, st, sizeof(st));
-		shim_debug("forwarded: %s", st);
-	}
+	shim_debug_forwarded(&ch);
 	rv = proc_exit_code(n.kernel_status);
 	if (hint_transport(&kcf, &ch, n.kernel_status))
 		;

@@ -52,26 +52,31 @@ text:
 	return 0;
 }
 
-int sj_relay_addr_of_socket(int fd, struct sj_relay_addr *a,
-			    struct sj_err *err)
+/* The address of our end of fd, or of the peer's end. */
+static int addr_of(int fd, int peer, struct sj_relay_addr *a,
+		   struct sj_err *err)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
+	int rc = peer ? getpeername(fd, (struct sockaddr *)&ss, &len) :
+			getsockname(fd, (struct sockaddr *)&ss, &len);
 
-	if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
-		return sj_err_errno(err, errno, "getsockname");
+	if (rc != 0)
+		return sj_err_errno(err, errno,
+				    peer ? "getpeername" : "getsockname");
 	return addr_set(a, (struct sockaddr *)&ss, len, err);
+}
+
+int sj_relay_addr_of_socket(int fd, struct sj_relay_addr *a,
+			    struct sj_err *err)
+{
+	return addr_of(fd, 0, a, err);
 }
 
 int sj_relay_addr_of_peer(int fd, struct sj_relay_addr *a,
 			  struct sj_err *err)
 {
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-
-	if (getpeername(fd, (struct sockaddr *)&ss, &len) != 0)
-		return sj_err_errno(err, errno, "getpeername");
-	return addr_set(a, (struct sockaddr *)&ss, len, err);
+	return addr_of(fd, 1, a, err);
 }
 
 int sj_relay_addr_parse(const char *s, struct sj_relay_addr *a,

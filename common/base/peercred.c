@@ -24,6 +24,17 @@ static int unix_peer(int fd, uid_t *uid, struct sj_err *err)
 	return 0;
 }
 
+/* Copies one four-tuple into the query's socket id; n is the address size
+ * of the family (4 or 16 bytes). */
+static void put_id(struct inet_diag_sockid *id, uint16_t sport, uint16_t dport,
+		   const void *src, const void *dst, size_t n)
+{
+	id->idiag_sport = sport;
+	id->idiag_dport = dport;
+	memcpy(id->idiag_src, src, n);
+	memcpy(id->idiag_dst, dst, n);
+}
+
 /* Fills the query's socket id as the peer's socket sees itself: its
  * source is the peer's address, its destination ours. */
 static int fill_id(struct inet_diag_sockid *id, const struct sockaddr *peer,
@@ -33,20 +44,16 @@ static int fill_id(struct inet_diag_sockid *id, const struct sockaddr *peer,
 		const struct sockaddr_in *p = (const void *)peer;
 		const struct sockaddr_in *s = (const void *)self;
 
-		id->idiag_sport = p->sin_port;
-		id->idiag_dport = s->sin_port;
-		memcpy(id->idiag_src, &p->sin_addr, 4);
-		memcpy(id->idiag_dst, &s->sin_addr, 4);
+		put_id(id, p->sin_port, s->sin_port, &p->sin_addr,
+		       &s->sin_addr, 4);
 		return 0;
 	}
 	if (peer->sa_family == AF_INET6) {
 		const struct sockaddr_in6 *p = (const void *)peer;
 		const struct sockaddr_in6 *s = (const void *)self;
 
-		id->idiag_sport = p->sin6_port;
-		id->idiag_dport = s->sin6_port;
-		memcpy(id->idiag_src, &p->sin6_addr, 16);
-		memcpy(id->idiag_dst, &s->sin6_addr, 16);
+		put_id(id, p->sin6_port, s->sin6_port, &p->sin6_addr,
+		       &s->sin6_addr, 16);
 		return 0;
 	}
 	return -1;

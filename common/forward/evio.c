@@ -7,6 +7,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
+#include <unistd.h>
 
 #include "clock.h"
 
@@ -88,6 +89,15 @@ int sj_evio_watch(int epfd, int op, int fd, uint64_t tag, unsigned ev)
 	};
 
 	return epoll_ctl(epfd, op, fd, &e);
+}
+
+void sj_evio_close(int epfd, int *fd)
+{
+	if (*fd < 0)
+		return;
+	(void)epoll_ctl(epfd, EPOLL_CTL_DEL, *fd, NULL);
+	close(*fd);
+	*fd = -1;
 }
 
 int sj_evio_hold(int epfd, int fd, uint64_t tag, unsigned *ev, int hold)

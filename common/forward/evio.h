@@ -49,6 +49,9 @@ enum {
 /* Registers (op EPOLL_CTL_ADD) or updates (EPOLL_CTL_MOD) fd in epfd
  * under tag: EPOLLIN unless ev has SJ_EV_HELD, EPOLLOUT if SJ_EV_OUT. */
 int sj_evio_watch(int epfd, int op, int fd, uint64_t tag, unsigned ev);
+/* Takes *fd (if >= 0) out of epfd, closes it and sets it to -1.  Closing
+ * alone would leave it in the set while a duplicate of it is open. */
+void sj_evio_close(int epfd, int *fd);
 /* Holds fd's input (stops reading it: its sender is slowed by TCP) or
  * lets it go on; updates *ev and the registration if that changes. */
 int sj_evio_hold(int epfd, int fd, uint64_t tag, unsigned *ev, int hold);

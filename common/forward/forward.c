@@ -67,6 +67,37 @@ static int from_jupyter_early(struct sj_channels *c, int ch,
 	return r;
 }
 
+/*
+ * A message onto the link as one record: rid (if not NULL) as its first
+ * frame, then its ZMTP frames; a frame is shown to peek (if not NULL) to
+ * spot a shutdown reply.  Counted as forwarded[ch][dir].
+ * jupyter_listener.c refuses a message too big for the link before it gets
+ * here: what can fail is memory.  A failed msg_ call leaves no half record
+ * behind.
+ */
+static int onto_link(struct sj_channels *c, int ch, const uint8_t *rid,
+		     size_t rid_len, const uint8_t *frames, size_t len,
+		     struct sj_jpeek_reply *peek, int dir)
+{
+	const uint8_t *data;
+	size_t off = 0, n;
+	struct sj_err err;
+
+	if (sj_link_msg_begin(&c->link, ch, &err) ||
+	    (rid != NULL && sj_link_msg_frame(&c->link, rid, rid_len, &err)))
+		return -1;
+	while (sj_zmtp_frame_next(frames, len, &off, &data, &n)) {
+		if (peek != NULL && sj_jpeek_shutdown_reply(peek, data, n))
+			c->shutdown_replied = 1;
+		if (sj_link_msg_frame(&c->link, data, n, &err))
+			return -1;
+	}
+	if (sj_link_msg_end(&c->link, &err))
+		return -1;
+	c->forwarded[ch][dir]++;
+	return 0;
+}
+
 /* jupyter_listener.h's on_message: a message from a Jupyter client onto the link,
  * its routing id first.  Before the link is opened, onto its backlog
  * (a link that is all zeros has one, and sj_channels_link_client keeps
@@ -75,8 +106,6 @@ static int from_jupyter(void *arg, int ch, const uint8_t *rid, size_t rid_len,
 			const uint8_t *frames, size_t len)
 {
 	struct sj_channels *c = arg;
-	const uint8_t *data;
-	size_t off = 0, n;
 	struct sj_err err;
 
 	if (c->news != NULL && ch == SJ_SHELL &&
@@ -90,20 +119,7 @@ static int from_jupyter(void *arg, int ch, const uint8_t *rid, size_t rid_len,
 		if (r != 0)
 			return r < 0 ? -1 : 0;
 	}
-
-	/* jupyter_listener.c refuses a message too big for the link before it gets
-	 * here: what can fail is memory.  A failed msg_ call leaves no half
-	 * record behind. */
-	if (sj_link_msg_begin(&c->link, ch, &err) ||
-	    (rid != NULL && sj_link_msg_frame(&c->link, rid, rid_len, &err)))
-		return -1;
-	while (sj_zmtp_frame_next(frames, len, &off, &data, &n))
-		if (sj_link_msg_frame(&c->link, data, n, &err))
-			return -1;
-	if (sj_link_msg_end(&c->link, &err))
-		return -1;
-	c->forwarded[ch][0]++;
-	return 0;
+	return onto_link(c, ch, rid, rid_len, frames, len, NULL, 0);
 }
 
 /* kernel_client.h's on_message: a message from the kernel onto the link. */
@@ -111,22 +127,9 @@ static int from_kernel(void *arg, int ch, const uint8_t *frames, size_t len)
 {
 	struct sj_channels *c = arg;
 	struct sj_jpeek_reply rs = { .after_delim = -1 };
-	const uint8_t *data;
-	size_t off = 0, n;
-	struct sj_err err;
 
-	if (sj_link_msg_begin(&c->link, ch, &err))
-		return -1;
-	while (sj_zmtp_frame_next(frames, len, &off, &data, &n)) {
-		if (ch == SJ_CONTROL && sj_jpeek_shutdown_reply(&rs, data, n))
-			c->shutdown_replied = 1;
-		if (sj_link_msg_frame(&c->link, data, n, &err))
-			return -1;
-	}
-	if (sj_link_msg_end(&c->link, &err))
-		return -1;
-	c->forwarded[ch][1]++;
-	return 0;
+	return onto_link(c, ch, NULL, 0, frames, len,
+			 ch == SJ_CONTROL ? &rs : NULL, 1);
 }
 
 /* kernel_client.h's on_part: a part of a message too big to wait for, as one

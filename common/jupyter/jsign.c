@@ -36,33 +36,30 @@ void sj_jsign_wipe(struct sj_jsign *s)
 	sodium_memzero(s, sizeof(*s));
 }
 
+/* The HMAC of the four parts with libsodium's SHA-<bits>, into mac and
+ * maclen of the function below; the two digests differ only in names. */
+#define HMAC_PARTS(bits) do { \
+	crypto_auth_hmacsha##bits##_state st; \
+	\
+	crypto_auth_hmacsha##bits##_init(&st, s->key, s->key_len); \
+	for (int i = 0; i < 4; i++) \
+		crypto_auth_hmacsha##bits##_update(&st, part[i], \
+						   part_len[i]); \
+	crypto_auth_hmacsha##bits##_final(&st, mac); \
+	sodium_memzero(&st, sizeof(st)); \
+	maclen = crypto_auth_hmacsha##bits##_BYTES; \
+} while (0)
+
 void sj_jsign_hex(const struct sj_jsign *s, const uint8_t *const part[4],
 		  const size_t part_len[4], char *hex)
 {
 	uint8_t mac[crypto_auth_hmacsha512_BYTES];
 	size_t maclen;
 
-	if (s->digest == 512) {
-		crypto_auth_hmacsha512_state st;
-
-		crypto_auth_hmacsha512_init(&st, s->key, s->key_len);
-		for (int i = 0; i < 4; i++)
-			crypto_auth_hmacsha512_update(&st, part[i],
-						      part_len[i]);
-		crypto_auth_hmacsha512_final(&st, mac);
-		sodium_memzero(&st, sizeof(st));
-		maclen = crypto_auth_hmacsha512_BYTES;
-	} else {
-		crypto_auth_hmacsha256_state st;
-
-		crypto_auth_hmacsha256_init(&st, s->key, s->key_len);
-		for (int i = 0; i < 4; i++)
-			crypto_auth_hmacsha256_update(&st, part[i],
-						      part_len[i]);
-		crypto_auth_hmacsha256_final(&st, mac);
-		sodium_memzero(&st, sizeof(st));
-		maclen = crypto_auth_hmacsha256_BYTES;
-	}
+	if (s->digest == 512)
+		HMAC_PARTS(512);
+	else
+		HMAC_PARTS(256);
 	sodium_bin2hex(hex, SJ_JSIGN_HEX_MAX + 1, mac, maclen);
 }
 

@@ -23,9 +23,7 @@ struct request {
 /* comm_info_reply while the kernel is not up: it has no comms yet. */
 #define NO_COMMS "{\"status\":\"ok\",\"comms\":{}}"
 
-/* Looks like a JSON object: enough to replay it as a content frame (the
- * kernel wrote it; we only make sure it is not a truncated file). */
-static int json_object(const char *p, size_t n)
+int sj_standin_json_object(const char *p, size_t n)
 {
 	while (n > 0 && (p[n - 1] == '\n' || p[n - 1] == ' '))
 		n--;
@@ -90,7 +88,7 @@ int sj_standin_init(struct sj_standin *s, const char *key,
 	if (record_path[0] != '\0' &&
 	    sj_read_file(record_path, SJ_STANDIN_INFO_MAX, &rec, &len,
 			 &ignored) == 0) {
-		if (json_object(rec, len)) {
+		if (sj_standin_json_object(rec, len)) {
 			s->info = rec;
 			s->info_len = len;
 			s->info_recorded = 1;
@@ -234,7 +232,7 @@ int sj_standin_take_reply(struct sj_standin *s, const uint8_t *frames,
 		return 1;
 	const char *content = (const char *)frames + i + 4;
 
-	if (n > SJ_STANDIN_INFO_MAX || !json_object(content, n)) {
+	if (n > SJ_STANDIN_INFO_MAX || !sj_standin_json_object(content, n)) {
 		sj_err_set(err, "the kernel's kernel_info_reply is not kept "
 			   "(%zu bytes, or not a JSON object)", n);
 		return 1;

@@ -79,4 +79,9 @@ int sj_standin_request(struct sj_standin *s, struct sj_buf *out,
 int sj_standin_take_reply(struct sj_standin *s, const uint8_t *frames,
 			  size_t len, struct sj_err *err);
 
+/* Whether p (n bytes) looks like a JSON object: enough to replay it as a
+ * content frame (the kernel wrote it; this only makes sure it is not a
+ * truncated file). */
+int sj_standin_json_object(const char *p, size_t n);
+
 #endif

@@ -57,10 +57,7 @@ void sj_link_conn_free(struct sj_link *L, struct sj_link_conn *c)
 {
 	if (c == NULL)
 		return;
-	if (c->fd >= 0) {
-		(void)epoll_ctl(L->epfd, EPOLL_CTL_DEL, c->fd, NULL);
-		close(c->fd);
-	}
+	sj_evio_close(L->epfd, &c->fd);
 	sj_buf_free(&c->in);
 	sj_buf_free(&c->out);
 	sj_noise_kk_wipe(&c->hs);

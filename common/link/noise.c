@@ -51,20 +51,25 @@ void sj_noise_cipher_set_nonce(struct sj_noise_cipher *cs, uint64_t nonce)
 	cs->n = nonce;
 }
 
+/* Before the handshake has a key, Noise passes a payload on as it is. */
+static int pass_plain(const uint8_t *in, size_t len, uint8_t *out,
+		      size_t outcap, size_t *outlen, struct sj_err *err)
+{
+	if (outcap < len)
+		return sj_err_set(err, "noise: no room for %zu bytes", len);
+	if (len > 0)
+		memmove(out, in, len);
+	*outlen = len;
+	return 0;
+}
+
 int sj_noise_encrypt(struct sj_noise_cipher *cs, const uint8_t *ad,
 		     size_t adlen, const uint8_t *plain, size_t len,
 		     uint8_t *out, size_t outcap, size_t *outlen,
 		     struct sj_err *err)
 {
-	if (!cs->has_k) {
-		if (outcap < len)
-			return sj_err_set(err, "noise: no room for %zu bytes",
-					  len);
-		if (len > 0)
-			memmove(out, plain, len);
-		*outlen = len;
-		return 0;
-	}
+	if (!cs->has_k)
+		return pass_plain(plain, len, out, outcap, outlen, err);
 	if (cs->n == SJ_NOISE_NONCE_MAX)
 		return sj_err_set(err, "noise: the key's nonces are used up");
 	if (len > SJ_NOISE_PAYLOAD_MAX)
@@ -88,15 +93,8 @@ int sj_noise_decrypt(struct sj_noise_cipher *cs, const uint8_t *ad,
 	uint8_t nonce[12];
 	unsigned long long plen;
 
-	if (!cs->has_k) {
-		if (outcap < len)
-			return sj_err_set(err, "noise: no room for %zu bytes",
-					  len);
-		if (len > 0)
-			memmove(out, cipher, len);
-		*outlen = len;
-		return 0;
-	}
+	if (!cs->has_k)
+		return pass_plain(cipher, len, out, outcap, outlen, err);
 	if (cs->n == SJ_NOISE_NONCE_MAX)
 		return sj_err_set(err, "noise: the key's nonces are used up");
 	if (len < SJ_NOISE_TAGLEN || len > SJ_NOISE_MSG_MAX)

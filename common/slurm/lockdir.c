@@ -55,6 +55,14 @@ static int get_dir(const struct sj_lockdir_fs *fs, const char *path,
 	return 0;
 }
 
+/* The error for path, a directory others can write to (mode). */
+static int writable_by_others(const char *path, mode_t mode,
+			      struct sj_err *err)
+{
+	return sj_err_set(err, "%s is writable by others (mode %04o)"
+			  WHAT_TO_DO, path, (unsigned)(mode & 07777));
+}
+
 /* A directory we keep things in: ours, and nobody else may write it. */
 static int own_dir(const struct sj_lockdir_env *env,
 		   const struct sj_lockdir_fs *fs, const char *path,
@@ -69,9 +77,7 @@ static int own_dir(const struct sj_lockdir_env *env,
 				  "(uid %ju)" WHAT_TO_DO, path,
 				  (uintmax_t)st.st_uid, (uintmax_t)env->uid);
 	if (st.st_mode & (S_IWGRP | S_IWOTH))
-		return sj_err_set(err, "%s is writable by others (mode %04o)"
-				  WHAT_TO_DO, path,
-				  (unsigned)(st.st_mode & 07777));
+		return writable_by_others(path, st.st_mode, err);
 	return 0;
 }
 
@@ -93,9 +99,7 @@ static int safe_parent(const struct sj_lockdir_env *env,
 				  "replace what is in it" WHAT_TO_DO, path,
 				  (uintmax_t)st.st_uid);
 	if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX))
-		return sj_err_set(err, "%s is writable by others (mode %04o)"
-				  WHAT_TO_DO, path,
-				  (unsigned)(st.st_mode & 07777));
+		return writable_by_others(path, st.st_mode, err);
 	return 0;
 }
 

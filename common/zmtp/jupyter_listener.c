@@ -134,10 +134,7 @@ static int watch(struct sj_zfront *f, struct sj_zfront_peer *p, int op)
 void sj_zfront_peer_free(struct sj_zfront *f, struct sj_zfront_peer *p)
 {
 	f->peer[p->ch][p->slot] = NULL;
-	if (p->fd >= 0) {
-		(void)epoll_ctl(f->epfd, EPOLL_CTL_DEL, p->fd, NULL);
-		close(p->fd);
-	}
+	sj_evio_close(f->epfd, &p->fd);
 	sj_buf_free(&p->in);
 	sj_buf_free(&p->out);
 	sj_zmtp_topics_free(&p->subs);

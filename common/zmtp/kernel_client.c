@@ -90,11 +90,7 @@ static void drop(struct sj_zmtp *z, struct sj_zmtp_conn *c, const char *why)
 	if (c->state == SJ_ZMTP_OPEN)
 		note(z, 1, "kernel %s %s: %s", type_name[c->type], c->endpoint,
 		     why);
-	if (c->fd >= 0) {
-		(void)epoll_ctl(z->epfd, EPOLL_CTL_DEL, c->fd, NULL);
-		close(c->fd);
-	}
-	c->fd = -1;
+	sj_evio_close(z->epfd, &c->fd);
 	c->state = SJ_ZMTP_WAITING;
 	c->ev = 0;
 	/* What was on its way is lost with the connection, as in libzmq. */

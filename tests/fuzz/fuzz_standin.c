@@ -181,15 +181,6 @@ out:
 	sj_buf_free(&topic);
 }
 
-/* standin.c's test of a content worth replaying. */
-static int json_object(const uint8_t *p, size_t n)
-{
-	while (n > 0 && (p[n - 1] == '\n' || p[n - 1] == ' '))
-		n--;
-	return n >= 2 && p[0] == '{' && p[n - 1] == '}' &&
-	       memchr(p, '\0', n) == NULL;
-}
-
 /* The kernel's reply to the shim's own request, recorded and replayed by
  * the next shim. */
 static void kernel_reply(struct sj_standin *s, const char *path,
@@ -216,7 +207,8 @@ static void kernel_reply(struct sj_standin *s, const char *path,
 		abort();
 	if (sj_standin_take_reply(s, msg.p, msg.len, &err) != 1)
 		abort();
-	keep = q.n[4] <= SJ_STANDIN_INFO_MAX && json_object(q.p[4], q.n[4]);
+	keep = q.n[4] <= SJ_STANDIN_INFO_MAX &&
+	       sj_standin_json_object((const char *)q.p[4], q.n[4]);
 	if (sj_standin_init(&again, KEY, SCHEME, "fuzz", "python", "0",
 			    path, &err) != 0)
 		abort();

@@ -26,7 +26,7 @@ import sys
 
 from dissononce.exceptions.decrypt import DecryptFailedException
 
-from noisekk import Closed, Framed, handshake, rekey
+from noisekk import Framed, handshake, rekey, run
 
 GREETING = b"SJL3"
 HELLO = b"\x80"
@@ -130,9 +130,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except Closed:
-        print("link_peer: the other end closed the connection",
-              file=sys.stderr)
-        sys.exit(4)
+    run("link_peer", main)

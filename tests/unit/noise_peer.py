@@ -22,7 +22,7 @@ import sys
 
 from dissononce.exceptions.decrypt import DecryptFailedException
 
-from noisekk import Closed, Framed, handshake, rekey
+from noisekk import Framed, handshake, rekey, run
 
 FD = 3
 
@@ -75,9 +75,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except Closed:
-        print("noise_peer: the other end closed the connection",
-              file=sys.stderr)
-        sys.exit(4)
+    run("noise_peer", main)

@@ -6,6 +6,9 @@ specification's Rekey, and Noise messages on a stream, each preceded by its
 length in 2 bytes big-endian (the framing the specification suggests for
 TCP).
 """
+
+import sys
+
 from dissononce.cipher.chachapoly import ChaChaPolyCipher
 from dissononce.dh.x25519.private import PrivateKey
 from dissononce.dh.x25519.public import PublicKey
@@ -20,6 +23,17 @@ from dissononce.processing.impl.symmetricstate import SymmetricState
 
 class Closed(Exception):
     """The other end closed the stream."""
+
+
+def run(name, main):
+    """Exits with main()'s status; with 4 and a line on stderr when the
+    other end closed the stream."""
+    try:
+        sys.exit(main())
+    except Closed:
+        print(f"{name}: the other end closed the connection",
+              file=sys.stderr)
+        sys.exit(4)
 
 
 def handshake(initiator, prologue, s_secret, rs):

@@ -223,19 +223,13 @@ static void test_transport(void **state)
 	check_bad("kernel_transport=", "must be ipc or tcp");
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_keys),
-		cmocka_unit_test(test_unknown_and_shape),
-		cmocka_unit_test(test_duplicates),
-		cmocka_unit_test(test_runtime_dir),
-		cmocka_unit_test(test_runtime_dir_ipc_length),
-		cmocka_unit_test(test_relay_ports),
-		cmocka_unit_test(test_relay_address),
-		cmocka_unit_test(test_timeout),
-		cmocka_unit_test(test_transport),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+SJ_TEST_MAIN(
+	cmocka_unit_test(test_keys),
+	cmocka_unit_test(test_unknown_and_shape),
+	cmocka_unit_test(test_duplicates),
+	cmocka_unit_test(test_runtime_dir),
+	cmocka_unit_test(test_runtime_dir_ipc_length),
+	cmocka_unit_test(test_relay_ports),
+	cmocka_unit_test(test_relay_address),
+	cmocka_unit_test(test_timeout),
+	cmocka_unit_test(test_transport))

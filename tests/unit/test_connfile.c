@@ -488,26 +488,20 @@ static void test_check_signing(void **state)
 		     err, "other than letters, digits");
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_jupyter_file),
-		cmocka_unit_test(test_parse_ipc_and_optional),
-		cmocka_unit_test(test_missing_fields),
-		cmocka_unit_test(test_wrong_types),
-		cmocka_unit_test(test_weird_values),
-		cmocka_unit_test(test_malformed),
-		cmocka_unit_test(test_truncated),
-		cmocka_unit_test(test_oversized),
-		cmocka_unit_test_setup_teardown(test_load_files, tmpdir_setup,
-						tmpdir_teardown),
-		cmocka_unit_test_setup_teardown(test_write_round_trip, tmpdir_setup,
-						tmpdir_teardown),
-		cmocka_unit_test(test_dump),
-		cmocka_unit_test(test_endpoint),
-		cmocka_unit_test(test_channel_names),
-		cmocka_unit_test(test_check_signing),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+SJ_TEST_MAIN(
+	cmocka_unit_test(test_parse_jupyter_file),
+	cmocka_unit_test(test_parse_ipc_and_optional),
+	cmocka_unit_test(test_missing_fields),
+	cmocka_unit_test(test_wrong_types),
+	cmocka_unit_test(test_weird_values),
+	cmocka_unit_test(test_malformed),
+	cmocka_unit_test(test_truncated),
+	cmocka_unit_test(test_oversized),
+	cmocka_unit_test_setup_teardown(test_load_files, tmpdir_setup,
+					tmpdir_teardown),
+	cmocka_unit_test_setup_teardown(test_write_round_trip, tmpdir_setup,
+					tmpdir_teardown),
+	cmocka_unit_test(test_dump),
+	cmocka_unit_test(test_endpoint),
+	cmocka_unit_test(test_channel_names),
+	cmocka_unit_test(test_check_signing))

@@ -25,20 +25,17 @@ static int exists(const char *path)
 	return lstat(path, &st) == 0;
 }
 
-/* Number of entries in dir other than . and .. */
-static int count_entries(const char *dir)
+/* The file at path holds want, no more. */
+static void assert_contents(const char *path, const char *want)
 {
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	int n = 0;
+	struct sj_err err = { "" };
+	size_t len;
+	char *buf;
 
-	assert_non_null(d);
-	while ((de = readdir(d)) != NULL)
-		if (strcmp(de->d_name, ".") != 0 &&
-		    strcmp(de->d_name, "..") != 0)
-			n++;
-	closedir(d);
-	return n;
+	assert_ok(sj_read_file(path, 100, &buf, &len, &err), err);
+	assert_int_equal(len, strlen(want));
+	assert_string_equal(buf, want);
+	free(buf);
 }
 
 static void test_write_atomic_mode_and_content(void **state)
@@ -47,8 +44,6 @@ static void test_write_atomic_mode_and_content(void **state)
 	struct sj_err err = { "" };
 	struct stat st;
 	mode_t old;
-	size_t len;
-	char *buf;
 	int rv;
 
 	old = umask(0);		/* the mode must not come from the umask */
@@ -59,12 +54,9 @@ static void test_write_atomic_mode_and_content(void **state)
 	assert_true(S_ISREG(st.st_mode));
 	assert_int_equal(st.st_mode & 07777, 0600);
 	assert_int_equal(st.st_size, 5);
-	assert_ok(sj_read_file(at(t, "f"), 100, &buf, &len, &err), err);
-	assert_int_equal(len, 5);
-	assert_string_equal(buf, "hello");
-	free(buf);
+	assert_contents(at(t, "f"), "hello");
 	/* Only the file itself, no temp file left over. */
-	assert_int_equal(count_entries(t->dir), 1);
+	assert_int_equal(count_entries(t->dir, ""), 1);
 }
 
 static void test_write_atomic_replaces(void **state)
@@ -72,8 +64,6 @@ static void test_write_atomic_replaces(void **state)
 	struct tmp *t = *state;
 	struct sj_err err = { "" };
 	struct stat before, after;
-	size_t len;
-	char *buf;
 
 	write_raw(at(t, "f"), "old contents, longer", 20);
 	assert_int_equal(chmod(at(t, "f"), 0644), 0);
@@ -83,11 +73,8 @@ static void test_write_atomic_replaces(void **state)
 	/* A new inode (rename), not the old file rewritten in place. */
 	assert_true(before.st_ino != after.st_ino);
 	assert_int_equal(after.st_mode & 07777, 0600);
-	assert_ok(sj_read_file(at(t, "f"), 100, &buf, &len, &err), err);
-	assert_int_equal(len, 3);
-	assert_string_equal(buf, "new");
-	free(buf);
-	assert_int_equal(count_entries(t->dir), 1);
+	assert_contents(at(t, "f"), "new");
+	assert_int_equal(count_entries(t->dir, ""), 1);
 }
 
 static void test_write_atomic_failures(void **state)
@@ -102,12 +89,12 @@ static void test_write_atomic_failures(void **state)
 	assert_int_equal(mkdir(at(t, "d"), 0700), 0);
 	assert_fails(sj_write_file_atomic(at(t, "d"), "x", 1, &err), err,
 		     "cannot rename");
-	assert_int_equal(count_entries(t->dir), 1);
+	assert_int_equal(count_entries(t->dir, ""), 1);
 	assert_fails(sj_write_file_atomic(at(t, "d/"), "x", 1, &err), err,
 		     "not a file name");
 	/* Empty data is a valid, empty file. */
 	assert_ok(sj_write_file_atomic(at(t, "empty"), "", 0, &err), err);
-	assert_int_equal(count_entries(t->dir), 2);
+	assert_int_equal(count_entries(t->dir, ""), 2);
 }
 
 static void test_read_bounds(void **state)
@@ -202,7 +189,7 @@ static void test_rmtree_basic(void **state)
 		assert_int_equal(chmod(at(t, "tree/a/b"), 0700), 0);
 	assert_ok(sj_rmtree(at(t, "tree"), &err), err);
 	assert_false(exists(at(t, "tree")));
-	assert_int_equal(count_entries(t->dir), 0);
+	assert_int_equal(count_entries(t->dir, ""), 0);
 	/* Missing: success. */
 	assert_ok(sj_rmtree(at(t, "tree"), &err), err);
 	assert_ok(sj_rmtree(at(t, "no/such/path"), &err), err);
@@ -478,7 +465,7 @@ static void test_rmtree_at(void **state)
 	id.ino = st.st_ino;
 	assert_ok(sj_rmtree_at(rt, "5.0", &id, &err), err);
 	assert_false(exists(at(t, "rt/5.0")));
-	assert_int_equal(count_entries(at(t, "rt")), 0);
+	assert_int_equal(count_entries(at(t, "rt"), ""), 0);
 	assert_true(exists(at(t, "outside/keep")));
 	/* Gone already (task_exit, then exit): nothing to do. */
 	assert_ok(sj_rmtree_at(rt, "5.0", &id, &err), err);
@@ -511,7 +498,7 @@ static void test_rmtree_at(void **state)
 	assert_ok(sj_rmtree_at(rt, "5.0", NULL, &err), err);
 	assert_false(exists(at(t, "rt/5.0")));
 	assert_true(exists(at(t, "outside/keep")));
-	assert_int_equal(count_entries(at(t, "outside")), 1);
+	assert_int_equal(count_entries(at(t, "outside"), ""), 1);
 	close(rt);
 }
 
@@ -566,40 +553,34 @@ static void test_random_hex(void **state)
 	assert_string_equal(a, "");
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(
-			test_write_atomic_mode_and_content, tmpdir_setup, tmpdir_teardown),
-		cmocka_unit_test_setup_teardown(test_write_atomic_replaces,
-						tmpdir_setup, tmpdir_teardown),
-		cmocka_unit_test_setup_teardown(test_write_atomic_failures,
-						tmpdir_setup, tmpdir_teardown),
-		cmocka_unit_test_setup_teardown(test_read_bounds, tmpdir_setup,
-						tmpdir_teardown),
-		cmocka_unit_test(test_read_bound_on_data),
-		cmocka_unit_test_setup_teardown(test_read_refuses, tmpdir_setup,
-						tmpdir_teardown),
-		cmocka_unit_test_setup_teardown(test_rmtree_basic, tmpdir_setup,
-						tmpdir_teardown),
-		cmocka_unit_test_setup_teardown(test_rmtree_no_follow, tmpdir_setup,
-						tmpdir_teardown),
-		cmocka_unit_test_setup_teardown(test_rmtree_depth_limit, tmpdir_setup,
-						tmpdir_teardown),
-		cmocka_unit_test_setup_teardown(test_mkdir_private, tmpdir_setup,
-						tmpdir_teardown),
-		cmocka_unit_test_setup_teardown(test_mkdir_private_chown_fails,
-						tmpdir_setup, tmpdir_teardown),
-		cmocka_unit_test_setup_teardown(test_mkdir_root, tmpdir_setup,
-						tmpdir_teardown),
-		cmocka_unit_test_setup_teardown(test_open_owned_dir,
-						tmpdir_setup, tmpdir_teardown),
-		cmocka_unit_test_setup_teardown(test_rmtree_at, tmpdir_setup,
-						tmpdir_teardown),
-		cmocka_unit_test_setup_teardown(test_rmtree_at_owner_bound,
-						tmpdir_setup, tmpdir_teardown),
-		cmocka_unit_test(test_random_hex),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+SJ_TEST_MAIN(
+	cmocka_unit_test_setup_teardown(
+		test_write_atomic_mode_and_content, tmpdir_setup, tmpdir_teardown),
+	cmocka_unit_test_setup_teardown(test_write_atomic_replaces,
+					tmpdir_setup, tmpdir_teardown),
+	cmocka_unit_test_setup_teardown(test_write_atomic_failures,
+					tmpdir_setup, tmpdir_teardown),
+	cmocka_unit_test_setup_teardown(test_read_bounds, tmpdir_setup,
+					tmpdir_teardown),
+	cmocka_unit_test(test_read_bound_on_data),
+	cmocka_unit_test_setup_teardown(test_read_refuses, tmpdir_setup,
+					tmpdir_teardown),
+	cmocka_unit_test_setup_teardown(test_rmtree_basic, tmpdir_setup,
+					tmpdir_teardown),
+	cmocka_unit_test_setup_teardown(test_rmtree_no_follow, tmpdir_setup,
+					tmpdir_teardown),
+	cmocka_unit_test_setup_teardown(test_rmtree_depth_limit, tmpdir_setup,
+					tmpdir_teardown),
+	cmocka_unit_test_setup_teardown(test_mkdir_private, tmpdir_setup,
+					tmpdir_teardown),
+	cmocka_unit_test_setup_teardown(test_mkdir_private_chown_fails,
+					tmpdir_setup, tmpdir_teardown),
+	cmocka_unit_test_setup_teardown(test_mkdir_root, tmpdir_setup,
+					tmpdir_teardown),
+	cmocka_unit_test_setup_teardown(test_open_owned_dir,
+					tmpdir_setup, tmpdir_teardown),
+	cmocka_unit_test_setup_teardown(test_rmtree_at, tmpdir_setup,
+					tmpdir_teardown),
+	cmocka_unit_test_setup_teardown(test_rmtree_at_owner_bound,
+					tmpdir_setup, tmpdir_teardown),
+	cmocka_unit_test(test_random_hex))

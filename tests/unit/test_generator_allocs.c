@@ -12,6 +12,7 @@
 
 #include "allocs.h"
 #include "lockdir.h"
+#include "testutil.h"
 
 static void test_lockinfo_round_trip(void **state)
 {
@@ -181,7 +182,7 @@ static void test_table(void **state)
 	gen_allocs_free(&a);
 }
 
-static void test_json(void **state)
+static void test_json_listing(void **state)
 {
 	struct gen_allocs a;
 	json_t *j;
@@ -210,18 +211,12 @@ static void test_json(void **state)
 	gen_allocs_free(&a);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_lockinfo_round_trip),
-		cmocka_unit_test(test_lockinfo_odd_input),
-		cmocka_unit_test(test_lockfile_jobid),
-		cmocka_unit_test(test_proc_locks),
-		cmocka_unit_test(test_time_left),
-		cmocka_unit_test(test_merge_and_ended),
-		cmocka_unit_test(test_table),
-		cmocka_unit_test(test_json),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+SJ_TEST_MAIN(
+	cmocka_unit_test(test_lockinfo_round_trip),
+	cmocka_unit_test(test_lockinfo_odd_input),
+	cmocka_unit_test(test_lockfile_jobid),
+	cmocka_unit_test(test_proc_locks),
+	cmocka_unit_test(test_time_left),
+	cmocka_unit_test(test_merge_and_ended),
+	cmocka_unit_test(test_table),
+	cmocka_unit_test(test_json_listing))

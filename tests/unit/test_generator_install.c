@@ -17,6 +17,9 @@
 #include "kspath.h"
 #include "testutil.h"
 
+/* How install.c's temporary files start. */
+#define TEMP_PREFIX ".jupyter-slurm-"
+
 static void mkdirs(struct tmp *t, const char *rel)
 {
 	char cmd[600];
@@ -144,20 +147,6 @@ static mode_t mode_of(const char *path)
 	return st.st_mode & 07777;
 }
 
-static int leftovers(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	int n = 0;
-
-	assert_non_null(d);
-	while ((de = readdir(d)) != NULL)
-		if (strncmp(de->d_name, ".jupyter-slurm-", 15) == 0)
-			n++;
-	closedir(d);
-	return n;
-}
-
 static void test_install_replace_remove(void **state)
 {
 	struct tmp *t = *state;
@@ -196,7 +185,7 @@ static void test_install_replace_remove(void **state)
 			 -1);
 	assert_int_equal(access(at(t, "data/new/kernels/mine/subdir"), F_OK),
 			 -1);
-	assert_int_equal(leftovers(at(t, "data/new")), 0);
+	assert_int_equal(count_entries(at(t, "data/new"), TEMP_PREFIX), 0);
 
 	/* A clash without replace: refused, the old one untouched. */
 	assert_int_equal(gen_install(kdir, "mine", res, "{\"v\": 2}\n", 0,
@@ -205,7 +194,7 @@ static void test_install_replace_remove(void **state)
 	text = slurp(at(t, "data/new/kernels/mine/kernel.json"));
 	assert_string_equal(text, "{\"v\": 1}\n");
 	free(text);
-	assert_int_equal(leftovers(at(t, "data/new")), 0);
+	assert_int_equal(count_entries(at(t, "data/new"), TEMP_PREFIX), 0);
 
 	/* With replace: the new one, nothing left over. */
 	put(t, "data/new/kernels/mine/stale.txt", "old");
@@ -216,14 +205,14 @@ static void test_install_replace_remove(void **state)
 	free(text);
 	assert_int_equal(access(at(t, "data/new/kernels/mine/stale.txt"),
 				F_OK), -1);
-	assert_int_equal(leftovers(at(t, "data/new")), 0);
+	assert_int_equal(count_entries(at(t, "data/new"), TEMP_PREFIX), 0);
 
 	/* Removing. */
 	if (gen_uninstall(spec, &err))
 		fail_msg("uninstall: %s", err.msg);
 	assert_int_equal(access(spec, F_OK), -1);
 	assert_int_equal(access(kdir, F_OK), 0);
-	assert_int_equal(leftovers(at(t, "data/new")), 0);
+	assert_int_equal(count_entries(at(t, "data/new"), TEMP_PREFIX), 0);
 	assert_int_equal(gen_uninstall(spec, &err), -1);
 	assert_non_null(strstr(err.msg, "cannot remove"));
 }
@@ -239,21 +228,15 @@ static void test_install_failure_leaves_nothing(void **state)
 	assert_int_equal(gen_install(kdir, "x", res, "{}\n", 0, &err), -1);
 	assert_non_null(strstr(err.msg, "no-such-dir"));
 	assert_int_equal(access(at(t, "data/kernels/x"), F_OK), -1);
-	assert_int_equal(leftovers(at(t, "data")), 0);
+	assert_int_equal(count_entries(at(t, "data"), TEMP_PREFIX), 0);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_path_order, tmpdir_setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_list_first_wins, tmpdir_setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_install_replace_remove,
-						tmpdir_setup, teardown),
-		cmocka_unit_test_setup_teardown(
-			test_install_failure_leaves_nothing, tmpdir_setup, teardown),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+SJ_TEST_MAIN(
+	cmocka_unit_test_setup_teardown(test_path_order, tmpdir_setup,
+					teardown),
+	cmocka_unit_test_setup_teardown(test_list_first_wins, tmpdir_setup,
+					teardown),
+	cmocka_unit_test_setup_teardown(test_install_replace_remove,
+					tmpdir_setup, teardown),
+	cmocka_unit_test_setup_teardown(
+		test_install_failure_leaves_nothing, tmpdir_setup, teardown))

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "label.h"
+#include "testutil.h"
 
 static void display(const char *wrapped, const struct gen_opts *o,
 		    const char *want)
@@ -97,13 +98,7 @@ static void test_default_names(void **state)
 	name("julia-1.9", &o, "slurm-julia-1.9-job77");
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_display_names),
-		cmocka_unit_test(test_display_name_too_long),
-		cmocka_unit_test(test_default_names),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+SJ_TEST_MAIN(
+	cmocka_unit_test(test_display_names),
+	cmocka_unit_test(test_display_name_too_long),
+	cmocka_unit_test(test_default_names))

@@ -345,21 +345,15 @@ static void test_jobid_excludes_allocation_options(void **state)
 	gen_opts_free(&o);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_option_forms),
-		cmocka_unit_test(test_aliases_and_lists),
-		cmocka_unit_test(test_help_stops_parsing),
-		cmocka_unit_test(test_double_dash),
-		cmocka_unit_test(test_command_line_errors),
-		cmocka_unit_test(test_numbers_are_numbers),
-		cmocka_unit_test(test_numbers_accepted),
-		cmocka_unit_test(test_names_and_values),
-		cmocka_unit_test(test_names_ok),
-		cmocka_unit_test(test_salloc_args_the_shim_would_take),
-		cmocka_unit_test(test_jobid_excludes_allocation_options),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+SJ_TEST_MAIN(
+	cmocka_unit_test(test_option_forms),
+	cmocka_unit_test(test_aliases_and_lists),
+	cmocka_unit_test(test_help_stops_parsing),
+	cmocka_unit_test(test_double_dash),
+	cmocka_unit_test(test_command_line_errors),
+	cmocka_unit_test(test_numbers_are_numbers),
+	cmocka_unit_test(test_numbers_accepted),
+	cmocka_unit_test(test_names_and_values),
+	cmocka_unit_test(test_names_ok),
+	cmocka_unit_test(test_salloc_args_the_shim_would_take),
+	cmocka_unit_test(test_jobid_excludes_allocation_options))

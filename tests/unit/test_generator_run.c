@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "run.h"
+#include "testutil.h"
 
 static void test_output_and_status(void **state)
 {
@@ -75,15 +76,9 @@ static void test_first_line(void **state)
 	assert_string_equal(buf, "");
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_output_and_status),
-		cmocka_unit_test(test_large_output),
-		cmocka_unit_test(test_missing_command),
-		cmocka_unit_test(test_timeout),
-		cmocka_unit_test(test_first_line),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+SJ_TEST_MAIN(
+	cmocka_unit_test(test_output_and_status),
+	cmocka_unit_test(test_large_output),
+	cmocka_unit_test(test_missing_command),
+	cmocka_unit_test(test_timeout),
+	cmocka_unit_test(test_first_line))

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "slurminfo.h"
+#include "testutil.h"
 
 /* As Slurm 22.05 prints them (scontrol --all --oneliner show partition),
  * shortened. */
@@ -206,17 +207,11 @@ static void test_qos(void **state)
 	assert_string_equal(acct, "");
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_partitions),
-		cmocka_unit_test(test_no_default_and_empty),
-		cmocka_unit_test(test_bad_partition_lines),
-		cmocka_unit_test(test_record_field),
-		cmocka_unit_test(test_config_value),
-		cmocka_unit_test(test_accounts),
-		cmocka_unit_test(test_qos),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+SJ_TEST_MAIN(
+	cmocka_unit_test(test_partitions),
+	cmocka_unit_test(test_no_default_and_empty),
+	cmocka_unit_test(test_bad_partition_lines),
+	cmocka_unit_test(test_record_field),
+	cmocka_unit_test(test_config_value),
+	cmocka_unit_test(test_accounts),
+	cmocka_unit_test(test_qos))

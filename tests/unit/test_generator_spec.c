@@ -74,11 +74,24 @@ static json_t *build(const struct gen_opts *o, const json_t *w)
 	return spec;
 }
 
+/* The kernelspec built from o around the wrapped kernel has argv want. */
+static void expect_spec_argv(const struct gen_opts *o,
+			     const char *const *want, size_t n)
+{
+	json_t *w = wrapped(), *spec = build(o, w);
+
+	expect_argv(json_object_get(spec, "argv"), want, n);
+	json_decref(spec);
+	json_decref(w);
+}
+
+#define EXPECT_SPEC_ARGV(o, want) \
+	expect_spec_argv(o, want, sizeof(want) / sizeof(want[0]))
+
 static void test_argv_order(void **state)
 {
 	const char *salloc[] = { "--exclusive" }, *srun[] = { "-v", "--x=1" };
 	struct gen_opts o;
-	json_t *w = wrapped(), *spec;
 	static const char *const want[] = {
 		SHIM, "--shim-verbose", "--kernel-node=n2",
 		"--rendezvous-host=10.0.0.1", "--kernel-transport=tcp",
@@ -112,17 +125,12 @@ static void test_argv_order(void **state)
 	o.rendezvous_host = "10.0.0.1";
 	o.kernel_transport = "tcp";
 	o.shim_verbose = 1;
-	spec = build(&o, w);
-	expect_argv(json_object_get(spec, "argv"), want,
-		    sizeof(want) / sizeof(want[0]));
-	json_decref(spec);
-	json_decref(w);
+	EXPECT_SPEC_ARGV(&o, want);
 }
 
 static void test_jobid_argv(void **state)
 {
 	struct gen_opts o;
-	json_t *w = wrapped(), *spec;
 	static const char *const want[] = {
 		SHIM, "--jobid=123", "-f", "{connection_file}", "--",
 		"/usr/bin/python3", "-m", "ipykernel_launcher", "-f",
@@ -132,11 +140,7 @@ static void test_jobid_argv(void **state)
 	(void)state;
 	memset(&o, 0, sizeof(o));
 	o.jobid = "123";
-	spec = build(&o, w);
-	expect_argv(json_object_get(spec, "argv"), want,
-		    sizeof(want) / sizeof(want[0]));
-	json_decref(spec);
-	json_decref(w);
+	EXPECT_SPEC_ARGV(&o, want);
 }
 
 static void test_copied_and_merged(void **state)
@@ -452,21 +456,15 @@ static void test_quote(void **state)
 	quote_is("a\nb", "'a\nb'");
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_argv_order),
-		cmocka_unit_test(test_jobid_argv),
-		cmocka_unit_test(test_copied_and_merged),
-		cmocka_unit_test(test_no_env_no_key),
-		cmocka_unit_test(test_bad_wrapped_specs),
-		cmocka_unit_test(test_dump_is_indented_with_newline),
-		cmocka_unit_test(test_split),
-		cmocka_unit_test(test_split_refuses_non_shim_argv),
-		cmocka_unit_test(test_steps),
-		cmocka_unit_test(test_alloc_name),
-		cmocka_unit_test(test_quote),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+SJ_TEST_MAIN(
+	cmocka_unit_test(test_argv_order),
+	cmocka_unit_test(test_jobid_argv),
+	cmocka_unit_test(test_copied_and_merged),
+	cmocka_unit_test(test_no_env_no_key),
+	cmocka_unit_test(test_bad_wrapped_specs),
+	cmocka_unit_test(test_dump_is_indented_with_newline),
+	cmocka_unit_test(test_split),
+	cmocka_unit_test(test_split_refuses_non_shim_argv),
+	cmocka_unit_test(test_steps),
+	cmocka_unit_test(test_alloc_name),
+	cmocka_unit_test(test_quote))

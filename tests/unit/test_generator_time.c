@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "slurmtime.h"
+#include "testutil.h"
 
 static void ok(const char *s, long long want)
 {
@@ -83,52 +84,40 @@ static void test_minutes_round_up(void **state)
 	assert_int_equal(gen_time_minutes(3600), 60);
 }
 
-static void label(long long minutes, const char *want)
+/* format (gen_time_label or gen_time_slurm) writes want for minutes. */
+static void formats(void (*format)(long long, char *, size_t),
+		    long long minutes, const char *want)
 {
 	char buf[32];
 
-	gen_time_label(minutes, buf, sizeof(buf));
+	format(minutes, buf, sizeof(buf));
 	assert_string_equal(buf, want);
 }
 
 static void test_labels(void **state)
 {
 	(void)state;
-	label(0, "0min");
-	label(45, "45min");
-	label(60, "1h");
-	label(90, "1h30min");
-	label(1440, "1d");
-	label(2 * 1440 + 12 * 60, "2d12h");
-	label(1440 + 61, "1d1h1min");
-}
-
-static void slurm(long long minutes, const char *want)
-{
-	char buf[32];
-
-	gen_time_slurm(minutes, buf, sizeof(buf));
-	assert_string_equal(buf, want);
+	formats(gen_time_label, 0, "0min");
+	formats(gen_time_label, 45, "45min");
+	formats(gen_time_label, 60, "1h");
+	formats(gen_time_label, 90, "1h30min");
+	formats(gen_time_label, 1440, "1d");
+	formats(gen_time_label, 2 * 1440 + 12 * 60, "2d12h");
+	formats(gen_time_label, 1440 + 61, "1d1h1min");
 }
 
 static void test_slurm_format(void **state)
 {
 	(void)state;
-	slurm(5, "00:05:00");
-	slurm(60, "01:00:00");
-	slurm(1440 + 90, "1-01:30:00");
+	formats(gen_time_slurm, 5, "00:05:00");
+	formats(gen_time_slurm, 60, "01:00:00");
+	formats(gen_time_slurm, 1440 + 90, "1-01:30:00");
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_every_format),
-		cmocka_unit_test(test_clock_fields),
-		cmocka_unit_test(test_junk),
-		cmocka_unit_test(test_minutes_round_up),
-		cmocka_unit_test(test_labels),
-		cmocka_unit_test(test_slurm_format),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+SJ_TEST_MAIN(
+	cmocka_unit_test(test_every_format),
+	cmocka_unit_test(test_clock_fields),
+	cmocka_unit_test(test_junk),
+	cmocka_unit_test(test_minutes_round_up),
+	cmocka_unit_test(test_labels),
+	cmocka_unit_test(test_slurm_format))

@@ -13,6 +13,7 @@
 
 #include "idle.h"
 #include "newstext.h"
+#include "testutil.h"
 
 #define T0 ((time_t)1796306700)
 
@@ -153,13 +154,7 @@ static void test_text(void **state)
 	assert_string_equal(b, "");
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse),
-		cmocka_unit_test(test_scenarios),
-		cmocka_unit_test(test_text),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+SJ_TEST_MAIN(
+	cmocka_unit_test(test_parse),
+	cmocka_unit_test(test_scenarios),
+	cmocka_unit_test(test_text))

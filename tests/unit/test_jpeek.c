@@ -101,15 +101,9 @@ static void test_shutdown_reply(void **state)
 	assert_false(seen);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_jupyter_spellings),
-		cmocka_unit_test(test_other_types),
-		cmocka_unit_test(test_truncated),
-		cmocka_unit_test(test_status),
-		cmocka_unit_test(test_shutdown_reply),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+SJ_TEST_MAIN(
+	cmocka_unit_test(test_jupyter_spellings),
+	cmocka_unit_test(test_other_types),
+	cmocka_unit_test(test_truncated),
+	cmocka_unit_test(test_status),
+	cmocka_unit_test(test_shutdown_reply))

@@ -132,13 +132,7 @@ static void test_ratelimit(void **state)
 	assert_true(sj_monotonic_ms() > 0);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_digests),
-		cmocka_unit_test(test_check_messages),
-		cmocka_unit_test(test_ratelimit),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+SJ_TEST_MAIN(
+	cmocka_unit_test(test_digests),
+	cmocka_unit_test(test_check_messages),
+	cmocka_unit_test(test_ratelimit))

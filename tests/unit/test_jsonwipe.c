@@ -146,14 +146,8 @@ static void test_dump_secret(void **state)
 	json_decref(root);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_frees_wiped),
-		cmocka_unit_test(test_dump_leaves_no_copy),
-		cmocka_unit_test(test_wipe_string),
-		cmocka_unit_test(test_dump_secret),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+SJ_TEST_MAIN(
+	cmocka_unit_test(test_frees_wiped),
+	cmocka_unit_test(test_dump_leaves_no_copy),
+	cmocka_unit_test(test_wipe_string),
+	cmocka_unit_test(test_dump_secret))

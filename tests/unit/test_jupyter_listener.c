@@ -382,20 +382,14 @@ static void test_owner_only_tcp(void **state)
 	owner_only(*state, 1);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_owner_only_ipc,
-						tmpdir_setup, tmpdir_teardown),
-		cmocka_unit_test_setup_teardown(test_owner_only_tcp,
-						tmpdir_setup, tmpdir_teardown),
-		cmocka_unit_test_setup_teardown(test_with_libzmq_clients,
-						tmpdir_setup, tmpdir_teardown),
-		cmocka_unit_test_setup_teardown(test_refuses_wrong_peers,
-						tmpdir_setup, tmpdir_teardown),
-		cmocka_unit_test_setup_teardown(test_silent_clients_make_room,
-						tmpdir_setup, tmpdir_teardown),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+SJ_TEST_MAIN(
+	cmocka_unit_test_setup_teardown(test_owner_only_ipc,
+					tmpdir_setup, tmpdir_teardown),
+	cmocka_unit_test_setup_teardown(test_owner_only_tcp,
+					tmpdir_setup, tmpdir_teardown),
+	cmocka_unit_test_setup_teardown(test_with_libzmq_clients,
+					tmpdir_setup, tmpdir_teardown),
+	cmocka_unit_test_setup_teardown(test_refuses_wrong_peers,
+					tmpdir_setup, tmpdir_teardown),
+	cmocka_unit_test_setup_teardown(test_silent_clients_make_room,
+					tmpdir_setup, tmpdir_teardown))

@@ -237,16 +237,10 @@ static void test_parts_that_do_not_add_up(void **state)
 	sj_zfront_close(&f);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_client_limits,
-						tmpdir_setup, tmpdir_teardown),
-		cmocka_unit_test_setup_teardown(test_slow_subscriber,
-						tmpdir_setup, tmpdir_teardown),
-		cmocka_unit_test_setup_teardown(test_parts_that_do_not_add_up,
-						tmpdir_setup, tmpdir_teardown),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+SJ_TEST_MAIN(
+	cmocka_unit_test_setup_teardown(test_client_limits,
+					tmpdir_setup, tmpdir_teardown),
+	cmocka_unit_test_setup_teardown(test_slow_subscriber,
+					tmpdir_setup, tmpdir_teardown),
+	cmocka_unit_test_setup_teardown(test_parts_that_do_not_add_up,
+					tmpdir_setup, tmpdir_teardown))

@@ -75,13 +75,7 @@ static void test_generator_choice(void **state)
 	json_decref(odd);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_known_kernels),
-		cmocka_unit_test(test_only_the_program_name),
-		cmocka_unit_test(test_generator_choice),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+SJ_TEST_MAIN(
+	cmocka_unit_test(test_known_kernels),
+	cmocka_unit_test(test_only_the_program_name),
+	cmocka_unit_test(test_generator_choice))

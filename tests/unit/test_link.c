@@ -549,25 +549,19 @@ static void test_prologue_binds_the_rendezvous(void **state)
 	}
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_bind),
-		cmocka_unit_test(test_seal_open),
-		cmocka_unit_test(test_seal_out_of_memory),
-		cmocka_unit_test(test_unbound_keys_refused),
-		cmocka_unit_test(test_frames_valid),
-		cmocka_unit_test(test_entries),
-		cmocka_unit_test(test_both_ends),
-		cmocka_unit_test(test_room_for_record),
-		cmocka_unit_test(test_records_across_messages),
-		cmocka_unit_test(test_hold),
-		cmocka_unit_test(test_client_connects_from_its_source),
-		cmocka_unit_test(test_parts_from_the_client_refused),
-		cmocka_unit_test(test_message_over_the_limit),
-		cmocka_unit_test(test_rekey),
-		cmocka_unit_test(test_prologue_binds_the_rendezvous),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+SJ_TEST_MAIN(
+	cmocka_unit_test(test_bind),
+	cmocka_unit_test(test_seal_open),
+	cmocka_unit_test(test_seal_out_of_memory),
+	cmocka_unit_test(test_unbound_keys_refused),
+	cmocka_unit_test(test_frames_valid),
+	cmocka_unit_test(test_entries),
+	cmocka_unit_test(test_both_ends),
+	cmocka_unit_test(test_room_for_record),
+	cmocka_unit_test(test_records_across_messages),
+	cmocka_unit_test(test_hold),
+	cmocka_unit_test(test_client_connects_from_its_source),
+	cmocka_unit_test(test_parts_from_the_client_refused),
+	cmocka_unit_test(test_message_over_the_limit),
+	cmocka_unit_test(test_rekey),
+	cmocka_unit_test(test_prologue_binds_the_rendezvous))

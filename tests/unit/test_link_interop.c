@@ -241,15 +241,9 @@ static void test_it_refuses_our_client(void **state)
 	refused_by_its_server(1);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_our_responder),
-		cmocka_unit_test(test_our_initiator),
-		cmocka_unit_test(test_we_refuse_its_client),
-		cmocka_unit_test(test_it_cannot_pose_as_our_server),
-		cmocka_unit_test(test_it_refuses_our_client),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+SJ_TEST_MAIN(
+	cmocka_unit_test(test_our_responder),
+	cmocka_unit_test(test_our_initiator),
+	cmocka_unit_test(test_we_refuse_its_client),
+	cmocka_unit_test(test_it_cannot_pose_as_our_server),
+	cmocka_unit_test(test_it_refuses_our_client))

@@ -358,17 +358,11 @@ static void test_other_version_refused(void **state)
 	duo_close(&d);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_strangers_refused),
-		cmocka_unit_test(test_oldest_unproven_gives_way),
-		cmocka_unit_test(test_strangers_push_out_strangers),
-		cmocka_unit_test(test_only_from_the_login_address),
-		cmocka_unit_test(test_flood_behind_the_login_shim),
-		cmocka_unit_test(test_impostor_gets_nothing),
-		cmocka_unit_test(test_other_version_refused),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+SJ_TEST_MAIN(
+	cmocka_unit_test(test_strangers_refused),
+	cmocka_unit_test(test_oldest_unproven_gives_way),
+	cmocka_unit_test(test_strangers_push_out_strangers),
+	cmocka_unit_test(test_only_from_the_login_address),
+	cmocka_unit_test(test_flood_behind_the_login_shim),
+	cmocka_unit_test(test_impostor_gets_nothing),
+	cmocka_unit_test(test_other_version_refused))

@@ -133,74 +133,68 @@ static int choose(struct world *w, struct sj_err *err)
 	return sj_lockdir_choose(&w->env, &w->fs, w->out, sizeof(w->out), err);
 }
 
+/* sj_lockdir_choose succeeds and answers want. */
+static void chooses(struct world *w, const char *want)
+{
+	struct sj_err err = { "" };
+
+	assert_ok(choose(w, &err), err);
+	assert_string_equal(w->out, want);
+}
+
 static void test_xdg_runtime_dir(void **state)
 {
 	struct world *w = *state;
-	struct sj_err err = { "" };
 	char want[PATH_MAX];
 
 	mkdir_mode(in(w, w->xdg, "xdg"), 0700);
 	w->env.xdg_runtime_dir = w->xdg;
-	assert_ok(choose(w, &err), err);
-	assert_string_equal(w->out, in(w, want, "xdg/slurm-jupyter"));
+	chooses(w, in(w, want, "xdg/slurm-jupyter"));
 	assert_private_dir(w->out);
 	/* Every shim of the user gets the same answer. */
-	assert_ok(choose(w, &err), err);
-	assert_string_equal(w->out, want);
+	chooses(w, want);
 }
 
 static void test_run_user_when_no_xdg(void **state)
 {
 	struct world *w = *state;
-	struct sj_err err = { "" };
 	char mine[PATH_MAX], want[PATH_MAX];
 
 	PATHF(mine, "%s/%ju", w->run, (uintmax_t)getuid());
 	mkdir_mode(mine, 0700);
-	assert_ok(choose(w, &err), err);
 	PATHF(want, "%s/slurm-jupyter", mine);
-	assert_string_equal(w->out, want);
+	chooses(w, want);
 	assert_private_dir(want);
 	/* A relative XDG_RUNTIME_DIR is no runtime directory. */
 	w->env.xdg_runtime_dir = "run/user/x";
-	assert_ok(choose(w, &err), err);
-	assert_string_equal(w->out, want);
+	chooses(w, want);
 }
 
 static void test_home_when_nothing_else(void **state)
 {
 	struct world *w = *state;
-	struct sj_err err = { "" };
 	char want[PATH_MAX];
 
-	assert_ok(choose(w, &err), err);
-	assert_string_equal(w->out,
-			    in(w, want, "home/.cache/slurm-jupyter/login1"));
+	chooses(w, in(w, want, "home/.cache/slurm-jupyter/login1"));
 	assert_private_dir(in(w, want, "home/.cache"));
 	assert_private_dir(in(w, want, "home/.cache/slurm-jupyter"));
 	assert_private_dir(in(w, want, "home/.cache/slurm-jupyter/login1"));
 	/* Made once, found again. */
-	assert_ok(choose(w, &err), err);
-	assert_string_equal(w->out, want);
+	chooses(w, want);
 }
 
 static void test_xdg_cache_home(void **state)
 {
 	struct world *w = *state;
-	struct sj_err err = { "" };
 	char want[PATH_MAX];
 
 	/* Missing itself: made, like the rest. */
 	w->env.xdg_cache_home = in(w, w->cache, "home/cache");
-	assert_ok(choose(w, &err), err);
-	assert_string_equal(w->out,
-			    in(w, want, "home/cache/slurm-jupyter/login1"));
+	chooses(w, in(w, want, "home/cache/slurm-jupyter/login1"));
 	assert_private_dir(want);
 	/* A relative one is ignored, as the XDG spec wants. */
 	w->env.xdg_cache_home = "cache";
-	assert_ok(choose(w, &err), err);
-	assert_string_equal(w->out,
-			    in(w, want, "home/.cache/slurm-jupyter/login1"));
+	chooses(w, in(w, want, "home/.cache/slurm-jupyter/login1"));
 }
 
 /* Runtime directories another user made, or that others can write, are
@@ -208,7 +202,6 @@ static void test_xdg_cache_home(void **state)
 static void test_unsafe_runtime_dirs_passed_over(void **state)
 {
 	struct world *w = *state;
-	struct sj_err err = { "" };
 	char mine[PATH_MAX], want[PATH_MAX];
 
 	mkdir_mode(in(w, w->xdg, "xdg"), 0700);
@@ -216,9 +209,7 @@ static void test_unsafe_runtime_dirs_passed_over(void **state)
 	w->env.xdg_runtime_dir = w->xdg;
 	PATHF(mine, "%s/%ju", w->run, (uintmax_t)getuid());
 	mkdir_mode(mine, 0770);
-	assert_ok(choose(w, &err), err);
-	assert_string_equal(w->out,
-			    in(w, want, "home/.cache/slurm-jupyter/login1"));
+	chooses(w, in(w, want, "home/.cache/slurm-jupyter/login1"));
 	/* Nothing was made in them. */
 	assert_int_equal(access(in(w, want, "xdg/slurm-jupyter"), F_OK), -1);
 	PATHF(want, "%s/slurm-jupyter", mine);
@@ -230,33 +221,26 @@ static void test_unsafe_runtime_dirs_passed_over(void **state)
 static void test_runtime_dir_under_writable_parent(void **state)
 {
 	struct world *w = *state;
-	struct sj_err err = { "" };
 	char parent[PATH_MAX], want[PATH_MAX];
 
 	mkdir_mode(in(w, parent, "open"), 0777);
 	mkdir_mode(in(w, w->xdg, "open/xdg"), 0700);
 	w->env.xdg_runtime_dir = w->xdg;
-	assert_ok(choose(w, &err), err);
-	assert_string_equal(w->out,
-			    in(w, want, "home/.cache/slurm-jupyter/login1"));
+	chooses(w, in(w, want, "home/.cache/slurm-jupyter/login1"));
 	/* Sticky (like /tmp): nobody else can take our entry away. */
 	assert_int_equal(chmod(parent, 01777), 0);
-	assert_ok(choose(w, &err), err);
-	assert_string_equal(w->out, in(w, want, "open/xdg/slurm-jupyter"));
+	chooses(w, in(w, want, "open/xdg/slurm-jupyter"));
 }
 
 static void test_cache_symlink_of_ours_followed(void **state)
 {
 	struct world *w = *state;
-	struct sj_err err = { "" };
 	char link[PATH_MAX], target[PATH_MAX], want[PATH_MAX];
 
 	/* Clusters often point ~/.cache at scratch space. */
 	mkdir_mode(in(w, target, "scratch"), 0700);
 	assert_int_equal(symlink(target, in(w, link, "home/.cache")), 0);
-	assert_ok(choose(w, &err), err);
-	assert_string_equal(w->out,
-			    in(w, want, "scratch/slurm-jupyter/login1"));
+	chooses(w, in(w, want, "scratch/slurm-jupyter/login1"));
 	assert_private_dir(want);
 }
 
@@ -351,34 +335,28 @@ static void test_short_hostname(void **state)
 		     "too long");
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_xdg_runtime_dir, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_run_user_when_no_xdg,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_home_when_nothing_else,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_xdg_cache_home, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(
-			test_unsafe_runtime_dirs_passed_over, setup, teardown),
-		cmocka_unit_test_setup_teardown(
-			test_runtime_dir_under_writable_parent, setup,
-			teardown),
-		cmocka_unit_test_setup_teardown(
-			test_cache_symlink_of_ours_followed, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_foreign_component_refused,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_writable_home_refused,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_lock_dir_mode, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_no_place, setup,
-						teardown),
-		cmocka_unit_test(test_short_hostname),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+SJ_TEST_MAIN(
+	cmocka_unit_test_setup_teardown(test_xdg_runtime_dir, setup,
+					teardown),
+	cmocka_unit_test_setup_teardown(test_run_user_when_no_xdg,
+					setup, teardown),
+	cmocka_unit_test_setup_teardown(test_home_when_nothing_else,
+					setup, teardown),
+	cmocka_unit_test_setup_teardown(test_xdg_cache_home, setup,
+					teardown),
+	cmocka_unit_test_setup_teardown(
+		test_unsafe_runtime_dirs_passed_over, setup, teardown),
+	cmocka_unit_test_setup_teardown(
+		test_runtime_dir_under_writable_parent, setup,
+		teardown),
+	cmocka_unit_test_setup_teardown(
+		test_cache_symlink_of_ours_followed, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_foreign_component_refused,
+					setup, teardown),
+	cmocka_unit_test_setup_teardown(test_writable_home_refused,
+					setup, teardown),
+	cmocka_unit_test_setup_teardown(test_lock_dir_mode, setup,
+					teardown),
+	cmocka_unit_test_setup_teardown(test_no_place, setup,
+					teardown),
+	cmocka_unit_test(test_short_hostname))

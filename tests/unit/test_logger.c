@@ -80,12 +80,6 @@ static void test_long(void **state)
 	assert_string_equal(sj_log_prefix(), SJ_SHIM_LOG_PREFIX);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_lines),
-		cmocka_unit_test(test_long),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+SJ_TEST_MAIN(
+	cmocka_unit_test(test_lines),
+	cmocka_unit_test(test_long))

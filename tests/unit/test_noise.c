@@ -487,20 +487,14 @@ static void test_initialize_symmetric(void **state)
 	assert_memory_equal(ss.h, want, sizeof(want));
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_vector_initiator),
-		cmocka_unit_test(test_vector_responder),
-		cmocka_unit_test(test_split_wipes),
-		cmocka_unit_test(test_wrong_remote_static),
-		cmocka_unit_test(test_flipped_bits),
-		cmocka_unit_test(test_handshake_refusals),
-		cmocka_unit_test(test_nonce_exhaustion),
-		cmocka_unit_test(test_rekey),
-		cmocka_unit_test(test_no_key_passes_through),
-		cmocka_unit_test(test_initialize_symmetric),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+SJ_TEST_MAIN(
+	cmocka_unit_test(test_vector_initiator),
+	cmocka_unit_test(test_vector_responder),
+	cmocka_unit_test(test_split_wipes),
+	cmocka_unit_test(test_wrong_remote_static),
+	cmocka_unit_test(test_flipped_bits),
+	cmocka_unit_test(test_handshake_refusals),
+	cmocka_unit_test(test_nonce_exhaustion),
+	cmocka_unit_test(test_rekey),
+	cmocka_unit_test(test_no_key_passes_through),
+	cmocka_unit_test(test_initialize_symmetric))

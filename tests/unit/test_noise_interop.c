@@ -311,14 +311,8 @@ static void test_we_refuse(void **state)
 	}
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_our_initiator),
-		cmocka_unit_test(test_our_responder),
-		cmocka_unit_test(test_dissononce_refuses),
-		cmocka_unit_test(test_we_refuse),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+SJ_TEST_MAIN(
+	cmocka_unit_test(test_our_initiator),
+	cmocka_unit_test(test_our_responder),
+	cmocka_unit_test(test_dissononce_refuses),
+	cmocka_unit_test(test_we_refuse))

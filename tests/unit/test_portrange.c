@@ -93,15 +93,9 @@ static void test_null(void **state)
 	assert_int_equal(sj_port_range_parse("x", &r, NULL), -1);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_valid),
-		cmocka_unit_test(test_out_of_range),
-		cmocka_unit_test(test_order),
-		cmocka_unit_test(test_junk),
-		cmocka_unit_test(test_null),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+SJ_TEST_MAIN(
+	cmocka_unit_test(test_valid),
+	cmocka_unit_test(test_out_of_range),
+	cmocka_unit_test(test_order),
+	cmocka_unit_test(test_junk),
+	cmocka_unit_test(test_null))

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "args.h"
+#include "testutil.h"
 
 #define ARGV(...) ((char *[]){ "slurm-jupyter-shim", __VA_ARGS__, NULL })
 static int parse(char **argv, struct shim_args *a, struct sj_err *err)
@@ -176,15 +177,9 @@ static void test_site_defaults(void **state)
 	check_site(bare, &none, 0, 600, 2, SJ_DEFAULT_LINGER);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_login_side),
-		cmocka_unit_test(test_defaults),
-		cmocka_unit_test(test_node_side),
-		cmocka_unit_test(test_refused),
-		cmocka_unit_test(test_site_defaults),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+SJ_TEST_MAIN(
+	cmocka_unit_test(test_login_side),
+	cmocka_unit_test(test_defaults),
+	cmocka_unit_test(test_node_side),
+	cmocka_unit_test(test_refused),
+	cmocka_unit_test(test_site_defaults))

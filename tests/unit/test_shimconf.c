@@ -186,17 +186,11 @@ static void test_load(void **state)
 	assert_int_equal(rmdir(dir), 0);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_empty_and_comments),
-		cmocka_unit_test(test_all_keys),
-		cmocka_unit_test(test_off),
-		cmocka_unit_test(test_bad_lines),
-		cmocka_unit_test(test_whole_file),
-		cmocka_unit_test(test_stat),
-		cmocka_unit_test(test_load),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+SJ_TEST_MAIN(
+	cmocka_unit_test(test_empty_and_comments),
+	cmocka_unit_test(test_all_keys),
+	cmocka_unit_test(test_off),
+	cmocka_unit_test(test_bad_lines),
+	cmocka_unit_test(test_whole_file),
+	cmocka_unit_test(test_stat),
+	cmocka_unit_test(test_load))

@@ -16,6 +16,7 @@
 #include "args.h"
 #include "shimopt.h"
 #include "split.h"
+#include "testutil.h"
 
 /* A valid value for each option, as the shim checks them. */
 static const char *value_for(enum sj_shimopt o)
@@ -153,12 +154,6 @@ static void test_match(void **state)
 	assert_null(sj_shimopt_name(SJ_SHIMOPT_COUNT));
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_every_option_both_ways),
-		cmocka_unit_test(test_match),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+SJ_TEST_MAIN(
+	cmocka_unit_test(test_every_option_both_ways),
+	cmocka_unit_test(test_match))

@@ -221,17 +221,11 @@ static void test_command_path(void **state)
 	assert_int_equal(sj_command_path("srun", path, out, 8), -1);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse),
-		cmocka_unit_test(test_banner),
-		cmocka_unit_test(test_built_for),
-		cmocka_unit_test(test_same_release),
-		cmocka_unit_test(test_check),
-		cmocka_unit_test_setup_teardown(test_command_path,
-						tmpdir_setup, tmpdir_teardown),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+SJ_TEST_MAIN(
+	cmocka_unit_test(test_parse),
+	cmocka_unit_test(test_banner),
+	cmocka_unit_test(test_built_for),
+	cmocka_unit_test(test_same_release),
+	cmocka_unit_test(test_check),
+	cmocka_unit_test_setup_teardown(test_command_path,
+					tmpdir_setup, tmpdir_teardown))

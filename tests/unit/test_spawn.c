@@ -99,15 +99,9 @@ static void test_exec_failure(void **state)
 			    "such file or directory\n");
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(
-			test_child_gets_what_it_is_given, tmpdir_setup,
-			tmpdir_teardown),
-		cmocka_unit_test_setup_teardown(test_exec_failure,
-						tmpdir_setup, tmpdir_teardown),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+SJ_TEST_MAIN(
+	cmocka_unit_test_setup_teardown(
+		test_child_gets_what_it_is_given, tmpdir_setup,
+		tmpdir_teardown),
+	cmocka_unit_test_setup_teardown(test_exec_failure,
+					tmpdir_setup, tmpdir_teardown))

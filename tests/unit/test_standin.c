@@ -50,7 +50,16 @@ static void frame(const struct sj_buf *link, int k, char *out, size_t len)
 	assert_true(n < len);
 	memcpy(out, link->p + i + 4, n);
 	out[n] = '\0';
+}/* Frame k of a message in the link's layout is the text want. */
+static void frame_is(const struct sj_buf *link, int k, const char *want)
+{
+	char f[4096];
+
+	frame(link, k, f, sizeof(f));
+	assert_string_equal(f, want);
 }
+
+
 
 static int nframes(const struct sj_buf *link)
 {
@@ -96,10 +105,8 @@ static void test_build_signed(void **state)
 					14, "{\"status\":\"ok\"}", 15, &t, &err),
 			  err);
 		assert_int_equal(nframes(&out), 7);
-		frame(&out, 0, h, sizeof(h));
-		assert_string_equal(h, "rid-1");
-		frame(&out, 1, h, sizeof(h));
-		assert_string_equal(h, "<IDS|MSG>");
+		frame_is(&out, 0, "rid-1");
+		frame_is(&out, 1, "<IDS|MSG>");
 		frame(&out, 3, h, sizeof(h));
 		assert_non_null(strstr(h, "\"msg_type\":\"kernel_info_reply\""));
 		assert_non_null(strstr(h, "\"version\":\"5.3\""));
@@ -107,10 +114,8 @@ static void test_build_signed(void **state)
 		assert_non_null(strstr(h, "\"date\":\"2026-12-03T13:30:00"
 				       ".123456Z\""));
 		assert_non_null(strstr(h, m.session));
-		frame(&out, 4, h2, sizeof(h2));
-		assert_string_equal(h2, "{\"msg_id\":\"q\"}");
-		frame(&out, 6, h2, sizeof(h2));
-		assert_string_equal(h2, "{\"status\":\"ok\"}");
+		frame_is(&out, 4, "{\"msg_id\":\"q\"}");
+		frame_is(&out, 6, "{\"status\":\"ok\"}");
 
 		assert_ok(sj_jsign_init(&check, KEY, schemes[i], &err), err);
 		to_zmtp(&out, &z);
@@ -210,13 +215,10 @@ static void test_answer(void **state)
 					   2, q.p, q.len, &reply, &busy, &idle,
 					   &err), 1);
 	assert_int_equal(nframes(&reply), 8);
-	frame(&reply, 0, f, sizeof(f));
-	assert_string_equal(f, "R1");
-	frame(&reply, 1, f, sizeof(f));
-	assert_string_equal(f, "client-ident");
-	frame(&reply, 5, f, sizeof(f));
-	assert_string_equal(f, "{\"msg_id\":\"req-1\",\"msg_type\": "
-			    "\"kernel_info_request\"}");
+	frame_is(&reply, 0, "R1");
+	frame_is(&reply, 1, "client-ident");
+	frame_is(&reply, 5, "{\"msg_id\":\"req-1\",\"msg_type\": "
+		 "\"kernel_info_request\"}");
 	frame(&reply, 7, f, sizeof(f));
 	assert_non_null(strstr(f, "\"status\":\"ok\""));
 	assert_non_null(strstr(f, "\"protocol_version\":\"5.3\""));
@@ -245,14 +247,12 @@ static void test_answer(void **state)
 	assert_int_equal(sj_standin_answer(&s, SJ_SHELL, (const uint8_t *)"R1",
 					   2, q.p, q.len, &reply, &busy, &idle,
 					   &err), 1);
-	frame(&reply, 0, f, sizeof(f));
-	assert_string_equal(f, "R1");
+	frame_is(&reply, 0, "R1");
 	frame(&reply, 4, f, sizeof(f));
 	assert_non_null(strstr(f, "\"msg_type\":\"comm_info_reply\""));
 	frame(&reply, 5, f, sizeof(f));
 	assert_non_null(strstr(f, "\"comm_info_request\""));
-	frame(&reply, 7, f, sizeof(f));
-	assert_string_equal(f, "{\"status\":\"ok\",\"comms\":{}}");
+	frame_is(&reply, 7, "{\"status\":\"ok\",\"comms\":{}}");
 	signed_ok(&reply, &check);
 	status_around(&busy, &idle, &check);
 
@@ -278,8 +278,7 @@ static void test_answer(void **state)
 					   1, q.p, q.len, &reply, &busy, &idle,
 					   &err), 1);
 	assert_int_equal(nframes(&reply), 2);
-	frame(&reply, 1, f, sizeof(f));
-	assert_string_equal(f, "ping");
+	frame_is(&reply, 1, "ping");
 	assert_int_equal(s.answered, 3);
 
 	sj_standin_free(&s);
@@ -344,8 +343,7 @@ static void test_record_replay(void **state)
 					   (const uint8_t *)"R1", 2, q.p,
 					   q.len, &reply, &busy, &idle, &err),
 			 1);
-	frame(&reply, 6, f, sizeof(f));
-	assert_string_equal(f, content);
+	frame_is(&reply, 6, content);
 	sj_standin_free(&s2);
 
 	/* A truncated recording is not replayed. */
@@ -366,16 +364,10 @@ static void test_record_replay(void **state)
 	sj_buf_free(&idle);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_date),
-		cmocka_unit_test(test_build_signed),
-		cmocka_unit_test_setup_teardown(test_answer, tmpdir_setup,
-						tmpdir_teardown),
-		cmocka_unit_test_setup_teardown(test_record_replay,
-						tmpdir_setup, tmpdir_teardown),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+SJ_TEST_MAIN(
+	cmocka_unit_test(test_date),
+	cmocka_unit_test(test_build_signed),
+	cmocka_unit_test_setup_teardown(test_answer, tmpdir_setup,
+					tmpdir_teardown),
+	cmocka_unit_test_setup_teardown(test_record_replay,
+					tmpdir_setup, tmpdir_teardown))

@@ -492,19 +492,13 @@ static void test_topic_set(void **state)
 	assert_int_equal(t.n, 0);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_against_libzmq,
-						tmpdir_setup, tmpdir_teardown),
-		cmocka_unit_test(test_parse_frame),
-		cmocka_unit_test(test_scan_goes_on),
-		cmocka_unit_test(test_topic_set),
-		cmocka_unit_test_setup_teardown(test_subscriptions_kept_once,
-						tmpdir_setup, tmpdir_teardown),
-		cmocka_unit_test(test_handshake_checks),
-		cmocka_unit_test(test_endpoints),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+SJ_TEST_MAIN(
+	cmocka_unit_test_setup_teardown(test_against_libzmq,
+					tmpdir_setup, tmpdir_teardown),
+	cmocka_unit_test(test_parse_frame),
+	cmocka_unit_test(test_scan_goes_on),
+	cmocka_unit_test(test_topic_set),
+	cmocka_unit_test_setup_teardown(test_subscriptions_kept_once,
+					tmpdir_setup, tmpdir_teardown),
+	cmocka_unit_test(test_handshake_checks),
+	cmocka_unit_test(test_endpoints))

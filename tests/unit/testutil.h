@@ -6,6 +6,7 @@
 #ifndef SJ_TESTUTIL_H
 #define SJ_TESTUTIL_H
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <stddef.h>
@@ -16,6 +17,19 @@
 #include <unistd.h>
 
 #include "buf.h"
+
+/*
+ * main() for a test file whose tests run as one group without setup or
+ * teardown: SJ_TEST_MAIN(cmocka_unit_test(a), cmocka_unit_test(b)).
+ * The array keeps the name tests, as cmocka prints it as the group's name.
+ */
+#define SJ_TEST_MAIN(...) \
+int main(void) \
+{ \
+	const struct CMUnitTest tests[] = { __VA_ARGS__ }; \
+	\
+	return cmocka_run_group_tests(tests, NULL, NULL); \
+}
 
 /* call must fail (-1) with an error message containing needle. */
 #define assert_fails(call, err, needle) do { \
@@ -43,6 +57,24 @@ static inline const char *at(struct tmp *t, const char *name)
 {
 	snprintf(t->path, sizeof(t->path), "%s/%s", t->dir, name);
 	return t->path;
+}
+
+/* Number of entries in dir, other than . and .., whose name starts with
+ * prefix ("" for all). */
+static inline int count_entries(const char *dir, const char *prefix)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int n = 0;
+
+	assert_non_null(d);
+	while ((de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 &&
+		    strcmp(de->d_name, "..") != 0 &&
+		    strncmp(de->d_name, prefix, strlen(prefix)) == 0)
+			n++;
+	closedir(d);
+	return n;
 }
 
 /* cmocka setup: creates the temporary directory, mode 0700. */
