@@ -282,7 +282,8 @@ void sj_channels_news(struct sj_channels *c, struct sj_news *n)
 	c->news = n;
 }
 
-int sj_channels_news_flush(struct sj_channels *c, struct sj_err *err)
+/* sj_channels_news_flush, and with force also what nobody would hear. */
+static int news_flush(struct sj_channels *c, int force, struct sj_err *err)
 {
 	const uint8_t *p;
 	size_t len;
@@ -294,11 +295,20 @@ int sj_channels_news_flush(struct sj_channels *c, struct sj_err *err)
 	 * parts short. */
 	while (sj_news_next(c->news, &ch, &p, &len) &&
 	       !c->front->stream[ch].active) {
+		if (ch == SJ_IOPUB && !force &&
+		    sj_news_queued(c->news) <= SJ_FWD_NEWS_HELD &&
+		    sj_zfront_audience(c->front, p, len) == 0)
+			break;
 		if (sj_zfront_send(c->front, ch, p, len, err) < 0)
 			return -1;
 		sj_news_sent(c->news);
 	}
 	return 0;
+}
+
+int sj_channels_news_flush(struct sj_channels *c, struct sj_err *err)
+{
+	return news_flush(c, 0, err);
 }
 
 int sj_channels_serve_early(struct sj_channels *c, struct sj_err *err)
@@ -402,6 +412,10 @@ int sj_channels_link_server(struct sj_channels *c, int listen_fd,
 
 void sj_channels_close(struct sj_channels *c, int linger_ms)
 {
+	struct sj_err err;
+
+	if (news_flush(c, 1, &err))
+		sj_notef(c->note, c->note_arg, 0, "news lost: %s", err.msg);
 	if (c->front != NULL) {
 		sj_zfront_flush_wait(c->front, linger_ms);
 		sj_zfront_close(c->front);

@@ -117,8 +117,14 @@ int sj_channels_send_own(struct sj_channels *c, int ch,
 			 const struct sj_buf *m, struct sj_err *err);
 
 /* Login: publishes what the news has queued, unless a kernel's message in
- * parts is under way on iopub (then it waits for the next round).
- * -1 when out of memory. */
+ * parts is under way on iopub (then it waits for the next round).  A
+ * message on iopub that would reach no client waits too (and what is
+ * queued behind it), for a client whose SUB is still connecting: just
+ * after a restart, Jupyter's shell can be back before its iopub, and the
+ * cell's first news would be lost.  Up to SJ_FWD_NEWS_HELD bytes; beyond,
+ * and at sj_channels_close, it goes anyway (to whoever listens).  -1 when
+ * out of memory. */
+#define SJ_FWD_NEWS_HELD (256 << 10)
 int sj_channels_news_flush(struct sj_channels *c, struct sj_err *err);
 
 /* Login, before the link is opened: serves Jupyter's clients (call when

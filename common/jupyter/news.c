@@ -451,6 +451,11 @@ void sj_news_sent(struct sj_news *n)
 	sj_buf_consumed(&n->out);
 }
 
+size_t sj_news_queued(const struct sj_news *n)
+{
+	return n->out.len - n->out.off;
+}
+
 int sj_warn_parse(const char *s, struct sj_warn_plan *p, struct sj_err *err)
 {
 	const char *q = s;

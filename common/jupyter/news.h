@@ -108,6 +108,8 @@ int sj_news_death(struct sj_news *n, const char *text, const char *not_run,
 int sj_news_next(const struct sj_news *n, int *ch, const uint8_t **p,
 		 size_t *len);
 void sj_news_sent(struct sj_news *n);
+/* The bytes of the messages not yet sent. */
+size_t sj_news_queued(const struct sj_news *n);
 
 /*
  * When to warn before the allocation ends (--warn-before).

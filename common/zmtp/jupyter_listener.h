@@ -133,6 +133,12 @@ int sj_zfront_open(struct sj_zfront *f, const char *const *endpoints,
 		   sj_zfront_message_fn on_message, void *arg,
 		   sj_note_fn note, void *note_arg, struct sj_err *err);
 int sj_zfront_service(struct sj_zfront *f, struct sj_err *err);
+/* How many clients a message published on iopub (frames in the link's
+ * layout, its topic first) would reach now: 0 until a client has
+ * connected and subscribed to its topic, as with libzmq's PUB (the slow
+ * joiner). */
+int sj_zfront_audience(const struct sj_zfront *f, const uint8_t *frames,
+		       size_t len);
 /* One message toward the clients, frames in the link's layout.  Returns
  * 0, 1 if it was for a client that is not there (dropped), -1 when out of
  * memory. */

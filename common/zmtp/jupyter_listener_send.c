@@ -51,6 +51,23 @@ static int put_frames(struct sj_zfront_peer *p, const uint8_t *fr,
 	return 0;
 }
 
+int sj_zfront_audience(const struct sj_zfront *f, const uint8_t *fr,
+		       size_t len)
+{
+	size_t n0;
+	int n = 0;
+
+	if (len < 4 || (n0 = sj_get_be32(fr)) > len - 4)
+		return 0;
+	for (int i = 0; i < SJ_ZFRONT_MAX_PEERS; i++) {
+		const struct sj_zfront_peer *p = f->peer[SJ_IOPUB][i];
+
+		n += p != NULL && p->state == SJ_ZMTP_OPEN &&
+		     subscribed(p, fr + 4, n0);
+	}
+	return n;
+}
+
 int sj_zfront_send(struct sj_zfront *f, int ch, const uint8_t *fr,
 		   size_t len, struct sj_err *err)
 {

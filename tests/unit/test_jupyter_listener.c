@@ -54,10 +54,19 @@ static void test_with_libzmq_clients(void **state)
 	assert_int_equal(zmq_connect(sub, ep[SJ_IOPUB]), 0);
 	assert_int_equal(zmq_connect(picky, ep[SJ_IOPUB]), 0);
 
+	/* Nobody hears what is published before the subscribers are in. */
+	size_t status_len = msg(buf, 2, "status", (size_t)6, "idle", (size_t)4);
+	assert_int_equal(sj_zfront_audience(&f, buf, status_len), 0);
+
 	/* Both subscriptions travel on toward the kernel. */
 	for (int i = 0; i < 500 && g.n < 2; i++)
 		pump(&f);
 	assert_int_equal(g.n, 2);
+	assert_int_equal(sj_zfront_audience(&f, buf, status_len), 1);
+	assert_int_equal(sj_zfront_audience(&f, buf,
+					    msg(buf, 1, "zzz-topic",
+						(size_t)9)), 2);
+	assert_int_equal(sj_zfront_audience(&f, buf, 3), 0);
 	for (int i = 0; i < 2; i++) {
 		assert_int_equal(g.ch[i], SJ_IOPUB);
 		assert_int_equal(g.rid_len[i], 0);
