@@ -317,17 +317,14 @@ static void message(struct input *in, struct zend *e, const uint8_t *first,
 
 	if (first_len != SIZE_MAX) {
 		zend_frame(e, total > 1 ? 1 : 0, first, first_len);
-		if (!skip) {
-			fz_append_be32(&m, first_len);
-			fz_append(&m, first, first_len);
-		}
+		if (!skip)
+			fz_frame(&m, first, first_len);
 		k = 1;
 	}
 	for (; k < total; k++) {
 		frame_bytes(in, &f);
 		zend_frame(e, k + 1 < total ? 1 : 0, f.p, f.len);
-		fz_append_be32(&m, f.len);
-		fz_append(&m, f.p, f.len);
+		fz_frame(&m, f.p, f.len);
 	}
 	if (exp != NULL) {
 		fz_append_be32(exp, (size_t)(total - skip));
@@ -387,8 +384,7 @@ static void from_client(struct input *in, int ch)
 	message(in, &client[ch], NULL, SIZE_MAX, 1 + (take(in) & 7), &m, 0);
 	/* The kernel gets the routing id first: one more frame. */
 	fz_append_be32(exp, sj_get_be32(m.p) + 1);
-	fz_append_be32(exp, rid_len[ch]);
-	fz_append(exp, rid[ch], rid_len[ch]);
+	fz_frame(exp, rid[ch], rid_len[ch]);
 	fz_append(exp, m.p + 4, m.len - 4);
 	sj_buf_free(&m);
 }
