@@ -393,7 +393,7 @@ static void from_client(struct input *in, int ch)
  * empty one, and past SJ_ZMTP_SUBS_MAX the empty one instead. */
 static void node_subscribes(const uint8_t *topic, size_t n)
 {
-	struct sj_buf *exp = &expect[SJ_IOPUB][TO_KERNEL];
+	struct sj_buf *exp = &expect[SJ_IOPUB][TO_KERNEL], sub = { 0 };
 	uint8_t one = 1;
 
 	if (node_subs_all)
@@ -408,10 +408,11 @@ static void node_subscribes(const uint8_t *topic, size_t n)
 	fz_append(&node_subs, topic, n);
 	node_nsubs++;
 	node_subs_all = n == 0;
+	fz_append(&sub, &one, 1);
+	fz_append(&sub, topic, n);
 	fz_append_be32(exp, 1);
-	fz_append_be32(exp, 1 + n);
-	fz_append(exp, &one, 1);
-	fz_append(exp, topic, n);
+	fz_frame(exp, sub.p, sub.len);
+	sj_buf_free(&sub);
 }
 
 /* The client (un)subscribes, between two settled states. */
