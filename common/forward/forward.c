@@ -214,14 +214,12 @@ static int from_link(void *arg, int kind, const uint8_t *f, size_t len)
 		follow_status(c, f, len);
 	if (ch == SJ_CONTROL) {
 		struct sj_jpeek_reply rs = { .after_delim = -1 };
+		struct sj_link_entry x;
+		size_t at = 0;
 
-		for (size_t i = 0; i < len;) {
-			size_t n = sj_get_be32(f + i);
-
-			if (sj_jpeek_shutdown_reply(&rs, f + i + 4, n))
+		while (sj_link_entry_next(f, len, &at, &x) == 1)
+			if (sj_jpeek_shutdown_reply(&rs, x.data, x.n))
 				c->shutdown_replied = 1;
-			i += 4 + n;
-		}
 	}
 	r = sj_zfront_send(c->front, ch, f, len, &err);
 	if (r < 0)
@@ -346,15 +344,17 @@ static int keep_early(struct sj_link *L, struct sj_buf *early,
 int sj_channels_send_own(struct sj_channels *c, int ch,
 			 const struct sj_buf *m, struct sj_err *err)
 {
-	size_t i, n;
+	struct sj_link_entry x;
+	size_t at = 0;
 
+	if (!sj_link_frames_valid(m->p, m->len, 0))
+		return sj_err_set(err, "a message of the shim's own is not in "
+				  "the link's layout");
 	if (sj_link_msg_begin(&c->link, ch, err))
 		return -1;
-	for (i = 0; i + 4 <= m->len; i += 4 + n) {
-		n = sj_get_be32(m->p + i);
-		if (sj_link_msg_frame(&c->link, m->p + i + 4, n, err))
+	while (sj_link_entry_next(m->p, m->len, &at, &x) == 1)
+		if (sj_link_msg_frame(&c->link, x.data, x.n, err))
 			return -1;
-	}
 	return sj_link_msg_end(&c->link, err);
 }
 

@@ -112,7 +112,8 @@ void sj_channels_idle(struct sj_channels *c, struct sj_idle *clock);
 
 /* Login: sends a message of the shim's own (the link's layout, as
  * sj_jmsg_build makes it, with a routing id no client has, so that the
- * kernel's reply is dropped) on channel ch.  -1 when out of memory. */
+ * kernel's reply is dropped) on channel ch.  -1 when out of memory or
+ * m is not in that layout. */
 int sj_channels_send_own(struct sj_channels *c, int ch,
 			 const struct sj_buf *m, struct sj_err *err);
 

@@ -8,6 +8,7 @@
 
 #include <sodium.h>
 
+#include "link_entry.h"
 #include "zmtp.h"
 
 
@@ -74,13 +75,7 @@ void sj_jmsg_date(const struct timespec *now, char out[SJ_JMSG_DATE_LEN])
 
 int sj_jmsg_put_frame(struct sj_buf *out, const void *data, size_t len)
 {
-	if (len > UINT32_MAX || sj_buf_reserve(out, 4 + len))
-		return -1;
-	sj_put_be32(out->p + out->len, (uint32_t)len);
-	if (len > 0)
-		memcpy(out->p + out->len + 4, data, len);
-	out->len += 4 + len;
-	return 0;
+	return sj_link_entry_put(out, 0, len, 0, data, len);
 }
 
 int sj_jmsg_build(struct sj_jmsg *m, struct sj_buf *out, const void *prefix,

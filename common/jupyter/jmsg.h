@@ -54,7 +54,8 @@ int sj_jmsg_build(struct sj_jmsg *m, struct sj_buf *out, const void *prefix,
 #define SJ_JMSG_DATE_LEN 28
 void sj_jmsg_date(const struct timespec *now, char out[SJ_JMSG_DATE_LEN]);
 
-/* Appends one frame in the link's layout; -1 when out of memory. */
+/* Appends one whole frame in the link's layout (sj_link_entry_put); -1
+ * when out of memory or over SJ_LINK_LEN_MASK bytes. */
 int sj_jmsg_put_frame(struct sj_buf *out, const void *data, size_t len);
 
 /* A client's message (its ZMTP frames) split for a reply: route gets rid

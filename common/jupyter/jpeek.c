@@ -5,6 +5,7 @@
 
 #include "buf.h"
 #include "jsign.h"
+#include "link_entry.h"
 #include "zmtp.h"
 
 /* Whether the first "key" in the JSON data has the string value. */
@@ -48,18 +49,16 @@ static int is_delimiter(const void *data, size_t n)
 static int nth_after_delim(const uint8_t *frames, size_t len, int link,
 			   int nth, const uint8_t **data, size_t *n)
 {
+	struct sj_link_entry x;
 	size_t off = 0;
 	int after = -1;
 
 	for (;;) {
 		if (link) {
-			if (len - off < 4)
+			if (sj_link_entry_next(frames, len, &off, &x) != 1)
 				return 0;
-			*n = sj_get_be32(frames + off);
-			if (len - off - 4 < *n)
-				return 0;
-			*data = frames + off + 4;
-			off += 4 + *n;
+			*data = x.data;
+			*n = x.n;
 		} else if (!sj_zmtp_frame_next(frames, len, &off, data, n)) {
 			return 0;
 		}

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "forward.h"
+#include "link_entry.h"
 #include "newstext.h"
 #include "zmtp.h"
 
@@ -278,22 +279,18 @@ void sj_news_reply(struct sj_news *n, const uint8_t *f, size_t len)
 	size_t plen[6] = { 0 };
 	int after = -1, reply, c;
 	long count;
+	struct sj_link_entry x;
+	size_t at = 0;
 
-	for (size_t i = 0; i + 4 <= len && after < 5;) {
-		size_t k = sj_get_be32(f + i);
-		const char *d = (const char *)f + i + 4;
-
-		if (k > len - i - 4)
-			return;
-		i += 4 + k;
+	while (after < 5 && sj_link_entry_next(f, len, &at, &x) == 1) {
 		if (after < 0) {
-			if (k == strlen(SJ_JUPYTER_DELIMITER) &&
-			    memcmp(d, SJ_JUPYTER_DELIMITER, k) == 0)
+			if (x.n == strlen(SJ_JUPYTER_DELIMITER) &&
+			    memcmp(x.data, SJ_JUPYTER_DELIMITER, x.n) == 0)
 				after = 0;
 			continue;
 		}
-		part[++after] = d;
-		plen[after] = k;
+		part[++after] = (const char *)x.data;
+		plen[after] = x.n;
 	}
 	if (after < 5)
 		return;

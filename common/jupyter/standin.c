@@ -9,6 +9,7 @@
 
 #include "connfile.h"
 #include "forward.h"
+#include "link_entry.h"
 #include "fsutil.h"
 #include "zmtp.h"
 
@@ -207,37 +208,33 @@ int sj_standin_request(struct sj_standin *s, struct sj_buf *out,
 int sj_standin_take_reply(struct sj_standin *s, const uint8_t *frames,
 			  size_t len, struct sj_err *err)
 {
-	size_t i = 0, n;
+	struct sj_link_entry x;
+	size_t at = 0;
 	int after = -1;
 
-	if (len < 4 || sj_get_be32(frames) != sizeof(s->own_rid) ||
-	    len < 4 + sizeof(s->own_rid) ||
-	    memcmp(frames + 4, s->own_rid, sizeof(s->own_rid)) != 0)
+	if (sj_link_entry_next(frames, len, &at, &x) != 1 ||
+	    x.n != sizeof(s->own_rid) ||
+	    memcmp(x.data, s->own_rid, sizeof(s->own_rid)) != 0)
 		return 0;
 	/* Ours: [rid] <IDS|MSG> sig header parent metadata content. */
-	for (; i + 4 <= len; i += 4 + n) {
-		n = sj_get_be32(frames + i);
-		if (n > len - i - 4)
-			break;
-		if (after < 0) {
-			if (n == strlen(SJ_JUPYTER_DELIMITER) &&
-			    memcmp(frames + i + 4, SJ_JUPYTER_DELIMITER, n) == 0)
-				after = 0;
-			continue;
-		}
-		if (++after == 5)
-			break;
+	while (after < 5 && sj_link_entry_next(frames, len, &at, &x) == 1) {
+		if (after >= 0)
+			after++;
+		else if (x.n == strlen(SJ_JUPYTER_DELIMITER) &&
+			 memcmp(x.data, SJ_JUPYTER_DELIMITER, x.n) == 0)
+			after = 0;
 	}
 	if (after != 5 || s->record_path[0] == '\0')
 		return 1;
-	const char *content = (const char *)frames + i + 4;
+	const char *content = (const char *)x.data;
 
-	if (n > SJ_STANDIN_INFO_MAX || !sj_standin_json_object(content, n)) {
+	if (x.n > SJ_STANDIN_INFO_MAX ||
+	    !sj_standin_json_object(content, x.n)) {
 		sj_err_set(err, "the kernel's kernel_info_reply is not kept "
-			   "(%zu bytes, or not a JSON object)", n);
+			   "(%zu bytes, or not a JSON object)", x.n);
 		return 1;
 	}
-	if (sj_write_file_atomic(s->record_path, content, n, err))
+	if (sj_write_file_atomic(s->record_path, content, x.n, err))
 		return 1;
 	return 1;
 }

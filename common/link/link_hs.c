@@ -5,6 +5,7 @@
 #include <sodium.h>
 #include <string.h>
 
+#include "hex.h"
 #include "link_conn.h"
 #include "link_seal.h"
 
@@ -15,29 +16,12 @@ const uint8_t sj_link_magic[SJ_LINK_GREETING_BYTES] = {
 
 static const char LABEL[] = "spank-jupyter link";
 
-static int hex_nibble(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
-/* n bytes from exactly 2n lowercase hex digits, as sodium_bin2hex writes
- * them: the rendezvous's nonces and keys. */
+/* n bytes from a NUL-terminated string of exactly 2n lowercase hex
+ * digits: the rendezvous's nonces and keys. */
 static int hex_bytes(const char *hex, uint8_t *out, size_t n)
 {
-	if (hex == NULL || strnlen(hex, 2 * n + 1) != 2 * n)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		int hi = hex_nibble(hex[2 * i]), lo = hex_nibble(hex[2 * i + 1]);
-
-		if (hi < 0 || lo < 0)
-			return -1;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return 0;
+	return sj_hex_decode(hex, hex != NULL ? strnlen(hex, 2 * n + 1) : 0,
+			     out, n);
 }
 
 int sj_link_bind(struct sj_link_keys *k, const char *nonce,

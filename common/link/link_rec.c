@@ -100,64 +100,54 @@ int sj_link_msg_begin(struct sj_link *L, int kind, struct sj_err *err)
 	return 0;
 }
 
-/* One entry: its header word, the start's flag byte and length, bytes. */
-static int put_entry(struct sj_link *L, uint32_t head, const uint8_t *extra,
-		     size_t xn, const void *data, size_t len,
+/* One entry (link_entry.h's sj_link_entry_put) onto the record begun. */
+static int put_entry(struct sj_link *L, uint32_t flags, size_t total,
+		     int more, const void *data, size_t len,
 		     struct sj_err *err)
 {
 	struct sj_buf *b = L->rec_buf;
+	size_t head = flags == SJ_LINK_START ? SJ_LINK_START_HEAD :
+		      SJ_LINK_ENTRY_HEAD;
 	size_t used;
 
 	if (b == NULL)
 		return sj_err_set(err, "link: no message begun");
 	used = b->len - L->rec_start - 4 + SJ_LINK_TAG_BYTES;
 	if (len > SJ_LINK_LEN_MASK ||
-	    4 + xn + len > SJ_LINK_RECORD_MAX - used) {
+	    head + len > SJ_LINK_RECORD_MAX - used) {
 		rec_abort(L);
 		return sj_err_set(err, "a message over the link's limit of %u "
 				  "bytes", SJ_LINK_RECORD_MAX -
 				  SJ_LINK_TAG_BYTES);
 	}
-	if (sj_buf_reserve(b, 4 + xn + len)) {
+	if (sj_link_entry_put(b, flags, total, more, data, len)) {
 		rec_abort(L);
 		return sj_err_set(err, "out of memory");
 	}
-	sj_put_be32(b->p + b->len, head | (uint32_t)len);
-	b->len += 4;
-	if (xn > 0)
-		memcpy(b->p + b->len, extra, xn);
-	b->len += xn;
-	if (len > 0)
-		memcpy(b->p + b->len, data, len);
-	b->len += len;
 	return 0;
 }
 
 int sj_link_msg_frame(struct sj_link *L, const void *data, size_t len,
 		      struct sj_err *err)
 {
-	return put_entry(L, 0, NULL, 0, data, len, err);
+	return put_entry(L, 0, len, 0, data, len, err);
 }
 
 int sj_link_msg_frame_start(struct sj_link *L, size_t total, int more,
 			    const void *data, size_t len, struct sj_err *err)
 {
-	uint8_t extra[5] = { (uint8_t)(more != 0) };
-
 	if (total > SJ_LINK_LEN_MASK || total < len) {
 		rec_abort(L);
 		return sj_err_set(err, "a frame of %zu bytes is over the "
 				  "link's limit", total);
 	}
-	sj_put_be32(extra + 1, (uint32_t)total);
-	return put_entry(L, SJ_LINK_START, extra, sizeof(extra), data, len,
-			 err);
+	return put_entry(L, SJ_LINK_START, total, more, data, len, err);
 }
 
 int sj_link_msg_piece(struct sj_link *L, const void *data, size_t len,
 		      struct sj_err *err)
 {
-	return put_entry(L, SJ_LINK_PIECE, NULL, 0, data, len, err);
+	return put_entry(L, SJ_LINK_PIECE, len, 0, data, len, err);
 }
 
 void sj_link_msg_more(struct sj_link *L)

@@ -5,27 +5,16 @@
 #include <sodium.h>
 #include <string.h>
 
-static int is_lower_hex(const char *s, size_t len, size_t want)
-{
-	size_t i;
-
-	if (len != want)
-		return 0;
-	for (i = 0; i < len; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') ||
-		      (s[i] >= 'a' && s[i] <= 'f')))
-			return 0;
-	return 1;
-}
+#include "hex.h"
 
 int sj_rdv_is_nonce(const char *s, size_t len)
 {
-	return is_lower_hex(s, len, SJ_NONCE_HEX);
+	return sj_hex_valid(s, len, SJ_NONCE_BYTES);
 }
 
 int sj_rdv_is_key(const char *s, size_t len)
 {
-	return is_lower_hex(s, len, SJ_KEY_HEX);
+	return sj_hex_valid(s, len, SJ_KEY_BYTES);
 }
 
 int sj_rdv_is_hostname(const char *s, size_t len)

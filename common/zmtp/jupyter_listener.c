@@ -25,7 +25,7 @@
  * a bigger one drops its client (libzmq would take it whole).  On iopub
  * only a subscription comes: kind, one frame, its flag and topic. */
 #define MESSAGE_MAX (SJ_LINK_RECORD_MAX - SJ_LINK_TAG_BYTES)
-#define SUBSCRIPTION_MAX (1 + 4 + 1 + SJ_ZMTP_TOPIC_MAX)
+#define SUBSCRIPTION_MAX (1 + SJ_LINK_ENTRY_HEAD + 1 + SJ_ZMTP_TOPIC_MAX)
 /* Heartbeat pings are not signed: from a client on another host only a
  * ping's size (jupyter_client's is 4 bytes, a uuid 36) crosses the link. */
 #define REMOTE_PING_MAX 256
@@ -368,9 +368,10 @@ static size_t link_size(const struct sj_zfront_peer *p)
 {
 	const struct sj_zmtp_scan *s = &p->scan;
 
-	return 1 + (sj_zfront_router(p->ch) ? 4 + p->rid_len : 0) +
-	       4 * s->frames + s->body +
-	       (s->next_size > 0 ? 4 + s->next_size : 0);
+	return 1 + (sj_zfront_router(p->ch) ?
+		    SJ_LINK_ENTRY_HEAD + p->rid_len : 0) +
+	       SJ_LINK_ENTRY_HEAD * s->frames + s->body +
+	       (s->next_size > 0 ? SJ_LINK_ENTRY_HEAD + s->next_size : 0);
 }
 
 /* One message from an open peer (at q, len bytes); FATAL if delivery

@@ -35,19 +35,17 @@ static int below_hwm(struct sj_zfront *f, struct sj_zfront_peer *p)
 	return 0;
 }
 
-/* Writes frames [from, len) of a link-layout message to p. */
+/* Writes the frames of a link-layout message, from its entry at offset
+ * at on, to p. */
 static int put_frames(struct sj_zfront_peer *p, const uint8_t *fr,
-		      size_t from, size_t len)
+		      size_t at, size_t len)
 {
-	for (size_t i = from; i < len;) {
-		size_t n = sj_get_be32(fr + i);
-		int more = i + 4 + n < len;
+	struct sj_link_entry x;
 
-		if (sj_zmtp_put_frame(&p->out, more ? SJ_ZMTP_MORE : 0,
-				      fr + i + 4, n))
+	while (sj_link_entry_next(fr, len, &at, &x) == 1)
+		if (sj_zmtp_put_frame(&p->out, at < len ? SJ_ZMTP_MORE : 0,
+				      x.data, x.n))
 			return -1;
-		i += 4 + n;
-	}
 	return 0;
 }
 
@@ -71,18 +69,19 @@ int sj_zfront_audience(const struct sj_zfront *f, const uint8_t *fr,
 int sj_zfront_send(struct sj_zfront *f, int ch, const uint8_t *fr,
 		   size_t len, struct sj_err *err)
 {
-	size_t n0;
+	struct sj_link_entry first;
+	size_t at = 0;
 
 	sj_zfront_abort_stream(f, ch);	/* one left unfinished */
-	if (len < 4)
+	if (sj_link_entry_next(fr, len, &at, &first) != 1)
 		return 1;	/* an empty message has no one to go to */
-	n0 = sj_get_be32(fr);
 	if (!sj_zfront_router(ch)) {
 		for (int i = 0; i < SJ_ZFRONT_MAX_PEERS; i++) {
 			struct sj_zfront_peer *p = f->peer[ch][i];
 
 			if (p != NULL && p->state == SJ_ZMTP_OPEN &&
-			    subscribed(p, fr + 4, n0) && below_hwm(f, p) &&
+			    subscribed(p, first.data, first.n) &&
+			    below_hwm(f, p) &&
 			    put_frames(p, fr, 0, len))
 				return sj_err_set(err, "out of memory");
 		}
@@ -92,42 +91,18 @@ int sj_zfront_send(struct sj_zfront *f, int ch, const uint8_t *fr,
 		struct sj_zfront_peer *p = f->peer[ch][i];
 
 		if (p == NULL || p->state != SJ_ZMTP_OPEN ||
-		    p->rid_len != n0 || memcmp(p->rid, fr + 4, n0) != 0)
+		    p->rid_len != first.n ||
+		    memcmp(p->rid, first.data, first.n) != 0)
 			continue;
-		if (4 + n0 == len)
+		if (at == len)
 			return 0;	/* nothing after the id */
 		if (!below_hwm(f, p))
 			return 1;
-		if (put_frames(p, fr, 4 + n0, len))
+		if (put_frames(p, fr, at, len))
 			return sj_err_set(err, "out of memory");
 		return 0;
 	}
 	return 1;
-}
-
-/* The entry at e: header word, START's more flag and total, its bytes. */
-struct entry {
-	uint32_t head;
-	int more;
-	size_t total;
-	const uint8_t *data;
-	size_t n;
-};
-
-static size_t next_entry(const uint8_t *e, size_t at, struct entry *x)
-{
-	x->head = sj_get_be32(e + at);
-	x->n = x->head & SJ_LINK_LEN_MASK;
-	at += 4;
-	x->more = 0;
-	x->total = x->n;
-	if (x->head & SJ_LINK_START) {
-		x->more = e[at];
-		x->total = sj_get_be32(e + at + 1);
-		at += 5;
-	}
-	x->data = e + at;
-	return at + x->n;
 }
 
 /* The clients a message in parts goes to, by its first entry: on a
@@ -136,7 +111,8 @@ static size_t next_entry(const uint8_t *e, size_t at, struct entry *x)
  * puts the whole topic, or SJ_ZMTP_TOPIC_MAX bytes of it, in the first
  * part). */
 static void choose_targets(struct sj_zfront *f, int ch,
-			   struct sj_zfront_stream *st, const struct entry *x)
+			   struct sj_zfront_stream *st,
+			   const struct sj_link_entry *x)
 {
 	st->n = 0;
 	for (int i = 0; i < SJ_ZFRONT_MAX_PEERS; i++) {
@@ -190,7 +166,7 @@ void sj_zfront_abort_stream(struct sj_zfront *f, int ch)
  * pieces add up to the length their START promised, and a frame only
  * begins after the last one ended.  0 if it fits. */
 static int stream_entry_fits(struct sj_zfront_stream *st,
-			     const struct entry *x)
+			     const struct sj_link_entry *x)
 {
 	if (x->head & SJ_LINK_PIECE) {
 		if (x->n > st->frame_left)
@@ -208,8 +184,8 @@ static int stream_entry_fits(struct sj_zfront_stream *st,
 }
 
 /* Writes one entry of a message in parts to p. */
-static int stream_put(struct sj_zfront_peer *p, const struct entry *x,
-		      int more_after)
+static int stream_put(struct sj_zfront_peer *p,
+		      const struct sj_link_entry *x, int more_after)
 {
 	if (x->head & SJ_LINK_START) {
 		if (sj_zmtp_put_head(&p->out, x->more ? SJ_ZMTP_MORE : 0,
@@ -233,14 +209,13 @@ int sj_zfront_stream(struct sj_zfront *f, int kind, const uint8_t *e,
 {
 	int ch = kind & ~(SJ_LINK_CONT | SJ_LINK_MORE);
 	struct sj_zfront_stream *st = &f->stream[ch];
-	size_t at = 0;
-	struct entry x;
+	size_t at = 0, next = 0;
+	struct sj_link_entry x;
 
 	if (!(kind & SJ_LINK_CONT)) {
 		sj_zfront_abort_stream(f, ch);	/* one left unfinished */
-		if (len == 0)
+		if (sj_link_entry_next(e, len, &next, &x) != 1)
 			return 1;
-		size_t next = next_entry(e, 0, &x);
 		if (sj_zfront_router(ch) && (x.head & SJ_LINK_START))
 			return 1;	/* no routing id: nobody to go to */
 		choose_targets(f, ch, st, &x);
@@ -250,8 +225,7 @@ int sj_zfront_stream(struct sj_zfront *f, int kind, const uint8_t *e,
 	}
 	if (!st->active)
 		return 1;	/* the rest of a message with nobody to go to */
-	while (at < len) {
-		at = next_entry(e, at, &x);
+	while (sj_link_entry_next(e, len, &at, &x) == 1) {
 		if (stream_entry_fits(st, &x)) {
 			note(f, 0, "%s channel: the parts of a message from "
 			     "the node shim do not add up; dropped",

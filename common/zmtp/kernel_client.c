@@ -378,13 +378,15 @@ int sj_zmtp_service(struct sj_zmtp *z, struct sj_err *err)
  * nowhere. */
 static int subscribe(struct sj_zmtp_conn *c, const uint8_t *f, size_t len)
 {
-	const uint8_t *topic = f + 5;
-	size_t n;
+	struct sj_link_entry x;
+	const uint8_t *topic;
+	size_t at = 0, n;
 
-	if (len < 5 || (n = sj_get_be32(f)) + 4 != len || f[4] != 1 ||
-	    c->subs_all)
+	if (sj_link_entry_next(f, len, &at, &x) != 1 || at != len ||
+	    x.n < 1 || x.data[0] != 1 || c->subs_all)
 		return 0;
-	n--;
+	topic = x.data + 1;
+	n = x.n - 1;
 	if (sj_zmtp_topics_find(&c->subs, topic, n, 0) >= 0)
 		return 0;	/* the kernel has it already */
 	if (c->subs.n == SJ_ZMTP_SUBS_MAX)
@@ -393,7 +395,7 @@ static int subscribe(struct sj_zmtp_conn *c, const uint8_t *f, size_t len)
 		return -1;
 	c->subs_all = n == 0;
 	return c->state == SJ_ZMTP_OPEN ?
-	       sj_zmtp_put_frame(&c->out, 0, f + 4, 1 + n) : 0;
+	       sj_zmtp_put_frame(&c->out, 0, x.data, 1 + n) : 0;
 }
 
 int sj_zmtp_send(struct sj_zmtp *z, int ch, const uint8_t *f, size_t len,
@@ -402,19 +404,16 @@ int sj_zmtp_send(struct sj_zmtp *z, int ch, const uint8_t *f, size_t len,
 	struct sj_zmtp_conn *c = &z->c[ch];
 	/* A DEALER's messages wait in the queue while it is not open. */
 	struct sj_buf *to = c->state == SJ_ZMTP_OPEN ? &c->out : &c->queue;
-	size_t i = 0;
+	struct sj_link_entry x;
+	size_t at = 0;
 
 	if (c->type == SJ_ZMTP_SUB)
 		return subscribe(c, f, len) ?
 		       sj_err_set(err, "out of memory") : 0;
-	while (i < len) {
-		size_t n = sj_get_be32(f + i);
-		uint8_t flags = i + 4 + n < len ? F_MORE : 0;
-
-		if (sj_zmtp_put_frame(to, flags, f + i + 4, n))
+	while (sj_link_entry_next(f, len, &at, &x) == 1)
+		if (sj_zmtp_put_frame(to, at < len ? F_MORE : 0, x.data,
+				      x.n))
 			return sj_err_set(err, "out of memory");
-		i += 4 + n;
-	}
 	return 0;
 }
 

@@ -317,17 +317,14 @@ static void message(struct input *in, struct zend *e, const uint8_t *first,
 
 	if (first_len != SIZE_MAX) {
 		zend_frame(e, total > 1 ? 1 : 0, first, first_len);
-		if (!skip) {
-			fz_append_be32(&m, first_len);
-			fz_append(&m, first, first_len);
-		}
+		if (!skip)
+			fz_frame(&m, first, first_len);
 		k = 1;
 	}
 	for (; k < total; k++) {
 		frame_bytes(in, &f);
 		zend_frame(e, k + 1 < total ? 1 : 0, f.p, f.len);
-		fz_append_be32(&m, f.len);
-		fz_append(&m, f.p, f.len);
+		fz_frame(&m, f.p, f.len);
 	}
 	if (exp != NULL) {
 		fz_append_be32(exp, (size_t)(total - skip));
@@ -387,8 +384,7 @@ static void from_client(struct input *in, int ch)
 	message(in, &client[ch], NULL, SIZE_MAX, 1 + (take(in) & 7), &m, 0);
 	/* The kernel gets the routing id first: one more frame. */
 	fz_append_be32(exp, sj_get_be32(m.p) + 1);
-	fz_append_be32(exp, rid_len[ch]);
-	fz_append(exp, rid[ch], rid_len[ch]);
+	fz_frame(exp, rid[ch], rid_len[ch]);
 	fz_append(exp, m.p + 4, m.len - 4);
 	sj_buf_free(&m);
 }
@@ -397,7 +393,7 @@ static void from_client(struct input *in, int ch)
  * empty one, and past SJ_ZMTP_SUBS_MAX the empty one instead. */
 static void node_subscribes(const uint8_t *topic, size_t n)
 {
-	struct sj_buf *exp = &expect[SJ_IOPUB][TO_KERNEL];
+	struct sj_buf *exp = &expect[SJ_IOPUB][TO_KERNEL], sub = { 0 };
 	uint8_t one = 1;
 
 	if (node_subs_all)
@@ -412,10 +408,11 @@ static void node_subscribes(const uint8_t *topic, size_t n)
 	fz_append(&node_subs, topic, n);
 	node_nsubs++;
 	node_subs_all = n == 0;
+	fz_append(&sub, &one, 1);
+	fz_append(&sub, topic, n);
 	fz_append_be32(exp, 1);
-	fz_append_be32(exp, 1 + n);
-	fz_append(exp, &one, 1);
-	fz_append(exp, topic, n);
+	fz_frame(exp, sub.p, sub.len);
+	sj_buf_free(&sub);
 }
 
 /* The client (un)subscribes, between two settled states. */

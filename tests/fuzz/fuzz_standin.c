@@ -88,18 +88,21 @@ static int client_message(const struct parts *q, struct sj_buf *b)
 	return 0;
 }
 
-/* One frame of the link's layout at *off. */
+/* One whole frame of the link's layout at *off: 0 at the end, and an
+ * abort on anything but whole frames (the standin wrote them). */
 static int next(const struct sj_buf *b, size_t *off, const uint8_t **p,
 		size_t *n)
 {
-	if (b->len - *off < 4)
-		return 0;
-	*n = sj_get_be32(b->p + *off);
-	if (*n > b->len - *off - 4)
+	struct sj_link_entry x;
+	int r = sj_link_entry_next(b->p, b->len, off, &x);
+
+	if (r < 0 || (r == 1 && x.head != x.n))
 		abort();
-	*p = b->p + *off + 4;
-	*off += 4 + *n;
-	return 1;
+	if (r == 1) {
+		*p = x.data;
+		*n = x.n;
+	}
+	return r;
 }
 
 static int is(const uint8_t *p, size_t n, const void *want, size_t wn)

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "link_entry.h"
 
 static inline void fz_oom(void)
 {
@@ -37,6 +38,14 @@ static inline void fz_append_be32(struct sj_buf *b, size_t v)
 
 	sj_put_be32(w, (uint32_t)v);
 	fz_append(b, w, 4);
+}
+
+/* Appends a whole frame p[0..n) in the link's layout; aborts when
+ * sj_link_entry_put fails (memory, or a frame the link could not carry). */
+static inline void fz_frame(struct sj_buf *b, const void *p, size_t n)
+{
+	if (sj_link_entry_put(b, 0, n, 0, p, n))
+		fz_oom();
 }
 
 #endif

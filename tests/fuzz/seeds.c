@@ -385,8 +385,7 @@ static void kernelspec(void)
 /* A record's entry: a whole frame. */
 static void entry(struct sj_buf *b, const char *s)
 {
-	fz_append_be32(b, (uint32_t)strlen(s));
-	fz_append(b, s, strlen(s));
+	fz_frame(b, s, strlen(s));
 }
 
 /* A record: its length, its kind, the entries. */
@@ -429,12 +428,10 @@ static void link_seeds(void)
 		die("link: whole entries refused");
 	put("fuzz_link", "entries-whole", e.p, e.len);
 	e.len = 0;
-	fz_append_be32(&e, SJ_LINK_START | 3);
-	fz_append(&e, "\1", 1);	/* another frame follows */
-	fz_append_be32(&e, 8);
-	fz_append(&e, "abc", 3);
-	fz_append_be32(&e, SJ_LINK_PIECE | 5);
-	fz_append(&e, "defgh", 5);
+	/* "abcdefgh" in two pieces, and another frame after it. */
+	if (sj_link_entry_put(&e, SJ_LINK_START, 8, 1, "abc", 3) ||
+	    sj_link_entry_put(&e, SJ_LINK_PIECE, 5, 0, "defgh", 5))
+		fz_oom();
 	entry(&e, "last");
 	if (!sj_link_frames_valid(e.p, e.len, 1) ||
 	    sj_link_frames_valid(e.p, e.len, 0))

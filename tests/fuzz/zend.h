@@ -100,8 +100,7 @@ static inline int zend_parse(struct zend *e)
 		if (avail - head < n)
 			break;
 		if (!(p[0] & 4)) {
-			fz_append_be32(&e->msg, n);
-			fz_append(&e->msg, p + head, n);
+			fz_frame(&e->msg, p + head, n);
 			e->nframes++;
 		}
 		if (!(p[0] & 4) && !(p[0] & 1)) {

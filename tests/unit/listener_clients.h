@@ -94,19 +94,22 @@ static inline void pump(struct sj_zfront *f)
 /* A link-layout message from frames given as (pointer, length) pairs. */
 static inline size_t msg(uint8_t *buf, int nf, ...)
 {
+	struct sj_buf b = { 0 };
 	va_list ap;
-	size_t o = 0;
+	size_t o;
 
 	va_start(ap, nf);
 	for (int i = 0; i < nf; i++) {
 		const void *p = va_arg(ap, const void *);
 		size_t n = va_arg(ap, size_t);
 
-		sj_put_be32(buf + o, (uint32_t)n);
-		memcpy(buf + o + 4, p, n);
-		o += 4 + n;
+		assert_int_equal(sj_link_entry_put(&b, 0, n, 0, p, n), 0);
 	}
 	va_end(ap);
+	o = b.len;
+	if (o > 0)
+		memcpy(buf, b.p, o);
+	sj_buf_free(&b);
 	return o;
 }
 

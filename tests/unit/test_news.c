@@ -230,23 +230,6 @@ static void kernel_reply(struct sj_buf *l, const char *msg_type,
 	kernel_msg(l, "rid", msg_type, parent_id, "{}");
 }
 
-/* Frame k of a message in the link's layout, NUL-terminated. */
-static void frame(const uint8_t *p, size_t len, int k, char *out,
-		  size_t olen)
-{
-	size_t i = 0, n = 0;
-
-	for (int j = 0; j <= k; j++) {
-		assert_true(i + 4 <= len);
-		n = sj_get_be32(p + i);
-		if (j < k)
-			i += 4 + n;
-	}
-	assert_true(n < olen);
-	memcpy(out, p + i + 4, n);
-	out[n] = '\0';
-}
-
 /* A message in the link's layout is signed as a kernel's is, with the
  * connection file's key, so the front end takes it. */
 static void signed_as_kernel(const uint8_t *p, size_t len)
@@ -255,13 +238,7 @@ static void signed_as_kernel(const uint8_t *p, size_t len)
 	struct sj_jsign check;
 	struct sj_err err = { "" };
 
-	for (size_t i = 0; i < len;) {
-		size_t k = sj_get_be32(p + i);
-
-		assert_int_equal(sj_zmtp_put_frame(&z, i + 4 + k < len,
-						   p + i + 4, k), 0);
-		i += 4 + k;
-	}
+	link_to_zmtp(p, len, &z);
 	assert_ok(sj_jsign_init(&check, KEY, "hmac-sha256", &err), err);
 	assert_ok(sj_jsign_check_zmtp(&check, z.p, z.len, &err), err);
 	sj_buf_free(&z);
@@ -284,15 +261,15 @@ static void next_is(struct sj_news *n, const char *msg_type,
 
 	assert_int_equal(sj_news_next(n, &ch, &p, &len), 1);
 	assert_int_equal(ch, SJ_IOPUB);
-	frame(p, len, 0, m->topic, sizeof(m->topic));
+	link_frame_text(p, len, 0, m->topic, sizeof(m->topic));
 	snprintf(want, sizeof(want), "kernel.slurm-jupyter-shim.%s",
 		 msg_type);
 	assert_string_equal(m->topic, want);
-	frame(p, len, 1, want, sizeof(want));
+	link_frame_text(p, len, 1, want, sizeof(want));
 	assert_string_equal(want, "<IDS|MSG>");
-	frame(p, len, 3, m->header, sizeof(m->header));
-	frame(p, len, 4, m->parent, sizeof(m->parent));
-	frame(p, len, 6, m->content, sizeof(m->content));
+	link_frame_text(p, len, 3, m->header, sizeof(m->header));
+	link_frame_text(p, len, 4, m->parent, sizeof(m->parent));
+	link_frame_text(p, len, 6, m->content, sizeof(m->content));
 	snprintf(want, sizeof(want), "\"msg_type\":\"%s\"", msg_type);
 	assert_non_null(strstr(m->header, want));
 	assert_non_null(strstr(m->header, "\"version\":\"5.3\""));
@@ -318,14 +295,14 @@ static void reply_is(struct sj_news *n, const char *parent_id,
 	assert_int_equal(ch, SJ_SHELL);
 	assert_true(len > 7 && sj_get_be32(p) == 3);
 	assert_memory_equal(p + 4, RID, 3);
-	frame(p, len, 1, f, sizeof(f));
+	link_frame_text(p, len, 1, f, sizeof(f));
 	assert_string_equal(f, "<IDS|MSG>");
-	frame(p, len, 3, f, sizeof(f));
+	link_frame_text(p, len, 3, f, sizeof(f));
 	assert_non_null(strstr(f, "\"msg_type\":\"execute_reply\""));
-	frame(p, len, 4, f, sizeof(f));
+	link_frame_text(p, len, 4, f, sizeof(f));
 	snprintf(want, sizeof(want), "\"msg_id\": \"%s\"", parent_id);
 	assert_non_null(strstr(f, want));
-	frame(p, len, 6, f, sizeof(f));
+	link_frame_text(p, len, 6, f, sizeof(f));
 	assert_string_equal(f, content);
 	signed_as_kernel(p, len);
 	sj_news_sent(n);

@@ -25,32 +25,16 @@
 static void to_zmtp(const struct sj_buf *link, struct sj_buf *z)
 {
 	z->len = z->off = 0;
-	for (size_t i = 0; i < link->len;) {
-		size_t n = sj_get_be32(link->p + i);
-		int last = i + 4 + n == link->len;
-
-		assert_true(i + 4 + n <= link->len);
-		assert_int_equal(sj_zmtp_put_frame(z, last ? 0 : 1,
-						   link->p + i + 4, n), 0);
-		i += 4 + n;
-	}
+	link_to_zmtp(link->p, link->len, z);
 }
 
 /* Frame k of a message in the link's layout, NUL-terminated in out. */
 static void frame(const struct sj_buf *link, int k, char *out, size_t len)
 {
-	size_t i = 0, n = 0;
+	link_frame_text(link->p, link->len, k, out, len);
+}
 
-	for (int j = 0; j <= k; j++) {
-		assert_true(i + 4 <= link->len);
-		n = sj_get_be32(link->p + i);
-		if (j < k)
-			i += 4 + n;
-	}
-	assert_true(n < len);
-	memcpy(out, link->p + i + 4, n);
-	out[n] = '\0';
-}/* Frame k of a message in the link's layout is the text want. */
+/* Frame k of a message in the link's layout is the text want. */
 static void frame_is(const struct sj_buf *link, int k, const char *want)
 {
 	char f[4096];
@@ -63,11 +47,7 @@ static void frame_is(const struct sj_buf *link, int k, const char *want)
 
 static int nframes(const struct sj_buf *link)
 {
-	int k = 0;
-
-	for (size_t i = 0; i < link->len; k++)
-		i += 4 + sj_get_be32(link->p + i);
-	return k;
+	return link_nframes(link->p, link->len);
 }
 
 static void test_date(void **state)

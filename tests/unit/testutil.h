@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "link_entry.h"
 
 /*
  * main() for a test file whose tests run as one group without setup or
@@ -197,20 +198,66 @@ static inline json_t *test_json(const char *text)
 }
 #endif
 
-/* Frames in the link's layout (a 4-byte length before each) into buf,
- * which has the room; returns the length. */
+/* Frames in the link's layout (sj_link_entry_put) into buf, which has
+ * the room; returns the length. */
 static inline size_t link_frames(uint8_t *buf, const char *const *f, int nf)
 {
-	size_t o = 0;
+	struct sj_buf b = { 0 };
+	size_t n;
 
-	for (int i = 0; i < nf; i++) {
-		size_t n = strlen(f[i]);
-
-		sj_put_be32(buf + o, (uint32_t)n);
-		memcpy(buf + o + 4, f[i], n);
-		o += 4 + n;
-	}
-	return o;
+	for (int i = 0; i < nf; i++)
+		assert_int_equal(sj_link_entry_put(&b, 0, strlen(f[i]), 0,
+						   f[i], strlen(f[i])), 0);
+	n = b.len;
+	if (n > 0)
+		memcpy(buf, b.p, n);
+	sj_buf_free(&b);
+	return n;
 }
+
+/* How many frames a message in the link's layout has. */
+static inline int link_nframes(const uint8_t *p, size_t len)
+{
+	struct sj_link_entry x;
+	size_t at = 0;
+	int k = 0, r;
+
+	while ((r = sj_link_entry_next(p, len, &at, &x)) == 1)
+		k++;
+	assert_int_equal(r, 0);
+	return k;
+}
+
+/* Frame k of a message in the link's layout, NUL-terminated in out. */
+static inline void link_frame_text(const uint8_t *p, size_t len, int k,
+				   char *out, size_t olen)
+{
+	struct sj_link_entry x = { 0 };
+	size_t at = 0;
+
+	for (int j = 0; j <= k; j++)
+		assert_int_equal(sj_link_entry_next(p, len, &at, &x), 1);
+	assert_true(x.n < olen);
+	memcpy(out, x.data, x.n);
+	out[x.n] = '\0';
+}
+
+#ifdef SJ_ZMTP_H
+/* The frames of a message in the link's layout appended to z as ZMTP
+ * frames, as a socket would send them. */
+static inline void link_to_zmtp(const uint8_t *p, size_t len,
+				struct sj_buf *z)
+{
+	struct sj_link_entry x;
+	size_t at = 0;
+	int r;
+
+	while ((r = sj_link_entry_next(p, len, &at, &x)) == 1)
+		assert_int_equal(sj_zmtp_put_frame(z, at < len ?
+						   SJ_ZMTP_MORE : 0,
+						   x.data, x.n), 0);
+	assert_int_equal(r, 0);
+}
+#endif
 
 #endif
