@@ -135,6 +135,9 @@ void tell_not_started(struct login *l, const char *jobid)
 	    sj_text_cause(cause, sizeof(cause), jobid, f.base_state, f.reason,
 			  "", f.time_limit) != 1)
 		return;
+	if (sj_text_not_granted(text, sizeof(text), jobid) ||
+	    sj_news_started(&l->news, text, &err))
+		shim_error("the waiting line is not updated");
 	if (sj_text_not_started(text, sizeof(text), cause) ||
 	    sj_text_not_run(not_run, sizeof(not_run), cause) ||
 	    sj_news_death(&l->news, text, not_run, &err))

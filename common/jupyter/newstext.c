@@ -56,6 +56,11 @@ int sj_text_started(char *buf, size_t len, const char *jobid,
 	return put(buf, len, "Job %s started on %s", jobid, node);
 }
 
+int sj_text_not_granted(char *buf, size_t len, const char *jobid)
+{
+	return put(buf, len, "Job %s did not start", jobid);
+}
+
 /* Rounded to what a reader needs: whole minutes from a minute and a
  * half on, so that a warning due 10 minutes ahead, sent a few
  * milliseconds late, still says 10. */

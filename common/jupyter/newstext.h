@@ -25,6 +25,10 @@ int sj_text_waiting(char *buf, size_t len, const char *jobid,
 int sj_text_started(char *buf, size_t len, const char *jobid,
 		    const char *node);
 
+/* "Job 123 did not start": the waiting line when Slurm ended the request
+ * before it was granted (the cell's error says why). */
+int sj_text_not_granted(char *buf, size_t len, const char *jobid);
+
 /* "Slurm job 123 ends in 10 minutes (at 15:00). Save your work."; left
  * is the number of seconds until end. */
 int sj_text_warning(char *buf, size_t len, const char *jobid, long left,

@@ -234,6 +234,17 @@ def test_ps_lists_a_waiting_request_and_cancel_withdraws_it(kernelspecs,
     assert (r.returncode, r.stderr) == (0, ""), r
     assert r.stdout == f"cancelled job {job} ({name}): 1 kernel ended\n"
     news = cell_news(k.kc, msg_id, is_error, timeout=60, log=k.shim_log)
+    # The waiting line, shown first, says so in place; then the error.
+    lines = [m for m in news if m["msg_type"] in
+             ("display_data", "update_display_data")]
+    assert [m["msg_type"] for m in lines] == \
+        ["display_data", "update_display_data"], news
+    assert lines[0]["content"]["data"]["text/plain"].startswith(
+        f"Waiting for Slurm job {job} on partition debug: "), news
+    assert lines[-1]["content"]["data"]["text/plain"] == \
+        f"Job {job} did not start", news
+    assert (lines[-1]["content"]["transient"] ==
+            lines[0]["content"]["transient"]), news
     assert news[-1]["content"]["evalue"] == (
         f"The kernel did not start: Slurm job {job} was cancelled "
         "(scancel) before it was granted. Restart the kernel to ask Slurm "

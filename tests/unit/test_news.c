@@ -43,6 +43,8 @@ static void test_texts(void **state)
 	assert_string_equal(b, "Waiting for Slurm job 123: JobHeldUser");
 	assert_int_equal(sj_text_started(b, sizeof(b), "123", "n2"), 0);
 	assert_string_equal(b, "Job 123 started on n2");
+	assert_int_equal(sj_text_not_granted(b, sizeof(b), "123"), 0);
+	assert_string_equal(b, "Job 123 did not start");
 
 	/* A warning sent a moment after it was due still says 10. */
 	assert_int_equal(sj_text_warning(b, sizeof(b), "123", 599,
