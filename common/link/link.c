@@ -58,10 +58,10 @@ size_t sj_link_queued(const struct sj_link *L)
 }
 
 /* The greeting, the handshake message and the transport messages in c's
- * input.  Returns 0, 1 if the connection is to be dropped, -1 on a
- * failure of ours. */
-static int conn_input(struct sj_link *L, struct sj_link_conn *c,
-		      struct sj_err *err)
+ * input: MORE, DROP (the peer broke the protocol or failed to prove
+ * itself: logged), or FATAL on a failure of ours (err says). */
+static enum sj_io_result conn_input(struct sj_link *L, struct sj_link_conn *c,
+				    struct sj_err *err)
 {
 	struct sj_buf *b = &c->in;
 
@@ -69,13 +69,13 @@ static int conn_input(struct sj_link *L, struct sj_link_conn *c,
 		/* The bytes not yet opened: after the plaintext and gap. */
 		size_t used = c->plain + c->gap;
 		size_t have = b->len - b->off - used;
-		int r;
+		enum sj_io_result r;
 
 		if (c->state == SJ_CONN_GREETING) {
 			if (have < SJ_LINK_GREETING_BYTES)
 				break;
 			r = sj_link_greeted(L, c);
-			if (r != 0)
+			if (r != SJ_IO_MORE)
 				return r;
 			continue;
 		}
@@ -95,7 +95,7 @@ static int conn_input(struct sj_link *L, struct sj_link_conn *c,
 				note(L, 0, "link: %s sent a message of %zu "
 				     "bytes; connection dropped", c->peer,
 				     ml);
-			return 1;
+			return SJ_IO_DROP;
 		}
 		if (have - SJ_LINK_MSG_HEAD < ml)
 			break;	/* at most 64 KiB: the buffer has room */
@@ -104,7 +104,7 @@ static int conn_input(struct sj_link *L, struct sj_link_conn *c,
 			b->off += SJ_LINK_MSG_HEAD + ml;
 			r = sj_link_handshake(L, c, w + SJ_LINK_MSG_HEAD, ml,
 					      err);
-			if (r != 0)
+			if (r != SJ_IO_MORE)
 				return r;
 			continue;
 		}
@@ -121,36 +121,39 @@ static int conn_input(struct sj_link *L, struct sj_link_conn *c,
 					"hold the login shim's key", c->peer);
 				L->refused++;
 			}
-			return 1;
+			return SJ_IO_DROP;
 		}
 		sj_link_plain_join(c, ml, pl);
 		r = c->state == SJ_CONN_UNPROVEN ?
 		    sj_link_first_message(L, c, err) :
 		    sj_link_records(L, c, err);
-		if (r != 0)
+		if (r != SJ_IO_MORE)
 			return r;
 	}
 	sj_buf_consumed(b);
-	return 0;
+	return SJ_IO_MORE;
 }
 
-static int conn_read(struct sj_link *L, struct sj_link_conn *c,
-		     struct sj_err *err)
+/* One read of c and what it brought: as conn_input. */
+static enum sj_io_result conn_read(struct sj_link *L, struct sj_link_conn *c,
+				   struct sj_err *err)
 {
 	size_t got;
 	enum sj_io_result r = sj_evio_read(c->fd, &c->in,
 					   sj_link_read_chunk(c), &got);
 
-	if (r == SJ_IO_FATAL)
-		return sj_err_set(err, "out of memory");
+	if (r == SJ_IO_FATAL) {
+		sj_err_set(err, "out of memory");
+		return SJ_IO_FATAL;
+	}
 	if (r == SJ_IO_DROP) {
 		if (errno == 0)
 			note(L, 1, "link: %s closed the connection", c->peer);
 		else
 			note(L, 1, "link: %s: %s", c->peer, strerror(errno));
-		return 1;
+		return SJ_IO_DROP;
 	}
-	return got > 0 ? conn_input(L, c, err) : 0;
+	return got > 0 ? conn_input(L, c, err) : SJ_IO_MORE;
 }
 
 static int on_timer(struct sj_link *L, struct sj_err *err)
@@ -180,10 +183,11 @@ static int on_timer(struct sj_link *L, struct sj_err *err)
 	return 0;
 }
 
+/* An event of c's: 0, or -1 when the shim cannot go on (err says). */
 static int on_conn(struct sj_link *L, struct sj_link_conn *c, uint32_t ev,
 		   struct sj_err *err)
 {
-	int r = 0;
+	enum sj_io_result r = SJ_IO_MORE;
 
 	if (c->state == SJ_CONN_CONNECTING && (ev & (EPOLLOUT | EPOLLERR |
 						     EPOLLHUP))) {
@@ -204,12 +208,12 @@ static int on_conn(struct sj_link *L, struct sj_link_conn *c, uint32_t ev,
 	}
 	if (ev & (EPOLLIN | EPOLLERR | EPOLLHUP)) {
 		r = conn_read(L, c, err);
-		if (r < 0)
+		if (r == SJ_IO_FATAL)
 			return -1;
 	}
-	if (r == 0 && c->out.off < c->out.len && sj_link_conn_write(L, c))
-		r = 1;
-	if (r == 1)
+	if (r == SJ_IO_MORE && c->out.off < c->out.len)
+		r = sj_link_conn_write(L, c);
+	if (r == SJ_IO_DROP)
 		sj_link_conn_drop(L, c);
 	return 0;
 }
@@ -249,7 +253,7 @@ int sj_link_flush(struct sj_link *L, struct sj_err *err)
 {
 	(void)err;
 	if (L->live != NULL && L->live->out.off < L->live->out.len &&
-	    sj_link_conn_write(L, L->live))
+	    sj_link_conn_write(L, L->live) == SJ_IO_DROP)
 		sj_link_lost_live(L);
 	return 0;
 }
@@ -269,7 +273,7 @@ int sj_link_flush_wait(struct sj_link *L, int timeout_ms)
 			continue;
 		if (r <= 0)
 			return -1;
-		if (sj_link_conn_write(L, L->live)) {
+		if (sj_link_conn_write(L, L->live) == SJ_IO_DROP) {
 			sj_link_lost_live(L);
 			return -1;
 		}

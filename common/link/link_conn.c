@@ -48,9 +48,11 @@ static int watch(struct sj_link *L, struct sj_link_conn *c, int op)
 	return sj_evio_watch(L->loop, op, c->fd, sj_link_tag(c), c->ev);
 }
 
-int sj_link_conn_write(struct sj_link *L, struct sj_link_conn *c)
+enum sj_io_result sj_link_conn_write(struct sj_link *L,
+				     struct sj_link_conn *c)
 {
-	return sj_evio_send(L->loop, c->fd, sj_link_tag(c), &c->out, &c->ev);
+	return sj_evio_send(L->loop, c->fd, sj_link_tag(c), &c->out, &c->ev) ?
+	       SJ_IO_DROP : SJ_IO_MORE;
 }
 
 void sj_link_conn_free(struct sj_link *L, struct sj_link_conn *c)
@@ -373,7 +375,7 @@ int sj_link_on_accept(struct sj_link *L, struct sj_err *err)
 		}
 		sj_link_peer_name(fd, c->peer, sizeof(c->peer));
 		sj_link_pending_add(L, c);
-		if (sj_link_conn_write(L, c))
+		if (sj_link_conn_write(L, c) == SJ_IO_DROP)
 			sj_link_conn_drop(L, c);
 	}
 	return 0;

@@ -37,8 +37,9 @@ int sj_link_arm(struct sj_link *L, long ms);
 void sj_link_arm_or_note(struct sj_link *L, long ms);
 
 /* Sends what c->out holds and the socket takes, and watches for room
- * while some is left.  Returns 0, or -1 if the connection broke. */
-int sj_link_conn_write(struct sj_link *L, struct sj_link_conn *c);
+ * while some is left.  Returns MORE, or DROP if the connection broke. */
+enum sj_io_result sj_link_conn_write(struct sj_link *L,
+				     struct sj_link_conn *c);
 
 /* A new connection on fd in state st, registered in L's loop with
  * its greeting (and the client's first handshake message) queued; NULL
