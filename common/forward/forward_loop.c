@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* The forwarding loop (forward.h's sj_forward_run and sj_forward_drain):
- * the channel rules it drives are forward.c's. */
+/* The forwarding loop (forward.h's sj_forward_run and sj_forward_drain)
+ * on the channels' one event loop (evloop.h): the channel rules it drives
+ * are forward.c's. */
 #include "forward.h"
 
 #include <errno.h>
