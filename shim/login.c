@@ -155,7 +155,7 @@ static int await_rendezvous(struct login *l, struct rdv_server *r,
 		fds[k] = (struct pollfd){ .fd = l->sfd, .events = POLLIN };
 		fds[k + 1] = (struct pollfd){ .fd = l->parent_fd,
 					      .events = POLLIN };
-		fds[k + 2] = (struct pollfd){ .fd = l->ch->front->epfd,
+		fds[k + 2] = (struct pollfd){ .fd = l->ch->loop.epfd,
 					      .events = POLLIN };
 		n = poll(fds, (nfds_t)k + 3, timeout);
 		if (n < 0) {
@@ -275,7 +275,7 @@ static int choose_allocation(struct login *l, struct alloc *al, int janitor,
 		strcpy(l->jobid, al->jobid);
 		return janitor_own_job(janitor, al->jobid, err);
 	}
-	struct slurm_wait_also also = { .fd = l->ch->front->epfd,
+	struct slurm_wait_also also = { .fd = l->ch->loop.epfd,
 					.ready = serve_early,
 					.pending = on_pending, .arg = l,
 					.named = alloc_named, .named_arg = al };
@@ -335,7 +335,7 @@ static int await_first_request(struct login *l, struct sj_err *err)
 		  "until a cell runs");
 	while (!l->ch->early_wanted) {
 		struct pollfd fds[3] = {
-			{ .fd = l->ch->front->epfd, .events = POLLIN },
+			{ .fd = l->ch->loop.epfd, .events = POLLIN },
 			{ .fd = l->sfd, .events = POLLIN },
 			{ .fd = l->parent_fd, .events = POLLIN },
 		};

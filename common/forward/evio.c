@@ -53,23 +53,6 @@ void sj_note_flush(struct sj_ratelimit *rl, sj_note_fn fn, void *arg)
 	note_held(fn, arg, sj_ratelimit_flush(rl));
 }
 
-int sj_evio_open(int *epfd, int *timer_fd, uint64_t timer_tag,
-		 struct sj_err *err)
-{
-	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = timer_tag };
-
-	*timer_fd = -1;
-	*epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (*epfd < 0)
-		return sj_err_errno(err, errno, "epoll_create1");
-	*timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	if (*timer_fd < 0)
-		return sj_err_errno(err, errno, "timerfd_create");
-	if (epoll_ctl(*epfd, EPOLL_CTL_ADD, *timer_fd, &ev))
-		return sj_err_errno(err, errno, "epoll_ctl");
-	return 0;
-}
-
 int sj_evio_arm(int timer_fd, long ms)
 {
 	struct itimerspec its = {
@@ -80,7 +63,8 @@ int sj_evio_arm(int timer_fd, long ms)
 	return timerfd_settime(timer_fd, 0, &its, NULL);
 }
 
-int sj_evio_watch(int epfd, int op, int fd, uint64_t tag, unsigned ev)
+int sj_evio_watch(struct sj_evloop *lp, int op, int fd, uint64_t tag,
+		  unsigned ev)
 {
 	struct epoll_event e = {
 		.events = (ev & SJ_EV_HELD ? 0 : EPOLLIN) |
@@ -88,30 +72,32 @@ int sj_evio_watch(int epfd, int op, int fd, uint64_t tag, unsigned ev)
 		.data.u64 = tag,
 	};
 
-	return epoll_ctl(epfd, op, fd, &e);
+	return epoll_ctl(lp->epfd, op, fd, &e);
 }
 
-void sj_evio_close(int epfd, int *fd)
+void sj_evio_close(struct sj_evloop *lp, int *fd, uint64_t tag)
 {
 	if (*fd < 0)
 		return;
-	(void)epoll_ctl(epfd, EPOLL_CTL_DEL, *fd, NULL);
+	(void)epoll_ctl(lp->epfd, EPOLL_CTL_DEL, *fd, NULL);
+	sj_evloop_forget(lp, tag);
 	close(*fd);
 	*fd = -1;
 }
 
-int sj_evio_hold(int epfd, int fd, uint64_t tag, unsigned *ev, int hold)
+int sj_evio_hold(struct sj_evloop *lp, int fd, uint64_t tag, unsigned *ev,
+		 int hold)
 {
 	unsigned want = hold ? *ev | SJ_EV_HELD : *ev & ~(unsigned)SJ_EV_HELD;
 
 	if (want == *ev)
 		return 0;
 	*ev = want;
-	return fd < 0 ? 0 : sj_evio_watch(epfd, EPOLL_CTL_MOD, fd, tag, want);
+	return fd < 0 ? 0 : sj_evio_watch(lp, EPOLL_CTL_MOD, fd, tag, want);
 }
 
-int sj_evio_send(int epfd, int fd, uint64_t tag, struct sj_buf *out,
-		 unsigned *ev)
+int sj_evio_send(struct sj_evloop *lp, int fd, uint64_t tag,
+		 struct sj_buf *out, unsigned *ev)
 {
 	while (out->off < out->len) {
 		ssize_t n = send(fd, out->p + out->off, out->len - out->off,
@@ -131,7 +117,7 @@ int sj_evio_send(int epfd, int fd, uint64_t tag, struct sj_buf *out,
 			*ev & ~(unsigned)SJ_EV_OUT;
 	if (want != *ev) {
 		*ev = want;
-		if (sj_evio_watch(epfd, EPOLL_CTL_MOD, fd, tag, want))
+		if (sj_evio_watch(lp, EPOLL_CTL_MOD, fd, tag, want))
 			return -1;
 	}
 	return 0;
@@ -158,18 +144,4 @@ enum sj_io_result sj_evio_read(int fd, struct sj_buf *in, size_t chunk,
 	in->len += (size_t)n;
 	*got = (size_t)n;
 	return SJ_IO_MORE;
-}
-
-ssize_t sj_evio_recv(int fd, struct sj_buf *in, size_t chunk)
-{
-	size_t got;
-
-	switch (sj_evio_read(fd, in, chunk, &got)) {
-	case SJ_IO_MORE:
-		return (ssize_t)got;
-	case SJ_IO_DROP:
-		return -1;
-	default:
-		return -2;
-	}
 }

@@ -2,12 +2,11 @@
 /*
  * evio.h - what the shim's three kinds of connection share (the link,
  * its ZMTP peer of the kernel, its ZMTP server for Jupyter): a
- * non-blocking socket in an epoll set whose output waits in a buffer, and
- * a line for the shim's log.
+ * non-blocking socket in the event loop (evloop.h) whose output waits in
+ * a buffer, and a line for the shim's log.
  *
- * Each fd is registered with a 64-bit tag of its owner's choosing, not a
- * pointer: a connection freed while handling one event of a batch can
- * then never be mistaken for a later one allocated at the same address.
+ * Each fd is registered with a whole tag (SJ_EV_TAG: its owner and the
+ * owner's serial), never a pointer: see evloop.h.
  */
 #ifndef SJ_EVIO_H
 #define SJ_EVIO_H
@@ -16,6 +15,7 @@
 #include <sys/types.h>
 
 #include "buf.h"
+#include "evloop.h"
 #include "ratelimit.h"
 #include "sj_err.h"
 
@@ -33,10 +33,6 @@ void sj_notef_limited(struct sj_ratelimit *rl, sj_note_fn fn, void *arg,
 /* The count rl holds back, if any, as one line. */
 void sj_note_flush(struct sj_ratelimit *rl, sj_note_fn fn, void *arg);
 
-/* A new epoll set (*epfd) with a non-blocking timerfd (*timer_fd) in it
- * under timer_tag.  On failure both are -1 or ours to close. */
-int sj_evio_open(int *epfd, int *timer_fd, uint64_t timer_tag,
-		 struct sj_err *err);
 /* Arms the timer once, ms from now (0 disarms it). */
 int sj_evio_arm(int timer_fd, long ms);
 
@@ -46,20 +42,23 @@ enum {
 	SJ_EV_HELD = 2,	/* no EPOLLIN: its input waits (backpressure) */
 };
 
-/* Registers (op EPOLL_CTL_ADD) or updates (EPOLL_CTL_MOD) fd in epfd
+/* Registers (op EPOLL_CTL_ADD) or updates (EPOLL_CTL_MOD) fd in lp
  * under tag: EPOLLIN unless ev has SJ_EV_HELD, EPOLLOUT if SJ_EV_OUT. */
-int sj_evio_watch(int epfd, int op, int fd, uint64_t tag, unsigned ev);
-/* Takes *fd (if >= 0) out of epfd, closes it and sets it to -1.  Closing
- * alone would leave it in the set while a duplicate of it is open. */
-void sj_evio_close(int epfd, int *fd);
+int sj_evio_watch(struct sj_evloop *lp, int op, int fd, uint64_t tag,
+		  unsigned ev);
+/* Takes *fd (if >= 0) out of lp, closes it and sets it to -1; the events
+ * of the batch still due under tag are dropped.  Closing alone would
+ * leave it in the set while a duplicate of it is open. */
+void sj_evio_close(struct sj_evloop *lp, int *fd, uint64_t tag);
 /* Holds fd's input (stops reading it: its sender is slowed by TCP) or
  * lets it go on; updates *ev and the registration if that changes. */
-int sj_evio_hold(int epfd, int fd, uint64_t tag, unsigned *ev, int hold);
+int sj_evio_hold(struct sj_evloop *lp, int fd, uint64_t tag, unsigned *ev,
+		 int hold);
 
 /* Sends what fd takes of out, then arms EPOLLOUT while bytes remain (and
  * disarms it after).  Returns 0, or -1 if the connection is broken. */
-int sj_evio_send(int epfd, int fd, uint64_t tag, struct sj_buf *out,
-		 unsigned *ev);
+int sj_evio_send(struct sj_evloop *lp, int fd, uint64_t tag,
+		 struct sj_buf *out, unsigned *ev);
 
 /* What became of a connection's input, for the code that reads and
  * handles it: the same three answers for the link, the kernel's client
@@ -79,8 +78,5 @@ enum sj_io_result {
  * it took is handled before more is read, so a stream never piles up. */
 enum sj_io_result sj_evio_read(int fd, struct sj_buf *in, size_t chunk,
 			       size_t *got);
-/* The same as a number, as the link reads it until it uses the enum:
- * the bytes read, 0, -1 (DROP) or -2 (FATAL). */
-ssize_t sj_evio_recv(int fd, struct sj_buf *in, size_t chunk);
 
 #endif

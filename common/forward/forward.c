@@ -237,11 +237,13 @@ int sj_channels_open_jupyter(struct sj_channels *c,
 			     void *arg, struct sj_err *err)
 {
 	memset(c, 0, sizeof(*c));
+	if (sj_evloop_open(&c->loop, err))
+		return -1;
 	c->front = calloc(1, sizeof(*c->front));
 	if (c->front == NULL)
 		return sj_err_set(err, "out of memory");
-	return sj_zfront_open(c->front, e->endpoint, auth, from_jupyter, c, note,
-			      arg, err);
+	return sj_zfront_open(c->front, &c->loop, e->endpoint, auth,
+			      from_jupyter, c, note, arg, err);
 }
 
 int sj_channels_open_kernel(struct sj_channels *c,
@@ -251,6 +253,8 @@ int sj_channels_open_kernel(struct sj_channels *c,
 	uint8_t rid[16];
 
 	memset(c, 0, sizeof(*c));
+	if (sj_evloop_open(&c->loop, err))
+		return -1;
 	/* One routing id for shell and stdin (see forward.h). */
 	if (getrandom(rid, sizeof(rid), 0) != (ssize_t)sizeof(rid))
 		return sj_err_errno(err, errno, "getrandom");
@@ -258,7 +262,7 @@ int sj_channels_open_kernel(struct sj_channels *c,
 	c->kernel = calloc(1, sizeof(*c->kernel));
 	if (c->kernel == NULL)
 		return sj_err_set(err, "out of memory");
-	return sj_zmtp_open(c->kernel, e->endpoint, rid, sizeof(rid),
+	return sj_zmtp_open(c->kernel, &c->loop, e->endpoint, rid, sizeof(rid),
 			    from_kernel, from_kernel_part, c, note, arg, err);
 }
 
@@ -311,7 +315,7 @@ int sj_channels_news_flush(struct sj_channels *c, struct sj_err *err)
 
 int sj_channels_serve_early(struct sj_channels *c, struct sj_err *err)
 {
-	if (sj_zfront_service(c->front, err) ||
+	if (sj_evloop_run_once(&c->loop, 0, err) ||
 	    sj_channels_news_flush(c, err))
 		return -1;
 	sj_zfront_flush(c->front);
@@ -384,8 +388,8 @@ int sj_channels_link_client(struct sj_channels *c, const char *host,
 
 	c->link_open = 1;	/* closed by sj_channels_close either way */
 	c->link.backlog = (struct sj_buf){ 0 };
-	if (sj_link_open_client(&c->link, host, port, source, keys,
-				from_link, c, note, arg, err)) {
+	if (sj_link_open_client(&c->link, &c->loop, host, port, source,
+				keys, from_link, c, note, arg, err)) {
 		sj_buf_free(&early);
 		return -1;
 	}
@@ -406,8 +410,9 @@ int sj_channels_link_server(struct sj_channels *c, int listen_fd,
 			    struct sj_err *err)
 {
 	c->link_open = 1;
-	return sj_link_open_server(&c->link, listen_fd, grace_s, peer_only,
-				   keys, from_link, c, note, arg, err);
+	return sj_link_open_server(&c->link, &c->loop, listen_fd, grace_s,
+				   peer_only, keys, from_link, c, note, arg,
+				   err);
 }
 
 void sj_channels_close(struct sj_channels *c, int linger_ms)
@@ -432,6 +437,7 @@ void sj_channels_close(struct sj_channels *c, int linger_ms)
 	else
 		sj_buf_free(&c->link.backlog);	/* what waited for it */
 	c->link_open = 0;
+	sj_evloop_close(&c->loop);
 }
 
 void sj_channels_stats(const struct sj_channels *c, char *buf, size_t len)

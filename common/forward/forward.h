@@ -35,6 +35,7 @@
 #include <stdint.h>
 
 #include "connfile.h"
+#include "evloop.h"
 #include "idle.h"
 #include "jpeek.h"
 #include "jupyter_listener.h"
@@ -54,6 +55,9 @@ struct sj_endpoints {
 };
 
 struct sj_channels {
+	/* The one event loop: the listener or the kernel's client, the
+	 * link once it is opened, and sj_forward_run's watches. */
+	struct sj_evloop loop;
 	struct sj_zfront *front;	/* login: Jupyter's clients */
 	struct sj_zmtp *kernel;		/* node: the kernel's sockets */
 	struct sj_link link;
@@ -129,7 +133,7 @@ int sj_channels_send_own(struct sj_channels *c, int ch,
 int sj_channels_news_flush(struct sj_channels *c, struct sj_err *err);
 
 /* Login, before the link is opened: serves Jupyter's clients (call when
- * c->front->epfd is readable, and wait on it beside what else the shim
+ * c->loop.epfd is readable, and wait on it beside what else the shim
  * waits for).  What must wait for the kernel is held, and once
  * SJ_FWD_QUEUE_HIGH bytes are, the clients are no longer read. */
 int sj_channels_serve_early(struct sj_channels *c, struct sj_err *err);
@@ -150,9 +154,11 @@ int sj_channels_link_server(struct sj_channels *c, int listen_fd,
  * linger_ms to take what is still queued for them. */
 void sj_channels_close(struct sj_channels *c, int linger_ms);
 
-/* Something else to wait on while forwarding: an fd.  on_ready returns 0
- * to go on, 1 to stop forwarding, -1 on error; it may retire its watch by
- * setting w->fd to -1. */
+/* Something else to wait on while forwarding: an fd, registered in the
+ * loop (SJ_EV_OWNER_WATCH) while sj_forward_run runs.  on_ready is called
+ * after the round's forwarding and writes; it returns 0 to go on, 1 to
+ * stop forwarding, -1 on error; it may retire its watch by setting w->fd
+ * to -1. */
 struct sj_fwd_watch {
 	int fd;
 	int (*on_ready)(struct sj_fwd_watch *w);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* The forwarding loop (forward.h's sj_forward_run and sj_forward_drain):
- * the channel rules it drives are forward.c's. */
+/* The forwarding loop (forward.h's sj_forward_run and sj_forward_drain)
+ * on the channels' one event loop (evloop.h): the channel rules it drives
+ * are forward.c's. */
 #include "forward.h"
 
 #include <errno.h>
@@ -19,76 +20,84 @@
 #define LINK_FLUSH_MS 1000
 
 /*
- * The loop: one epoll set, made once, over the link's epoll fd, the local
- * side's (the listener's or the kernel client's) and the watches' fds.
- * Each wake-up services what fired, then writes once to each socket that
- * has something to send.
+ * The loop: the channels' one event loop (evloop.h), in which the link,
+ * the local side (the listener for Jupyter's clients, or the kernel's
+ * client) and, while forwarding, the watches have their fds.  Each
+ * wake-up is one epoll_wait; its events go to the link first (then the
+ * epoch check: a new link connection cuts short the messages in parts it
+ * was carrying), then to the local side; then the news is published, each
+ * socket that has something to send is written once, the inputs are held
+ * or let go (backpressure), and the watches that fired are called.
  */
-#define TAG_LINK 0
-#define TAG_LOCAL 1
-#define TAG_WATCH 2
 #define MAX_WATCHES 8
 
 struct fwd_loop {
-	int epfd;
+	struct sj_channels *c;
 	int nw;
 	struct sj_fwd_watch *w;
 	int wfd[MAX_WATCHES];		/* the fd registered for each watch */
 	unsigned wready;		/* watches to call: bit i = w[i] */
-	int link_ready, local_ready;
 };
 
-static int local_fd(const struct sj_channels *c)
+static enum sj_ev_owner local_owner(const struct sj_channels *c)
 {
-	return c->front != NULL ? c->front->epfd : c->kernel->epfd;
+	return c->front != NULL ? SJ_EV_OWNER_LISTENER : SJ_EV_OWNER_KERNEL;
 }
 
-static int loop_add(struct fwd_loop *L, int fd, unsigned tag,
+/* The loop's handler for the watches: called after the forwarding. */
+static int on_watch(void *arg, uint64_t tag, uint32_t events,
 		    struct sj_err *err)
 {
-	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = tag };
+	struct fwd_loop *L = arg;
 
-	if (epoll_ctl(L->epfd, EPOLL_CTL_ADD, fd, &ev) != 0)
-		return sj_err_errno(err, errno, "epoll_ctl");
+	(void)events;
+	(void)err;
+	if (tag < (uint64_t)L->nw)
+		L->wready |= 1u << tag;
 	return 0;
 }
 
+static void unwatch(struct fwd_loop *L, int i)
+{
+	if (L->wfd[i] < 0)
+		return;
+	(void)epoll_ctl(L->c->loop.epfd, EPOLL_CTL_DEL, L->wfd[i], NULL);
+	sj_evloop_forget(&L->c->loop, SJ_EV_TAG(SJ_EV_OWNER_WATCH, i));
+	L->wfd[i] = -1;
+}
+
+/* The watches leave the loop; their fds stay their owners'. */
 static void loop_close(struct fwd_loop *L)
 {
-	if (L->epfd >= 0)
-		close(L->epfd);
-	L->epfd = -1;
+	for (int i = 0; i < L->nw; i++)
+		unwatch(L, i);
+	sj_evloop_handler(&L->c->loop, SJ_EV_OWNER_WATCH, NULL, NULL, NULL);
 }
 
 static int loop_open(struct fwd_loop *L, struct sj_channels *c,
 		     struct sj_fwd_watch *w, int nw, struct sj_err *err)
 {
 	memset(L, 0, sizeof(*L));
-	L->epfd = -1;
+	L->c = c;
 	if (nw > MAX_WATCHES)
 		return sj_err_set(err, "too many watches (%d)", nw);
 	if (!c->link_open || (c->front == NULL) == (c->kernel == NULL))
 		return sj_err_set(err, "the channels are not open");
-	L->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (L->epfd < 0)
-		return sj_err_errno(err, errno, "epoll_create1");
-	if (loop_add(L, c->link.epfd, TAG_LINK, err) ||
-	    loop_add(L, local_fd(c), TAG_LOCAL, err))
-		goto fail;
 	L->w = w;
-	L->nw = nw;
+	sj_evloop_handler(&c->loop, SJ_EV_OWNER_WATCH, on_watch, NULL, L);
 	for (int i = 0; i < nw; i++) {
+		L->wfd[i] = -1;
+		L->nw = i + 1;
+		if (w[i].fd >= 0 &&
+		    sj_evio_watch(&c->loop, EPOLL_CTL_ADD, w[i].fd,
+				  SJ_EV_TAG(SJ_EV_OWNER_WATCH, i), 0) != 0) {
+			sj_err_errno(err, errno, "epoll_ctl");
+			loop_close(L);
+			return -1;
+		}
 		L->wfd[i] = w[i].fd;
-		if (L->wfd[i] >= 0 &&
-		    loop_add(L, L->wfd[i], (unsigned)(TAG_WATCH + i), err))
-			goto fail;
 	}
-	/* Whatever is already waiting has had its wake-up: look once. */
-	L->link_ready = L->local_ready = 1;
 	return 0;
-fail:
-	loop_close(L);
-	return -1;
 }
 
 static uint64_t moved_so_far(const struct sj_channels *c)
@@ -102,10 +111,8 @@ static uint64_t moved_so_far(const struct sj_channels *c)
 
 static void retire_if_done(struct fwd_loop *L, int i)
 {
-	if (L->wfd[i] >= 0 && L->w[i].fd < 0) {
-		(void)epoll_ctl(L->epfd, EPOLL_CTL_DEL, L->wfd[i], NULL);
-		L->wfd[i] = -1;
-	}
+	if (L->w[i].fd < 0)
+		unwatch(L, i);
 }
 
 /* Backpressure: see forward.h. */
@@ -121,48 +128,23 @@ static int hold_inputs(struct sj_channels *c)
 	return sj_link_hold(&c->link, c->hold_link) || r ? -1 : 0;
 }
 
-/* One wake-up: waits up to timeout_ms (-1: for ever) unless something is
- * already known to be ready, then forwards and calls the ready watches.
- * Returns the number of messages moved, or -1; sets *stop when a watch
- * says so or the link server has given up. */
+/* One wake-up: waits up to timeout_ms (-1: for ever), then forwards and
+ * calls the ready watches.  Returns the number of messages moved, or -1;
+ * sets *stop when a watch says so or the link server has given up. */
 static int loop_round(struct fwd_loop *L, struct sj_channels *c,
 		      int timeout_ms, int *stop, struct sj_err *err)
 {
-	struct epoll_event ev[TAG_WATCH + MAX_WATCHES];
 	uint64_t before = moved_so_far(c);
-	int n;
 
-	n = epoll_wait(L->epfd, ev, TAG_WATCH + MAX_WATCHES,
-		       L->link_ready || L->local_ready ? 0 : timeout_ms);
-	if (n < 0) {
-		if (errno == EINTR)
-			return 0;
-		return sj_err_errno(err, errno, "epoll_wait");
-	}
-	for (int k = 0; k < n; k++) {
-		unsigned tag = ev[k].data.u32;
-
-		if (tag == TAG_LINK)
-			L->link_ready = 1;
-		else if (tag == TAG_LOCAL)
-			L->local_ready = 1;
-		else
-			L->wready |= 1u << (tag - TAG_WATCH);
-	}
-	if (L->link_ready) {
-		L->link_ready = 0;
-		if (sj_link_service(&c->link, err))
-			return -1;
-		sj_channels_new_epoch(c);	/* also when nothing came yet */
-		if (c->link.gone)
-			*stop = 1;
-	}
-	if (L->local_ready) {
-		L->local_ready = 0;
-		if (c->front != NULL ? sj_zfront_service(c->front, err) :
-		    sj_zmtp_service(c->kernel, err))
-			return -1;
-	}
+	if (sj_evloop_wait(&c->loop, timeout_ms, err) < 0 ||
+	    sj_evloop_dispatch(&c->loop, SJ_EV_OWNER_LINK, err))
+		return -1;
+	sj_channels_new_epoch(c);	/* also when nothing came yet */
+	if (c->link.gone)
+		*stop = 1;
+	if (sj_evloop_dispatch(&c->loop, local_owner(c), err) ||
+	    sj_evloop_dispatch(&c->loop, SJ_EV_OWNER_WATCH, err))
+		return -1;
 	if (sj_channels_news_flush(c, err))
 		return -1;
 	/* One write per socket for all this round moved. */
@@ -181,7 +163,7 @@ static int loop_round(struct fwd_loop *L, struct sj_channels *c,
 
 		L->wready &= ~(1u << i);
 		if (L->wfd[i] < 0)
-			continue;
+			continue;	/* retired meanwhile */
 		r = w->on_ready(w);
 		if (r < 0)
 			return sj_err_set(err, "watch %d failed", i);
@@ -196,12 +178,14 @@ int sj_forward_run(struct sj_channels *c, struct sj_fwd_watch *w, int nw,
 		   struct sj_err *err)
 {
 	struct fwd_loop L;
-	int stop = 0, rv = 0;
+	int stop = 0, rv = 0, timeout = 0;
 
 	if (loop_open(&L, c, w, nw, err))
 		return -1;
-	while (!stop) {
-		if (loop_round(&L, c, -1, &stop, err) < 0) {
+	/* The first round does not wait: what was queued before (the news,
+	 * the link's backlog) goes out at once. */
+	for (; !stop; timeout = -1) {
+		if (loop_round(&L, c, timeout, &stop, err) < 0) {
 			rv = -1;
 			break;
 		}
@@ -213,7 +197,7 @@ int sj_forward_run(struct sj_channels *c, struct sj_fwd_watch *w, int nw,
 int sj_forward_drain(struct sj_channels *c, int quiet_ms, struct sj_err *err)
 {
 	struct fwd_loop L;
-	int stop = 0, r = 0;
+	int stop = 0, r = 0, first = 1;
 	long quiet_until;
 
 	/* The kernel has said its last word: forward what is queued, but do
@@ -226,8 +210,10 @@ int sj_forward_drain(struct sj_channels *c, int quiet_ms, struct sj_err *err)
 	for (;;) {
 		long left = quiet_until - sj_monotonic_ms();
 
-		if (left <= 0 && !L.link_ready && !L.local_ready)
+		/* One look at least at what is already waiting. */
+		if (left <= 0 && !first)
 			break;
+		first = 0;
 		r = loop_round(&L, c, left > 0 ? (int)left : 0, &stop, err);
 		if (r < 0)
 			break;

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The link's events: what is ready on its epoll set (a connection's
- * input, room to write, the timer, the listening socket), in the order
- * that keeps the login shim's connection from being pushed out; opening,
+ * The link's events: what the event loop (evloop.h) hands it (a
+ * connection's input, room to write, the timer, the listening socket), in
+ * the order that keeps the login shim's connection from being pushed out;
+ * opening,
  * flushing and closing it.  The parts: link_hs.h (greeting, prologue,
  * handshake), link_seal.h (transport), link_rec.h (records), link_conn.h
  * (connections).
@@ -35,8 +36,8 @@
  * refused at its length. */
 #define HELLO_MSG_MAX 64
 
-/* epoll data of the listening socket and the timer; a connection's is
- * its serial, from FIRST_SERIAL on. */
+/* The tags (the owner's part) of the listening socket and the timer; a
+ * connection's is its serial, from FIRST_SERIAL on. */
 #define TAG_LISTEN 0
 #define TAG_TIMER 1
 #define FIRST_SERIAL 2
@@ -46,7 +47,7 @@ int sj_link_hold(struct sj_link *L, int hold)
 	struct sj_link_conn *c = L->live;
 
 	return c == NULL ? 0 :
-	       sj_evio_hold(L->epfd, c->fd, c->serial, &c->ev, hold);
+	       sj_evio_hold(L->loop, c->fd, sj_link_tag(c), &c->ev, hold);
 }
 
 size_t sj_link_queued(const struct sj_link *L)
@@ -57,10 +58,10 @@ size_t sj_link_queued(const struct sj_link *L)
 }
 
 /* The greeting, the handshake message and the transport messages in c's
- * input.  Returns 0, 1 if the connection is to be dropped, -1 on a
- * failure of ours. */
-static int conn_input(struct sj_link *L, struct sj_link_conn *c,
-		      struct sj_err *err)
+ * input: MORE, DROP (the peer broke the protocol or failed to prove
+ * itself: logged), or FATAL on a failure of ours (err says). */
+static enum sj_io_result conn_input(struct sj_link *L, struct sj_link_conn *c,
+				    struct sj_err *err)
 {
 	struct sj_buf *b = &c->in;
 
@@ -68,13 +69,13 @@ static int conn_input(struct sj_link *L, struct sj_link_conn *c,
 		/* The bytes not yet opened: after the plaintext and gap. */
 		size_t used = c->plain + c->gap;
 		size_t have = b->len - b->off - used;
-		int r;
+		enum sj_io_result r;
 
 		if (c->state == SJ_CONN_GREETING) {
 			if (have < SJ_LINK_GREETING_BYTES)
 				break;
 			r = sj_link_greeted(L, c);
-			if (r != 0)
+			if (r != SJ_IO_MORE)
 				return r;
 			continue;
 		}
@@ -94,7 +95,7 @@ static int conn_input(struct sj_link *L, struct sj_link_conn *c,
 				note(L, 0, "link: %s sent a message of %zu "
 				     "bytes; connection dropped", c->peer,
 				     ml);
-			return 1;
+			return SJ_IO_DROP;
 		}
 		if (have - SJ_LINK_MSG_HEAD < ml)
 			break;	/* at most 64 KiB: the buffer has room */
@@ -103,7 +104,7 @@ static int conn_input(struct sj_link *L, struct sj_link_conn *c,
 			b->off += SJ_LINK_MSG_HEAD + ml;
 			r = sj_link_handshake(L, c, w + SJ_LINK_MSG_HEAD, ml,
 					      err);
-			if (r != 0)
+			if (r != SJ_IO_MORE)
 				return r;
 			continue;
 		}
@@ -120,34 +121,39 @@ static int conn_input(struct sj_link *L, struct sj_link_conn *c,
 					"hold the login shim's key", c->peer);
 				L->refused++;
 			}
-			return 1;
+			return SJ_IO_DROP;
 		}
 		sj_link_plain_join(c, ml, pl);
 		r = c->state == SJ_CONN_UNPROVEN ?
 		    sj_link_first_message(L, c, err) :
 		    sj_link_records(L, c, err);
-		if (r != 0)
+		if (r != SJ_IO_MORE)
 			return r;
 	}
 	sj_buf_consumed(b);
-	return 0;
+	return SJ_IO_MORE;
 }
 
-static int conn_read(struct sj_link *L, struct sj_link_conn *c,
-		     struct sj_err *err)
+/* One read of c and what it brought: as conn_input. */
+static enum sj_io_result conn_read(struct sj_link *L, struct sj_link_conn *c,
+				   struct sj_err *err)
 {
-	ssize_t got = sj_evio_recv(c->fd, &c->in, sj_link_read_chunk(c));
+	size_t got;
+	enum sj_io_result r = sj_evio_read(c->fd, &c->in,
+					   sj_link_read_chunk(c), &got);
 
-	if (got == -2)
-		return sj_err_set(err, "out of memory");
-	if (got < 0) {
+	if (r == SJ_IO_FATAL) {
+		sj_err_set(err, "out of memory");
+		return SJ_IO_FATAL;
+	}
+	if (r == SJ_IO_DROP) {
 		if (errno == 0)
 			note(L, 1, "link: %s closed the connection", c->peer);
 		else
 			note(L, 1, "link: %s: %s", c->peer, strerror(errno));
-		return 1;
+		return SJ_IO_DROP;
 	}
-	return got > 0 ? conn_input(L, c, err) : 0;
+	return got > 0 ? conn_input(L, c, err) : SJ_IO_MORE;
 }
 
 static int on_timer(struct sj_link *L, struct sj_err *err)
@@ -177,10 +183,11 @@ static int on_timer(struct sj_link *L, struct sj_err *err)
 	return 0;
 }
 
+/* An event of c's: 0, or -1 when the shim cannot go on (err says). */
 static int on_conn(struct sj_link *L, struct sj_link_conn *c, uint32_t ev,
 		   struct sj_err *err)
 {
-	int r = 0;
+	enum sj_io_result r = SJ_IO_MORE;
 
 	if (c->state == SJ_CONN_CONNECTING && (ev & (EPOLLOUT | EPOLLERR |
 						     EPOLLHUP))) {
@@ -201,39 +208,41 @@ static int on_conn(struct sj_link *L, struct sj_link_conn *c, uint32_t ev,
 	}
 	if (ev & (EPOLLIN | EPOLLERR | EPOLLHUP)) {
 		r = conn_read(L, c, err);
-		if (r < 0)
+		if (r == SJ_IO_FATAL)
 			return -1;
 	}
-	if (r == 0 && c->out.off < c->out.len && sj_link_conn_write(L, c))
-		r = 1;
-	if (r == 1)
+	if (r == SJ_IO_MORE && c->out.off < c->out.len)
+		r = sj_link_conn_write(L, c);
+	if (r == SJ_IO_DROP)
 		sj_link_conn_drop(L, c);
 	return 0;
 }
 
-int sj_link_service(struct sj_link *L, struct sj_err *err)
+/* The loop's handler: a connection's event now; the listening socket's
+ * and the timer's once the batch's connections have had theirs. */
+static int on_event(void *arg, uint64_t tag, uint32_t events,
+		    struct sj_err *err)
 {
-	struct epoll_event ev[SJ_LINK_PENDING + 3];
-	int n, accept = 0, timer = 0;
+	struct sj_link *L = arg;
+	struct sj_link_conn *c;
 
-	n = epoll_wait(L->epfd, ev, SJ_LINK_PENDING + 3, 0);
-	if (n < 0)
-		return errno == EINTR ? 0 :
-		       sj_err_errno(err, errno, "link: epoll_wait");
-	/* Connections first: a newcomer accepted before them could push
-	 * out one whose proof is already waiting to be read. */
-	for (int i = 0; i < n; i++) {
-		uint64_t tag = ev[i].data.u64;
-		struct sj_link_conn *c;
+	if (tag == TAG_LISTEN)
+		L->accept_due = 1;
+	else if (tag == TAG_TIMER)
+		L->timer_due = 1;
+	else if ((c = sj_link_conn_by_serial(L, tag)) != NULL)
+		return on_conn(L, c, events, err);
+	return 0;	/* (none if dropped by an earlier event) */
+}
 
-		if (tag == TAG_LISTEN)
-			accept = 1;
-		else if (tag == TAG_TIMER)
-			timer = 1;
-		else if ((c = sj_link_conn_by_serial(L, tag)) != NULL &&
-			 on_conn(L, c, ev[i].events, err))
-			return -1;	/* (none if dropped by an earlier event) */
-	}
+/* Connections first: a newcomer accepted before them could push out one
+ * whose proof is already waiting to be read. */
+static int on_batch_end(void *arg, struct sj_err *err)
+{
+	struct sj_link *L = arg;
+	int timer = L->timer_due, accept = L->accept_due;
+
+	L->timer_due = L->accept_due = 0;
 	if ((timer && on_timer(L, err)) ||
 	    (accept && sj_link_on_accept(L, err)))
 		return -1;
@@ -244,7 +253,7 @@ int sj_link_flush(struct sj_link *L, struct sj_err *err)
 {
 	(void)err;
 	if (L->live != NULL && L->live->out.off < L->live->out.len &&
-	    sj_link_conn_write(L, L->live))
+	    sj_link_conn_write(L, L->live) == SJ_IO_DROP)
 		sj_link_lost_live(L);
 	return 0;
 }
@@ -264,7 +273,7 @@ int sj_link_flush_wait(struct sj_link *L, int timeout_ms)
 			continue;
 		if (r <= 0)
 			return -1;
-		if (sj_link_conn_write(L, L->live)) {
+		if (sj_link_conn_write(L, L->live) == SJ_IO_DROP) {
 			sj_link_lost_live(L);
 			return -1;
 		}
@@ -272,7 +281,7 @@ int sj_link_flush_wait(struct sj_link *L, int timeout_ms)
 	return 0;
 }
 
-static int open_common(struct sj_link *L, int server,
+static int open_common(struct sj_link *L, struct sj_evloop *lp, int server,
 		       const struct sj_link_keys *keys,
 		       sj_link_deliver_fn deliver, void *deliver_arg,
 		       sj_note_fn note_fn, void *note_arg,
@@ -280,7 +289,8 @@ static int open_common(struct sj_link *L, int server,
 {
 	memset(L, 0, sizeof(*L));
 	L->server = server;
-	L->epfd = L->listen_fd = L->timer_fd = -1;
+	L->loop = lp;
+	L->listen_fd = L->timer_fd = -1;
 	/* An empty prologue would still make a handshake: one not tied to
 	 * this rendezvous. */
 	if (!keys->bound)
@@ -300,18 +310,21 @@ static int open_common(struct sj_link *L, int server,
 			     sizeof(L->keys.prologue), L->keys.self_secret,
 			     L->keys.peer_public, err))
 		return sj_err_wrap(err, "link");
-	if (sj_evio_open(&L->epfd, &L->timer_fd, TAG_TIMER, err))
+	if (sj_evloop_timer(lp, SJ_EV_TAG(SJ_EV_OWNER_LINK, TAG_TIMER),
+			    &L->timer_fd, err))
 		return sj_err_wrap(err, "link");
+	sj_evloop_handler(lp, SJ_EV_OWNER_LINK, on_event, on_batch_end, L);
 	return 0;
 }
 
-int sj_link_open_client(struct sj_link *L, const char *host, int port,
+int sj_link_open_client(struct sj_link *L, struct sj_evloop *lp,
+			const char *host, int port,
 			const char *source, const struct sj_link_keys *keys,
 			sj_link_deliver_fn deliver, void *deliver_arg,
 			sj_note_fn note_fn, void *note_arg,
 			struct sj_err *err)
 {
-	if (open_common(L, 0, keys, deliver, deliver_arg, note_fn,
+	if (open_common(L, lp, 0, keys, deliver, deliver_arg, note_fn,
 			note_arg, err))
 		return -1;
 	if (strlen(host) >= sizeof(L->host) ||
@@ -324,13 +337,14 @@ int sj_link_open_client(struct sj_link *L, const char *host, int port,
 	return sj_link_connect_now(L, err);
 }
 
-int sj_link_open_server(struct sj_link *L, int listen_fd, int grace_s,
+int sj_link_open_server(struct sj_link *L, struct sj_evloop *lp,
+			int listen_fd, int grace_s,
 			const char *peer_only, const struct sj_link_keys *keys,
 			sj_link_deliver_fn deliver, void *deliver_arg,
 			sj_note_fn note_fn, void *note_arg,
 			struct sj_err *err)
 {
-	if (open_common(L, 1, keys, deliver, deliver_arg, note_fn,
+	if (open_common(L, lp, 1, keys, deliver, deliver_arg, note_fn,
 			note_arg, err)) {
 		close(listen_fd);
 		return -1;
@@ -354,7 +368,8 @@ int sj_link_open_server(struct sj_link *L, int listen_fd, int grace_s,
 			 peer_only);
 	}
 	L->grace_s = grace_s;
-	if (sj_evio_watch(L->epfd, EPOLL_CTL_ADD, listen_fd, TAG_LISTEN, 0))
+	if (sj_evio_watch(lp, EPOLL_CTL_ADD, listen_fd,
+			  SJ_EV_TAG(SJ_EV_OWNER_LINK, TAG_LISTEN), 0))
 		return sj_err_errno(err, errno, "link: epoll_ctl");
 	if (sj_link_arm(L, (long)grace_s * 1000))
 		return sj_err_errno(err, errno, "link: timerfd_settime");
@@ -369,13 +384,14 @@ void sj_link_close(struct sj_link *L)
 		sj_link_conn_free(L, L->pending[i]);
 		L->pending[i] = NULL;
 	}
-	if (L->listen_fd >= 0)
-		close(L->listen_fd);
-	if (L->timer_fd >= 0)
-		close(L->timer_fd);
-	if (L->epfd >= 0)
-		close(L->epfd);
-	L->listen_fd = L->timer_fd = L->epfd = -1;
+	if (L->loop != NULL) {
+		sj_evio_close(L->loop, &L->listen_fd,
+			      SJ_EV_TAG(SJ_EV_OWNER_LINK, TAG_LISTEN));
+		sj_evio_close(L->loop, &L->timer_fd,
+			      SJ_EV_TAG(SJ_EV_OWNER_LINK, TAG_TIMER));
+		sj_evloop_handler(L->loop, SJ_EV_OWNER_LINK, NULL, NULL, NULL);
+	}
+	L->loop = NULL;
 	sj_buf_free(&L->backlog);
 	sj_buf_free(&L->stage);
 	sodium_memzero(&L->keys, sizeof(L->keys));

@@ -109,7 +109,7 @@ enum sj_conn_state {
 
 struct sj_link_conn {
 	int fd;
-	uint64_t serial;		/* its epoll tag: never reused */
+	uint64_t serial;		/* its tag in the loop: never reused */
 	enum sj_conn_state state;
 	unsigned ev;			/* SJ_EV_ flags it is registered with */
 	char peer[80];			/* "ADDR:PORT", for messages */
@@ -131,7 +131,8 @@ typedef int (*sj_link_deliver_fn)(void *arg, int kind, const uint8_t *entries,
 
 struct sj_link {
 	int server;
-	int epfd;		/* ours; the caller waits on it with its own */
+	struct sj_evloop *loop;	/* the caller's; we register in it */
+	int accept_due, timer_due;	/* seen in a batch, done after it */
 	int listen_fd;		/* server */
 	int timer_fd;		/* client: reconnect; server: grace */
 	char host[64];		/* client: where the server listens */
@@ -189,22 +190,23 @@ int sj_link_bind(struct sj_link_keys *k, const char *nonce,
  * seconds (counted from now, until the first one comes), and takes
  * connections from the numeric address peer_only alone (NULL: from any;
  * others are closed before a byte is read or sent).  keys is copied and
- * the caller's copy may be wiped. */
-int sj_link_open_client(struct sj_link *L, const char *host, int port,
+ * the caller's copy may be wiped.  Both register L in lp as its
+ * SJ_EV_OWNER_LINK (one link per loop) and are served from it: in each
+ * batch, the connections' events first, then the timer, then accept (a
+ * newcomer accepted first could push out one whose proof is already
+ * waiting to be read). */
+int sj_link_open_client(struct sj_link *L, struct sj_evloop *lp,
+			const char *host, int port,
 			const char *source, const struct sj_link_keys *keys,
 			sj_link_deliver_fn deliver, void *deliver_arg,
 			sj_note_fn note, void *note_arg,
 			struct sj_err *err);
-int sj_link_open_server(struct sj_link *L, int listen_fd, int grace_s,
+int sj_link_open_server(struct sj_link *L, struct sj_evloop *lp,
+			int listen_fd, int grace_s,
 			const char *peer_only, const struct sj_link_keys *keys,
 			sj_link_deliver_fn deliver, void *deliver_arg,
 			sj_note_fn note, void *note_arg,
 			struct sj_err *err);
-
-/* Does whatever is ready (accept, connect, greet, read, write, timers)
- * without blocking; call when L->epfd is readable.  Returns 0, or -1 if
- * deliver failed or the link cannot go on. */
-int sj_link_service(struct sj_link *L, struct sj_err *err);
 
 /* One record out: begin (kind: the channel, with SJ_LINK_CONT if it goes
  * on with a message begun in an earlier record), entries, end.  A whole

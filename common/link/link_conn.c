@@ -45,19 +45,21 @@ void sj_link_arm_or_note(struct sj_link *L, long ms)
 
 static int watch(struct sj_link *L, struct sj_link_conn *c, int op)
 {
-	return sj_evio_watch(L->epfd, op, c->fd, c->serial, c->ev);
+	return sj_evio_watch(L->loop, op, c->fd, sj_link_tag(c), c->ev);
 }
 
-int sj_link_conn_write(struct sj_link *L, struct sj_link_conn *c)
+enum sj_io_result sj_link_conn_write(struct sj_link *L,
+				     struct sj_link_conn *c)
 {
-	return sj_evio_send(L->epfd, c->fd, c->serial, &c->out, &c->ev);
+	return sj_evio_send(L->loop, c->fd, sj_link_tag(c), &c->out, &c->ev) ?
+	       SJ_IO_DROP : SJ_IO_MORE;
 }
 
 void sj_link_conn_free(struct sj_link *L, struct sj_link_conn *c)
 {
 	if (c == NULL)
 		return;
-	sj_evio_close(L->epfd, &c->fd);
+	sj_evio_close(L->loop, &c->fd, sj_link_tag(c));
 	sj_buf_free(&c->in);
 	sj_buf_free(&c->out);
 	sj_noise_kk_wipe(&c->hs);
@@ -373,7 +375,7 @@ int sj_link_on_accept(struct sj_link *L, struct sj_err *err)
 		}
 		sj_link_peer_name(fd, c->peer, sizeof(c->peer));
 		sj_link_pending_add(L, c);
-		if (sj_link_conn_write(L, c))
+		if (sj_link_conn_write(L, c) == SJ_IO_DROP)
 			sj_link_conn_drop(L, c);
 	}
 	return 0;

@@ -23,6 +23,12 @@
 #define refused(L, ...) \
 	sj_notef_limited(&(L)->refusals, (L)->note, (L)->note_arg, __VA_ARGS__)
 
+/* c's tag in L's loop. */
+static inline uint64_t sj_link_tag(const struct sj_link_conn *c)
+{
+	return SJ_EV_TAG(SJ_EV_OWNER_LINK, c->serial);
+}
+
 /* Arms L's timer once, ms from now (0 disarms it); -1 with errno.  The
  * client's is its reconnect and handshake timer, the server's its grace
  * time. */
@@ -31,10 +37,11 @@ int sj_link_arm(struct sj_link *L, long ms);
 void sj_link_arm_or_note(struct sj_link *L, long ms);
 
 /* Sends what c->out holds and the socket takes, and watches for room
- * while some is left.  Returns 0, or -1 if the connection broke. */
-int sj_link_conn_write(struct sj_link *L, struct sj_link_conn *c);
+ * while some is left.  Returns MORE, or DROP if the connection broke. */
+enum sj_io_result sj_link_conn_write(struct sj_link *L,
+				     struct sj_link_conn *c);
 
-/* A new connection on fd in state st, registered in L's epoll set with
+/* A new connection on fd in state st, registered in L's loop with
  * its greeting (and the client's first handshake message) queued; NULL
  * on failure, fd then still the caller's. */
 struct sj_link_conn *sj_link_conn_new(struct sj_link *L, int fd,
@@ -42,7 +49,8 @@ struct sj_link_conn *sj_link_conn_new(struct sj_link *L, int fd,
 /* Closes and frees c (NULL: nothing), its keys wiped; c must be on no
  * list any more. */
 void sj_link_conn_free(struct sj_link *L, struct sj_link_conn *c);
-/* The connection whose epoll tag is s, or NULL (dropped meanwhile). */
+/* The connection whose serial (its tag in the loop) is s, or NULL
+ * (dropped meanwhile). */
 struct sj_link_conn *sj_link_conn_by_serial(struct sj_link *L, uint64_t s);
 /* "ADDR:PORT" of fd's peer, "?" for what is not known. */
 void sj_link_peer_name(int fd, char *buf, size_t len);

@@ -92,8 +92,8 @@ int sj_link_hs_start(struct sj_link *L, struct sj_link_conn *c)
 	return L->server ? 0 : put_hs_msg(c);
 }
 
-/* The peer's greeting.  Returns 0, or 1 to drop the connection. */
-int sj_link_greeted(struct sj_link *L, struct sj_link_conn *c)
+/* The peer's greeting. */
+enum sj_io_result sj_link_greeted(struct sj_link *L, struct sj_link_conn *c)
 {
 	const uint8_t *g = c->in.p + c->in.off;
 
@@ -108,18 +108,18 @@ int sj_link_greeted(struct sj_link *L, struct sj_link_conn *c)
 		else
 			refused(L, "link: refused %s: not the link protocol",
 				c->peer);
-		return 1;
+		return SJ_IO_DROP;
 	}
 	c->in.off += SJ_LINK_GREETING_BYTES;
 	c->state = SJ_CONN_HANDSHAKE;
-	return 0;
+	return SJ_IO_MORE;
 }
 
 /* The peer's handshake message m (n bytes): the server answers it, the
- * client is through.  Returns 0, 1 to drop the connection, -1 on a
- * failure of ours. */
-int sj_link_handshake(struct sj_link *L, struct sj_link_conn *c,
-		      const uint8_t *m, size_t n, struct sj_err *err)
+ * client is through. */
+enum sj_io_result sj_link_handshake(struct sj_link *L, struct sj_link_conn *c,
+				    const uint8_t *m, size_t n,
+				    struct sj_err *err)
 {
 	uint8_t payload[SJ_NOISE_KK_MSG_LEN(0)];
 	size_t plen;
@@ -135,35 +135,39 @@ int sj_link_handshake(struct sj_link *L, struct sj_link_conn *c,
 			refused(L, "link: refused %s: it does not hold the "
 				"node shim's key", c->peer);
 		L->refused++;
-		return 1;
+		return SJ_IO_DROP;
 	}
 	if (L->server) {
 		if (sj_buf_reserve(&c->out, SJ_LINK_MSG_HEAD +
-				   SJ_NOISE_KK_MSG_LEN(0)))
-			return sj_err_set(err, "out of memory");
+				   SJ_NOISE_KK_MSG_LEN(0))) {
+			sj_err_set(err, "out of memory");
+			return SJ_IO_FATAL;
+		}
 		if (put_hs_msg(c)) {
 			refused(L, "link: refused %s: an unusable key",
 				c->peer);
-			return 1;
+			return SJ_IO_DROP;
 		}
 	}
-	if (sj_noise_kk_split(&c->hs, &c->tx, &c->rx, NULL, err))
-		return sj_err_wrap(err, "link");
+	if (sj_noise_kk_split(&c->hs, &c->tx, &c->rx, NULL, err)) {
+		sj_err_wrap(err, "link");
+		return SJ_IO_FATAL;
+	}
 	if (L->server) {
 		/* The first message can be replayed: no proof yet. */
 		sj_link_pending_unproven(L, c);
-		return 0;
+		return SJ_IO_MORE;
 	}
 	/* The second cannot: it answers our fresh ephemeral key, with the
 	 * node shim's static secret. */
-	return sj_link_go_live(L, c, err) ? -1 : 0;
+	return sj_link_go_live(L, c, err) ? SJ_IO_FATAL : SJ_IO_MORE;
 }
 
 /* The client's first transport message, opened: it must be the HELLO
- * record alone.  Returns 0, 1 to drop the connection, -1 on a failure
- * of ours. */
-int sj_link_first_message(struct sj_link *L, struct sj_link_conn *c,
-			  struct sj_err *err)
+ * record alone. */
+enum sj_io_result sj_link_first_message(struct sj_link *L,
+					struct sj_link_conn *c,
+					struct sj_err *err)
 {
 	if (c->plain != sizeof(sj_link_hello_record) ||
 	    memcmp(c->in.p + c->in.off, sj_link_hello_record,
@@ -171,8 +175,8 @@ int sj_link_first_message(struct sj_link *L, struct sj_link_conn *c,
 		refused(L, "link: refused %s: it did not begin with a HELLO",
 			c->peer);
 		L->refused++;
-		return 1;
+		return SJ_IO_DROP;
 	}
 	sj_link_plain_consumed(c, sizeof(sj_link_hello_record));
-	return sj_link_go_live(L, c, err) ? -1 : 0;
+	return sj_link_go_live(L, c, err) ? SJ_IO_FATAL : SJ_IO_MORE;
 }

@@ -26,22 +26,22 @@ extern const uint8_t sj_link_hello_record[5];
 int sj_link_hs_start(struct sj_link *L, struct sj_link_conn *c);
 
 /* The peer's greeting, SJ_LINK_GREETING_BYTES at c->in.off: c goes on to
- * the handshake, or is refused (logged, rate-limited).  Returns 0, or 1
- * to drop the connection. */
-int sj_link_greeted(struct sj_link *L, struct sj_link_conn *c);
+ * the handshake (MORE), or is refused (logged, rate-limited: DROP). */
+enum sj_io_result sj_link_greeted(struct sj_link *L, struct sj_link_conn *c);
 
 /* The peer's handshake message m (n bytes): the server answers it and c
  * is unproven (the message could be a replay); the client has its proof
- * and c goes live.  Returns 0, 1 to drop the connection (refused,
- * logged), -1 on a failure of ours (err says). */
-int sj_link_handshake(struct sj_link *L, struct sj_link_conn *c,
-		      const uint8_t *m, size_t n, struct sj_err *err);
+ * and c goes live.  Returns MORE, DROP (refused, logged), or FATAL on a
+ * failure of ours (err says). */
+enum sj_io_result sj_link_handshake(struct sj_link *L, struct sj_link_conn *c,
+				    const uint8_t *m, size_t n,
+				    struct sj_err *err);
 
 /* The client's first transport message, opened (c->plain bytes at
  * c->in.off): the HELLO record alone makes c the live connection.
- * Returns 0, 1 to drop the connection (refused, logged), -1 on a failure
- * of ours. */
-int sj_link_first_message(struct sj_link *L, struct sj_link_conn *c,
-			  struct sj_err *err);
+ * Returns MORE, DROP (refused, logged), or FATAL on a failure of ours. */
+enum sj_io_result sj_link_first_message(struct sj_link *L,
+					struct sj_link_conn *c,
+					struct sj_err *err);
 
 #endif

@@ -26,10 +26,10 @@ int sj_link_frames_valid(const uint8_t *f, size_t len, int parts)
 	return r == 0;
 }
 
-/* Handles one opened record.  Returns 0, 1 to drop the connection, -1 if
- * delivery failed. */
-static int on_record(struct sj_link *L, struct sj_link_conn *c,
-		     const uint8_t *p, size_t n, struct sj_err *err)
+/* Handles one opened record: FATAL if delivery failed. */
+static enum sj_io_result on_record(struct sj_link *L, struct sj_link_conn *c,
+				   const uint8_t *p, size_t n,
+				   struct sj_err *err)
 {
 	int parts;
 
@@ -40,17 +40,18 @@ static int on_record(struct sj_link *L, struct sj_link_conn *c,
 	    !sj_link_frames_valid(p + 1, n - 1, parts)) {
 		note(L, 0, "link: %s sent a malformed message; connection "
 		     "dropped", c->peer);
-		return 1;
+		return SJ_IO_DROP;
 	}
-	if (L->deliver(L->deliver_arg, p[0], p + 1, n - 1))
-		return sj_err_wrap(err, "link");
-	return 0;
+	if (L->deliver(L->deliver_arg, p[0], p + 1, n - 1)) {
+		sj_err_wrap(err, "link");
+		return SJ_IO_FATAL;
+	}
+	return SJ_IO_MORE;
 }
 
-/* Every whole record in c's opened plaintext.  Returns 0, 1 if the
- * connection is to be dropped, -1 on a failure of ours. */
-int sj_link_records(struct sj_link *L, struct sj_link_conn *c,
-		    struct sj_err *err)
+/* Every whole record in c's opened plaintext. */
+enum sj_io_result sj_link_records(struct sj_link *L, struct sj_link_conn *c,
+				  struct sj_err *err)
 {
 	while (c->plain >= 4) {
 		const uint8_t *p = c->in.p + c->in.off;
@@ -59,20 +60,22 @@ int sj_link_records(struct sj_link *L, struct sj_link_conn *c,
 		if (rl == 0 || rl > SJ_LINK_PLAIN_MAX) {
 			note(L, 0, "link: %s sent a record of %u bytes; "
 			     "connection dropped", c->peer, rl);
-			return 1;
+			return SJ_IO_DROP;
 		}
 		if (c->plain - 4 < rl) {
 			/* Room for the rest in one go. */
-			if (sj_link_room_for_record(c, rl + 4 - c->plain))
-				return sj_err_set(err, "out of memory");
+			if (sj_link_room_for_record(c, rl + 4 - c->plain)) {
+				sj_err_set(err, "out of memory");
+				return SJ_IO_FATAL;
+			}
 			break;
 		}
 		sj_link_plain_consumed(c, 4 + rl);
-		int r = on_record(L, c, p + 4, rl, err);
-		if (r != 0)
+		enum sj_io_result r = on_record(L, c, p + 4, rl, err);
+		if (r != SJ_IO_MORE)
 			return r;
 	}
-	return 0;
+	return SJ_IO_MORE;
 }
 
 /* Takes back the record being written, as if it had not been begun: a

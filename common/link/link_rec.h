@@ -10,13 +10,14 @@
 #ifndef SJ_LINK_REC_H
 #define SJ_LINK_REC_H
 
+#include "evio.h"
 #include "link.h"
 
 /* Delivers every whole record in c's opened plaintext (link_seal.h) and
  * makes room in c->in for the rest of one that is not yet whole.
- * Returns 0, 1 to drop the connection (a record too long, or malformed:
- * logged), -1 if delivery failed or out of memory (err says). */
-int sj_link_records(struct sj_link *L, struct sj_link_conn *c,
-		    struct sj_err *err);
+ * Returns MORE, DROP (a record too long, or malformed: logged), or FATAL
+ * if delivery failed or out of memory (err says). */
+enum sj_io_result sj_link_records(struct sj_link *L, struct sj_link_conn *c,
+				  struct sj_err *err);
 
 #endif

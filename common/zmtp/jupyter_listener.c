@@ -89,21 +89,27 @@ static int listen_on(struct sj_zfront *f, int ch, const char *ep,
 	if (listen(fd, 64) != 0)
 		return sj_err_errno(err, errno, "cannot listen for the %s "
 				    "channel on %s", sj_channel_name(ch), ep);
-	if (sj_evio_watch(f->epfd, EPOLL_CTL_ADD, fd, (uint64_t)ch, 0) != 0)
+	if (sj_evio_watch(f->loop, EPOLL_CTL_ADD, fd,
+			  SJ_EV_TAG(SJ_EV_OWNER_LISTENER, ch), 0) != 0)
 		return sj_err_errno(err, errno, "epoll_ctl");
 	return 0;
 }
 
 /* ------------------------------------------------------------ peers */
 
-/* A peer's epoll tag: its serial (48 bits: they never wrap), channel and
- * slot.  Serials start at 1, so a peer's tag is never a listening
- * socket's (its channel, 0-4), and never repeat, so an event for a peer
- * already freed finds nobody. */
+/* A peer's tag, our 56 bits of it: its serial (40 bits: they never
+ * wrap), channel and slot.  Serials start at 1, so a peer's tag is never
+ * a listening socket's (its channel, 0-4), and never repeat, so an event
+ * for a peer already freed finds nobody. */
 static uint64_t tag_of(const struct sj_zfront_peer *p)
 {
 	return (uint64_t)p->serial << 16 | (uint64_t)p->ch << 8 |
 	       (uint64_t)p->slot;
+}
+
+static uint64_t loop_tag(const struct sj_zfront_peer *p)
+{
+	return SJ_EV_TAG(SJ_EV_OWNER_LISTENER, tag_of(p));
 }
 
 static struct sj_zfront_peer *peer_of_tag(struct sj_zfront *f, uint64_t tag)
@@ -128,13 +134,13 @@ static int watch(struct sj_zfront *f, struct sj_zfront_peer *p, int op)
 {
 	if (f->held && holdable(p->ch))
 		p->ev |= SJ_EV_HELD;
-	return sj_evio_watch(f->epfd, op, p->fd, tag_of(p), p->ev);
+	return sj_evio_watch(f->loop, op, p->fd, loop_tag(p), p->ev);
 }
 
 void sj_zfront_peer_free(struct sj_zfront *f, struct sj_zfront_peer *p)
 {
 	f->peer[p->ch][p->slot] = NULL;
-	sj_evio_close(f->epfd, &p->fd);
+	sj_evio_close(f->loop, &p->fd, loop_tag(p));
 	sj_buf_free(&p->in);
 	sj_buf_free(&p->out);
 	sj_zmtp_topics_free(&p->subs);
@@ -143,7 +149,7 @@ void sj_zfront_peer_free(struct sj_zfront *f, struct sj_zfront_peer *p)
 
 int sj_zfront_peer_write(struct sj_zfront *f, struct sj_zfront_peer *p)
 {
-	return sj_evio_send(f->epfd, p->fd, tag_of(p), &p->out, &p->ev);
+	return sj_evio_send(f->loop, p->fd, loop_tag(p), &p->out, &p->ev);
 }
 
 /* A free slot on ch.  With all taken, the oldest client still in its
@@ -516,32 +522,25 @@ static int peer_event(struct sj_zfront *f, struct sj_zfront_peer *p,
 	return 0;
 }
 
-int sj_zfront_service(struct sj_zfront *f, struct sj_err *err)
+/* The loop's handler: a listening socket's event (its tag is its
+ * channel) or a peer's. */
+static int on_event(void *arg, uint64_t tag, uint32_t events,
+		    struct sj_err *err)
 {
-	struct epoll_event ev[32];
-	int n = epoll_wait(f->epfd, ev, 32, 0);
+	struct sj_zfront *f = arg;
+	struct sj_zfront_peer *p;
 
-	if (n < 0)
-		return errno == EINTR ? 0 :
-		       sj_err_errno(err, errno, "epoll_wait");
-	for (int i = 0; i < n; i++) {
-		uint64_t tag = ev[i].data.u64;
-		struct sj_zfront_peer *p;
-
-		if (tag < SJ_NCHANNELS) {
-			if (on_accept(f, (int)tag, err))
-				return -1;
-		} else if ((p = peer_of_tag(f, tag)) != NULL &&
-			   peer_event(f, p, ev[i].events, err)) {
-			return -1;
-		}
-	}
+	if (tag < SJ_NCHANNELS)
+		return on_accept(f, (int)tag, err);
+	if ((p = peer_of_tag(f, tag)) != NULL)
+		return peer_event(f, p, events, err);
 	return 0;
 }
 
 /* ------------------------------------------------------------ open/close */
 
-int sj_zfront_open(struct sj_zfront *f, const char *const *endpoints,
+int sj_zfront_open(struct sj_zfront *f, struct sj_evloop *lp,
+		   const char *const *endpoints,
 		   const struct sj_zfront_auth *auth,
 		   sj_zfront_message_fn on_message, void *arg,
 		   sj_note_fn note_fn, void *note_arg, struct sj_err *err)
@@ -561,9 +560,8 @@ int sj_zfront_open(struct sj_zfront *f, const char *const *endpoints,
 	f->arg = arg;
 	f->note = note_fn;
 	f->note_arg = note_arg;
-	f->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (f->epfd < 0)
-		return sj_err_errno(err, errno, "epoll_create1");
+	f->loop = lp;
+	sj_evloop_handler(lp, SJ_EV_OWNER_LISTENER, on_event, NULL, f);
 	for (int ch = 0; ch < SJ_NCHANNELS; ch++)
 		if (listen_on(f, ch, endpoints[ch], err))
 			return -1;
@@ -584,8 +582,9 @@ int sj_zfront_hold(struct sj_zfront *f, int hold)
 		for (int i = 0; i < SJ_ZFRONT_MAX_PEERS; i++) {
 			struct sj_zfront_peer *p = f->peer[ch][i];
 
-			if (p != NULL && sj_evio_hold(f->epfd, p->fd,
-						      tag_of(p), &p->ev, hold))
+			if (p != NULL &&
+			    sj_evio_hold(f->loop, p->fd, loop_tag(p), &p->ev,
+					 hold))
 				rv = -1;
 		}
 	}
@@ -598,16 +597,13 @@ void sj_zfront_close(struct sj_zfront *f)
 		for (int i = 0; i < SJ_ZFRONT_MAX_PEERS; i++)
 			if (f->peer[ch][i] != NULL)
 				sj_zfront_peer_free(f, f->peer[ch][i]);
-		if (f->listen_fd[ch] >= 0)
-			close(f->listen_fd[ch]);
-		f->listen_fd[ch] = -1;
+		sj_evio_close(f->loop, &f->listen_fd[ch],
+			      SJ_EV_TAG(SJ_EV_OWNER_LISTENER, ch));
 		if (f->ipc_path[ch][0] != '\0')
 			(void)unlink(f->ipc_path[ch]);
 		f->ipc_path[ch][0] = '\0';
 	}
-	if (f->epfd >= 0)
-		close(f->epfd);
-	f->epfd = -1;
+	sj_evloop_handler(f->loop, SJ_EV_OWNER_LISTENER, NULL, NULL, NULL);
 	sj_note_flush(&f->refusals, f->note, f->note_arg);
 	sj_jsign_wipe(&f->sign);
 }

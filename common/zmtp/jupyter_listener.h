@@ -42,6 +42,7 @@
 
 #include "buf.h"
 #include "connfile.h"
+#include "evloop.h"
 #include "jsign.h"
 #include "link.h"
 #include "ratelimit.h"
@@ -106,7 +107,7 @@ struct sj_zfront_auth {
 };
 
 struct sj_zfront {
-	int epfd;		/* ours; the caller waits on it */
+	struct sj_evloop *loop;	/* the caller's; we register in it */
 	uid_t owner;
 	int root_too;
 	struct sj_jsign sign;	/* wiped at close */
@@ -127,12 +128,13 @@ struct sj_zfront {
 };
 
 /* Listens on the five endpoints (as sj_connfile_endpoint writes them)
- * for auth's owner's clients. */
-int sj_zfront_open(struct sj_zfront *f, const char *const *endpoints,
+ * for auth's owner's clients, registered in lp as its
+ * SJ_EV_OWNER_LISTENER and served from it. */
+int sj_zfront_open(struct sj_zfront *f, struct sj_evloop *lp,
+		   const char *const *endpoints,
 		   const struct sj_zfront_auth *auth,
 		   sj_zfront_message_fn on_message, void *arg,
 		   sj_note_fn note, void *note_arg, struct sj_err *err);
-int sj_zfront_service(struct sj_zfront *f, struct sj_err *err);
 /* How many clients a message published on iopub (frames in the link's
  * layout, its topic first) would reach now: 0 until a client has
  * connected and subscribed to its topic, as with libzmq's PUB (the slow

@@ -25,13 +25,14 @@ static const char *const type_name[] = {
 
 #define note(z, debug, ...) sj_notef((z)->note, (z)->note_arg, debug, __VA_ARGS__)
 
-/* epoll tags: a connection's channel and its connection's number, so an
- * event of a connection already dropped is known for what it is. */
+/* Tags in the loop: a connection's channel and its connection's number,
+ * so an event of a connection already dropped is known for what it is. */
 #define TAG_TIMER 0xffu
 
 static uint64_t tag_of(const struct sj_zmtp *z, const struct sj_zmtp_conn *c)
 {
-	return (uint64_t)c->gen << 8 | (uint64_t)(c - z->c);
+	return SJ_EV_TAG(SJ_EV_OWNER_KERNEL,
+			 (uint64_t)c->gen << 8 | (uint64_t)(c - z->c));
 }
 
 /* The kernel's sockets whose output waits while the link is full: all
@@ -45,7 +46,7 @@ static int watch(struct sj_zmtp *z, struct sj_zmtp_conn *c, int op)
 {
 	if (z->held && holdable(z, c))
 		c->ev |= SJ_EV_HELD;
-	return sj_evio_watch(z->epfd, op, c->fd, tag_of(z, c), c->ev);
+	return sj_evio_watch(z->loop, op, c->fd, tag_of(z, c), c->ev);
 }
 
 int sj_zmtp_hold(struct sj_zmtp *z, int hold)
@@ -57,7 +58,7 @@ int sj_zmtp_hold(struct sj_zmtp *z, int hold)
 		struct sj_zmtp_conn *c = &z->c[ch];
 
 		if (holdable(z, c) && c->fd >= 0 &&
-		    sj_evio_hold(z->epfd, c->fd, tag_of(z, c), &c->ev, hold))
+		    sj_evio_hold(z->loop, c->fd, tag_of(z, c), &c->ev, hold))
 			rv = -1;
 	}
 	return rv;
@@ -81,7 +82,7 @@ static int put_ready(struct sj_zmtp *z, struct sj_zmtp_conn *c)
 
 static int conn_write(struct sj_zmtp *z, struct sj_zmtp_conn *c)
 {
-	return sj_evio_send(z->epfd, c->fd, tag_of(z, c), &c->out,
+	return sj_evio_send(z->loop, c->fd, tag_of(z, c), &c->out,
 			    &c->ev);
 }
 
@@ -90,7 +91,7 @@ static void drop(struct sj_zmtp *z, struct sj_zmtp_conn *c, const char *why)
 	if (c->state == SJ_ZMTP_OPEN)
 		note(z, 1, "kernel %s %s: %s", type_name[c->type], c->endpoint,
 		     why);
-	sj_evio_close(z->epfd, &c->fd);
+	sj_evio_close(z->loop, &c->fd, tag_of(z, c));
 	c->state = SJ_ZMTP_WAITING;
 	c->ev = 0;
 	/* What was on its way is lost with the connection, as in libzmq. */
@@ -339,35 +340,31 @@ static int on_conn(struct sj_zmtp *z, struct sj_zmtp_conn *c, uint32_t ev,
 	return 0;
 }
 
-int sj_zmtp_service(struct sj_zmtp *z, struct sj_err *err)
+/* The loop's handler: the timer reconnects what is waiting. */
+static int on_event(void *arg, uint64_t tag, uint32_t events,
+		    struct sj_err *err)
 {
-	struct epoll_event ev[SJ_NCHANNELS + 1];
-	int n = epoll_wait(z->epfd, ev, SJ_NCHANNELS + 1, 0);
+	struct sj_zmtp *z = arg;
+	struct sj_zmtp_conn *c;
 
-	if (n < 0)
-		return errno == EINTR ? 0 :
-		       sj_err_errno(err, errno, "zmtp: epoll_wait");
-	for (int i = 0; i < n; i++) {
-		uint64_t tag = ev[i].data.u64;
+	if (tag == TAG_TIMER) {
+		uint64_t t;
 
-		if (tag == TAG_TIMER) {
-			uint64_t t;
-
-			if (read(z->timer_fd, &t, sizeof(t)) != sizeof(t))
-				continue;
-			for (int ch = 0; ch < SJ_NCHANNELS; ch++)
-				if (z->c[ch].state == SJ_ZMTP_WAITING &&
-				    start_connect(z, &z->c[ch]))
-					return sj_err_errno(err, errno,
-							    "zmtp: connect");
-			continue;
-		}
-		struct sj_zmtp_conn *c = &z->c[tag & 0xff];
-		if (c->fd >= 0 && tag_of(z, c) == tag &&
-		    on_conn(z, c, ev[i].events, err))
-			return -1;
+		if (read(z->timer_fd, &t, sizeof(t)) != sizeof(t))
+			return 0;
+		for (int ch = 0; ch < SJ_NCHANNELS; ch++)
+			if (z->c[ch].state == SJ_ZMTP_WAITING &&
+			    start_connect(z, &z->c[ch]))
+				return sj_err_errno(err, errno,
+						    "zmtp: connect");
+		return 0;
 	}
-	return 0;
+	if ((tag & 0xff) >= SJ_NCHANNELS)
+		return 0;
+	c = &z->c[tag & 0xff];
+	if (c->fd < 0 || (tag_of(z, c) & SJ_EV_TAG_MASK) != tag)
+		return 0;
+	return on_conn(z, c, events, err);
 }
 
 /* A subscription from Jupyter's side: kept once (sent again on every
@@ -428,14 +425,16 @@ void sj_zmtp_flush(struct sj_zmtp *z)
 	}
 }
 
-int sj_zmtp_open(struct sj_zmtp *z, const char *const *endpoints,
+int sj_zmtp_open(struct sj_zmtp *z, struct sj_evloop *lp,
+		 const char *const *endpoints,
 		 const uint8_t *rid, size_t rid_len,
 		 sj_zmtp_message_fn on_message, sj_zmtp_part_fn on_part,
 		 void *arg, sj_note_fn note_fn, void *note_arg,
 		 struct sj_err *err)
 {
 	memset(z, 0, sizeof(*z));
-	z->epfd = z->timer_fd = -1;
+	z->loop = lp;
+	z->timer_fd = -1;
 	for (int ch = 0; ch < SJ_NCHANNELS; ch++)
 		z->c[ch].fd = -1;
 	if (rid_len > sizeof(z->rid))
@@ -447,8 +446,10 @@ int sj_zmtp_open(struct sj_zmtp *z, const char *const *endpoints,
 	z->arg = arg;
 	z->note = note_fn;
 	z->note_arg = note_arg;
-	if (sj_evio_open(&z->epfd, &z->timer_fd, TAG_TIMER, err))
+	if (sj_evloop_timer(lp, SJ_EV_TAG(SJ_EV_OWNER_KERNEL, TAG_TIMER),
+			    &z->timer_fd, err))
 		return sj_err_wrap(err, "zmtp");
+	sj_evloop_handler(lp, SJ_EV_OWNER_KERNEL, on_event, NULL, z);
 	for (int ch = 0; ch < SJ_NCHANNELS; ch++) {
 		struct sj_zmtp_conn *c = &z->c[ch];
 
@@ -470,17 +471,13 @@ void sj_zmtp_close(struct sj_zmtp *z)
 	for (int ch = 0; ch < SJ_NCHANNELS; ch++) {
 		struct sj_zmtp_conn *c = &z->c[ch];
 
-		if (c->fd >= 0)
-			close(c->fd);
-		c->fd = -1;
+		sj_evio_close(z->loop, &c->fd, tag_of(z, c));
 		sj_buf_free(&c->in);
 		sj_buf_free(&c->out);
 		sj_buf_free(&c->queue);
 		sj_zmtp_topics_free(&c->subs);
 	}
-	if (z->timer_fd >= 0)
-		close(z->timer_fd);
-	if (z->epfd >= 0)
-		close(z->epfd);
-	z->timer_fd = z->epfd = -1;
+	sj_evio_close(z->loop, &z->timer_fd,
+		      SJ_EV_TAG(SJ_EV_OWNER_KERNEL, TAG_TIMER));
+	sj_evloop_handler(z->loop, SJ_EV_OWNER_KERNEL, NULL, NULL, NULL);
 }

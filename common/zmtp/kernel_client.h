@@ -30,6 +30,7 @@
 #include <sys/socket.h>
 
 #include "connfile.h"
+#include "evloop.h"
 #include "link.h"
 #include "sj_err.h"
 #include "zmtp.h"
@@ -41,7 +42,7 @@
 
 struct sj_zmtp_conn {
 	int fd;
-	uint32_t gen;		/* counts connections: part of the epoll tag */
+	uint32_t gen;		/* counts connections: part of its tag */
 	enum sj_zmtp_type type;
 	enum sj_zmtp_state state;
 	unsigned ev;		/* SJ_EV_ flags it is registered with */
@@ -80,7 +81,7 @@ typedef int (*sj_zmtp_part_fn)(void *arg, int ch, enum sj_zmtp_part what,
 			       int more, int first, int last);
 
 struct sj_zmtp {
-	int epfd;		/* ours; the caller waits on it */
+	struct sj_evloop *loop;	/* the caller's; we register in it */
 	int timer_fd;		/* reconnects */
 	uint8_t rid[SJ_ZMTP_RID_MAX];
 	size_t rid_len;
@@ -95,14 +96,14 @@ struct sj_zmtp {
 
 /* Starts connecting to the kernel's five endpoints (as
  * sj_connfile_endpoint writes them); rid is the routing id of the shell
- * and stdin DEALERs. */
-int sj_zmtp_open(struct sj_zmtp *z, const char *const *endpoints,
+ * and stdin DEALERs.  z registers in lp as its SJ_EV_OWNER_KERNEL and is
+ * served from it. */
+int sj_zmtp_open(struct sj_zmtp *z, struct sj_evloop *lp,
+		 const char *const *endpoints,
 		 const uint8_t *rid, size_t rid_len,
 		 sj_zmtp_message_fn on_message, sj_zmtp_part_fn on_part,
 		 void *arg, sj_note_fn note, void *note_arg,
 		 struct sj_err *err);
-/* Does what is ready without blocking; call when z->epfd is readable. */
-int sj_zmtp_service(struct sj_zmtp *z, struct sj_err *err);
 /* Queues one message for channel ch; frames in the link's layout (a
  * 4-byte big-endian length before each frame). */
 int sj_zmtp_send(struct sj_zmtp *z, int ch, const uint8_t *frames,

@@ -166,8 +166,8 @@ static void must(int r, const char *what, const struct sj_err *err)
 		fail("%s: %s", what, err->msg);
 }
 
-/* One turn of a shim's loop, as loop_round in forward.c takes it (the
- * login shim before its link: sj_channels_serve_early). */
+/* One turn of a shim's loop, as loop_round in forward_loop.c takes it
+ * (the login shim before its link: sj_channels_serve_early). */
 static void step(struct sj_channels *c)
 {
 	struct sj_err err = { "" };
@@ -176,11 +176,13 @@ static void step(struct sj_channels *c)
 		must(sj_channels_serve_early(c, &err), "serve_early", &err);
 		return;
 	}
-	must(sj_link_service(&c->link, &err), "link", &err);
-	if (c->front != NULL)
-		must(sj_zfront_service(c->front, &err), "zfront", &err);
-	else
-		must(sj_zmtp_service(c->kernel, &err), "zmtp", &err);
+	must(sj_evloop_wait(&c->loop, 0, &err) < 0, "wait", &err);
+	must(sj_evloop_dispatch(&c->loop, SJ_EV_OWNER_LINK, &err), "link",
+	     &err);
+	must(sj_evloop_dispatch(&c->loop, c->front != NULL ?
+				SJ_EV_OWNER_LISTENER : SJ_EV_OWNER_KERNEL,
+				&err), c->front != NULL ? "zfront" : "zmtp",
+	     &err);
 	must(sj_link_flush(&c->link, &err), "link flush", &err);
 	if (c->front != NULL)
 		sj_zfront_flush(c->front);
@@ -194,11 +196,10 @@ static void step(struct sj_channels *c)
 static int round_once(void)
 {
 	struct pollfd p[4 + 2 * SJ_NCHANNELS] = {
-		{ .fd = node.kernel->epfd, .events = POLLIN },
-		{ .fd = node.link.epfd, .events = POLLIN },
-		{ .fd = login.front->epfd, .events = POLLIN },
-		{ .fd = login.link_open ? login.link.epfd : -1,
-		  .events = POLLIN },
+		{ .fd = node.loop.epfd, .events = POLLIN },
+		{ .fd = -1 },
+		{ .fd = login.loop.epfd, .events = POLLIN },
+		{ .fd = -1 },
 	};
 	int moved = 0, n;
 

@@ -35,6 +35,7 @@ static const uint8_t client_ephemeral[SJ_NOISE_DHLEN] = { 0x44, 0x55 };
 static struct sockaddr_un addr;
 static socklen_t addr_len;
 static int listen_fd = -1;
+static struct sj_evloop loop;
 
 static void die(const char *what)
 {
@@ -55,7 +56,8 @@ static void setup(void)
 	if (crypto_scalarmult_base(server_keys.self_public, server_secret) ||
 	    crypto_scalarmult_base(server_keys.peer_public, client_secret))
 		die("crypto_scalarmult_base");
-	if (sj_link_bind(&server_keys, NONCE, NODE_NONCE, 7, 0, &err))
+	if (sj_link_bind(&server_keys, NONCE, NODE_NONCE, 7, 0, &err) ||
+	    sj_evloop_open(&loop, &err))
 		die(err.msg);
 	addr.sun_family = AF_UNIX;
 	/* sun_path[0] == '\0': the abstract namespace. */
@@ -93,7 +95,7 @@ static void serve(struct sj_link *L)
 	struct sj_err err = { "" };
 
 	for (int i = 0; i < 4; i++)
-		(void)sj_link_service(L, &err);
+		(void)sj_evloop_run_once(L->loop, 0, &err);
 }
 
 /* Writes all of p to the client's socket (whatever the server keeps
@@ -200,7 +202,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	lfd = dup(listen_fd);	/* the link takes its listener for its own */
 	if (lfd < 0)
 		die("dup");
-	if (sj_link_open_server(&L, lfd, 30, NULL, &server_keys, deliver,
+	if (sj_link_open_server(&L, &loop, lfd, 30, NULL, &server_keys, deliver,
 				NULL, noted, NULL, &err))
 		die(err.msg);
 	L.rekey_every = REKEY_EVERY;

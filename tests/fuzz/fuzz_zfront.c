@@ -18,6 +18,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct sj_zfront front;
+static struct sj_evloop loop;
 static char endpoint[SJ_NCHANNELS][128];
 static size_t delivered;
 
@@ -51,8 +52,9 @@ static int open_once(void)
 		eps[ch] = endpoint[ch];
 	}
 	auth.owner = getuid();
-	if (sj_zfront_open(&front, eps, &auth, on_message, NULL, NULL, NULL,
-			   &err) != 0) {
+	if (sj_evloop_open(&loop, &err) != 0 ||
+	    sj_zfront_open(&front, &loop, eps, &auth, on_message, NULL, NULL,
+			   NULL, &err) != 0) {
 		fprintf(stderr, "fuzz_zfront: %s\n", err.msg);
 		return state = -1;
 	}
@@ -64,11 +66,11 @@ static void serve(int rounds)
 	struct sj_err err;
 
 	for (int i = 0; i < rounds; i++) {
-		struct pollfd p = { .fd = front.epfd, .events = POLLIN };
+		struct pollfd p = { .fd = loop.epfd, .events = POLLIN };
 
 		if (poll(&p, 1, 0) <= 0 && i > 1)
 			break;
-		if (sj_zfront_service(&front, &err) != 0)
+		if (sj_evloop_run_once(&loop, 0, &err) != 0)
 			abort();	/* only out of memory may end it */
 		sj_zfront_flush(&front);
 	}

@@ -30,6 +30,7 @@
 #define MAX_GOT 64
 
 struct end {
+	struct sj_evloop lp;		/* L's, its own */
 	struct sj_link L;
 	int n;				/* messages delivered */
 	int ch[MAX_GOT];		/* each one's kind */
@@ -64,8 +65,10 @@ static inline void noted(void *arg, int debug, const char *msg)
 static inline struct end *end_new(void)
 {
 	struct end *e = calloc(1, sizeof(*e));
+	struct sj_err err = { "" };
 
 	assert_non_null(e);
+	assert_ok(sj_evloop_open(&e->lp, &err), err);
 	return e;
 }
 
@@ -73,6 +76,7 @@ static inline struct end *end_new(void)
 static inline void end_free(struct end *e)
 {
 	sj_link_close(&e->L);
+	sj_evloop_close(&e->lp);
 	for (int i = 0; i < e->n; i++)
 		sj_buf_free(&e->data[i]);
 	free(e);
@@ -149,9 +153,9 @@ static inline struct end *serve_for(struct pair *p, int *port,
 	struct sj_err err = { "" };
 
 	make_pair(p);
-	assert_ok(sj_link_open_server(&s->L, listener(port), 30, peer_only,
-				      &p->server, got, s, noted, s, &err),
-		  err);
+	assert_ok(sj_link_open_server(&s->L, &s->lp, listener(port), 30,
+				      peer_only, &p->server, got, s, noted, s,
+				      &err), err);
 	return s;
 }
 
@@ -166,8 +170,8 @@ static inline void connect_end(struct end *c, int port,
 {
 	struct sj_err err = { "" };
 
-	assert_ok(sj_link_open_client(&c->L, "127.0.0.1", port, NULL, k, got,
-				      c, noted, c, &err), err);
+	assert_ok(sj_link_open_client(&c->L, &c->lp, "127.0.0.1", port, NULL,
+				      k, got, c, noted, c, &err), err);
 }
 
 /* A server end, and a client end that has (if connect) been opened
@@ -195,10 +199,10 @@ static inline void duo_close(struct duo *d)
 /* Services e until cond holds (or 30 s of nothing happening). */
 #define SERVE_UNTIL(e, cond) do { \
 	for (int spins_ = 0; !(cond) && spins_ < 3000; spins_++) { \
-		struct pollfd p_ = { .fd = (e)->L.epfd, .events = POLLIN }; \
+		struct pollfd p_ = { .fd = (e)->lp.epfd, .events = POLLIN }; \
 		struct sj_err e_ = { "" }; \
 		assert_true(poll(&p_, 1, 10) >= 0); \
-		assert_ok(sj_link_service(&(e)->L, &e_), e_); \
+		assert_ok(sj_evloop_run_once(&(e)->lp, 0, &e_), e_); \
 		assert_ok(sj_link_flush(&(e)->L, &e_), e_); \
 	} \
 	assert_true(cond); \
@@ -206,12 +210,12 @@ static inline void duo_close(struct duo *d)
 
 /* Services both ends once, waiting up to 10 ms for something. */
 #define PUMP_ONCE(a, b) do { \
-	struct pollfd p_[2] = { { .fd = (a)->L.epfd, .events = POLLIN }, \
-				{ .fd = (b)->L.epfd, .events = POLLIN } }; \
+	struct pollfd p_[2] = { { .fd = (a)->lp.epfd, .events = POLLIN }, \
+				{ .fd = (b)->lp.epfd, .events = POLLIN } }; \
 	struct sj_err e_ = { "" }; \
 	assert_true(poll(p_, 2, 10) >= 0); \
-	assert_ok(sj_link_service(&(a)->L, &e_), e_); \
-	assert_ok(sj_link_service(&(b)->L, &e_), e_); \
+	assert_ok(sj_evloop_run_once(&(a)->lp, 0, &e_), e_); \
+	assert_ok(sj_evloop_run_once(&(b)->lp, 0, &e_), e_); \
 	assert_ok(sj_link_flush(&(a)->L, &e_), e_); \
 	assert_ok(sj_link_flush(&(b)->L, &e_), e_); \
 } while (0)

@@ -23,6 +23,7 @@
 
 #include "jupyter_listener.h"
 #include "testutil.h"
+#include "testloop.h"
 
 #define MAX_GOT 64
 
@@ -83,11 +84,7 @@ static inline const struct sj_zfront_auth *me(void)
 
 static inline void pump(struct sj_zfront *f)
 {
-	struct pollfd p = { .fd = f->epfd, .events = POLLIN };
-	struct sj_err err = { "" };
-
-	assert_true(poll(&p, 1, 10) >= 0);
-	assert_ok(sj_zfront_service(f, &err), err);
+	test_loop_serve(f->loop, 10);
 	sj_zfront_flush(f);
 }
 
@@ -157,7 +154,8 @@ static inline void open_front(struct tmp *t, const char *prefix,
 	struct sj_err err = { "" };
 
 	ipc_endpoints(t, prefix, ep, eps, SJ_NCHANNELS);
-	assert_ok(sj_zfront_open(f, eps, me(), on_message, g, noted, g, &err), err);
+	assert_ok(sj_zfront_open(f, test_loop(), eps, me(), on_message, g,
+				 noted, g, &err), err);
 }
 
 static inline void write_all(int fd, const void *p, size_t n)

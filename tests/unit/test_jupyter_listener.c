@@ -37,8 +37,8 @@ static void test_with_libzmq_clients(void **state)
 
 	assert_non_null(ctx);
 	ipc_endpoints(t, "j", ep, eps, SJ_NCHANNELS);
-	assert_ok(sj_zfront_open(&f, eps, me(), on_message, &g, NULL, NULL, &err),
-		  err);
+	assert_ok(sj_zfront_open(&f, test_loop(), eps, me(), on_message, &g,
+				 NULL, NULL, &err), err);
 
 	void *alice = zmq_socket(ctx, ZMQ_DEALER);
 	void *anon = zmq_socket(ctx, ZMQ_DEALER);
@@ -236,8 +236,8 @@ static void test_refuses_wrong_peers(void **state)
 	void *ctx = zmq_ctx_new();
 
 	ipc_endpoints(t, "w", ep, eps, SJ_NCHANNELS);
-	assert_ok(sj_zfront_open(&f, eps, me(), on_message, &g, NULL, NULL, &err),
-		  err);
+	assert_ok(sj_zfront_open(&f, test_loop(), eps, me(), on_message, &g,
+				 NULL, NULL, &err), err);
 	/* A PUB on the shell port is no client of a ROUTER. */
 	void *pub = zmq_socket(ctx, ZMQ_PUB);
 	assert_int_equal(zmq_connect(pub, ep[SJ_SHELL]), 0);
@@ -342,8 +342,8 @@ static void owner_only(struct tmp *t, int tcp)
 		tcp_endpoints(ep, eps);
 	else
 		ipc_endpoints(t, "o", ep, eps, SJ_NCHANNELS);
-	assert_ok(sj_zfront_open(&f, eps, &other, on_message, &g, noted, &g,
-				 &err), err);
+	assert_ok(sj_zfront_open(&f, test_loop(), eps, &other, on_message,
+				 &g, noted, &g, &err), err);
 	for (int ch = 0; ch < SJ_NCHANNELS; ch++) {
 		int fd = plain_connect(ep[ch]);
 
@@ -371,8 +371,8 @@ static void owner_only(struct tmp *t, int tcp)
 	memset(&g, 0, sizeof(g));
 	if (tcp)
 		tcp_endpoints(ep, eps);
-	assert_ok(sj_zfront_open(&f, eps, me(), on_message, &g, noted, &g,
-				 &err), err);
+	assert_ok(sj_zfront_open(&f, test_loop(), eps, me(), on_message, &g,
+				 noted, &g, &err), err);
 	int fd = plain_connect(ep[SJ_CONTROL]);
 	assert_int_equal(bytes_before_close(&f, fd), -1);
 	assert_int_equal(npeers(&f, SJ_CONTROL), 1);

@@ -228,6 +228,7 @@ static void test_entries(void **state)
 static void test_unbound_keys_refused(void **state)
 {
 	struct sj_link_keys k;
+	struct sj_evloop lp;
 	struct sj_link L;
 	struct sj_err err = { "" };
 	uint8_t pub[32], sec[32];
@@ -236,31 +237,33 @@ static void test_unbound_keys_refused(void **state)
 
 	(void)state;
 	assert_int_equal(sodium_init() >= 0, 1);
+	assert_ok(sj_evloop_open(&lp, &err), err);
 	crypto_box_keypair(pub, sec);
 	sodium_bin2hex(zpub, sizeof(zpub), pub, 32);
 	sodium_bin2hex(zsec, sizeof(zsec), sec, 32);
 	/* Garbage where the stack left it (shim/login.c's keys live there). */
 	memset(&k, 0xa5, sizeof(k));
 	assert_ok(sj_link_keys_from_hex(&k, zpub, zsec, zpub, &err), err);
-	assert_fails(sj_link_open_server(&L, listener(&port), 30, NULL, &k,
-					 got, NULL, NULL, NULL, &err),
+	assert_fails(sj_link_open_server(&L, &lp, listener(&port), 30, NULL,
+					 &k, got, NULL, NULL, NULL, &err),
 		     err, "link: keys not bound to a rendezvous");
 	sj_link_close(&L);
-	assert_fails(sj_link_open_client(&L, "127.0.0.1", port, NULL, &k, got,
-					 NULL, NULL, NULL, &err),
+	assert_fails(sj_link_open_client(&L, &lp, "127.0.0.1", port, NULL,
+					 &k, got, NULL, NULL, NULL, &err),
 		     err, "link: keys not bound to a rendezvous");
 	sj_link_close(&L);
 	assert_fails(sj_link_bind(&k, NONCE, "not hex", 1, 0, &err), err,
 		     "nonce");
-	assert_fails(sj_link_open_client(&L, "127.0.0.1", port, NULL, &k, got,
-					 NULL, NULL, NULL, &err),
+	assert_fails(sj_link_open_client(&L, &lp, "127.0.0.1", port, NULL,
+					 &k, got, NULL, NULL, NULL, &err),
 		     err, "link: keys not bound to a rendezvous");
 	sj_link_close(&L);
 	/* Bound, the same keys open. */
 	assert_ok(sj_link_bind(&k, NONCE, NODE_NONCE, 1, 0, &err), err);
-	assert_ok(sj_link_open_server(&L, listener(&port), 30, NULL, &k, got,
-				      NULL, NULL, NULL, &err), err);
+	assert_ok(sj_link_open_server(&L, &lp, listener(&port), 30, NULL, &k,
+				      got, NULL, NULL, NULL, &err), err);
 	sj_link_close(&L);
+	sj_evloop_close(&lp);
 	sodium_memzero(&k, sizeof(k));
 }
 
@@ -403,8 +406,9 @@ static void test_client_connects_from_its_source(void **state)
 
 	(void)state;
 	s = serve_for(&p, &port, "127.0.0.3");
-	assert_ok(sj_link_open_client(&c->L, "127.0.0.1", port, "127.0.0.3",
-				      &p.client, got, c, noted, c, &err), err);
+	assert_ok(sj_link_open_client(&c->L, &c->lp, "127.0.0.1", port,
+				      "127.0.0.3", &p.client, got, c, noted, c,
+				      &err), err);
 	send_msg(c, SJ_SHELL, "<IDS|MSG>", "kernel_info_request");
 	PUMP(c, s, s->n == 1 && c->L.live != NULL && s->L.live != NULL);
 	assert_non_null(strstr(s->notes, "login side connected from "

@@ -134,8 +134,9 @@ static pid_t its_client(struct end *e, int other)
 	make_key(&s);
 	make_key(&o);
 	link_keys(&lk, &s, c.pub, NODE_NONCE, 7);
-	assert_ok(sj_link_open_server(&e->L, listener(&port), 30, "127.0.0.1",
-				      &lk, got, e, noted, e, &err), err);
+	assert_ok(sj_link_open_server(&e->L, &e->lp, listener(&port), 30,
+				      "127.0.0.1", &lk, got, e, noted, e, &err),
+		  err);
 	e->L.rekey_every = REKEY_EVERY;
 	return spawn("client", other ? &o : &c, s.pub, lk.prologue, -1, port);
 }

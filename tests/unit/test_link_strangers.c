@@ -58,10 +58,10 @@ static void test_strangers_refused(void **state)
 	assert_int_equal(write(fd, junk, sizeof(junk) - 1),
 			 (ssize_t)sizeof(junk) - 1);
 	for (int i = 0; i < 50 && !strstr(s->notes, "not the link"); i++) {
-		struct pollfd pf = { .fd = s->L.epfd, .events = POLLIN };
+		struct pollfd pf = { .fd = s->L.loop->epfd, .events = POLLIN };
 
 		assert_true(poll(&pf, 1, 10) >= 0);
-		assert_ok(sj_link_service(&s->L, &err), err);
+		assert_ok(sj_evloop_run_once(s->L.loop, 0, &err), err);
 	}
 	assert_non_null(strstr(s->notes, "not the link protocol"));
 	assert_null(s->L.live);
@@ -225,10 +225,11 @@ static void test_flood_behind_the_login_shim(void **state)
 	/* The client's greeting is on its way before anybody else's. */
 	for (int i = 0; i < 50 && d.c->L.pending[0]->out.len >
 			       d.c->L.pending[0]->out.off; i++) {
-		struct pollfd pf = { .fd = d.c->L.epfd, .events = POLLIN };
+		struct pollfd pf = { .fd = d.c->L.loop->epfd,
+				     .events = POLLIN };
 
 		assert_true(poll(&pf, 1, 10) >= 0);
-		assert_ok(sj_link_service(&d.c->L, &err), err);
+		assert_ok(sj_evloop_run_once(d.c->L.loop, 0, &err), err);
 	}
 	for (int i = 0; i < N; i++) {
 		fd[i] = stranger(d.port);
@@ -283,11 +284,12 @@ int lfd, port, one = 1, accepted = 0;
 	 * junk, the others left waiting. */
 	int conn[3] = { -1, -1, -1 };
 	for (int spins = 0; accepted < 3 && spins < 500; spins++) {
-		struct pollfd pf[2] = { { .fd = c->L.epfd, .events = POLLIN },
+		struct pollfd pf[2] = { { .fd = c->L.loop->epfd,
+					  .events = POLLIN },
 					{ .fd = lfd, .events = POLLIN } };
 
 		assert_true(poll(pf, 2, 10) >= 0);
-		assert_ok(sj_link_service(&c->L, &err), err);
+		assert_ok(sj_evloop_run_once(c->L.loop, 0, &err), err);
 		if (pf[1].revents & POLLIN) {
 			conn[accepted] = accept4(lfd, NULL, NULL, 0);
 			assert_true(conn[accepted] >= 0);
@@ -325,8 +327,8 @@ int lfd, port, one = 1, accepted = 0;
 
 	/* The real node shim comes back on that port. */
 	s = end_new();
-	assert_ok(sj_link_open_server(&s->L, lfd, 30, NULL, &p.server, got,
-				      s, noted, s, &err), err);
+	assert_ok(sj_link_open_server(&s->L, &s->lp, lfd, 30, NULL, &p.server,
+				      got, s, noted, s, &err), err);
 	PUMP(c, s, s->n == 1 && c->L.live != NULL);
 	check_msg(s, 0, SJ_SHELL, "<IDS|MSG>", "execute_request");
 	end_free(c);

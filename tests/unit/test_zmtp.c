@@ -17,6 +17,7 @@
 
 #include "kernel_client.h"
 #include "testutil.h"
+#include "testloop.h"
 
 #define MAX_GOT 16
 
@@ -85,11 +86,7 @@ static int on_part(void *arg, int ch, enum sj_zmtp_part what,
 
 static void pump(struct sj_zmtp *z)
 {
-	struct pollfd p = { .fd = z->epfd, .events = POLLIN };
-	struct sj_err err = { "" };
-
-	assert_true(poll(&p, 1, 10) >= 0);
-	assert_ok(sj_zmtp_service(z, &err), err);
+	test_loop_serve(z->loop, 10);
 	sj_zmtp_flush(z);
 }
 
@@ -124,8 +121,8 @@ static void test_against_libzmq(void **state)
 	assert_non_null(ctx);
 	ipc_endpoints(t, "k", ep, eps, SJ_NCHANNELS);
 	/* We start first: the kernel binds later, as it does on a node. */
-	assert_ok(sj_zmtp_open(&z, eps, rid, sizeof(rid), on_message, on_part,
-			       &g, NULL, NULL, &err), err);
+	assert_ok(sj_zmtp_open(&z, test_loop(), eps, rid, sizeof(rid),
+			       on_message, on_part, &g, NULL, NULL, &err), err);
 	uint8_t buf[512];
 	static const char *const sub[] = { "\x01" };
 	static const char *const req[] = { "<IDS|MSG>", "sig", "header",
@@ -403,8 +400,8 @@ static void test_subscriptions_kept_once(void **state)
 	int seen;
 
 	ipc_endpoints(t, "s", ep, eps, SJ_NCHANNELS);
-	assert_ok(sj_zmtp_open(&z, eps, rid, sizeof(rid), on_message, on_part,
-			       &g, NULL, NULL, &err), err);
+	assert_ok(sj_zmtp_open(&z, test_loop(), eps, rid, sizeof(rid),
+			       on_message, on_part, &g, NULL, NULL, &err), err);
 	sub_send(&z, "some");
 	sub_send(&z, "");
 	sub_send(&z, "");
@@ -430,8 +427,8 @@ static void test_subscriptions_kept_once(void **state)
 	/* 256 distinct topics, then one more: everything instead. */
 	ipc_endpoints(t, "m", ep, eps, SJ_NCHANNELS);
 	memset(&g, 0, sizeof(g));
-	assert_ok(sj_zmtp_open(&z, eps, rid, sizeof(rid), on_message, on_part,
-			       &g, NULL, NULL, &err), err);
+	assert_ok(sj_zmtp_open(&z, test_loop(), eps, rid, sizeof(rid),
+			       on_message, on_part, &g, NULL, NULL, &err), err);
 	for (int i = 0; i <= SJ_ZMTP_SUBS_MAX; i++) {
 		char topic[16];
 
