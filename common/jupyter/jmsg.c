@@ -121,32 +121,97 @@ oom:
 	return sj_err_set(err, "out of memory");
 }
 
+int sj_jmsg_is_delimiter(const void *data, size_t n)
+{
+	return n == strlen(SJ_JUPYTER_DELIMITER) &&
+	       memcmp(data, SJ_JUPYTER_DELIMITER, n) == 0;
+}
+
+/* The next frame of a message in either layout: 1 with it, 0 at the
+ * end, -1 at bytes that are no frame. */
+static int next_frame(const uint8_t *f, size_t len, int link, size_t *at,
+		      const uint8_t **data, size_t *n)
+{
+	struct sj_link_entry x;
+	int r;
+
+	if (!link) {
+		if (sj_zmtp_frame_next(f, len, at, data, n))
+			return 1;
+		return *at < len ? -1 : 0;
+	}
+	r = sj_link_entry_next(f, len, at, &x);
+	if (r == 1) {
+		*data = x.data;
+		*n = x.n;
+	}
+	return r;
+}
+
+static int read_parts(const uint8_t *f, size_t len, int link,
+		      struct sj_jmsg_parts *p)
+{
+	const uint8_t *data;
+	size_t at = 0, here, n;
+	int r;
+
+	memset(p, 0, sizeof(*p));
+	p->nparts = -1;
+	while (p->nparts < SJ_JMSG_NPARTS) {
+		here = at;
+		r = next_frame(f, len, link, &at, &data, &n);
+		if (r != 1) {
+			if (p->nparts < 0)
+				p->ids_end = here;
+			p->bad = r < 0;
+			break;
+		}
+		if (p->nparts >= 0) {
+			p->part[p->nparts] = data;
+			p->len[p->nparts++] = n;
+		} else if (sj_jmsg_is_delimiter(data, n)) {
+			p->ids_end = here;
+			p->nparts = 0;
+		} else {
+			p->nids++;
+		}
+	}
+	return p->nparts;
+}
+
+int sj_jmsg_parts_zmtp(const uint8_t *frames, size_t len,
+		       struct sj_jmsg_parts *p)
+{
+	return read_parts(frames, len, 0, p);
+}
+
+int sj_jmsg_parts_link(const uint8_t *frames, size_t len,
+		       struct sj_jmsg_parts *p)
+{
+	return read_parts(frames, len, 1, p);
+}
+
 int sj_jmsg_route(struct sj_buf *route, const uint8_t *rid, size_t rid_len,
 		  const uint8_t *frames, size_t len, const uint8_t **header,
 		  size_t *header_len)
 {
+	struct sj_jmsg_parts p;
 	const uint8_t *data;
 	size_t off = 0, n;
-	int after = -1;
+	int nparts = sj_jmsg_parts_zmtp(frames, len, &p);
 
 	*header = NULL;
 	*header_len = 0;
 	if (rid != NULL && sj_jmsg_put_frame(route, rid, rid_len))
 		return -1;
-	while (sj_zmtp_frame_next(frames, len, &off, &data, &n)) {
-		if (after < 0) {
-			if (n == strlen(SJ_JUPYTER_DELIMITER) &&
-			    memcmp(data, SJ_JUPYTER_DELIMITER, n) == 0)
-				after = 0;
-			else if (sj_jmsg_put_frame(route, data, n))
-				return -1;
-			continue;
-		}
-		if (++after == 2) {
-			*header = data;
-			*header_len = n;
-			break;
-		}
+	/* Without a delimiter, every frame (there is no header then). */
+	while (off < p.ids_end &&
+	       sj_zmtp_frame_next(frames, len, &off, &data, &n))
+		if (sj_jmsg_put_frame(route, data, n))
+			return -1;
+	if (nparts > SJ_JMSG_HEADER) {
+		*header = p.part[SJ_JMSG_HEADER];
+		*header_len = p.len[SJ_JMSG_HEADER];
 	}
 	return 0;
 }

@@ -58,6 +58,49 @@ void sj_jmsg_date(const struct timespec *now, char out[SJ_JMSG_DATE_LEN]);
  * when out of memory or over SJ_LINK_LEN_MASK bytes. */
 int sj_jmsg_put_frame(struct sj_buf *out, const void *data, size_t len);
 
+/*
+ * The parts of a message as it is on the wire: routing ids (or an iopub
+ * topic), "<IDS|MSG>", the signature, header, parent_header, metadata,
+ * content, then any buffers.  The one reader of that order: whoever
+ * looks for the delimiter or a part after it goes through
+ * sj_jmsg_parts_zmtp or sj_jmsg_parts_link.
+ */
+enum sj_jmsg_part {
+	SJ_JMSG_SIG,
+	SJ_JMSG_HEADER,
+	SJ_JMSG_PARENT,
+	SJ_JMSG_METADATA,
+	SJ_JMSG_CONTENT,
+	SJ_JMSG_NPARTS		/* all five: a whole message */
+};
+
+struct sj_jmsg_parts {
+	const uint8_t *part[SJ_JMSG_NPARTS];	/* NULL for a part not found */
+	size_t len[SJ_JMSG_NPARTS];
+	int nparts;		/* found after the delimiter; -1: none */
+	int nids;		/* frames before the delimiter */
+	size_t ids_end;		/* the offset of the delimiter's frame, or
+				 * without one where the walk stopped */
+	int bad;		/* it stopped short, at bytes that are no
+				 * frame */
+};
+
+/* Reads the parts of a message given as its ZMTP frames (zmtp.h), or in
+ * the link's layout (link_entry.h: a START or PIECE entry counts as a
+ * frame of the bytes it holds).  The first frame that is "<IDS|MSG>" is
+ * the delimiter; any frame after it is a part, whatever it holds.  The
+ * walk stops at the content: buffers are not read.  Returns p->nparts:
+ * SJ_JMSG_NPARTS for a whole message, fewer when the frames end (or,
+ * p->bad, turn malformed) before the content, -1 when there is no
+ * delimiter.  The parts found are in p whatever it returns. */
+int sj_jmsg_parts_zmtp(const uint8_t *frames, size_t len,
+		       struct sj_jmsg_parts *p);
+int sj_jmsg_parts_link(const uint8_t *frames, size_t len,
+		       struct sj_jmsg_parts *p);
+
+/* Whether a frame is the delimiter, "<IDS|MSG>". */
+int sj_jmsg_is_delimiter(const void *data, size_t n);
+
 /* A client's message (its ZMTP frames) split for a reply: route gets rid
  * (none if NULL) and the frames before the delimiter, in the link's
  * layout (the routing a reply carries back, as sj_jmsg_build's prefix);

@@ -4,7 +4,7 @@
 #include <sodium.h>
 #include <string.h>
 
-#include "zmtp.h"
+#include "jmsg.h"
 
 
 int sj_jsign_init(struct sj_jsign *s, const char *key, const char *scheme,
@@ -66,37 +66,22 @@ void sj_jsign_hex(const struct sj_jsign *s, const uint8_t *const part[4],
 int sj_jsign_check_zmtp(const struct sj_jsign *s, const uint8_t *frames,
 			size_t len, struct sj_err *err)
 {
-	const uint8_t *part[4], *sig = NULL, *body;
-	size_t part_len[4], sig_len = 0, n, off = 0;
-	int after = -1;		/* frames seen after the delimiter */
+	struct sj_jmsg_parts p;
+	/* The four signed parts follow the signature in p. */
+	const uint8_t *const *part = &p.part[SJ_JMSG_HEADER];
+	const size_t *part_len = &p.len[SJ_JMSG_HEADER];
+	const uint8_t *sig;
+	size_t sig_len;
 	char want[SJ_JSIGN_HEX_MAX + 1];
-	uint8_t flags;
 
-	while (off < len && after < 5) {
-		long fl = sj_zmtp_parse_frame(frames + off, len - off, &flags,
-					      &body, &n);
-
-		if (fl <= 0)
+	if (sj_jmsg_parts_zmtp(frames, len, &p) != SJ_JMSG_NPARTS) {
+		if (p.bad)
 			return sj_err_set(err, "a malformed frame");
-		off += (size_t)fl;
-		if (after < 0) {
-			if (n == strlen(SJ_JUPYTER_DELIMITER) &&
-			    memcmp(body, SJ_JUPYTER_DELIMITER, n) == 0)
-				after = 0;
-			continue;
-		}
-		if (after == 0) {
-			sig = body;
-			sig_len = n;
-		} else {
-			part[after - 1] = body;
-			part_len[after - 1] = n;
-		}
-		after++;
-	}
-	if (after < 5)
 		return sj_err_set(err, "not a Jupyter message (no \"%s\" "
 				  "and five frames after it)", SJ_JUPYTER_DELIMITER);
+	}
+	sig = p.part[SJ_JMSG_SIG];
+	sig_len = p.len[SJ_JMSG_SIG];
 	if (s->digest == 0)
 		return 0;
 	sj_jsign_hex(s, part, part_len, want);

@@ -8,9 +8,7 @@
 #include <string.h>
 
 #include "forward.h"
-#include "link_entry.h"
 #include "newstext.h"
-#include "zmtp.h"
 
 #define TOPIC "kernel.slurm-jupyter-shim."
 
@@ -274,33 +272,25 @@ static long count_of(const char *p, size_t len)
 
 void sj_news_reply(struct sj_news *n, const uint8_t *f, size_t len)
 {
-	const char *part[6] = { NULL };	/* after the delimiter: 2 header,
-					 * 3 parent, 5 content */
-	size_t plen[6] = { 0 };
-	int after = -1, reply, c;
+	struct sj_jmsg_parts p;
+	const char *header, *parent, *content;
+	int reply, c;
 	long count;
-	struct sj_link_entry x;
-	size_t at = 0;
 
-	while (after < 5 && sj_link_entry_next(f, len, &at, &x) == 1) {
-		if (after < 0) {
-			if (x.n == strlen(SJ_JUPYTER_DELIMITER) &&
-			    memcmp(x.data, SJ_JUPYTER_DELIMITER, x.n) == 0)
-				after = 0;
-			continue;
-		}
-		part[++after] = (const char *)x.data;
-		plen[after] = x.n;
-	}
-	if (after < 5)
+	if (sj_jmsg_parts_link(f, len, &p) != SJ_JMSG_NPARTS)
 		return;
-	reply = sj_header_has_type(part[2], plen[2], "execute_reply");
-	if (!reply && !sj_header_has_type(part[2], plen[2], "execute_input"))
+	header = (const char *)p.part[SJ_JMSG_HEADER];
+	parent = (const char *)p.part[SJ_JMSG_PARENT];
+	content = (const char *)p.part[SJ_JMSG_CONTENT];
+	reply = sj_header_has_type(header, p.len[SJ_JMSG_HEADER],
+				   "execute_reply");
+	if (!reply && !sj_header_has_type(header, p.len[SJ_JMSG_HEADER],
+					  "execute_input"))
 		return;
-	count = count_of(part[5], plen[5]);
+	count = count_of(content, p.len[SJ_JMSG_CONTENT]);
 	if (count >= 0)
 		n->count = count;
-	c = cell_of(n, part[3], plen[3]);
+	c = cell_of(n, parent, p.len[SJ_JMSG_PARENT]);
 	if (c < 0)
 		return;
 	if (reply)

@@ -208,33 +208,27 @@ int sj_standin_request(struct sj_standin *s, struct sj_buf *out,
 int sj_standin_take_reply(struct sj_standin *s, const uint8_t *frames,
 			  size_t len, struct sj_err *err)
 {
+	struct sj_jmsg_parts p;
 	struct sj_link_entry x;
 	size_t at = 0;
-	int after = -1;
 
 	if (sj_link_entry_next(frames, len, &at, &x) != 1 ||
 	    x.n != sizeof(s->own_rid) ||
 	    memcmp(x.data, s->own_rid, sizeof(s->own_rid)) != 0)
 		return 0;
 	/* Ours: [rid] <IDS|MSG> sig header parent metadata content. */
-	while (after < 5 && sj_link_entry_next(frames, len, &at, &x) == 1) {
-		if (after >= 0)
-			after++;
-		else if (x.n == strlen(SJ_JUPYTER_DELIMITER) &&
-			 memcmp(x.data, SJ_JUPYTER_DELIMITER, x.n) == 0)
-			after = 0;
-	}
-	if (after != 5 || s->record_path[0] == '\0')
+	if (sj_jmsg_parts_link(frames, len, &p) != SJ_JMSG_NPARTS ||
+	    s->record_path[0] == '\0')
 		return 1;
-	const char *content = (const char *)x.data;
+	const char *content = (const char *)p.part[SJ_JMSG_CONTENT];
+	size_t n = p.len[SJ_JMSG_CONTENT];
 
-	if (x.n > SJ_STANDIN_INFO_MAX ||
-	    !sj_standin_json_object(content, x.n)) {
+	if (n > SJ_STANDIN_INFO_MAX || !sj_standin_json_object(content, n)) {
 		sj_err_set(err, "the kernel's kernel_info_reply is not kept "
-			   "(%zu bytes, or not a JSON object)", x.n);
+			   "(%zu bytes, or not a JSON object)", n);
 		return 1;
 	}
-	if (sj_write_file_atomic(s->record_path, content, x.n, err))
+	if (sj_write_file_atomic(s->record_path, content, n, err))
 		return 1;
 	return 1;
 }
