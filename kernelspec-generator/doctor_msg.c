@@ -119,9 +119,8 @@ int dk_recv_kernel_info(void *sock, const char *key, char *banner,
 			more = 0;
 	}
 	for (d = 0; d < n; d++)
-		if (zmq_msg_size(&f[d]) == strlen(SJ_JUPYTER_DELIMITER) &&
-		    memcmp(zmq_msg_data(&f[d]), SJ_JUPYTER_DELIMITER,
-			   strlen(SJ_JUPYTER_DELIMITER)) == 0)
+		if (sj_jmsg_is_delimiter(zmq_msg_data(&f[d]),
+					 zmq_msg_size(&f[d])))
 			break;
 	if (d + 2 + NPARTS > n)
 		goto out;	/* not a Jupyter message: ignore it */
